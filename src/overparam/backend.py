@@ -1,0 +1,180 @@
+"""Compute backend: dtype and device resolution, seeded generators, thread settings.
+
+There is no global state here: no global RNG, no module-level device. Every random draw in the
+library goes through :func:`generator`, which derives a torch generator from explicit integer
+seeds and string tags with NumPy's ``SeedSequence`` (stable across processes and platforms,
+unlike Python's ``hash``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+
+DEFAULT_DTYPE = torch.float64
+
+_DTYPES = {
+    "float64": torch.float64,
+    "float32": torch.float32,
+    "double": torch.float64,
+    "float": torch.float32,
+}
+
+
+class BackendError(ValueError):
+    """A dtype, device or thread setting that cannot be honoured."""
+
+
+def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype:
+    """Map ``None`` / ``"float64"`` / ``"float32"`` / a torch dtype to a floating torch dtype."""
+    if dtype is None:
+        return DEFAULT_DTYPE
+    if isinstance(dtype, torch.dtype):
+        if dtype not in (torch.float64, torch.float32):
+            raise BackendError(f"dtype: got {dtype}; accepted: float64, float32")
+        return dtype
+    try:
+        return _DTYPES[str(dtype)]
+    except KeyError:
+        raise BackendError(f"dtype: got {dtype!r}; accepted: float64, float32") from None
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """Map ``None`` (CPU) / ``"cpu"`` / ``"cuda"`` / ``"cuda:1"`` to a torch device.
+
+    Raises :class:`BackendError` with a clear message when CUDA is asked for but absent.
+    """
+    if device is None:
+        return torch.device("cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise BackendError(f"device: got {device!r}; accepted: cpu, cuda, cuda:N") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise BackendError("device: 'cuda' was requested but no CUDA device is available here")
+    if dev.type not in ("cpu", "cuda"):
+        raise BackendError(f"device: got {device!r}; accepted: cpu, cuda, cuda:N")
+    return dev
+
+
+def _key_words(key: Any) -> list[int]:
+    """Turn one seed key (int or str) into 32-bit words for ``SeedSequence``."""
+    if isinstance(key, (bool, np.bool_)):
+        key = int(key)
+    if isinstance(key, (int, np.integer)):
+        k = int(key)
+        if k < 0:
+            raise BackendError(f"seed: got {k}; accepted: integers >= 0")
+        words = []
+        while True:
+            words.append(k & 0xFFFFFFFF)
+            k >>= 32
+            if not k:
+                return words
+    digest = hashlib.sha256(str(key).encode()).digest()[:16]
+    return [int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4)]
+
+
+def derive_seed(*keys: int | str) -> int:
+    """A 63-bit seed derived from integer seeds and string tags.
+
+    ``derive_seed(data_seed, "sensing", block)`` is the same number in every process, so data
+    generated from it is identical whichever executor built it.
+    """
+    entropy: list[int] = []
+    for key in keys:
+        words = _key_words(key)
+        entropy.extend([len(words), *words])
+    state = np.random.SeedSequence(entropy).generate_state(2, dtype=np.uint32)
+    return int((int(state[0]) << 31) ^ int(state[1])) & 0x7FFF_FFFF_FFFF_FFFF
+
+
+def generator(*keys: int | str, device: str | torch.device = "cpu") -> torch.Generator:
+    """A torch generator on ``device`` seeded with :func:`derive_seed` of ``keys``."""
+    g = torch.Generator(device=torch.device(device))
+    g.manual_seed(derive_seed(*keys))
+    return g
+
+
+def as_tensor(x: Any, *, dtype: torch.dtype | None = None, device: torch.device | None = None) -> torch.Tensor:
+    """Accept NumPy arrays, lists and tensors at the edges; return a tensor of ``dtype``/``device``."""
+    if isinstance(x, torch.Tensor):
+        return x.to(dtype=dtype or x.dtype, device=device or x.device)
+    arr = np.asarray(x)
+    t = torch.from_numpy(np.ascontiguousarray(arr))
+    if t.is_floating_point() or dtype is not None:
+        t = t.to(dtype=dtype or DEFAULT_DTYPE)
+    return t.to(device=device or torch.device("cpu"))
+
+
+def to_numpy(x: torch.Tensor) -> np.ndarray:
+    return x.detach().cpu().numpy()
+
+
+@contextlib.contextmanager
+def threads(n: int | None) -> Iterator[None]:
+    """Set the BLAS / OpenMP / numba thread count for the block (``None`` leaves it unchanged).
+
+    Torch's intra-op pool and the BLAS libraries NumPy loaded (through ``threadpoolctl``) are
+    both set, so a process-pool worker given ``n = 1`` never oversubscribes the cores.
+    """
+    if n is None:
+        yield
+        return
+    if n < 1:
+        raise BackendError(f"threads: got {n}; accepted: integers >= 1")
+    from threadpoolctl import threadpool_limits
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpool_limits(limits=n):
+            yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def pin_process_threads(n: int) -> None:
+    """Pin this process (a pool or Dask worker) to ``n`` BLAS threads for its whole life."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ[var] = str(n)
+    torch.set_num_threads(n)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=n)
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        pass
+
+
+def replica_count(**values: Any) -> int:
+    """The replica count implied by several scalar-or-sequence settings (1 if all scalar)."""
+    R: int | None = None
+    for name, v in values.items():
+        if isinstance(v, (list, tuple, np.ndarray)) or (isinstance(v, torch.Tensor) and v.ndim > 0):
+            n = len(v)
+            if R is not None and R != n:
+                raise BackendError(f"{name}: got {n} per-replica values but other settings give {R} replicas")
+            R = n
+    return R or 1
+
+
+def per_replica(value: Any, R: int) -> list[Any]:
+    """``value`` as a list of ``R`` entries (scalars repeat; sequences must have length ``R``)."""
+    if isinstance(value, (list, tuple, np.ndarray)) or (isinstance(value, torch.Tensor) and value.ndim > 0):
+        seq = list(value)
+        if len(seq) != R:
+            raise BackendError(f"got {len(seq)} per-replica values for {R} replicas")
+        return seq
+    return [value] * R
+

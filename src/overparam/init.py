@@ -1,0 +1,150 @@
+"""Initializations θ₀ for any parameterization, with per-replica scales and seeds.
+
+Each factory returns an :class:`Init`. Its numeric settings may be scalars or per-replica
+sequences: ``scaled_identity(alpha=[1e-3, 1e-2, 1e-1, 1.0])`` initializes 4 replicas that
+``run`` advances together. Randomness comes from the replica's ``init_seed`` only, through
+``derive_seed(init_seed, "init", <name>, <tensor index>)``.
+
+Every tensor of θ is initialized the same way (U for UUᵀ; F and G for FGᵀ; U and V for UUᵀ − VVᵀ;
+each W_j of a deep product), which is the convention of 000 (U₀ = αB), 002 (both factors
+Gaussian) and 003 (a rank-r₀ U₀ of a given Frobenius norm).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+import torch
+
+from ._types import NonNegFloat, PosFloat, PosInt
+from .backend import BackendError, generator, per_replica, replica_count
+from .params import Params, Parameterization
+from .registry import register
+
+class Init:
+    """θ₀ = ``fn(shape, settings, g)`` for every tensor of θ and every replica."""
+
+    def __init__(self, name: str, fn: Callable[..., torch.Tensor], **settings: Any):
+        self.name = name
+        self.fn = fn
+        self.settings = settings
+
+    @property
+    def replicas(self) -> int:
+        return replica_count(**{f"init.{k}": v for k, v in self.settings.items()})
+
+    def replica_settings(self, R: int) -> list[dict[str, Any]]:
+        cols = {k: per_replica(v, R) for k, v in self.settings.items()}
+        return [{k: cols[k][i] for k in cols} for i in range(R)]
+
+    def __call__(
+        self,
+        param: Parameterization,
+        in_shape: tuple[int, ...],
+        *,
+        seeds: Sequence[int],
+        device: torch.device,
+        dtype: torch.dtype,
+    ) -> Params:
+        R = len(seeds)
+        shapes = param.shapes(in_shape)
+        per = self.replica_settings(R)
+        tensors: list[list[torch.Tensor]] = [[] for _ in shapes]
+        for i in range(R):
+            for j, shape in enumerate(shapes):
+                g = generator(seeds[i], "init", self.name, j)
+                t = self.fn(shape, g=g, **per[i])
+                tensors[j].append(t)
+        return tuple(torch.stack(ts).to(device=device, dtype=dtype) for ts in tensors)
+
+    def describe(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in self.settings.items())
+        return f"{self.name}({args})"
+
+
+def _haar(n: int, g: torch.Generator) -> torch.Tensor:
+    Z = torch.randn(n, n, generator=g, dtype=torch.float64)
+    Q, R = torch.linalg.qr(Z)
+    s = torch.sign(torch.diagonal(R))
+    return Q * torch.where(s == 0, torch.ones_like(s), s)
+
+
+def _eye(shape: tuple[int, ...]) -> torch.Tensor:
+    if len(shape) == 1:
+        return torch.ones(shape, dtype=torch.float64)
+    return torch.eye(*shape, dtype=torch.float64)
+
+
+def _scaled_identity(shape, *, g, alpha, basis):
+    if basis == "identity" or len(shape) == 1:
+        return alpha * _eye(shape)
+    n, k = shape
+    B = _haar(max(n, k), g)
+    return alpha * B[:n, :k]
+
+
+def _gaussian(shape, *, g, scale, normalize):
+    Z = torch.randn(shape, generator=g, dtype=torch.float64)
+    if normalize == "frobenius":
+        return scale * Z / Z.norm()
+    return scale * Z
+
+
+def _low_rank(shape, *, g, rank, norm, spectrum):
+    if len(shape) != 2:
+        raise BackendError("init 'low_rank' applies to matrix factors")
+    n, k = shape
+    if rank > min(n, k):
+        raise BackendError(f"init.rank: got {rank}; accepted: 1 <= rank <= {min(n, k)} for a {n}×{k} factor")
+    if spectrum == "gaussian":
+        M = torch.randn(n, rank, generator=g, dtype=torch.float64) @ torch.randn(rank, k, generator=g, dtype=torch.float64)
+    else:
+        Ql = _haar(n, g)[:, :rank]
+        Qr = _haar(k, g)[:, :rank]
+        M = Ql @ Qr.T
+    return norm * M / M.norm()
+
+
+def _zero(shape, *, g):
+    return torch.zeros(shape, dtype=torch.float64)
+
+
+@register("init")
+def scaled_identity(alpha: PosFloat | Sequence[PosFloat] = 1e-3,
+                    basis: Literal["identity", "orthogonal"] = "identity") -> Init:
+    """U₀ = α B with B = I (000's experiments) or a Haar-random orthogonal B (Thm 1.1 allows any
+    orthonormal B); for a d×k factor, the first k columns. For vectors, α·1."""
+    return Init("scaled_identity", _scaled_identity, alpha=alpha, basis=basis)
+
+
+@register("init")
+def gaussian(scale: PosFloat | Sequence[PosFloat] = 1e-3,
+             normalize: Literal["entry", "frobenius"] = "entry") -> Init:
+    """Entries i.i.d. N(0, scale²) (``normalize="entry"``), or a Gaussian factor rescaled to
+    ‖·‖_F = scale (``"frobenius"``, 002's ‖F₀‖_F = ρ‖X‖_F convention with scale = ρ‖X‖_F)."""
+    return Init("gaussian", _gaussian, scale=scale, normalize=normalize)
+
+
+@register("init")
+def low_rank(rank: PosInt | Sequence[PosInt] = 1, norm: PosFloat | Sequence[PosFloat] = 1.0,
+             spectrum: Literal["gaussian", "flat"] = "gaussian") -> Init:
+    """A rank-r₀ factor with a given Frobenius norm (003 §5): U₀ = L Rᵀ · norm/‖L Rᵀ‖_F with
+    Gaussian L, R (``spectrum="gaussian"``) or orthonormal ones (``"flat"``, equal singular values)."""
+    return Init("low_rank", _low_rank, rank=rank, norm=norm, spectrum=spectrum)
+
+
+@register("init")
+def zero() -> Init:
+    """θ₀ = 0 (004: IPGD starts at the origin, a strict saddle)."""
+    return Init("zero", _zero)
+
+
+@register("init")
+def constant(alpha: NonNegFloat | Sequence[NonNegFloat] = 1e-3) -> Init:
+    """Every entry equal to α (Hadamard sparse recovery: u₀ = v₀ = α·1 gives x₀ = 0 for u⊙u − v⊙v)."""
+    return Init("constant", lambda shape, *, g, alpha: torch.full(shape, float(alpha), dtype=torch.float64),
+                alpha=alpha)
+
+
+__all__ = ["Init", "constant", "gaussian", "low_rank", "scaled_identity", "zero"]

@@ -1,0 +1,21 @@
+"""Measurement operators 𝒜 with forward, adjoint, fast factored paths and a replica axis."""
+
+from .base import DenseGrad, GradOperator, LinearOperator, SymmetricPacking
+from .design import GaussianDesign
+from .entries import EntrySampling, sample_entries
+from .gaussian import GaussianSensing
+from .identity import IdentityOperator
+from .rank_one import RankOneSensing
+
+__all__ = [
+    "DenseGrad",
+    "EntrySampling",
+    "GaussianDesign",
+    "GaussianSensing",
+    "GradOperator",
+    "IdentityOperator",
+    "LinearOperator",
+    "RankOneSensing",
+    "SymmetricPacking",
+    "sample_entries",
+]

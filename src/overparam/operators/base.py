@@ -1,0 +1,174 @@
+"""The measurement-operator contract and the gradient operator it hands to parameterizations.
+
+A measurement operator is a linear map 𝒜: ℝ^{in_shape} → ℝ^m, z_i = ⟨A_i, X⟩. Every method takes
+an optional leading *replica* axis: ``forward`` maps ``(R, *in_shape)`` to ``(R, m)`` and ``adjoint``
+maps ``(R, m)`` back. Replicas share the operator's data, so R replicas cost one pass over it.
+
+Parameterizations never receive 𝒜*(w) as a dense matrix unless they ask for it: they receive a
+:class:`GradOperator` G = 𝒜*(w) that can multiply a matrix (``G @ B`` and ``Gᵀ @ B``). Completion
+and rank-one sensing implement those products without ever forming G.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+
+class GradOperator:
+    """G = 𝒜*(w) as a linear map; ``mm(B) = G @ B``, ``tmm(B) = Gᵀ @ B``, ``dense()`` = G.
+
+    Shapes carry the replica axis: G is ``(R, d1, d2)``; ``B`` is ``(R, d2, k)`` for ``mm``.
+    For vector-valued problems (sparse regression) G is ``(R, d)`` and only ``dense`` applies.
+    """
+
+    symmetric: bool = False
+
+    def mm(self, B: torch.Tensor) -> torch.Tensor:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def tmm(self, B: torch.Tensor) -> torch.Tensor:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def dense(self) -> torch.Tensor:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def sym_mm(self, B: torch.Tensor) -> torch.Tensor:
+        """(G + Gᵀ) @ B, the pullback through X = UUᵀ; one product when G is symmetric."""
+        if self.symmetric:
+            return self.mm(B).mul_(2.0)
+        return self.mm(B).add_(self.tmm(B))
+
+
+@dataclass(frozen=True)
+class DenseGrad(GradOperator):
+    """A gradient held as a dense tensor (matrix ``(R, d1, d2)`` or vector ``(R, d)``)."""
+
+    G: torch.Tensor
+    symmetric: bool = False
+
+    def mm(self, B: torch.Tensor) -> torch.Tensor:
+        return self.G @ B
+
+    def tmm(self, B: torch.Tensor) -> torch.Tensor:
+        return self.G.mT @ B
+
+    def dense(self) -> torch.Tensor:
+        return self.G
+
+
+class LinearOperator:
+    """Base class of measurement operators 𝒜 (see the module docstring for the contract).
+
+    Attributes:
+        in_shape: ``(d1, d2)`` for matrices, ``(d,)`` for vectors.
+        m: number of measurements.
+        symmetric_domain: the operator acts on symmetric matrices only (its forward map reads the
+            symmetric part; its adjoint returns symmetric matrices).
+        prefers_factored: ``forward_factored`` is cheaper than forming X (completion, rank-one).
+    """
+
+    in_shape: tuple[int, ...]
+    m: int
+    symmetric_domain: bool = False
+    prefers_factored: bool = False
+
+    # -- the linear map ------------------------------------------------------------------------
+    def forward(self, X: torch.Tensor) -> torch.Tensor:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def adjoint(self, w: torch.Tensor) -> torch.Tensor:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    # -- fast paths (defaults form what they need) --------------------------------------------
+    def forward_factored(self, L: torch.Tensor, R: torch.Tensor) -> torch.Tensor:
+        """𝒜(L Rᵀ) for factors ``L (…, d1, k)`` and ``R (…, d2, k)``."""
+        return self.forward(L @ R.mT)
+
+    def gradient(self, w: torch.Tensor) -> GradOperator:
+        """G = 𝒜*(w) as a :class:`GradOperator`."""
+        return DenseGrad(self.adjoint(w), symmetric=self.symmetric_domain)
+
+    # -- sub-sampling for SGD --------------------------------------------------------------------
+    def select(self, idx: torch.Tensor) -> LinearOperator:  # pragma: no cover - interface
+        """The operator restricted to rows ``idx``: ``(b,)`` shared, or ``(R, b)`` per replica."""
+        raise NotImplementedError
+
+    # -- placement --------------------------------------------------------------------------------
+    def to(self, device: torch.device | None = None, dtype: torch.dtype | None = None) -> LinearOperator:
+        raise NotImplementedError  # pragma: no cover - interface
+
+    @property
+    def device(self) -> torch.device:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    @property
+    def dtype(self) -> torch.dtype:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of stored data a full forward (or adjoint) pass reads."""
+        return 0
+
+    @property
+    def n_in(self) -> int:
+        return math.prod(self.in_shape)
+
+    def dense_matrix(self) -> torch.Tensor:
+        """The m × prod(in_shape) matrix M with 𝒜(X) = M vec(X) (tests and small problems only)."""
+        n = self.n_in
+        eye = torch.eye(n, dtype=self.dtype, device=self.device).reshape(n, *self.in_shape)
+        if self.symmetric_domain:
+            # rows of M are vec(A_i) with A_i symmetric: M e_jk = ⟨A_i, E_jk⟩ = (A_i)_jk
+            # = ½(𝒜(E_jk + E_kj)) for j ≠ k and 𝒜(E_jj) on the diagonal.
+            eye = 0.5 * (eye + eye.mT)
+        return self.forward(eye).T.contiguous()
+
+    def describe(self) -> str:
+        return f"{type(self).__name__}(m={self.m}, in_shape={self.in_shape})"
+
+
+class SymmetricPacking:
+    """svec: the isometric packing of symmetric d×d matrices into D = d(d+1)/2 coordinates.
+
+    svec(X) = (X_jj for j; √2·X_jk for j < k) in ``torch.triu_indices`` order, so
+    ⟨X, Y⟩_F = svec(X)·svec(Y). ``unpack`` is its adjoint and inverse on symmetric matrices.
+    """
+
+    def __init__(self, d: int, device: torch.device, dtype: torch.dtype):
+        self.d = d
+        rows, cols = torch.triu_indices(d, d, device=device)
+        self.upper = rows * d + cols
+        self.lower = cols * d + rows
+        w = torch.full((rows.numel(),), math.sqrt(2.0), dtype=dtype, device=device)
+        w[rows == cols] = 1.0
+        self.weight = w
+        self.D = rows.numel()
+        # smat as one gather: entry (j, k) of the d × d result reads svec index of (min, max)
+        where = torch.empty(d * d, dtype=torch.long, device=device)
+        where[self.upper] = torch.arange(self.D, device=device)
+        where[self.lower] = torch.arange(self.D, device=device)
+        self.gather_index = where
+        self.gather_weight = (1.0 / w)[where]
+
+    def pack(self, X: torch.Tensor) -> torch.Tensor:
+        """svec of the symmetric part of X: ``(…, d, d)`` → ``(…, D)``."""
+        flat = X.reshape(*X.shape[:-2], self.d * self.d)
+        up = flat.index_select(-1, self.upper)
+        lo = flat.index_select(-1, self.lower)
+        return 0.5 * (up + lo) * self.weight
+
+    def unpack(self, g: torch.Tensor) -> torch.Tensor:
+        """smat: ``(…, D)`` → symmetric ``(…, d, d)`` with svec(smat(g)) = g."""
+        out = g.index_select(-1, self.gather_index).mul_(self.gather_weight)
+        return out.reshape(*g.shape[:-1], self.d, self.d)
+
+
+def batched_rows(data: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """Rows ``idx`` of a per-measurement array ``data (m, …)``; ``idx (R, b)`` gives ``(R, b, …)``."""
+    if idx.dtype != torch.long:
+        idx = idx.long()
+    return data[idx]

@@ -1,0 +1,228 @@
+"""Dense Gaussian sensing, general (m × d1·d2) or packed-symmetric (m × d(d+1)/2).
+
+z_i = ⟨A_i, X⟩ with A_i Gaussian. Two layouts:
+
+* **general** — rows a_i = vec(A_i) of length d1·d2; forward z = A vec(X), adjoint 𝒜*(w) = mat(Aᵀw).
+* **packed** — for symmetric X only: rows p_i = svec(A_i) of length D = d(d+1)/2 (see
+  :class:`~overparam.operators.base.SymmetricPacking`), half the data of the general layout.
+
+Ensembles (how A_i is drawn from Q_i with i.i.d. N(0,1) entries, times ``scale``):
+
+* ``"sym"`` (default, 000 footnote 3): A_i = (Q_i + Q_iᵀ)/2. In svec coordinates every entry of
+  p_i is i.i.d. N(0,1), and E⟨A_i, X⟩² = ‖X‖_F² for symmetric X.
+* ``"raw"``: A_i = Q_i. On symmetric X it induces the same distribution of z as ``"sym"``, so the
+  packed layout samples both identically; it differs on non-symmetric X (general layout).
+* ``"triu"`` (003 §2.2): the upper triangle of a symmetric A_i filled with i.i.d. N(0,1), so
+  E⟨A_i, X⟩² = 2‖X‖_F² − Σ_j X_jj²; off-diagonal svec entries are N(0, 2).
+
+Rows are generated in blocks of ``block_rows``; block b comes from the generator seeded with
+``derive_seed(seed, "gaussian-sensing", b)``. A stored operator is the concatenation of those
+blocks, which is what lets the matrix-free operator regenerate exactly the same rows.
+
+Fast orientation: the stored matrix is row-major; the forward map is ``A @ x`` with the skinny
+operand (one column per replica) made row-major, and the adjoint ``w @ A``. A second, transposed
+copy of A was measured and rejected: inside a GD step it doubles the bytes touched per step and
+lost more to cache pressure than it gained (see ``benchmarks/RESULTS.md``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+
+from ..backend import BackendError, generator
+from .base import LinearOperator, SymmetricPacking
+
+Ensemble = Literal["sym", "raw", "triu"]
+ENSEMBLES = ("sym", "raw", "triu")
+
+
+def gaussian_block(
+    seed: int,
+    block: int,
+    block_rows: int,
+    shape: tuple[int, int],
+    *,
+    packed: bool,
+    ensemble: Ensemble,
+    scale: float,
+    dtype: torch.dtype,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
+    """Rows ``[block·block_rows, (block+1)·block_rows)`` of the sensing matrix (all of them).
+
+    Drawn in float64 on ``device`` (CPU for stored operators, so that the same seed gives the same
+    data on every device), then cast to ``dtype``.
+    """
+    g = generator(seed, "gaussian-sensing", block, device=device)
+    d1, d2 = shape
+    if packed:
+        d = d1
+        D = d * (d + 1) // 2
+        rows = torch.randn(block_rows, D, generator=g, dtype=torch.float64, device=device)
+        if ensemble == "triu":
+            iu_r, iu_c = torch.triu_indices(d, d, device=device)
+            rows[:, iu_r != iu_c] *= math.sqrt(2.0)
+    else:
+        rows = torch.randn(block_rows, d1 * d2, generator=g, dtype=torch.float64, device=device)
+        if ensemble == "sym":
+            Q = rows.reshape(block_rows, d1, d2)
+            rows = (0.5 * (Q + Q.mT)).reshape(block_rows, d1 * d2)
+        elif ensemble == "triu":
+            Q = rows.reshape(block_rows, d1, d2)
+            up = torch.triu(Q)
+            rows = (up + torch.triu(Q, diagonal=1).mT).reshape(block_rows, d1 * d2)
+    if scale != 1.0:
+        rows *= scale
+    return rows.to(dtype)
+
+
+def gaussian_rows(
+    seed: int,
+    m: int,
+    shape: tuple[int, int],
+    *,
+    packed: bool,
+    ensemble: Ensemble,
+    scale: float,
+    dtype: torch.dtype,
+    block_rows: int = 256,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
+    """All m rows, block by block (see :func:`gaussian_block`)."""
+    n_blocks = -(-m // block_rows)
+    blocks = [
+        gaussian_block(seed, b, block_rows, shape, packed=packed, ensemble=ensemble, scale=scale,
+                       dtype=dtype, device=device)
+        for b in range(n_blocks)
+    ]
+    return torch.cat(blocks, dim=0)[:m].contiguous()
+
+
+def check_ensemble(ensemble: str, shape: tuple[int, int], packed: bool) -> None:
+    if ensemble not in ENSEMBLES:
+        raise BackendError(f"ensemble: got {ensemble!r}; accepted: {', '.join(ENSEMBLES)}")
+    if (packed or ensemble in ("sym", "triu")) and shape[0] != shape[1]:
+        raise BackendError(f"ensemble {ensemble!r} / packed layout needs a square shape; got {shape}")
+
+
+class GaussianSensing(LinearOperator):
+    """Dense sensing z = A φ(X) with φ = vec (general) or svec (packed symmetric).
+
+    Args:
+        A: ``(m, n)`` row-major sensing matrix, or ``(R, b, n)`` per-replica rows (from ``select``).
+        shape: ``(d1, d2)`` of X.
+        packed: rows are svec coordinates; X must be symmetric.
+
+    Build one with :meth:`sample` (seeded) or :meth:`from_matrices` (your own A_i).
+    """
+
+    def __init__(self, A: torch.Tensor, shape: tuple[int, int], *, packed: bool, info: dict | None = None):
+        self.A = A
+        self.in_shape = tuple(shape)
+        self.packed = packed
+        self.symmetric_domain = packed
+        self.m = A.shape[-2]
+        self.info = dict(info or {})
+        self._pack = SymmetricPacking(shape[0], A.device, A.dtype) if packed else None
+
+    # -- construction ----------------------------------------------------------------------------
+    @classmethod
+    def sample(
+        cls,
+        m: int,
+        shape: tuple[int, int],
+        *,
+        seed: int,
+        packed: bool = False,
+        ensemble: Ensemble = "sym",
+        scale: float = 1.0,
+        dtype: torch.dtype = torch.float64,
+        device: torch.device | str = "cpu",
+        block_rows: int = 256,
+    ) -> GaussianSensing:
+        """m seeded Gaussian measurements of ``shape`` matrices; ``packed`` for symmetric X."""
+        check_ensemble(ensemble, shape, packed)
+        A = gaussian_rows(seed, m, shape, packed=packed, ensemble=ensemble, scale=scale,
+                          dtype=dtype, block_rows=block_rows)
+        info = {"seed": seed, "ensemble": ensemble, "scale": scale, "block_rows": block_rows}
+        return cls(A.to(device), shape, packed=packed, info=info)
+
+    @classmethod
+    def from_matrices(cls, A: torch.Tensor, *, packed: bool | None = None) -> GaussianSensing:
+        """From explicit matrices ``A (m, d1, d2)``; ``packed=None`` packs when all A_i are symmetric."""
+        m, d1, d2 = A.shape
+        if packed is None:
+            packed = d1 == d2 and bool(torch.allclose(A, A.mT))
+        if packed:
+            if d1 != d2:
+                raise BackendError(f"packed layout needs square A_i; got {d1}×{d2}")
+            P = SymmetricPacking(d1, A.device, A.dtype).pack(A)
+            return cls(P.contiguous(), (d1, d2), packed=True, info={"source": "arrays"})
+        return cls(A.reshape(m, d1 * d2).contiguous(), (d1, d2), packed=False, info={"source": "arrays"})
+
+    # -- placement -------------------------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return self.A.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.A.dtype
+
+    @property
+    def nbytes(self) -> int:
+        return self.A.numel() * self.A.element_size()
+
+    def to(self, device=None, dtype=None) -> GaussianSensing:
+        A = self.A.to(device=device or self.A.device, dtype=dtype or self.A.dtype)
+        if A is self.A:
+            return self
+        return GaussianSensing(A, self.in_shape, packed=self.packed, info=self.info)
+
+    # -- the map -----------------------------------------------------------------------------------
+    def embed(self, X: torch.Tensor) -> torch.Tensor:
+        """φ(X): svec for packed operators, vec otherwise."""
+        if self._pack is not None:
+            return self._pack.pack(X)
+        return X.reshape(*X.shape[:-2], self.n_in)
+
+    def unembed(self, g: torch.Tensor) -> torch.Tensor:
+        """φ*(g): the adjoint of :meth:`embed` (smat, or reshape)."""
+        if self._pack is not None:
+            return self._pack.unpack(g)
+        return g.reshape(*g.shape[:-1], *self.in_shape)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        x = self.embed(X)
+        if self.A.ndim == 3:  # per-replica rows
+            return torch.bmm(self.A, x.unsqueeze(-1)).squeeze(-1)
+        if x.ndim == 1:
+            return self.A @ x
+        flat = x.reshape(-1, x.shape[-1])
+        if flat.shape[0] == 1:
+            return (self.A @ flat[0]).reshape(*x.shape[:-1], self.m)
+        # the skinny operand row-major (n × R) keeps MKL on its memory-speed kernel
+        return (self.A @ flat.T.contiguous()).T.reshape(*x.shape[:-1], self.m)
+
+    def adjoint(self, w: torch.Tensor) -> torch.Tensor:
+        return self.unembed(self.adjoint_embedded(w))
+
+    def adjoint_embedded(self, w: torch.Tensor) -> torch.Tensor:
+        """Aᵀw in embedded coordinates (``(…, m)`` → ``(…, n)``)."""
+        if self.A.ndim == 3:
+            return torch.bmm(w.unsqueeze(-2), self.A).squeeze(-2)
+        if w.ndim == 1:
+            return w @ self.A
+        flat = w.reshape(-1, self.m)
+        g = flat[0] @ self.A if flat.shape[0] == 1 else flat @ self.A
+        return g.reshape(*w.shape[:-1], self.A.shape[-1])
+
+    def select(self, idx: torch.Tensor) -> GaussianSensing:
+        return GaussianSensing(self.A[idx.long()], self.in_shape, packed=self.packed, info=self.info)
+
+    def describe(self) -> str:
+        layout = "packed-symmetric" if self.packed else "general"
+        return f"GaussianSensing(m={self.m}, shape={self.in_shape}, {layout}, {self.info.get('ensemble', 'arrays')})"

@@ -1,0 +1,90 @@
+"""Rank-one sensing z_i = ⟨x_i x_iᵀ, X⟩ = x_iᵀ X x_i, never forming x_i x_iᵀ.
+
+This is the quadratic-activation network of 000 §1.2 (A_i = x_i x_iᵀ, x_i ~ N(0, I)): for
+X = UUᵀ, z_i = ‖Uᵀx_i‖². Costs, with x stacked as the m × d matrix ``x``:
+
+* forward on factors (X = L Rᵀ): z = rowsum((x L) ⊙ (x R)) — O(m d k), no d × d matrix;
+* gradient product 𝒜*(w) B = xᵀ (w ⊙ (x B)) — O(m d k), no m × d × d tensor.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..backend import generator
+from .base import GradOperator, LinearOperator
+
+
+class RankOneGrad(GradOperator):
+    """G = Σ_i w_i x_i x_iᵀ = xᵀ diag(w) x, applied as xᵀ (w ⊙ (x B)); symmetric."""
+
+    symmetric = True
+
+    def __init__(self, x: torch.Tensor, w: torch.Tensor):
+        self.x = x  # (m, d) shared or (R, b, d)
+        self.w = w  # (R, m)
+
+    def mm(self, B: torch.Tensor) -> torch.Tensor:
+        xB = self.x @ B  # (R, m, k)
+        return self.x.mT @ (self.w.unsqueeze(-1) * xB)
+
+    tmm = mm
+
+    def dense(self) -> torch.Tensor:
+        return self.x.mT @ (self.w.unsqueeze(-1) * self.x)
+
+
+class RankOneSensing(LinearOperator):
+    """z_i = x_iᵀ X x_i for rows x_i of ``x (m, d)`` (or per-replica rows ``(R, b, d)``)."""
+
+    symmetric_domain = True
+    prefers_factored = True
+
+    def __init__(self, x: torch.Tensor, info: dict | None = None):
+        self.x = x
+        self.m = x.shape[-2]
+        d = x.shape[-1]
+        self.in_shape = (d, d)
+        self.info = dict(info or {})
+
+    @classmethod
+    def sample(cls, m: int, d: int, *, seed: int, dtype=torch.float64, device="cpu") -> RankOneSensing:
+        """x_i ~ N(0, I_d), i.i.d., from ``derive_seed(seed, "rank-one")`` (drawn on CPU)."""
+        g = generator(seed, "rank-one")
+        x = torch.randn(m, d, generator=g, dtype=torch.float64).to(dtype=dtype, device=device)
+        return cls(x, info={"seed": seed})
+
+    @property
+    def device(self):
+        return self.x.device
+
+    @property
+    def dtype(self):
+        return self.x.dtype
+
+    @property
+    def nbytes(self) -> int:
+        return self.x.numel() * self.x.element_size()
+
+    def to(self, device=None, dtype=None) -> RankOneSensing:
+        x = self.x.to(device=device or self.x.device, dtype=dtype or self.x.dtype)
+        return self if x is self.x else RankOneSensing(x, self.info)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        Xs = 0.5 * (X + X.mT)
+        return ((self.x @ Xs) * self.x).sum(-1)
+
+    def forward_factored(self, L: torch.Tensor, R: torch.Tensor) -> torch.Tensor:
+        xL = self.x @ L
+        if R is L:
+            return (xL * xL).sum(-1)
+        return (xL * (self.x @ R)).sum(-1)
+
+    def adjoint(self, w: torch.Tensor) -> torch.Tensor:
+        return RankOneGrad(self.x, w).dense()
+
+    def gradient(self, w: torch.Tensor) -> RankOneGrad:
+        return RankOneGrad(self.x, w)
+
+    def select(self, idx: torch.Tensor) -> RankOneSensing:
+        return RankOneSensing(self.x[idx.long()], self.info)

@@ -1,0 +1,99 @@
+"""Name → constructor tables for the five kinds of parts a spec names.
+
+A new problem, parameterization, initialization, algorithm or metric is one function (or class)
+plus one ``@register(kind, name)`` line. The function's keyword parameters, with their type
+annotations and ``Annotated[..., Field(...)]`` constraints, *are* the schema a spec is validated
+against: :func:`schema` builds the pydantic model from the signature, so there is nothing to keep
+in sync by hand.
+
+Parameters that a run supplies rather than the spec (seeds, device, dtype) are listed in
+:data:`RUNTIME_PARAMS` and left out of the schema.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import pydantic
+
+KINDS = ("problem", "param", "init", "algorithm", "metric")
+RUNTIME_PARAMS = frozenset({"data_seed", "device", "dtype"})
+
+_TABLES: dict[str, dict[str, Callable[..., Any]]] = {k: {} for k in KINDS}
+
+
+class RegistryError(KeyError):
+    def __str__(self) -> str:  # KeyError quotes its message; we want it plain
+        return str(self.args[0])
+
+
+def register(kind: str, name: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: ``@register("problem", "matrix_sensing")``."""
+    if kind not in _TABLES:
+        raise ValueError(f"unknown registry kind {kind!r}; accepted: {', '.join(KINDS)}")
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        key = name or fn.__name__
+        if key in _TABLES[kind]:
+            raise ValueError(f"{kind} {key!r} is registered twice")
+        _TABLES[kind][key] = fn
+        return fn
+
+    return deco
+
+
+def get(kind: str, name: str) -> Callable[..., Any]:
+    table = _tables(kind)
+    try:
+        return table[name]
+    except KeyError:
+        raise RegistryError(f"{kind}.name: got {name!r}; accepted: {', '.join(sorted(table))}") from None
+
+
+def names(kind: str) -> list[str]:
+    return sorted(_tables(kind))
+
+
+def _tables(kind: str) -> dict[str, Callable[..., Any]]:
+    _load_builtins()
+    return _TABLES[kind]
+
+
+@functools.cache
+def _load_builtins() -> None:
+    """Import the modules whose decorators fill the tables (once, on first lookup)."""
+    from . import algorithms, init, metrics, params, problems  # noqa: F401
+
+
+@functools.cache
+def schema(kind: str, name: str) -> type[pydantic.BaseModel]:
+    """A pydantic model of the spec-settable keyword parameters of a registered constructor."""
+    fn = get(kind, name)
+    target = fn.__init__ if inspect.isclass(fn) else fn
+    sig = inspect.signature(target)
+    hints = _type_hints(target)
+    fields: dict[str, Any] = {}
+    for pname, p in sig.parameters.items():
+        if pname in ("self",) or pname in RUNTIME_PARAMS or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        ann = hints.get(pname, Any)
+        default = ... if p.default is inspect.Parameter.empty else p.default
+        fields[pname] = (ann, default)
+    config = pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    return pydantic.create_model(f"{kind}_{name}", __config__=config, **fields)
+
+
+def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    import typing
+
+    try:
+        return typing.get_type_hints(fn, include_extras=True)
+    except Exception:  # pragma: no cover - forward refs that cannot be resolved
+        return {}
+
+
+def accepted_params(kind: str, name: str) -> list[str]:
+    return list(schema(kind, name).model_fields)

@@ -1,0 +1,110 @@
+"""The output of a run: a columnar :class:`Trace` of metrics per logged step and replica, and a
+:class:`Result` with final parameters, per-replica status and provenance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+
+@dataclass
+class Trace:
+    """Columns ``step``, ``replica``, ``stage`` and one per metric (vector metrics are ``(N, q)``)."""
+
+    columns: dict[str, np.ndarray]
+    vector_metrics: tuple[str, ...] = ()
+
+    @property
+    def metrics(self) -> list[str]:
+        return [k for k in self.columns if k not in ("step", "replica", "stage")]
+
+    def __len__(self) -> int:
+        return len(self.columns["step"])
+
+    def to_frame(self):
+        """A pandas DataFrame: one row per (replica, step); vector metrics as array cells."""
+        import pandas as pd
+
+        data: dict[str, Any] = {}
+        for k, v in self.columns.items():
+            data[k] = list(v) if v.ndim == 2 else v
+        return pd.DataFrame(data)
+
+    def series(self, name: str, replica: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, values) of one metric for one replica."""
+        sel = self.columns["replica"] == replica
+        return self.columns["step"][sel], self.columns[name][sel]
+
+    def last(self, name: str, replicas: int) -> np.ndarray:
+        """The last recorded value of ``name`` for replicas 0 … replicas−1."""
+        rep = self.columns["replica"]
+        col = self.columns[name]
+        out = np.full((replicas, *col.shape[1:]), np.nan)
+        for r in range(replicas):
+            idx = np.flatnonzero(rep == r)
+            if idx.size:
+                out[r] = col[idx[-1]]
+        return out
+
+    @staticmethod
+    def concat(traces: list[Trace], stages: list[int] | None = None) -> Trace:
+        """Stack traces of consecutive stages (multi-stage recipes), adding a ``stage`` column."""
+        cols: dict[str, list[np.ndarray]] = {}
+        for i, tr in enumerate(traces):
+            n = len(tr)
+            stage = np.full(n, (stages or list(range(len(traces))))[i], dtype=np.int64)
+            for k, v in {**tr.columns, "stage": stage}.items():
+                cols.setdefault(k, []).append(v)
+        vec = tuple(sorted({v for tr in traces for v in tr.vector_metrics}))
+        return Trace({k: np.concatenate(v) for k, v in cols.items()}, vec)
+
+
+@dataclass
+class Result:
+    """What :func:`overparam.run` returns.
+
+    Attributes:
+        trace: metrics at logged steps, every replica.
+        theta: final parameters, replica axis first (for a diverged replica: its last finite θ).
+        status: per replica, ``"completed"`` (ran all steps), ``"converged"`` (met the target train
+            error), ``"diverged"`` (non-finite or exploding loss), or ``"stopped:<rule>"``.
+        stop_step: per replica, the step at which it stopped (the step count if completed).
+        events: ``{"step", "replica", "kind"}`` records (perturbations, restarts, prunes, stops).
+        replicas: the per-replica settings (init values, seeds, step size).
+        wall_time: seconds.
+        info: descriptions of problem, parameterization, algorithm, init, device and dtype.
+    """
+
+    trace: Trace
+    theta: tuple[torch.Tensor, ...]
+    status: list[str]
+    stop_step: list[int]
+    events: list[dict[str, Any]] = field(default_factory=list)
+    replicas: list[dict[str, Any]] = field(default_factory=list)
+    wall_time: float = 0.0
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def R(self) -> int:
+        return len(self.status)
+
+    def final(self, name: str) -> np.ndarray:
+        """The last recorded value of metric ``name``, one per replica."""
+        if name not in self.trace.columns:
+            raise KeyError(f"metric {name!r} was not recorded; recorded: {', '.join(self.trace.metrics)}")
+        return self.trace.last(name, self.R)
+
+    def summary(self) -> list[dict[str, Any]]:
+        """One dict per replica: settings, status, stop step and final scalar metrics."""
+        rows = []
+        scalar = [k for k in self.trace.metrics if k not in self.trace.vector_metrics]
+        finals = {k: self.final(k) for k in scalar}
+        for r in range(self.R):
+            row = {"replica": r, **(self.replicas[r] if r < len(self.replicas) else {}),
+                   "status": self.status[r], "stop_step": self.stop_step[r]}
+            row.update({k: float(finals[k][r]) for k in scalar})
+            rows.append(row)
+        return rows

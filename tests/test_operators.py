@@ -1,0 +1,188 @@
+"""Every operator: adjoint identity ⟨𝒜X, w⟩ = ⟨X, 𝒜*w⟩, batched = looped, fast paths = dense paths."""
+
+import math
+
+import pytest
+import torch
+
+from overparam.operators import (
+    EntrySampling,
+    GaussianDesign,
+    GaussianSensing,
+    IdentityOperator,
+    RankOneSensing,
+    SymmetricPacking,
+)
+from overparam.operators.entries import sample_entries
+from overparam.operators.gaussian import gaussian_rows
+
+D64 = torch.float64
+
+
+def _g(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+def _operators():
+    """(name, operator, symmetric-domain?) for every operator kind and layout."""
+    ops = [
+        ("gauss-packed-sym", GaussianSensing.sample(40, (6, 6), seed=1, packed=True, ensemble="sym")),
+        ("gauss-packed-triu", GaussianSensing.sample(40, (6, 6), seed=1, packed=True, ensemble="triu")),
+        ("gauss-general-raw", GaussianSensing.sample(40, (5, 7), seed=2, packed=False, ensemble="raw")),
+        ("gauss-general-sym", GaussianSensing.sample(40, (6, 6), seed=3, packed=False, ensemble="sym")),
+        ("gauss-general-triu", GaussianSensing.sample(40, (6, 6), seed=3, packed=False, ensemble="triu")),
+        ("rank-one", RankOneSensing.sample(50, 6, seed=4)),
+        ("entries-rect-bernoulli", EntrySampling.sample((9, 7), seed=5, p=0.4)),
+        ("entries-rect-fixed", EntrySampling.sample((9, 7), seed=5, m=20)),
+        ("entries-sym", EntrySampling.sample((8, 8), seed=6, p=0.5, symmetric=True)),
+        ("identity", IdentityOperator((5, 4))),
+        ("identity-sym", IdentityOperator((5, 5), symmetric=True)),
+        ("design", GaussianDesign.sample(12, 9, seed=7)),
+    ]
+    return ops
+
+
+OPS = _operators()
+IDS = [n for n, _ in OPS]
+
+
+def _random_input(op, R=None, seed=0):
+    shape = ((R,) if R else ()) + tuple(op.in_shape)
+    X = torch.randn(shape, generator=_g(seed), dtype=D64)
+    if op.symmetric_domain:
+        X = 0.5 * (X + X.mT)
+    return X
+
+
+@pytest.mark.parametrize("name,op", OPS, ids=IDS)
+def test_adjoint_identity(name, op):
+    X = _random_input(op, seed=1)
+    w = torch.randn(op.m, generator=_g(2), dtype=D64)
+    lhs = torch.dot(op.forward(X), w)
+    rhs = (X * op.adjoint(w)).sum()
+    assert torch.allclose(lhs, rhs, rtol=1e-12, atol=1e-12), (lhs, rhs)
+
+
+@pytest.mark.parametrize("name,op", OPS, ids=IDS)
+def test_batched_equals_looped(name, op):
+    R = 3
+    X = _random_input(op, R=R, seed=3)
+    w = torch.randn(R, op.m, generator=_g(4), dtype=D64)
+    zb = op.forward(X)
+    ab = op.adjoint(w)
+    for r in range(R):
+        assert torch.allclose(zb[r], op.forward(X[r]), rtol=1e-12, atol=1e-12)
+        assert torch.allclose(ab[r], op.adjoint(w[r]), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,op", [o for o in OPS if len(o[1].in_shape) == 2], ids=[n for n, o in OPS if len(o.in_shape) == 2])
+def test_factored_and_gradient_fast_paths(name, op):
+    R, k = 2, 3
+    d1, d2 = op.in_shape
+    L = torch.randn(R, d1, k, generator=_g(5), dtype=D64)
+    Rf = L if op.symmetric_domain else torch.randn(R, d2, k, generator=_g(6), dtype=D64)
+    assert torch.allclose(op.forward_factored(L, Rf), op.forward(L @ Rf.mT), rtol=1e-12, atol=1e-12)
+    w = torch.randn(R, op.m, generator=_g(7), dtype=D64)
+    G = op.gradient(w)
+    dense = op.adjoint(w)
+    B = torch.randn(R, d2, k, generator=_g(8), dtype=D64)
+    Bt = torch.randn(R, d1, k, generator=_g(9), dtype=D64)
+    assert torch.allclose(G.dense(), dense, rtol=1e-12, atol=1e-12)
+    assert torch.allclose(G.mm(B), dense @ B, rtol=1e-12, atol=1e-12)
+    assert torch.allclose(G.tmm(Bt), dense.mT @ Bt, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,op", OPS, ids=IDS)
+def test_select_rows_per_replica(name, op):
+    """Mini-batch rows (per replica) give the rows of the full map, for forward and adjoint."""
+    R, b = 2, 4
+    idx = torch.randint(0, op.m, (R, b), generator=_g(10))
+    sub = op.select(idx)
+    X = _random_input(op, R=R, seed=11)
+    z_full = op.forward(X)
+    z_sub = sub.forward(X)
+    for r in range(R):
+        assert torch.allclose(z_sub[r], z_full[r, idx[r]], rtol=1e-12, atol=1e-12)
+    w = torch.randn(R, b, generator=_g(12), dtype=D64)
+    lhs = (z_sub * w).sum(-1)
+    rhs = (X * sub.adjoint(w)).flatten(1).sum(-1)
+    assert torch.allclose(lhs, rhs, rtol=1e-12, atol=1e-12)
+
+
+def test_svec_is_isometric_and_inverse():
+    d = 7
+    P = SymmetricPacking(d, torch.device("cpu"), D64)
+    X = torch.randn(d, d, generator=_g(13), dtype=D64)
+    X = X + X.T
+    Y = torch.randn(d, d, generator=_g(14), dtype=D64)
+    Y = Y + Y.T
+    assert P.D == d * (d + 1) // 2
+    assert torch.allclose(P.pack(X) @ P.pack(Y), (X * Y).sum())
+    assert torch.allclose(P.unpack(P.pack(X)), X)
+
+
+def test_packed_equals_general_on_symmetric_inputs():
+    general = GaussianSensing.sample(30, (5, 5), seed=3, packed=False, ensemble="sym")
+    A = general.A.reshape(30, 5, 5)
+    packed = GaussianSensing.from_matrices(A)
+    assert packed.packed and packed.A.shape == (30, 15)
+    X = _random_input(packed, R=2, seed=15)
+    assert torch.allclose(packed.forward(X), general.forward(X), rtol=1e-12)
+    w = torch.randn(2, 30, generator=_g(16), dtype=D64)
+    assert torch.allclose(packed.adjoint(w), general.adjoint(w), rtol=1e-12)
+
+
+def test_ensembles_have_the_stated_second_moments():
+    """E⟨A, X⟩² = ‖X‖_F² for sym/raw; 2‖X‖_F² − Σ X_jj² for 003's upper-triangle fill."""
+    d, m = 6, 40000
+    X = _random_input(IdentityOperator((d, d), symmetric=True), seed=17)
+    fro2 = float((X * X).sum())
+    for ens, expected in [("sym", fro2), ("triu", 2 * fro2 - float((torch.diagonal(X) ** 2).sum()))]:
+        op = GaussianSensing.sample(m, (d, d), seed=18, packed=True, ensemble=ens)
+        est = float((op.forward(X) ** 2).mean())
+        assert abs(est / expected - 1) < 0.03, (ens, est, expected)
+
+
+def test_blockwise_generation_is_prefix_stable():
+    """Rows come in seeded blocks: the first m rows do not depend on how many rows are drawn."""
+    a = gaussian_rows(5, 300, (4, 4), packed=True, ensemble="sym", scale=1.0, dtype=D64, block_rows=64)
+    b = gaussian_rows(5, 100, (4, 4), packed=True, ensemble="sym", scale=1.0, dtype=D64, block_rows=64)
+    assert torch.equal(a[:100], b)
+
+
+def test_entry_sampling_counts_and_symmetry():
+    rows, cols = sample_entries((50, 40), seed=1, m=123)
+    assert rows.numel() == 123
+    assert len(set(zip(rows.tolist(), cols.tolist(), strict=True))) == 123
+    keys = rows * 40 + cols
+    assert torch.all(keys[1:] > keys[:-1])  # CSR order, distinct
+    rows, cols = sample_entries((30, 30), seed=2, p=0.3, symmetric=True)
+    pairs = set(zip(rows.tolist(), cols.tolist(), strict=True))
+    assert all((j, i) in pairs for i, j in pairs)
+    n = 2000
+    rows, cols = sample_entries((n, n), seed=3, p=0.01)
+    expected = 0.01 * n * n
+    assert abs(rows.numel() - expected) < 5 * math.sqrt(expected)
+
+
+def test_rank_one_never_forms_outer_products_and_matches_dense():
+    op = RankOneSensing.sample(20, 5, seed=9)
+    A = torch.einsum("mi,mj->mij", op.x, op.x)
+    X = _random_input(op, seed=19)
+    assert torch.allclose(op.forward(X), torch.einsum("mij,ij->m", A, X))
+    w = torch.randn(20, generator=_g(20), dtype=D64)
+    assert torch.allclose(op.adjoint(w), torch.einsum("m,mij->ij", w, A))
+
+
+def test_dense_matrix_reproduces_forward():
+    for _, op in OPS:
+        M = op.dense_matrix()
+        X = _random_input(op, seed=21)
+        assert torch.allclose(M @ X.reshape(-1), op.forward(X), rtol=1e-10, atol=1e-10)
+
+
+def test_to_changes_dtype_and_keeps_values():
+    op = GaussianSensing.sample(10, (4, 4), seed=1, packed=True)
+    op32 = op.to(dtype=torch.float32)
+    assert op32.dtype == torch.float32
+    assert torch.allclose(op32.A.double(), op.A, rtol=1e-6)
