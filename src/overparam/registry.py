@@ -79,11 +79,29 @@ def schema(kind: str, name: str) -> type[pydantic.BaseModel]:
     for pname, p in sig.parameters.items():
         if pname in ("self",) or pname in RUNTIME_PARAMS or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
-        ann = hints.get(pname, Any)
+        ann = _scalar_arm(hints.get(pname, Any))
         default = ... if p.default is inspect.Parameter.empty else p.default
         fields[pname] = (ann, default)
     config = pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True)
     return pydantic.create_model(f"{kind}_{name}", __config__=config, **fields)
+
+
+def _scalar_arm(ann: Any) -> Any:
+    """``X | Sequence[X]`` (a Python-API convenience for per-replica values) becomes ``X`` in specs,
+    where per-replica values are written as replicas; ``Sequence[X] | None`` is left alone."""
+    import collections.abc
+    import types
+    import typing
+
+    if typing.get_origin(ann) not in (typing.Union, types.UnionType):
+        return ann
+    arms = typing.get_args(ann)
+    seq = [a for a in arms if typing.get_origin(a) in (collections.abc.Sequence, list, tuple)]
+    scalar = [a for a in arms if a not in seq and a is not type(None)]
+    if seq and scalar:
+        keep = [a for a in arms if a not in seq]
+        return keep[0] if len(keep) == 1 else typing.Union[tuple(keep)]  # noqa: UP007
+    return ann
 
 
 def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:

@@ -1,0 +1,263 @@
+"""RunSpec: the unit of reproducibility. A spec fully determines its result; its hash is its identity.
+
+A spec names a problem, a parameterization, an algorithm and an initialization from the registry
+(:mod:`overparam.registry`), with their settings validated against the constructors' own
+signatures, plus the run settings and three seeds. ``replicas`` lists per-replica overrides
+(``init.<setting>``, ``init_seed``, ``algo_seed``, ``algorithm.eta``): the replicas share the
+problem's operator and advance as one batched computation in one worker.
+
+In TOML::
+
+    steps = 10000
+    data_seed = 0
+    metrics = ["loss", "train_error", "test_error"]
+
+    [problem]
+    name = "matrix_sensing"
+    d = 100
+    r = 5
+    m = 2500
+
+    [param]
+    name = "symmetric"
+
+    [algorithm]
+    name = "gd"
+    eta = 0.0025
+    grad_scale = 0.5
+
+    [init]
+    name = "scaled_identity"
+
+    [replicas]              # zipped: one replica per position
+    "init.alpha" = [1.0, 0.1, 0.01, 0.001]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .. import registry
+from .._types import NonNegInt, PosFloat, Seed
+from .errors import SpecError, one_line
+
+COMPONENT_KINDS = {"problem": "problem", "param": "param", "algorithm": "algorithm", "init": "init"}
+REPLICA_KEYS = ("init_seed", "algo_seed", "algorithm.eta")
+
+
+class Component(BaseModel):
+    """A registered constructor name and its validated, defaults-filled settings."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    def build(self, kind: str, **runtime: Any) -> Any:
+        fn = registry.get(kind, self.name)
+        return fn(**self.params, **runtime)
+
+
+def validate_component(kind: str, value: Any) -> Component:
+    """Resolve ``{"name": ..., **settings}`` against the registry's schema for ``kind``."""
+    if isinstance(value, Component):
+        value = {"name": value.name, **value.params}
+    if isinstance(value, str):
+        value = {"name": value}
+    if not isinstance(value, dict):
+        raise SpecError(f"{kind}: expected a table with a 'name' and settings; got {value!r}")
+    value = dict(value)
+    if "params" in value and isinstance(value["params"], dict):
+        value = {"name": value.get("name"), **value["params"], **{k: v for k, v in value.items() if k not in ("name", "params")}}
+    name = value.pop("name", None)
+    if name is None:
+        raise SpecError(f"{kind}.name: missing; accepted: {', '.join(registry.names(kind))}")
+    try:
+        model = registry.schema(kind, str(name))
+    except KeyError as exc:
+        raise SpecError(str(exc)) from None
+    unknown = sorted(set(value) - set(model.model_fields))
+    if unknown:
+        raise SpecError(
+            f"{kind}.{unknown[0]}: unknown setting for {kind} {name!r}; accepted: {', '.join(model.model_fields)}"
+        )
+    for k, v in value.items():
+        if isinstance(v, (list, tuple)) and (kind == "init" or (kind == "algorithm" and k == "eta")):
+            raise SpecError(f"{kind}.{k} = {v!r}: per-replica values go in [replicas] (\"{kind}.{k}\" = [...])")
+    try:
+        validated = model.model_validate(value)
+    except pydantic.ValidationError as exc:
+        raise SpecError(one_line(exc, prefix=kind)) from None
+    return Component(name=str(name), params=validated.model_dump(mode="json"))
+
+
+class LogSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    points: NonNegInt = 200
+    every: NonNegInt | None = None
+
+
+class RunSpec(BaseModel):
+    """One run (with its replicas). Construct from a dict, a TOML file, or in Python."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    problem: Component
+    param: Component
+    algorithm: Component
+    init: Component
+    steps: NonNegInt
+    metrics: tuple[str, ...] = ("loss", "train_error", "test_error")
+    log: LogSpec = LogSpec()
+    target_train_error: PosFloat | None = None
+    diverge_factor: PosFloat = 1e8
+    data_seed: Seed = 0
+    init_seed: Seed = 0
+    algo_seed: Seed = 0
+    replicas: tuple[dict[str, Any], ...] = ()
+    device: Literal["cpu", "cuda"] = "cpu"
+    dtype: Literal["float64", "float32"] = "float64"
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("problem", "param", "algorithm", "init", mode="before")
+    @classmethod
+    def _component(cls, v: Any, info: pydantic.ValidationInfo) -> Component:
+        return validate_component(COMPONENT_KINDS[info.field_name], v)
+
+    @field_validator("metrics", mode="after")
+    @classmethod
+    def _metrics(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        known = registry.names("metric")
+        for name in v:
+            if name not in known:
+                raise SpecError(f"metrics: unknown metric {name!r}; accepted: {', '.join(known)}")
+        return v
+
+    @field_validator("replicas", mode="before")
+    @classmethod
+    def _replicas(cls, v: Any) -> Any:
+        if isinstance(v, dict):  # zipped table form {"init.alpha": [...], ...}
+            lengths = {k: len(x) for k, x in v.items() if isinstance(x, (list, tuple))}
+            if len(v) and len(lengths) != len(v):
+                bad = next(k for k in v if k not in lengths)
+                raise SpecError(f"replicas.{bad}: expected a list of per-replica values; got {v[bad]!r}")
+            if len(set(lengths.values())) > 1:
+                raise SpecError(f"replicas: lists of different lengths {lengths}; zipped replicas need equal lengths")
+            n = next(iter(lengths.values()), 0)
+            return tuple({k: v[k][i] for k in v} for i in range(n))
+        return v
+
+    @model_validator(mode="after")
+    def _check_replicas(self) -> RunSpec:
+        init_fields = list(registry.schema("init", self.init.name).model_fields)
+        for i, rep in enumerate(self.replicas):
+            for key, val in rep.items():
+                if key.startswith("init."):
+                    field = key.removeprefix("init.")
+                    if field not in init_fields:
+                        raise SpecError(f"replicas[{i}].{key}: init {self.init.name!r} has no setting {field!r}; "
+                                        f"accepted: {', '.join(init_fields)}")
+                    validate_component("init", {"name": self.init.name, **self.init.params, field: val})
+                elif key in ("init_seed", "algo_seed"):
+                    if not isinstance(val, int) or isinstance(val, bool) or val < 0:
+                        raise SpecError(f"replicas[{i}].{key} = {val!r}: accepted: integers >= 0")
+                elif key == "algorithm.eta":
+                    validate_component("algorithm", {"name": self.algorithm.name, **self.algorithm.params, "eta": val})
+                else:
+                    raise SpecError(f"replicas[{i}].{key}: not a per-replica setting; accepted: init.<setting>, "
+                                    f"{', '.join(REPLICA_KEYS)}")
+        return self
+
+    # -- identity --------------------------------------------------------------------------------
+    def canonical(self) -> dict[str, Any]:
+        """The spec as plain JSON data with every default filled in (tags excluded)."""
+        data = self.model_dump(mode="json")
+        data.pop("tags", None)
+        return data
+
+    def key(self) -> str:
+        """The spec's identity: a hash of its canonical JSON."""
+        blob = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+    @property
+    def n_replicas(self) -> int:
+        return max(1, len(self.replicas))
+
+    def replica_settings(self) -> list[dict[str, Any]]:
+        """The resolved per-replica values of every replica-able setting."""
+        base = {f"init.{k}": v for k, v in self.init.params.items()}
+        base.update(init_seed=self.init_seed, algo_seed=self.algo_seed, **{"algorithm.eta": self.algorithm.params.get("eta")})
+        reps = self.replicas or ({},)
+        return [{**base, **rep} for rep in reps]
+
+    def flat(self) -> dict[str, Any]:
+        """Flattened ``section.setting`` columns (for tables and filters)."""
+        return flatten({**self.canonical(), "tags": dict(self.tags)})
+
+    def with_overrides(self, **dotted: Any) -> RunSpec:
+        """A copy with ``section.setting`` values replaced (validated again)."""
+        data = self.model_dump(mode="python")
+        for key, val in dotted.items():
+            set_dotted(data, key, val)
+        return RunSpec.parse(data)
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> RunSpec:
+        """Validate a plain dict; raises :class:`SpecError` with a one-line message."""
+        try:
+            return cls.model_validate(_components_as_dicts(data))
+        except pydantic.ValidationError as exc:
+            raise SpecError(one_line(exc)) from None
+
+
+def flatten(spec: dict[str, Any]) -> dict[str, Any]:
+    """Canonical spec JSON → ``{"problem.d": 100, "init.alpha": 0.001, "steps": …}`` (lists as JSON)."""
+    out: dict[str, Any] = {}
+    for kind in COMPONENT_KINDS:
+        comp = spec.get(kind) or {}
+        out[f"{kind}.name"] = comp.get("name")
+        for k, v in (comp.get("params") or {}).items():
+            out[f"{kind}.{k}"] = json.dumps(v) if isinstance(v, (list, dict)) else v
+    for k in ("steps", "data_seed", "device", "dtype", "target_train_error"):
+        out[k] = spec.get(k)
+    for k, v in (spec.get("tags") or {}).items():
+        out[f"tags.{k}"] = v
+    return out
+
+
+def _components_as_dicts(data: dict[str, Any]) -> dict[str, Any]:
+    out = dict(data)
+    for kind in COMPONENT_KINDS:
+        comp = out.get(kind)
+        if isinstance(comp, Component):
+            out[kind] = {"name": comp.name, **comp.params}
+        elif isinstance(comp, dict) and "params" in comp and isinstance(comp["params"], dict):
+            out[kind] = {"name": comp.get("name"), **comp["params"]}
+    return out
+
+
+def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    """``set_dotted(d, "problem.d", 100)``: set a nested key, creating tables as needed."""
+    parts = key.split(".")
+    node = data
+    for p in parts[:-1]:
+        nxt = node.get(p)
+        if isinstance(nxt, Component):
+            nxt = {"name": nxt.name, **nxt.params}
+        if nxt is None:
+            nxt = {}
+        if not isinstance(nxt, dict):
+            raise SpecError(f"--set {key}: {p!r} is a value, not a table")
+        node[p] = dict(nxt)
+        node = node[p]
+    if isinstance(node.get("params"), dict) and parts[-1] not in ("name", "params"):
+        node["params"] = {**node["params"], parts[-1]: value}
+    else:
+        node[parts[-1]] = value

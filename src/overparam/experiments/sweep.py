@@ -1,0 +1,95 @@
+"""Sweeps: a base spec plus grid axes, from TOML files or Python, with ``--set`` overrides.
+
+A sweep file is a run spec (see :mod:`overparam.experiments.spec`) with an optional ``[grid]``
+table: each key is a dotted field and each value a list; the sweep is the product of the axes::
+
+    [grid]
+    "problem.d" = [100, 200]
+    data_seed = [0, 1, 2]
+
+Seeds are grid axes like any other field. Per-replica values (batched inside one run) go in
+``[replicas]`` instead.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .errors import SpecError
+from .spec import RunSpec, set_dotted
+
+
+def parse_value(text: str) -> Any:
+    """A ``--set`` value with TOML semantics (``1e-3``, ``[1, 2]``, ``true``), else the raw string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
+    """``["problem.d=100", "steps=10"]`` → ``{"problem.d": 100, "steps": 10}``."""
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise SpecError(f"--set {pair!r}: expected key=value, e.g. --set problem.d=100")
+        key, _, val = pair.partition("=")
+        key = key.strip()
+        if not key:
+            raise SpecError(f"--set {pair!r}: empty key")
+        out[key] = parse_value(val.strip())
+    return out
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise SpecError(f"spec file {str(p)!r}: not found")
+    try:
+        with p.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"spec file {str(p)!r}: invalid TOML ({exc})") from None
+
+
+def expand(data: dict[str, Any], overrides: dict[str, Any] | None = None) -> list[RunSpec]:
+    """All run specs of a sweep document (a single spec when it has no grid)."""
+    doc = copy.deepcopy(data)
+    grid = doc.pop("grid", {}) or {}
+    if not isinstance(grid, dict):
+        raise SpecError(f"grid: expected a table of lists; got {grid!r}")
+    for key, val in (overrides or {}).items():
+        if key.startswith("grid."):
+            grid[key.removeprefix("grid.")] = val
+        else:
+            set_dotted(doc, key, val)
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise SpecError(f"grid.{key}: expected a non-empty list of values; got {values!r}")
+    axes = list(grid.items())
+    specs = []
+    seen = set()
+    for combo in itertools.product(*(v for _, v in axes)) if axes else [()]:
+        d = copy.deepcopy(doc)
+        for (key, _), val in zip(axes, combo, strict=True):
+            set_dotted(d, key, val)
+        spec = RunSpec.parse(d)
+        if spec.key() not in seen:
+            seen.add(spec.key())
+            specs.append(spec)
+    return specs
+
+
+def load_sweep(path: str | Path, overrides: dict[str, Any] | None = None) -> list[RunSpec]:
+    return expand(load_toml(path), overrides)
+
+
+def grid(base: RunSpec, axes: dict[str, list[Any]]) -> list[RunSpec]:
+    """Python form: the product of ``axes`` (dotted field → values) over ``base``."""
+    data = base.model_dump(mode="python")
+    data["grid"] = axes
+    return expand(data)
