@@ -30,11 +30,13 @@ class MetricError(ValueError):
 class Snapshot:
     """The state of the active replicas at step t, with lazily computed shared quantities."""
 
-    def __init__(self, t: int, theta: Params, objective: Objective, evaluation: Evaluation | None = None):
+    def __init__(self, t: int, theta: Params, objective: Objective, evaluation: Evaluation | None = None,
+                 extras: dict[str, torch.Tensor] | None = None):
         self.t = t
         self.theta = theta
         self.objective = objective
         self._evaluation = evaluation
+        self.extras = extras or {}
 
     @property
     def problem(self):

@@ -176,7 +176,7 @@ def run(
         stop_now = torch.zeros(n, dtype=torch.bool)
         stop_reason: list[str | None] = [None] * n
         logged = t in schedule or bool(out.events)
-        snap = Snapshot(t, theta, objective, ev)
+        snap = Snapshot(t, theta, objective, ev, out.extras)
         if ev is None and (logged or t == 0):
             ev = snap.evaluation  # SGD: full loss only on logged steps
 

@@ -34,9 +34,14 @@ class RunContext:
 
 @dataclass
 class StepOut:
+    """θ_{t+1}, the evaluation at θ_t (or None), events, and ``extras``: per-replica diagnostics at
+    θ_t that the algorithm computed on the way (``(R, …)`` tensors by name), which metrics read
+    from ``snapshot.extras`` (e.g. the adaptive-subspace quantities of 000 §4)."""
+
     theta: Params
     evaluation: Evaluation | None
     events: list[tuple[int, str]] = field(default_factory=list)  # (active-replica index, kind)
+    extras: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 class Algorithm:
