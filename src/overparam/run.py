@@ -4,12 +4,16 @@ Per step t = 0, 1, …, T−1 it asks the algorithm for θ_{t+1} (the algorithm 
 at θ_t it computed on the way), then
 
 1. marks replicas **diverged** whose loss at θ_t is non-finite or exceeds ``diverge_factor`` × the
-   initial loss, or whose θ_{t+1} is non-finite; their last finite θ and metrics are kept;
+   initial loss (algorithms that do not evaluate the loss every step, like SGD: whose θ_{t+1} is
+   non-finite); their last finite θ and metrics are kept;
 2. marks replicas **converged** whose relative train error at θ_t is ≤ ``target_train_error``, and
    applies custom stop rules;
 3. records the metrics at θ_t on logged steps (:class:`~overparam.schedule.LogSchedule`), on event
    steps and for every replica that stops;
 4. drops stopped replicas from the batch, so the rest continue as one batched computation.
+
+On a step that is not logged and where nothing stops, all of this is one fused device-side check
+and a single host synchronization.
 
 R replicas (different init scales, init seeds, algorithm seeds or step sizes) share the problem's
 operator: every operator product is one matrix–matrix product for all of them.
@@ -149,87 +153,99 @@ def run(
     progress_every = max(1, steps // 100)
     t0 = time.perf_counter()
 
-    def finish(local: torch.Tensor, theta_keep: Params, why: str, t: int) -> None:
-        for i in local.tolist():
+    def finish(local: list[int], theta_now: Params, theta_prev: Params, why: str, t: int) -> None:
+        """Stop active replicas ``local`` at step t, keeping θ_t if finite, else the previous θ."""
+        for i in local:
             g = int(active[i])
             status[g] = why
             stop_step[g] = t
-            final_theta[g] = tuple(p[i].detach().clone() for p in theta_keep)
+            keep = theta_now if all(bool(torch.isfinite(p[i]).all()) for p in theta_now) else theta_prev
+            final_theta[g] = tuple(p[i].detach().clone() for p in keep)
             events.append({"step": t, "replica": g, "kind": why})
 
+    def health(ev: Evaluation) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """(non-finite loss, diverged, reached target) masks for the active replicas, on device."""
+        nonlocal ref_loss
+        loss = ev.loss.detach()
+        if ref_loss is None:
+            ref_loss = torch.full((R,), float("nan"), dtype=loss.dtype, device=loss.device)
+            ref_loss[active.to(loss.device)] = loss.abs().clamp_min(torch.finfo(loss.dtype).tiny)
+        nonfinite = ~torch.isfinite(loss)
+        diverged = ~(loss <= diverge_factor * ref_loss[active.to(loss.device)])  # NaN compares False
+        reached = None
+        if target_train_error is not None and ev.residual_sq is not None:
+            reached = ((ev.residual_sq / y_norm_sq).sqrt() <= target_train_error) & ~diverged
+        return nonfinite, diverged, reached
+
+    prev = theta
     t = 0
     for t in range(steps + 1):
         if active.numel() == 0:
             break
         if t == steps:
             snap = Snapshot(t, theta, objective, None)
-            rec.record(snap, active, torch.ones(active.numel(), dtype=torch.bool))
+            nonfinite, diverged, _ = health(snap.evaluation)
+            if bool(diverged.any()):
+                bad = torch.nonzero(diverged.cpu()).flatten().tolist()
+                finish(bad, theta, prev, "diverged", t)
+            ok = ~nonfinite.cpu()
+            if bool(ok.any()):
+                rec.record(snap, active, ok)
             for i, g in enumerate(active.tolist()):
-                final_theta[g] = tuple(p[i].detach().clone() for p in theta)
+                if not bool(diverged[i]):
+                    final_theta[g] = tuple(p[i].detach().clone() for p in theta)
             break
 
         out, state = algorithm.step(objective, theta, state, t)
         ev: Evaluation | None = out.evaluation
-        n = active.numel()
-        diverged_now = torch.zeros(n, dtype=torch.bool)
-        nonfinite_now = torch.zeros(n, dtype=torch.bool)
-        stop_now = torch.zeros(n, dtype=torch.bool)
-        stop_reason: list[str | None] = [None] * n
         logged = t in schedule or bool(out.events)
         snap = Snapshot(t, theta, objective, ev, out.extras)
         if ev is None and (logged or t == 0):
-            ev = snap.evaluation  # SGD: full loss only on logged steps
-
+            ev = snap.evaluation  # SGD: the full loss only on logged steps
         if ev is not None:
-            loss = ev.loss.detach()
-            if ref_loss is None:
-                ref_loss = torch.full((R,), float("nan"), dtype=loss.dtype, device=loss.device)
-                ref_loss[active.to(loss.device)] = loss.abs().clamp_min(torch.finfo(loss.dtype).tiny)
-            finite = torch.isfinite(loss)
-            limit = diverge_factor * ref_loss[active.to(loss.device)]
-            nonfinite_now |= (~finite).cpu()
-            diverged_now |= (~finite | (loss > limit)).cpu()
-            if target_train_error is not None and ev.residual_sq is not None:
-                rel = (ev.residual_sq / y_norm_sq).sqrt()
-                stop_now |= (rel <= target_train_error).cpu() & ~diverged_now
-                for i in torch.nonzero(stop_now).flatten().tolist():
-                    stop_reason[i] = "converged"
-        next_ok = _all_finite(out.theta).cpu()
-        diverged_now |= ~next_ok
+            nonfinite, diverged, reached = health(ev)
+        else:  # SGD between logged steps: a non-finite θ_{t+1} means divergence at step t
+            nonfinite = torch.zeros_like(active, dtype=torch.bool, device=theta[0].device)
+            diverged = ~_all_finite(out.theta)
+            reached = None
+        flags = diverged if reached is None else diverged | reached
+        if not logged and not stops and not bool(flags.any()):  # the common case: one host sync
+            prev, theta = theta, out.theta
+            if progress is not None and t % progress_every == 0:
+                progress(t, steps)
+            continue
+
+        nonfinite, diverged = nonfinite.cpu(), diverged.cpu()
+        stop_now = torch.zeros(active.numel(), dtype=torch.bool) if reached is None else reached.cpu()
+        stop_reason = ["converged"] * active.numel()
         if logged and stops:
             for rule in stops:
-                hit = rule(snap).bool().cpu() & ~diverged_now & ~stop_now
+                hit = rule(snap).bool().cpu() & ~diverged & ~stop_now
                 for i in torch.nonzero(hit).flatten().tolist():
                     stop_reason[i] = f"stopped:{rule.name}"
                 stop_now |= hit
 
-        # record θ_t: all active replicas on logged steps; stopping replicas whenever they stop
-        want = torch.zeros(n, dtype=torch.bool)
-        if logged:
-            want[:] = True
-        want |= stop_now | (diverged_now & ~nonfinite_now)
-        want &= ~nonfinite_now
+        # record θ_t: all active replicas on logged steps, and every replica that stops here
+        want = (torch.ones_like(diverged) if logged else torch.zeros_like(diverged)) | stop_now | diverged
+        want &= ~nonfinite
         if bool(want.any()):
             rec.record(snap, active, want)
         for i, kind in out.events:
             events.append({"step": t, "replica": int(active[i]), "kind": kind})
-
-        if bool(diverged_now.any()):
-            # keep θ_t when it is finite, otherwise the previous (last finite) θ
-            idx = torch.nonzero(diverged_now).flatten()
-            finish(idx, theta, "diverged", t)
-        if bool(stop_now.any()):
-            for i in torch.nonzero(stop_now).flatten().tolist():
-                finish(torch.tensor([i]), theta, stop_reason[i] or "stopped", t)
-        done = diverged_now | stop_now
-        theta = out.theta
+        if bool(diverged.any()):
+            finish(torch.nonzero(diverged).flatten().tolist(), theta, prev, "diverged", t)
+        for i in torch.nonzero(stop_now).flatten().tolist():
+            finish([i], theta, prev, stop_reason[i], t)
+        done = diverged | stop_now
+        prev, theta = theta, out.theta
         if bool(done.any()):
             keep = torch.nonzero(~done).flatten()
             keep_dev = keep.to(theta[0].device)
             theta = tuple(p[keep_dev] for p in theta)
+            prev = tuple(p[keep_dev] for p in prev)
             state = algorithm.select_state(state, keep_dev)
             active = active[keep]
-        if progress is not None and (t % progress_every == 0):
+        if progress is not None and t % progress_every == 0:
             progress(t, steps)
     if progress is not None:
         progress(steps, steps)
