@@ -3,20 +3,29 @@
 Every executor calls the same :func:`work` on each spec with the same BLAS thread count (default
 1 per run), so a spec's numbers are bit-identical whichever executor ran it. Runs already in the
 store are skipped, so re-running a sweep computes nothing and a killed sweep resumes with exactly
-the missing runs. A run that raises is recorded under ``failures/`` and the sweep goes on.
+the missing runs. A run that raises is recorded under ``failures/`` and the sweep goes on; so is a
+run whose worker process died (out of memory, killed).
 
 * serial: in this process, one run at a time;
-* pool: ``workers`` spawned processes (``spawn`` context: no fork after torch has started threads);
+* pool: ``workers`` spawned processes (``spawn`` context: no fork after torch has started threads),
+  each pinned to ``threads`` BLAS threads for its whole life;
 * Dask: ``"local"`` starts a ``LocalCluster`` of ``workers`` single-threaded worker processes bound
-  to 127.0.0.1; any other value is a scheduler address (``tcp://host:8786``). Workers write to the
-  store directly, so on a cluster the store must be on a shared filesystem.
+  to 127.0.0.1; any other value is a scheduler address (``tcp://host:8786``), reached within
+  ``dask_timeout`` seconds or a one-line :class:`SpecError`. Workers write to the store directly,
+  so on a cluster the store must be on a shared filesystem. Dask is imported only here, only when
+  asked for.
+
+Progress: runs done / total through ``Progress.run_finished``; iteration progress of running runs
+through ``Progress.run_update`` (at most four updates a second per run), from pool workers over a
+managed queue and from Dask workers as scheduler events.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue as queue_mod
-import shutil
+import socket
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -24,10 +33,15 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from .errors import SpecError
 from .spec import RunSpec
 from .store import Store
+
+PROGRESS_INTERVAL_S = 0.25
+DASK_TIMEOUT_S = 5.0
+DASK_PROGRESS_TOPIC = "overparam-progress"
 
 
 class Progress(Protocol):
@@ -56,15 +70,21 @@ class NullProgress:
 
 @dataclass
 class SweepReport:
+    """What a sweep did: ``total`` distinct specs, ``skipped`` already stored, the keys ``computed``
+    now, the ``failed`` ``(key, error)`` pairs, the executor and the wall time in seconds."""
+
     total: int
     skipped: int
     computed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     wall_time: float = 0.0
+    executor: str = "serial"
 
     def as_dict(self) -> dict[str, Any]:
+        """The stable JSON form (``overparam run --json``; see docs/cli.md)."""
         return {"total": self.total, "skipped": self.skipped, "computed": len(self.computed),
-                "failed": [{"key": k, "error": e} for k, e in self.failed], "wall_time": self.wall_time}
+                "failed": [{"key": k, "error": e.splitlines()[0] if e else ""} for k, e in self.failed],
+                "executor": self.executor, "wall_time": self.wall_time}
 
 
 def label_of(spec: RunSpec) -> str:
@@ -83,22 +103,18 @@ def work(spec_json: str, store_root: str, threads: int, sink: Any = None) -> tup
     if store.has(key):
         return key, None
     label = label_of(spec)
-    last = [0.0]
+    last = [time.monotonic()]
 
     def progress(t: int, steps: int) -> None:
-        if sink is None:
-            return
         now = time.monotonic()
-        if now - last[0] >= 0.25 or t == steps:
+        if now - last[0] >= PROGRESS_INTERVAL_S:
             last[0] = now
-            try:
+            with contextlib.suppress(Exception):  # progress must never break a run
                 sink.put((key, label, t, steps))
-            except Exception:  # noqa: BLE001 - progress must never break a run
-                pass
 
     try:
         with thread_ctx(threads):
-            result = execute(spec, progress=progress)
+            result = execute(spec, progress=progress if sink is not None else None)
         store.save(spec, result)
         return key, None
     except Exception as exc:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
@@ -114,31 +130,8 @@ def _init_worker(threads: int) -> None:
 
 
 def clean_stale_tmp(store: Store) -> int:
-    """Remove half-written runs left by processes of this host that no longer exist."""
-    tmp = store.root / "tmp"
-    removed = 0
-    if not tmp.exists():
-        return 0
-    for p in tmp.iterdir():
-        parts = p.name.split(".")
-        try:
-            pid = int(parts[1])
-        except (IndexError, ValueError):
-            continue
-        if not _pid_alive(pid):
-            shutil.rmtree(p, ignore_errors=True)
-            removed += 1
-    return removed
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """Remove half-written runs of processes that no longer exist (see :meth:`Store.clean_tmp`)."""
+    return store.clean_tmp()
 
 
 def run_sweep(
@@ -149,31 +142,59 @@ def run_sweep(
     dask: str | None = None,
     threads: int = 1,
     progress: Progress | None = None,
+    dask_timeout: float = DASK_TIMEOUT_S,
 ) -> SweepReport:
-    """Compute every spec missing from ``store``; see the module docstring for executors."""
+    """Compute every spec missing from ``store``; see the module docstring for executors.
+
+    Args:
+        specs: the runs (duplicates, by key, run once).
+        store: where finished runs are written and looked up.
+        workers: process-pool size (1: serial), or the LocalCluster size with ``dask="local"``.
+        dask: ``None`` (no Dask), ``"local"``, or a scheduler address.
+        threads: BLAS threads of every run, whichever executor (keep it equal to compare bits).
+        progress: receives run and iteration progress (default: none).
+        dask_timeout: seconds to reach a Dask scheduler before giving up.
+    """
     if workers < 1:
         raise SpecError(f"--workers: got {workers}; accepted: integers >= 1")
     if threads < 1:
         raise SpecError(f"--threads: got {threads}; accepted: integers >= 1")
+    if dask is not None:
+        check_dask_address(dask)
     progress = progress or NullProgress()
     unique: dict[str, RunSpec] = {}
     for s in specs:
         unique.setdefault(s.key(), s)
-    store.root.mkdir(parents=True, exist_ok=True)
-    clean_stale_tmp(store)
+    try:
+        store.root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SpecError(f"--store {str(store.root)!r}: cannot create it ({exc.strerror or exc})") from None
+    store.clean_tmp()
     todo = [s for k, s in unique.items() if not store.has(k)]
     report = SweepReport(total=len(unique), skipped=len(unique) - len(todo))
-    progress.start(len(unique), report.skipped)
     t0 = time.perf_counter()
-    if todo:
-        if dask is not None:
-            _run_dask(todo, store, dask, workers, threads, progress, report)
-        elif workers == 1 or len(todo) == 1:
-            _run_serial(todo, store, threads, progress, report)
-        else:
-            _run_pool(todo, store, min(workers, len(todo)), threads, progress, report)
+    if todo and dask is not None:
+        report.executor = "dask"
+        client, close = dask_client(dask, workers, timeout=dask_timeout)  # errors before any display
+        try:
+            progress.start(len(unique), report.skipped)
+            _run_dask(client, todo, store, threads, progress, report)
+        finally:
+            progress.close()
+            close()
+    else:
+        progress.start(len(unique), report.skipped)
+        try:
+            if not todo:
+                pass
+            elif workers == 1 or len(todo) == 1:
+                _run_serial(todo, store, threads, progress, report)
+            else:
+                report.executor = "pool"
+                _run_pool(todo, store, min(workers, len(todo)), threads, progress, report)
+        finally:
+            progress.close()
     report.wall_time = time.perf_counter() - t0
-    progress.close()
     return report
 
 
@@ -211,28 +232,69 @@ def _drain(q, progress: Progress) -> None:
 
 def _run_pool(todo, store, workers, threads, progress, report) -> None:
     import multiprocessing as mp
+    from concurrent.futures.process import BrokenProcessPool
 
     ctx = mp.get_context("spawn")
+    root = str(Path(store.root).resolve())
+    by_key = {s.key(): s for s in todo}
     with ctx.Manager() as manager:
         q = manager.Queue()
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(threads,)) as pool:
-            pending = {pool.submit(work, s.model_dump_json(), str(store.root), threads, q) for s in todo}
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(threads,))
+        try:
+            pending = {pool.submit(work, s.model_dump_json(), root, threads, q): s.key() for s in todo}
             while pending:
-                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 _drain(q, progress)
                 for fut in done:
-                    key, err = fut.result()
+                    key = pending.pop(fut)
+                    try:
+                        key, err = fut.result()
+                    except BrokenProcessPool:
+                        err = "worker process died (killed, or out of memory)"
+                        store.record_failure(by_key[key], err)
                     _finish(report, progress, key, err)
             _drain(q, progress)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # Ctrl-C: do not run what is queued
+            raise
+        pool.shutdown(wait=True)
 
 
-def dask_client(address: str, workers: int) -> tuple[Any, Callable[[], None]]:
-    """A Dask client for ``"local"`` (a LocalCluster on 127.0.0.1) or a scheduler address."""
+def check_dask_address(address: str) -> None:
+    """Reject what cannot be a scheduler address before anything starts (one-line :class:`SpecError`)."""
+    if address == "local":
+        return
+    parsed = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+    if parsed.scheme not in ("tcp", "tls", "ws", "wss", "ucx", "inproc") or not parsed.hostname or (
+            parsed.scheme != "inproc" and port is None):
+        raise SpecError(f"--dask {address!r}: accepted: 'local' or a scheduler address such as tcp://host:8786")
+
+
+def _reachable(address: str, timeout: float) -> str | None:
+    """``None`` when a TCP connection to the scheduler's host and port opens, else why not."""
+    parsed = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parsed.scheme not in ("tcp", "tls", "ws", "wss"):
+        return None
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port), timeout=timeout):
+            return None
+    except OSError as exc:
+        return exc.strerror or str(exc) or type(exc).__name__
+
+
+def dask_client(address: str, workers: int, *, timeout: float = DASK_TIMEOUT_S) -> tuple[Any, Callable[[], None]]:
+    """A Dask client and its closer for ``"local"`` (a LocalCluster of ``workers`` single-threaded
+    processes on 127.0.0.1) or a scheduler address (reached within ``timeout`` seconds)."""
+    check_dask_address(address)
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise SpecError("--dask: dask[distributed] is not installed (pip install 'overparam[dask]')") from None
+        raise SpecError("--dask: dask[distributed] is not installed; accepted after: pip install 'overparam[dask]'") \
+            from None
     if address == "local":
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address=None, silence_logs=40)
@@ -243,25 +305,63 @@ def dask_client(address: str, workers: int) -> tuple[Any, Callable[[], None]]:
             cluster.close()
 
         return client, close
-    if not address.startswith(("tcp://", "tls://", "inproc://", "ucx://")) and ":" not in address:
-        raise SpecError(f"--dask {address!r}: expected 'local' or a scheduler address such as tcp://host:8786")
+    why = _reachable(address, timeout)
+    if why is not None:
+        raise SpecError(f"--dask {address!r}: cannot reach the scheduler ({why}); accepted: 'local' or the "
+                        "address of a running scheduler")
     try:
-        client = Client(address, timeout="10s")
-    except OSError as exc:
-        raise SpecError(f"--dask {address!r}: cannot reach the scheduler ({exc})") from None
+        client = Client(address, timeout=f"{timeout}s")
+    except (OSError, TimeoutError) as exc:
+        raise SpecError(f"--dask {address!r}: cannot reach the scheduler ({str(exc).splitlines()[0]})") from None
     return client, client.close
 
 
-def _run_dask(todo, store, address, workers, threads, progress, report) -> None:
+class _DaskSink:
+    """Sends iteration progress from a Dask worker to the client as a scheduler event."""
+
+    def __init__(self, topic: str):
+        self.topic = topic
+
+    def put(self, item: tuple[str, str, int, int]) -> None:
+        from distributed import get_worker
+
+        get_worker().log_event(self.topic, list(item))
+
+
+def _run_dask(client, todo, store, threads, progress, report) -> None:
     from dask.distributed import as_completed
 
-    client, close = dask_client(address, workers)
+    root = str(Path(store.root).resolve())
+
+    def on_event(event: Any) -> None:
+        try:
+            _, msg = event
+            progress.run_update(*msg)
+        except Exception:  # noqa: BLE001 - progress must never break a sweep
+            pass
+
+    topic = f"{DASK_PROGRESS_TOPIC}-{os.getpid()}-{time.monotonic_ns()}"
     try:
-        root = str(Path(store.root).resolve())
-        futures = [client.submit(work, s.model_dump_json(), root, threads, None, pure=False, key=f"run-{s.key()}")
-                   for s in todo]
-        for fut in as_completed(futures):
-            key, err = fut.result()
+        client.subscribe_topic(topic, on_event)
+        sink = _DaskSink(topic)
+    except Exception:  # noqa: BLE001 - an older scheduler without events: runs-level progress only
+        sink = None
+    by_key = {s.key(): s for s in todo}
+    futures = {client.submit(work, s.model_dump_json(), root, threads, sink, pure=False, key=f"overparam-{s.key()}"):
+               s.key() for s in todo}
+    try:
+        for fut in as_completed(list(futures)):
+            key = futures[fut]
+            try:
+                key, err = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a worker died (KilledWorker) or the task was lost
+                err = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                store.record_failure(by_key[key], err)
             _finish(report, progress, key, err)
+    except BaseException:
+        client.cancel(list(futures))
+        raise
     finally:
-        close()
+        if sink is not None:
+            with contextlib.suppress(Exception):
+                client.unsubscribe_topic(topic)

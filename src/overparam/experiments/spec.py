@@ -31,12 +31,26 @@ In TOML::
 
     [replicas]              # zipped: one replica per position
     "init.alpha" = [1.0, 0.1, 0.01, 0.001]
+
+In Python::
+
+    spec = RunSpec(problem={"name": "matrix_sensing", "d": 100, "r": 5, "m": 2500},
+                   param="symmetric", algorithm={"name": "gd", "eta": 0.0025, "grad_scale": 0.5},
+                   init={"name": "scaled_identity"}, steps=10_000,
+                   replicas={"init.alpha": [1.0, 0.1, 0.01, 0.001]})
+    spec.key()        # the identity: sha256 of the canonical JSON (every default filled, tags left out)
+
+Two specs that differ only in how they were written (a default given or omitted, ``1`` for
+``1.0``, key order, tags) have the same key; any difference in a setting that can change a number
+gives a different key. A list of seeds may be written as a range table, ``{start = 0, stop = 200}``
+(``step`` optional), in ``[replicas]`` and in a sweep's ``[grid]``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any, Literal
 
 import pydantic
@@ -48,10 +62,41 @@ from .errors import SpecError, one_line
 
 COMPONENT_KINDS = {"problem": "problem", "param": "param", "algorithm": "algorithm", "init": "init"}
 REPLICA_KEYS = ("init_seed", "algo_seed", "algorithm.eta")
+RANGE_KEYS = ("start", "stop", "step")
+
+
+def expand_range(where: str, value: Any) -> Any:
+    """``{start = 0, stop = 5}`` → ``[0, 1, 2, 3, 4]`` (``step`` optional); anything else unchanged."""
+    if not isinstance(value, dict):
+        return value
+    unknown = sorted(set(value) - set(RANGE_KEYS))
+    if unknown or "stop" not in value:
+        raise SpecError(f"{where} = {value!r}: expected a list or a range table {{start = 0, stop = N, step = 1}}")
+    bounds = [value.get("start", 0), value["stop"], value.get("step", 1)]
+    if not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds) or bounds[2] == 0:
+        raise SpecError(f"{where} = {value!r}: range start, stop and step must be integers (step != 0)")
+    return list(range(*bounds))
+
+
+def _is_range(value: Any) -> bool:
+    return isinstance(value, dict) and "stop" in value and set(value) <= set(RANGE_KEYS)
+
+
+def flatten_axes(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Dotted keys for a ``[grid]`` or ``[replicas]`` table: TOML reads ``init.alpha = [...]`` (unquoted)
+    as a nested table, which means the same as ``"init.alpha" = [...]``. Range tables stay values."""
+    out: dict[str, Any] = {}
+    for k, v in table.items():
+        if isinstance(v, dict) and not _is_range(v) and v:
+            out.update(flatten_axes(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
 
 
 class Component(BaseModel):
-    """A registered constructor name and its validated, defaults-filled settings."""
+    """A registered constructor (``name``, looked up in :mod:`overparam.registry` under its kind) and
+    its settings, validated against the constructor's signature with every default filled in."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -59,6 +104,7 @@ class Component(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
     def build(self, kind: str, **runtime: Any) -> Any:
+        """Call the registered constructor with the settings plus ``runtime`` (seed, device, dtype)."""
         fn = registry.get(kind, self.name)
         return fn(**self.params, **runtime)
 
@@ -73,7 +119,8 @@ def validate_component(kind: str, value: Any) -> Component:
         raise SpecError(f"{kind}: expected a table with a 'name' and settings; got {value!r}")
     value = dict(value)
     if "params" in value and isinstance(value["params"], dict):
-        value = {"name": value.get("name"), **value["params"], **{k: v for k, v in value.items() if k not in ("name", "params")}}
+        rest = {k: v for k, v in value.items() if k not in ("name", "params")}
+        value = {"name": value.get("name"), **value["params"], **rest}
     name = value.pop("name", None)
     if name is None:
         raise SpecError(f"{kind}.name: missing; accepted: {', '.join(registry.names(kind))}")
@@ -97,6 +144,9 @@ def validate_component(kind: str, value: Any) -> Component:
 
 
 class LogSpec(BaseModel):
+    """Which steps are recorded: ``points`` log-spaced steps, or every ``every`` steps when given
+    (see :class:`overparam.schedule.LogSchedule`)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     points: NonNegInt = 200
@@ -104,7 +154,23 @@ class LogSpec(BaseModel):
 
 
 class RunSpec(BaseModel):
-    """One run (with its replicas). Construct from a dict, a TOML file, or in Python."""
+    """One run (with its replicas). Construct from a dict, a TOML file, or in Python.
+
+    Attributes:
+        problem, param, algorithm, init: registered components with their settings.
+        steps: the maximum number of updates.
+        metrics: metric names recorded at logged steps (:mod:`overparam.metrics`).
+        log: the recording schedule.
+        target_train_error: stop a replica once its relative train error is at most this.
+        diverge_factor: a replica diverges when its loss exceeds this times its initial loss.
+        data_seed: seeds the problem (operator, truth, noise).
+        init_seed, algo_seed: seed the initialization and the algorithm's randomness.
+        replicas: per-replica overrides (``init.<setting>``, ``init_seed``, ``algo_seed``,
+            ``algorithm.eta``) that run batched on one operator; a table of equal-length lists
+            (zipped) or a list of tables.
+        device, dtype: where and in what precision the run computes (part of the identity).
+        tags: free labels (figure id, …); stored, but not part of the identity.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -143,6 +209,7 @@ class RunSpec(BaseModel):
     @classmethod
     def _replicas(cls, v: Any) -> Any:
         if isinstance(v, dict):  # zipped table form {"init.alpha": [...], ...}
+            v = {k: expand_range(f"replicas.{k}", x) for k, x in flatten_axes(v).items()}
             lengths = {k: len(x) for k, x in v.items() if isinstance(x, (list, tuple))}
             if len(v) and len(lengths) != len(v):
                 bad = next(k for k in v if k not in lengths)
@@ -193,7 +260,8 @@ class RunSpec(BaseModel):
     def replica_settings(self) -> list[dict[str, Any]]:
         """The resolved per-replica values of every replica-able setting."""
         base = {f"init.{k}": v for k, v in self.init.params.items()}
-        base.update(init_seed=self.init_seed, algo_seed=self.algo_seed, **{"algorithm.eta": self.algorithm.params.get("eta")})
+        base.update(init_seed=self.init_seed, algo_seed=self.algo_seed)
+        base["algorithm.eta"] = self.algorithm.params.get("eta")
         reps = self.replicas or ({},)
         return [{**base, **rep} for rep in reps]
 
@@ -211,10 +279,35 @@ class RunSpec(BaseModel):
     @classmethod
     def parse(cls, data: dict[str, Any]) -> RunSpec:
         """Validate a plain dict; raises :class:`SpecError` with a one-line message."""
+        if not isinstance(data, dict):
+            raise SpecError(f"spec: expected a table of settings; got {data!r}")
+        _check_known(data, list(cls.model_fields), "")
+        if isinstance(data.get("log"), dict):
+            _check_known(data["log"], list(LogSpec.model_fields), "log.")
         try:
             return cls.model_validate(_components_as_dicts(data))
         except pydantic.ValidationError as exc:
             raise SpecError(one_line(exc)) from None
+
+    @classmethod
+    def from_toml(cls, path: str | Path, **overrides: Any) -> RunSpec:
+        """Load a single-run spec file; ``overrides`` are dotted fields (``**{"problem.d": 50}``).
+        A file with a ``[grid]`` is a sweep: load it with :func:`overparam.experiments.load_sweep`."""
+        from .sweep import load_toml
+
+        data = load_toml(path)
+        if data.get("grid"):
+            raise SpecError(f"spec file {str(path)!r}: has a [grid] (a sweep); use load_sweep() for sweeps")
+        data.pop("grid", None)
+        for key, val in overrides.items():
+            set_dotted(data, key, val)
+        return cls.parse(data)
+
+
+def _check_known(data: dict[str, Any], accepted: list[str], prefix: str) -> None:
+    unknown = sorted(k for k in data if k not in accepted)
+    if unknown:
+        raise SpecError(f"{prefix}{unknown[0]}: unknown field; accepted: {', '.join(accepted)}")
 
 
 def flatten(spec: dict[str, Any]) -> dict[str, Any]:
@@ -225,8 +318,12 @@ def flatten(spec: dict[str, Any]) -> dict[str, Any]:
         out[f"{kind}.name"] = comp.get("name")
         for k, v in (comp.get("params") or {}).items():
             out[f"{kind}.{k}"] = json.dumps(v) if isinstance(v, (list, dict)) else v
-    for k in ("steps", "data_seed", "device", "dtype", "target_train_error"):
+    for k in ("steps", "data_seed", "init_seed", "algo_seed", "device", "dtype", "target_train_error",
+              "diverge_factor"):
         out[k] = spec.get(k)
+    log = spec.get("log") or {}
+    out["log.points"] = log.get("points")
+    out["log.every"] = log.get("every")
     for k, v in (spec.get("tags") or {}).items():
         out[f"tags.{k}"] = v
     return out

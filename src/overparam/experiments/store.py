@@ -8,12 +8,19 @@
                                  summary.json   per replica: settings, status, stop step, final metrics
                                  meta.json      provenance: versions, git commit, device, dtype,
                                                 threads, wall time, status counts
-    <root>/tmp/                                 runs being written
+    <root>/tmp/<key>.<host>.<pid>.<nonce>/      runs being written
     <root>/failures/<key>.json                  runs that raised (retried on the next sweep)
 
-A run is written into ``tmp/`` and renamed into place in one ``os.rename``, so a run directory that
-exists is complete: a crash (even SIGKILL) never leaves a run that looks finished, and a resumed
-sweep recomputes exactly the runs without a directory.
+A run is written into ``tmp/`` (every file fsynced) and renamed into place in one ``os.rename``, so
+a run directory that exists is complete: a crash (even SIGKILL) never leaves a run that looks
+finished, and a resumed sweep recomputes exactly the runs without a directory. Leftovers in
+``tmp/`` are removed by :meth:`Store.clean_tmp` (every sweep calls it): those of dead processes on
+this host at once, those of other hosts after a day. Two writers of the same spec are harmless:
+the first rename wins and the second discards its copy.
+
+Reading: :meth:`Store.table` (one row per run and replica, spec fields and final metrics, filtered
+by equality), :meth:`Store.traces` / :meth:`Store.trace_table` (the recorded traces of the matching
+rows), :meth:`Store.load` (one run: spec, summary, provenance, trace, final θ).
 """
 
 from __future__ import annotations
@@ -38,10 +45,18 @@ from .errors import SpecError
 from .spec import RunSpec, flatten
 
 DEFAULT_STORE = "./overparam-results"
+STALE_FOREIGN_TMP_S = 24 * 3600.0
+RUN_FILES = ("spec.json", "trace.parquet", "final.npz", "summary.json", "meta.json")
 
 
 def default_root() -> Path:
-    return Path(os.environ.get("OVERPARAM_STORE", DEFAULT_STORE))
+    """``$OVERPARAM_STORE`` when set (and not empty), else ``./overparam-results``."""
+    return Path(os.environ.get("OVERPARAM_STORE") or DEFAULT_STORE)
+
+
+def _host_tag() -> str:
+    """This host's name as it appears in tmp directory names (no dots, which separate the fields)."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in socket.gethostname()) or "host"
 
 
 @functools.cache
@@ -91,6 +106,20 @@ def _write_json(path: Path, data: Any) -> None:
         os.fsync(fh.fileno())
 
 
+def _fsync_dir(path: Path) -> None:
+    """Make a rename inside ``path`` durable (best effort: some filesystems refuse directory fsync)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def _json_default(o: Any) -> Any:
     if isinstance(o, (np.integer,)):
         return int(o)
@@ -110,7 +139,11 @@ def _fsync_file(path: Path) -> None:
 
 
 class StoredRun:
-    """A run read back from the store (lazily loads trace and arrays)."""
+    """A run read back from the store (lazily loads trace and arrays).
+
+    ``spec`` (a validated :class:`RunSpec`), ``summary`` (per replica: settings, status, stop step,
+    final scalar metrics), ``meta`` (provenance), ``trace()`` and ``theta()``.
+    """
 
     def __init__(self, path: Path):
         self.path = path
@@ -135,6 +168,7 @@ class StoredRun:
         return pq.read_table(self.path / "trace.parquet").to_pandas()
 
     def theta(self) -> list[np.ndarray]:
+        """Final parameters: one array per factor (U, or F and G, …), replica axis first."""
         with np.load(self.path / "final.npz", allow_pickle=False) as z:
             return [z[f"theta_{i}"] for i in range(len(z.files))]
 
@@ -146,7 +180,11 @@ class Store:
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root) if root is not None else default_root()
         if self.root.exists() and not self.root.is_dir():
-            raise SpecError(f"--store {str(self.root)!r}: exists and is not a directory")
+            raise SpecError(f"--store {str(self.root)!r}: exists and is not a directory; accepted: a directory "
+                            "(created when missing)")
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.root)!r})"
 
     @property
     def runs_dir(self) -> Path:
@@ -168,7 +206,7 @@ class Store:
         final = self.path(key)
         tmp_root = self.root / "tmp"
         tmp_root.mkdir(parents=True, exist_ok=True)
-        tmp = tmp_root / f"{key}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+        tmp = tmp_root / f"{key}.{_host_tag()}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
         tmp.mkdir()
         try:
             spec_json = spec.canonical()
@@ -191,6 +229,7 @@ class Store:
             meta = provenance(result)
             meta["events"] = result.events[:1000]
             _write_json(tmp / "meta.json", meta)
+            _fsync_dir(tmp)
             final.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.rename(tmp, final)
@@ -198,6 +237,8 @@ class Store:
                 if not self.has(key):
                     raise
                 shutil.rmtree(tmp, ignore_errors=True)  # a concurrent writer finished the same spec
+            else:
+                _fsync_dir(final.parent)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -205,9 +246,15 @@ class Store:
         return final
 
     def record_failure(self, spec: RunSpec, error: str) -> None:
+        """Record that ``spec`` raised ``error`` (message + traceback); a later success clears it.
+        The run itself stays absent, so the next sweep tries it again."""
         d = self.root / "failures"
         d.mkdir(parents=True, exist_ok=True)
-        _write_json(d / f"{spec.key()}.json", {"spec": spec.canonical(), "error": error})
+        key = spec.key()
+        tmp = d / f".{key}.{_host_tag()}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+        _write_json(tmp, {"key": key, "spec": spec.canonical(), "error": error,
+                          "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "host": socket.gethostname()})
+        os.replace(tmp, d / f"{key}.json")
 
     def clear_failure(self, key: str) -> None:
         p = self.root / "failures" / f"{key}.json"
@@ -215,13 +262,45 @@ class Store:
             p.unlink()
 
     def failures(self) -> list[dict[str, Any]]:
+        """The recorded failures: ``{"key", "spec", "error", "time", "host"}`` each."""
         d = self.root / "failures"
         return [json.loads(p.read_text()) for p in sorted(d.glob("*.json"))] if d.exists() else []
 
+    def clean_tmp(self, *, foreign_age_s: float = STALE_FOREIGN_TMP_S) -> int:
+        """Remove half-written runs under ``tmp/``: those of processes of this host that no longer
+        exist, and those of other hosts older than ``foreign_age_s``. Returns how many were removed.
+        Runs being written by live processes are left alone."""
+        tmp = self.root / "tmp"
+        if not tmp.is_dir():
+            return 0
+        host, removed, now = _host_tag(), 0, time.time()
+        for p in tmp.iterdir():
+            parts = p.name.split(".")
+            if len(parts) != 4 or not parts[2].isdigit():
+                continue
+            if parts[1] == host:
+                stale = not _pid_alive(int(parts[2]))
+            else:
+                try:
+                    stale = now - p.stat().st_mtime > foreign_age_s
+                except OSError:
+                    continue
+            if stale:
+                shutil.rmtree(p, ignore_errors=True)
+                removed += 1
+        return removed
+
     def keys(self) -> list[str]:
+        """The keys of the stored (complete) runs, sorted."""
         if not self.runs_dir.exists():
             return []
         return sorted(p.name for p in self.runs_dir.glob("*/*") if (p / "summary.json").exists())
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+    def __contains__(self, spec: RunSpec | str) -> bool:
+        return self.has(spec)
 
     def load(self, key: str) -> StoredRun:
         p = self.path(key)
@@ -246,22 +325,55 @@ class Store:
             flat = flatten(spec)
             meta = run.meta
             for rep in run.summary:
-                row = {**flat, **rep, "key": run.key, "wall_time": meta.get("wall_time")}
+                row = {"key": run.key, **flat, **rep, "wall_time": meta.get("wall_time")}
                 rows.append(row)
         df = pd.DataFrame(rows)
         return filter_frame(df, {k.replace("__", "."): v for k, v in where.items()})
 
     def traces(self, **where: Any) -> Iterator[tuple[dict[str, Any], Any]]:
-        """``(row, trace)`` for every (run, replica) matching ``where``; ``trace`` is that replica's
-        rows of the run's trace."""
-        df = self.table(**where)
-        cache: dict[str, Any] = {}
+        """``(row, trace)`` for every (run, replica) matching ``where`` (as in :meth:`table`);
+        ``trace`` is that replica's rows of the run's trace as a DataFrame (``step``, ``replica``,
+        one column per recorded metric; vector metrics as array cells)."""
+        yield from self._traces_of(self.table(**where))
+
+    def _traces_of(self, df) -> Iterator[tuple[dict[str, Any], Any]]:
+        if df.empty:
+            return
+        current: tuple[str, Any] | None = None
         for row in df.to_dict("records"):
             key = row["key"]
-            if key not in cache:
-                cache[key] = self.load(key).trace()
-            tr = cache[key]
+            if current is None or current[0] != key:  # rows come grouped by key: read each trace once
+                current = (key, self.load(key).trace())
+            tr = current[1]
             yield row, tr[tr["replica"] == row["replica"]].reset_index(drop=True)
+
+    def trace_table(self, *, columns: list[str] | None = None, **where: Any):
+        """The traces of every (run, replica) matching ``where`` as one long DataFrame: ``key``, the
+        table columns named in ``columns`` (if any), then the trace columns (``step``, ``replica``,
+        metrics)."""
+        import pandas as pd
+
+        df = self.table(**where)
+        missing = [c for c in columns or [] if c not in df.columns]
+        if missing and not df.empty:
+            raise SpecError(f"--columns {missing[0]}: no such column; accepted: {', '.join(sorted(df.columns))}")
+        frames = []
+        for row, tr in self._traces_of(df):
+            tr = tr.copy()
+            for i, col in enumerate(["key", *(c for c in columns or [] if c not in ("key", "replica"))]):
+                tr.insert(i, col, row.get(col))
+            frames.append(tr)
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def filter_frame(df, where: dict[str, Any]):
@@ -270,7 +382,7 @@ def filter_frame(df, where: dict[str, Any]):
         if df.empty:
             return df
         if col not in df.columns:
-            raise SpecError(f"--where {col}: no such column; columns include: {', '.join(sorted(df.columns)[:25])}")
+            raise SpecError(f"--where {col}: no such column; accepted: {', '.join(sorted(df.columns))}")
         series = df[col]
         vals = val if isinstance(val, (list, tuple, set)) else [val]
         mask = series.isin(vals)

@@ -7,8 +7,12 @@ table: each key is a dotted field and each value a list; the sweep is the produc
     "problem.d" = [100, 200]
     data_seed = [0, 1, 2]
 
-Seeds are grid axes like any other field. Per-replica values (batched inside one run) go in
-``[replicas]`` instead.
+Seeds are grid axes like any other field; a long run of seeds may be written as a range table,
+``init_seed = {start = 0, stop = 200}``. Per-replica values (batched on one operator inside one
+run) go in ``[replicas]`` instead. ``--set key=value`` overrides any field of the file before the
+grid is expanded; ``--set grid.key=[...]`` adds or replaces an axis. Values are read as TOML
+(``1e-3``, ``[1, 2]``, ``true``, ``{stop = 10}``), and as a plain string when they are not TOML.
+Specs that expand to the same key (e.g. an axis over a setting the grid sets twice) appear once.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
-from .spec import RunSpec, set_dotted
+from .spec import RunSpec, expand_range, flatten_axes, set_dotted
 
 
 def parse_value(text: str) -> Any:
@@ -31,29 +35,35 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
-    """``["problem.d=100", "steps=10"]`` → ``{"problem.d": 100, "steps": 10}``."""
+def parse_overrides(pairs: list[str] | None, option: str = "--set") -> dict[str, Any]:
+    """``["problem.d=100", "steps=10"]`` → ``{"problem.d": 100, "steps": 10}``; ``option`` names the
+    command-line option in error messages."""
     out: dict[str, Any] = {}
     for pair in pairs or []:
         if "=" not in pair:
-            raise SpecError(f"--set {pair!r}: expected key=value, e.g. --set problem.d=100")
+            raise SpecError(f"{option} {pair!r}: expected key=value, e.g. {option} problem.d=100")
         key, _, val = pair.partition("=")
         key = key.strip()
-        if not key:
-            raise SpecError(f"--set {pair!r}: empty key")
+        if not key or any(not part for part in key.split(".")):
+            raise SpecError(f"{option} {pair!r}: expected a dotted field name before '=', e.g. problem.d")
         out[key] = parse_value(val.strip())
     return out
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
+    """The TOML document at ``path`` as a dict (one-line :class:`SpecError` when missing or invalid)."""
     p = Path(path)
+    if p.is_dir():
+        raise SpecError(f"spec file {str(p)!r}: is a directory; expected a TOML file")
     if not p.is_file():
         raise SpecError(f"spec file {str(p)!r}: not found")
     try:
         with p.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"spec file {str(p)!r}: invalid TOML ({exc})") from None
+        raise SpecError(f"spec file {str(p)!r}: invalid TOML ({str(exc).splitlines()[0]})") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"spec file {str(p)!r}: not a UTF-8 text file") from None
 
 
 def expand(data: dict[str, Any], overrides: dict[str, Any] | None = None) -> list[RunSpec]:
@@ -62,14 +72,17 @@ def expand(data: dict[str, Any], overrides: dict[str, Any] | None = None) -> lis
     grid = doc.pop("grid", {}) or {}
     if not isinstance(grid, dict):
         raise SpecError(f"grid: expected a table of lists; got {grid!r}")
+    grid = flatten_axes(grid)
     for key, val in (overrides or {}).items():
         if key.startswith("grid."):
             grid[key.removeprefix("grid.")] = val
         else:
             set_dotted(doc, key, val)
-    for key, values in grid.items():
+    for key in list(grid):
+        grid[key] = values = expand_range(f"grid.{key}", grid[key])
         if not isinstance(values, list) or not values:
-            raise SpecError(f"grid.{key}: expected a non-empty list of values; got {values!r}")
+            raise SpecError(f"grid.{key} = {values!r}: expected a non-empty list of values or a range table "
+                            "{start = 0, stop = N}")
     axes = list(grid.items())
     specs = []
     seen = set()
@@ -85,6 +98,7 @@ def expand(data: dict[str, Any], overrides: dict[str, Any] | None = None) -> lis
 
 
 def load_sweep(path: str | Path, overrides: dict[str, Any] | None = None) -> list[RunSpec]:
+    """The run specs of the sweep file at ``path`` (with ``overrides`` applied before expansion)."""
     return expand(load_toml(path), overrides)
 
 
