@@ -186,3 +186,58 @@ def test_to_changes_dtype_and_keeps_values():
     op32 = op.to(dtype=torch.float32)
     assert op32.dtype == torch.float32
     assert torch.allclose(op32.A.double(), op.A, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name,op", OPS, ids=IDS)
+def test_forward_adjoint_equals_two_passes(name, op):
+    """The squared-loss hook (fused where the operator fuses) = forward, then gradient of s(z − y)."""
+    R = 3
+    X = _random_input(op, R=R, seed=22)
+    y = torch.randn(op.m, generator=_g(23), dtype=D64)
+    z, G = op.forward_adjoint(X, y, 0.7)
+    z0 = op.forward(X)
+    assert torch.allclose(z, z0, rtol=1e-12, atol=1e-12)
+    assert torch.allclose(G.dense(), op.adjoint(0.7 * (z0 - y)), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("R", [1, 2, 4, 5, 8, 9, 16, 17, 40])
+def test_fused_sensing_kernel_matches_two_products(R, dtype):
+    """Every lane layout of the fused kernel (1, 4, 8, 16 lanes; padded replicas; the MKL fallback
+    beyond FUSED_MAX_REPLICAS), with m not a multiple of the row block or of the chunk."""
+    from overparam.operators._dense_kernels import fused_residual_adjoint
+
+    m, n = 613, 45
+    A = torch.randn(m, n, generator=_g(24), dtype=D64)
+    x = torch.randn(R, n, generator=_g(25), dtype=D64)
+    y = torch.randn(m, generator=_g(26), dtype=D64)
+    z0 = x @ A.T
+    g0 = (0.3 * (z0 - y)) @ A
+    z, g = fused_residual_adjoint(A.to(dtype), x.to(dtype), y.to(dtype), 0.3)
+    tol = 1e-12 if dtype == D64 else 2e-5
+    assert z.dtype == dtype and g.dtype == dtype
+    assert float((z.double() - z0).abs().max() / z0.abs().max()) < tol
+    assert float((g.double() - g0).abs().max() / g0.abs().max()) < tol
+    op = GaussianSensing(A.to(dtype), (n, 1), packed=False)
+    zo, Go = op.forward_adjoint(x.to(dtype).reshape(R, n, 1), y.to(dtype), 0.3)
+    assert float((Go.dense().reshape(R, n).double() - g0).abs().max() / g0.abs().max()) < tol
+
+
+def test_fused_sensing_is_independent_of_thread_count():
+    import numba
+
+    from overparam.operators._dense_kernels import fused_residual_adjoint
+
+    A = torch.randn(1000, 300, generator=_g(27), dtype=D64)
+    y = torch.randn(1000, generator=_g(28), dtype=D64)
+    old = numba.get_num_threads()
+    try:
+        for R in (1, 8):
+            x = torch.randn(R, 300, generator=_g(29), dtype=D64)
+            numba.set_num_threads(1)
+            z1, g1 = fused_residual_adjoint(A, x, y, 0.5)
+            numba.set_num_threads(old)
+            z2, g2 = fused_residual_adjoint(A, x, y, 0.5)
+            assert torch.equal(z1, z2) and torch.equal(g1, g2)
+    finally:
+        numba.set_num_threads(old)

@@ -5,6 +5,7 @@ from .design import GaussianDesign
 from .entries import EntrySampling, sample_entries
 from .gaussian import GaussianSensing
 from .identity import IdentityOperator
+from .matrix_free import MatrixFreeGaussianSensing
 from .rank_one import RankOneSensing
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "GradOperator",
     "IdentityOperator",
     "LinearOperator",
+    "MatrixFreeGaussianSensing",
     "RankOneSensing",
     "SymmetricPacking",
     "sample_entries",

@@ -91,6 +91,22 @@ class LinearOperator:
         """G = 𝒜*(w) as a :class:`GradOperator`."""
         return DenseGrad(self.adjoint(w), symmetric=self.symmetric_domain)
 
+    #: ``forward_adjoint`` reads the operator's data once instead of twice (dense and matrix-free
+    #: Gaussian sensing); the objective calls it for squared losses when this is set.
+    fuses_forward_adjoint: bool = False
+
+    def forward_adjoint(self, X: torch.Tensor, y: torch.Tensor, scale: float) -> tuple[torch.Tensor, GradOperator]:
+        """``(z, G)`` with z = 𝒜(X) and G = 𝒜*(scale · (z − y)): the measurements and the gradient
+        operator of the squared loss c‖𝒜(X) − y‖² (scale = 2c), for ``X (…, *in_shape)``, ``y (m,)``.
+
+        The residual of measurement i depends on row i of the operator only, so an operator that
+        reads (or generates) its rows can finish both products row block by row block and touch its
+        data once per step; such operators override this and set ``fuses_forward_adjoint``. This
+        default is the two-pass computation.
+        """
+        z = self.forward(X)
+        return z, self.gradient(scale * (z - y))
+
     # -- sub-sampling for SGD --------------------------------------------------------------------
     def select(self, idx: torch.Tensor) -> LinearOperator:  # pragma: no cover - interface
         """The operator restricted to rows ``idx``: ``(b,)`` shared, or ``(R, b)`` per replica."""

@@ -1,0 +1,285 @@
+"""Fused dense sensing kernels (numba, CPU): z = A x, w = s(z − y), g = Aᵀ w with one read of A.
+
+For a row-major sensing matrix A (m × n), replicas x_r (R of them), shared observations y and a
+scale s (2c for the squared loss c‖z − y‖²), :func:`fused_residual_adjoint` returns
+
+    z_r = A x_r,        g_r = Aᵀ (s (z_r − y)),
+
+the squared-loss measurements and the embedded gradient of every replica. The residual of row i
+depends on row i only, so a thread can finish a block of rows — dot products, residuals, then its
+contribution to g — while the block is still in its cache. A is read from memory once per step,
+not twice as with a forward product followed by an adjoint product.
+
+Two kernels, measured on the 2-core development machine (d = 100 packed, m = 2500, A = 101 MB,
+float64; single-thread CPU times, which the noisy shared machine measures reproducibly):
+
+* **one replica** (``_fused_rows``): four rows at a time, the dot products and the update of g
+  vectorized along the row by numba/LLVM. 7.4 ms against 12.3 ms for MKL's ``A @ x`` then
+  ``w @ A``, and 6.3 ms to read A once.
+* **several replicas** (``_fused_replicas``): the replicas are the SIMD lanes (explicit
+  ``<8 x double>`` vectors, :mod:`._simd`), eight rows per block, so every element of A that is
+  loaded is used by 8 replicas from a register; the block is then reused from L2 for the adjoint.
+  8 replicas: 13.7 ms against 28–31 ms for MKL's skinny GEMMs (which reach a fifth of the core's
+  peak at n = 8).
+
+Determinism: rows are split into a fixed number of chunks that depends on m only (not on the
+thread count); every chunk accumulates its own partial g in a fixed order and the partials are
+summed in chunk order. The same inputs give the same bits for any number of threads. In the
+replica kernel every lane is a plain sequential dot product with ``fma``, so results also do not
+depend on the vector width of the CPU.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+import torch
+
+LANES = {torch.float64: 8, torch.float32: 16}
+ROWS = 8  # rows per register block of the replica kernel
+MAX_CHUNKS = 8
+
+
+def lanes_for(R: int, dtype: torch.dtype) -> int:
+    """SIMD lanes per replica group: one 512-bit vector (8 doubles / 16 floats), half of one for
+    R ≤ 4 (8 floats), two for R > one vector (the accumulators of 8 rows × 2 vectors fill 16 of the
+    32 vector registers and every broadcast element of A serves 2 vectors)."""
+    L = LANES[dtype]
+    if R <= L // 2:
+        return L // 2
+    if R <= L:
+        return L
+    return 2 * L
+
+
+def chunk_rows(m: int, multiple: int = ROWS) -> int:
+    """Rows per chunk: at most ``MAX_CHUNKS`` chunks of a multiple of ``multiple`` rows (m only)."""
+    n = max(1, min(MAX_CHUNKS, math.ceil(m / 256)))
+    per = math.ceil(m / n)
+    return max(multiple, math.ceil(per / multiple) * multiple)
+
+
+@functools.cache
+def _kernels():
+    import numba as nb
+
+    from ._simd import fma, load, mul, splat, store, sub, zero
+
+    fast = {"reassoc", "contract", "nsz", "arcp"}
+
+    @nb.njit(parallel=True, fastmath=fast, cache=True, nogil=True, boundscheck=False)
+    def fused_rows(P, x, y, s, z, gp, CH):  # pragma: no cover - compiled
+        """One replica: z = P x, g_c = Σ_{i∈chunk c} s(z_i − y_i) P_i (per-chunk partials gp[c])."""
+        m, n = P.shape
+        nch = gp.shape[0]
+        for c in nb.prange(nch):
+            i0 = c * CH
+            i1 = min(m, i0 + CH)
+            g = gp[c]
+            for j in range(n):
+                g[j] = 0.0
+            i = i0
+            while i < i1:
+                na = min(4, i1 - i)
+                p0 = P[i]
+                p1 = P[i + min(1, na - 1)]
+                p2 = P[i + min(2, na - 1)]
+                p3 = P[i + min(3, na - 1)]
+                s0 = 0.0
+                s1 = 0.0
+                s2 = 0.0
+                s3 = 0.0
+                for j in range(n):
+                    xj = x[j]
+                    s0 += p0[j] * xj
+                    s1 += p1[j] * xj
+                    s2 += p2[j] * xj
+                    s3 += p3[j] * xj
+                z[i] = s0
+                w0 = s * (s0 - y[i])
+                w1 = 0.0
+                w2 = 0.0
+                w3 = 0.0
+                if na > 1:
+                    z[i + 1] = s1
+                    w1 = s * (s1 - y[i + 1])
+                if na > 2:
+                    z[i + 2] = s2
+                    w2 = s * (s2 - y[i + 2])
+                if na > 3:
+                    z[i + 3] = s3
+                    w3 = s * (s3 - y[i + 3])
+                for j in range(n):
+                    g[j] += w0 * p0[j] + w1 * p1[j] + w2 * p2[j] + w3 * p3[j]
+                i += 4
+
+    @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
+    def fused_replicas(P, XT, y, s, ZT, GP, CH, tag):  # pragma: no cover - compiled
+        """Replicas in SIMD lanes. XT (ng, n, L): replica group q's inputs, lane = replica;
+        ZT (ng, m, L) receives z; GP (nch, ng, n, L) the per-chunk partial gradients."""
+        m, n = P.shape
+        nch = GP.shape[0]
+        ng = XT.shape[0]
+        for c in nb.prange(nch):
+            i0 = c * CH
+            i1 = min(m, i0 + CH)
+            ss = splat(s, tag)
+            for q in range(ng):
+                G = GP[c, q].reshape(-1)
+                for j in range(0, G.size, len(tag)):
+                    store(G, j, zero(G, tag))
+            i = i0
+            while i < i1:
+                na = min(8, i1 - i)
+                p0 = P[i]
+                p1 = P[i + min(1, na - 1)]
+                p2 = P[i + min(2, na - 1)]
+                p3 = P[i + min(3, na - 1)]
+                p4 = P[i + min(4, na - 1)]
+                p5 = P[i + min(5, na - 1)]
+                p6 = P[i + min(6, na - 1)]
+                p7 = P[i + min(7, na - 1)]
+                for q in range(ng):
+                    X = XT[q].reshape(-1)
+                    Zq = ZT[q].reshape(-1)
+                    G = GP[c, q].reshape(-1)
+                    a0 = zero(X, tag)
+                    a1 = zero(X, tag)
+                    a2 = zero(X, tag)
+                    a3 = zero(X, tag)
+                    a4 = zero(X, tag)
+                    a5 = zero(X, tag)
+                    a6 = zero(X, tag)
+                    a7 = zero(X, tag)
+                    L = len(tag)
+                    for j in range(n):
+                        xj = load(X, j * L, tag)
+                        a0 = fma(splat(p0[j], tag), xj, a0)
+                        a1 = fma(splat(p1[j], tag), xj, a1)
+                        a2 = fma(splat(p2[j], tag), xj, a2)
+                        a3 = fma(splat(p3[j], tag), xj, a3)
+                        a4 = fma(splat(p4[j], tag), xj, a4)
+                        a5 = fma(splat(p5[j], tag), xj, a5)
+                        a6 = fma(splat(p6[j], tag), xj, a6)
+                        a7 = fma(splat(p7[j], tag), xj, a7)
+                    # z, then the residual weights w = s (z − y); rows past the chunk get w = 0
+                    store(Zq, i * L, a0)
+                    a0 = mul(ss, sub(a0, splat(y[i], tag)))
+                    if na > 1:
+                        store(Zq, (i + 1) * L, a1)
+                        a1 = mul(ss, sub(a1, splat(y[i + 1], tag)))
+                    else:
+                        a1 = zero(X, tag)
+                    if na > 2:
+                        store(Zq, (i + 2) * L, a2)
+                        a2 = mul(ss, sub(a2, splat(y[i + 2], tag)))
+                    else:
+                        a2 = zero(X, tag)
+                    if na > 3:
+                        store(Zq, (i + 3) * L, a3)
+                        a3 = mul(ss, sub(a3, splat(y[i + 3], tag)))
+                    else:
+                        a3 = zero(X, tag)
+                    if na > 4:
+                        store(Zq, (i + 4) * L, a4)
+                        a4 = mul(ss, sub(a4, splat(y[i + 4], tag)))
+                    else:
+                        a4 = zero(X, tag)
+                    if na > 5:
+                        store(Zq, (i + 5) * L, a5)
+                        a5 = mul(ss, sub(a5, splat(y[i + 5], tag)))
+                    else:
+                        a5 = zero(X, tag)
+                    if na > 6:
+                        store(Zq, (i + 6) * L, a6)
+                        a6 = mul(ss, sub(a6, splat(y[i + 6], tag)))
+                    else:
+                        a6 = zero(X, tag)
+                    if na > 7:
+                        store(Zq, (i + 7) * L, a7)
+                        a7 = mul(ss, sub(a7, splat(y[i + 7], tag)))
+                    else:
+                        a7 = zero(X, tag)
+                    for j in range(n):
+                        gj = load(G, j * L, tag)
+                        gj = fma(splat(p0[j], tag), a0, gj)
+                        gj = fma(splat(p1[j], tag), a1, gj)
+                        gj = fma(splat(p2[j], tag), a2, gj)
+                        gj = fma(splat(p3[j], tag), a3, gj)
+                        gj = fma(splat(p4[j], tag), a4, gj)
+                        gj = fma(splat(p5[j], tag), a5, gj)
+                        gj = fma(splat(p6[j], tag), a6, gj)
+                        gj = fma(splat(p7[j], tag), a7, gj)
+                        store(G, j * L, gj)
+                i += 8
+
+    @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
+    def sum_chunks(parts, out):  # pragma: no cover - compiled
+        """out = Σ_c parts[c], summed in chunk order (parts (nch, N), out (N,))."""
+        nch, N = parts.shape
+        tile = 2048
+        for t in nb.prange((N + tile - 1) // tile):
+            j0 = t * tile
+            j1 = min(N, j0 + tile)
+            for j in range(j0, j1):
+                out[j] = parts[0, j]
+            for c in range(1, nch):
+                for j in range(j0, j1):
+                    out[j] += parts[c, j]
+
+    return fused_rows, fused_replicas, sum_chunks
+
+
+def available() -> bool:
+    """numba is importable (it is a dependency; the check keeps a broken install usable)."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:  # pragma: no cover
+        return False
+    return True
+
+
+def supports(A: torch.Tensor) -> bool:
+    """The fused CPU kernels apply: a C-contiguous 2-d float32/float64 CPU matrix."""
+    return A.device.type == "cpu" and A.ndim == 2 and A.dtype in LANES and A.is_contiguous() and available()
+
+
+def fused_residual_adjoint(A: torch.Tensor, x: torch.Tensor, y: torch.Tensor, scale: float
+                           ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(z, g)`` with z = x Aᵀ ``(R, m)`` and g = (scale (z − y)) A ``(R, n)``, reading A once.
+
+    ``A (m, n)`` C-contiguous on the CPU; ``x (R, n)``; ``y (m,)``. See the module docstring.
+    """
+    fused_rows, fused_replicas, sum_chunks = _kernels()
+    m, n = A.shape
+    R = x.shape[0]
+    dt = A.dtype
+    Pn = A.numpy()
+    yn = y.to(dt).contiguous().numpy()
+    s = np.float64(scale) if dt == torch.float64 else np.float32(scale)
+    if R == 1:
+        CH = chunk_rows(m, 4)
+        nch = -(-m // CH)
+        z = torch.empty(1, m, dtype=dt)
+        parts = np.empty((nch, n), dtype=Pn.dtype)
+        fused_rows(Pn, x[0].to(dt).contiguous().numpy(), yn, s, z[0].numpy(), parts, CH)
+        g = torch.empty(1, n, dtype=dt)
+        sum_chunks(parts, g[0].numpy())
+        return z, g
+    L = lanes_for(R, dt)
+    ng = -(-R // L)
+    XT = torch.zeros(ng * L, n, dtype=dt)
+    XT[:R] = x
+    XT = XT.reshape(ng, L, n).transpose(1, 2).contiguous()  # (ng, n, L)
+    CH = chunk_rows(m)
+    nch = -(-m // CH)
+    ZT = np.empty((ng, m, L), dtype=Pn.dtype)
+    GP = np.empty((nch, ng, n, L), dtype=Pn.dtype)
+    fused_replicas(Pn, XT.numpy(), yn, s, ZT, GP, CH, (0.0,) * L)
+    G = np.empty((ng, n, L), dtype=Pn.dtype)
+    sum_chunks(GP.reshape(nch, -1), G.reshape(-1))
+    z = torch.from_numpy(ZT).transpose(1, 2).reshape(ng * L, m)[:R]
+    g = torch.from_numpy(G).transpose(1, 2).reshape(ng * L, n)[:R]
+    return z, g

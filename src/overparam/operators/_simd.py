@@ -1,0 +1,144 @@
+"""Explicit SIMD vectors inside numba kernels: ``<L x double>`` / ``<L x float>`` as a numba type.
+
+numba's own vectorization is the LLVM *loop* vectorizer (its SLP vectorizer is off by default), and
+on this project's CPUs LLVM also prefers 256-bit vectors. A register-blocked kernel whose vectors
+run across *replicas* (see :mod:`._dense_kernels`) needs neither: it names its vectors explicitly.
+This module gives numba kernels a vector type lowered to an LLVM vector (AVX-512 ``zmm`` registers
+for 8 doubles; LLVM splits it into smaller registers on narrower CPUs, so results never depend on
+the instruction set) and the few operations such a kernel needs. The lane count L is the length of
+a tuple argument (:func:`lane_tag`), so it is a compile-time constant and kernels stay cacheable:
+
+* :func:`load` / :func:`store`: ``L`` consecutive elements of a C-contiguous 1-d array from flat
+  index ``i`` (no bounds check: the caller guarantees ``i + L <= a.size``);
+* :func:`splat`: a scalar in every lane; :func:`zero`: zeros of an array's dtype;
+* :func:`fma` (``a·b + c`` rounded once, ``llvm.fma``, exact on every CPU), :func:`sub`, :func:`mul`.
+
+Every lane is an independent scalar computation, so a kernel written with these produces the
+bits of the same loop written lane by lane: no reassociation, no dependence on vector width.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic, models, register_model
+
+
+class VecType(types.Type):
+    """A numba type for an LLVM vector of ``lanes`` elements of ``dtype`` (float32 or float64)."""
+
+    def __init__(self, dtype: types.Float, lanes: int):
+        self.dtype = dtype
+        self.lanes = lanes
+        super().__init__(name=f"Vec({dtype}x{lanes})")
+
+
+@register_model(VecType)
+class _VecModel(models.PrimitiveModel):
+    def __init__(self, dmm, fe_type):
+        elt = ir.DoubleType() if fe_type.dtype == types.float64 else ir.FloatType()
+        super().__init__(dmm, fe_type, ir.VectorType(elt, fe_type.lanes))
+
+
+def _element_pointer(context, builder, arrty, arr, idx):
+    ary = context.make_array(arrty)(context, builder, arr)
+    return builder.gep(ary.data, [idx])
+
+
+def _lanes(tag) -> int:
+    if not isinstance(tag, types.UniTuple):
+        raise TypeError(f"lane tag must be a tuple of L numbers (its length is the lane count); got {tag}")
+    return tag.count
+
+
+def lane_tag(lanes: int) -> tuple[float, ...]:
+    """The argument that fixes a kernel's lane count at compile time: a tuple of ``lanes`` zeros.
+
+    Its *type* (a homogeneous tuple of length L) carries L, so one cached kernel compiles one
+    specialization per lane count.
+    """
+    return (0.0,) * lanes
+
+
+@intrinsic
+def load(typingctx, arr, idx, tag):
+    """The L elements ``arr[idx : idx + L]`` of a C-contiguous 1-d array as a vector (L = len(tag))."""
+    vt = VecType(arr.dtype, _lanes(tag))
+
+    def codegen(context, builder, sig, args):
+        p = _element_pointer(context, builder, sig.args[0], args[0], args[1])
+        vp = builder.bitcast(p, context.get_value_type(vt).as_pointer())
+        return builder.load(vp, align=arr.dtype.bitwidth // 8)
+
+    return vt(arr, idx, tag), codegen
+
+
+@intrinsic
+def store(typingctx, arr, idx, v):
+    """``arr[idx : idx + L] = v``."""
+
+    def codegen(context, builder, sig, args):
+        p = _element_pointer(context, builder, sig.args[0], args[0], args[1])
+        builder.store(args[2], builder.bitcast(p, args[2].type.as_pointer()), align=arr.dtype.bitwidth // 8)
+        return context.get_dummy_value()
+
+    return types.none(arr, idx, v), codegen
+
+
+@intrinsic
+def splat(typingctx, s, tag):
+    """The scalar ``s`` in all L lanes."""
+    L = _lanes(tag)
+    vt = VecType(s, L)
+
+    def codegen(context, builder, sig, args):
+        ty = context.get_value_type(vt)
+        v = builder.insert_element(ir.Constant(ty, ir.Undefined), args[0], ir.Constant(ir.IntType(32), 0))
+        return builder.shuffle_vector(v, v, ir.Constant(ir.VectorType(ir.IntType(32), L), [0] * L))
+
+    return vt(s, tag), codegen
+
+
+@intrinsic
+def zero(typingctx, arr, tag):
+    """L zeros of ``arr``'s dtype."""
+    vt = VecType(arr.dtype, _lanes(tag))
+
+    def codegen(context, builder, sig, args):
+        return ir.Constant(context.get_value_type(vt), None)
+
+    return vt(arr, tag), codegen
+
+
+@intrinsic
+def fma(typingctx, a, b, c):
+    """a·b + c with a single rounding (``llvm.fma``), lane by lane."""
+
+    def codegen(context, builder, sig, args):
+        ty = args[0].type
+        bits = 64 if ty.element == ir.DoubleType() else 32
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ty, [ty, ty, ty]),
+                                            f"llvm.fma.v{ty.count}f{bits}")
+        return builder.call(fn, args)
+
+    return a(a, b, c), codegen
+
+
+@intrinsic
+def sub(typingctx, a, b):
+    """a − b, lane by lane."""
+
+    def codegen(context, builder, sig, args):
+        return builder.fsub(args[0], args[1])
+
+    return a(a, b), codegen
+
+
+@intrinsic
+def mul(typingctx, a, b):
+    """a · b, lane by lane."""
+
+    def codegen(context, builder, sig, args):
+        return builder.fmul(args[0], args[1])
+
+    return a(a, b), codegen
