@@ -24,6 +24,7 @@ from ..operators import (
     GaussianSensing,
     IdentityOperator,
     LinearOperator,
+    MatrixFreeGaussianSensing,
     RankOneSensing,
 )
 from ..registry import register
@@ -34,8 +35,16 @@ Truth = Literal["gaussian_unit_columns", "gaussian", "orthonormal"]
 TruthNorm = Literal["spectral", "frobenius", "trace", "none"] | None
 Normalization = Literal["1/(2m)", "1/m", "1/(4m)", "1/2", "1/8", "1/(2p)", "1"]
 Ensemble = Literal["sym", "raw", "triu"]
+Storage = Literal["stored", "matrix_free"]
 
 _validate = validate_call(config={"arbitrary_types_allowed": True})
+
+
+def _gaussian_operator(operator: str, m: int, shape: tuple[int, int], *, seed: int, packed: bool, ensemble: str,
+                       scale: float) -> LinearOperator:
+    """The stored Gaussian sensing matrix, or its matrix-free twin (same rows, regenerated per use)."""
+    cls = GaussianSensing.sample if operator == "stored" else MatrixFreeGaussianSensing
+    return cls(m, shape, seed=seed, packed=packed, ensemble=ensemble, scale=scale)
 
 
 def _finish(
@@ -115,6 +124,7 @@ def matrix_sensing(
     sensing_scale: PosFloat = 1.0,
     noise: NonNegFloat = 0.0,
     normalization: Normalization = "1/(2m)",
+    operator: Storage = "stored",
     truth_seed: Seed | None = None,
     data_seed: Seed = 0,
     device: str | None = None,
@@ -125,14 +135,18 @@ def matrix_sensing(
     y_i = ⟨A_i, X⋆⟩ + noise·ε_i with X⋆ = U⋆U⋆ᵀ ⪰ 0 of rank r in ℝ^{d×d}; A_i from ``ensemble``
     (``"sym"`` = (Q_i + Q_iᵀ)/2, 000 footnote 3; ``"triu"`` = 003's upper-triangle fill) times
     ``sensing_scale`` (001's N(0, 1/d) entries: ``sensing_scale = d**-0.5``). X is symmetric, so
-    𝒜 is stored packed, m × d(d+1)/2.
+    𝒜 is stored packed, m × d(d+1)/2 — or, with ``operator="matrix_free"``, not stored at all: its
+    rows are regenerated from ``data_seed`` at every step (the same rows, see
+    :class:`~overparam.operators.MatrixFreeGaussianSensing`; for d where m × d(d+1)/2 numbers do not
+    fit in memory).
 
     Loss: L(X) = c Σ_i (⟨A_i, X⟩ − y_i)², c from ``normalization`` (default 1/(2m), 000 Eq. 1).
     """
     L, R, tinfo = _truth((d, d), r, psd=True, truth=truth, kappa=kappa, spectrum=spectrum, truth_norm=truth_norm,
                          truth_scale=truth_scale, truth_seed=truth_seed, data_seed=data_seed)
-    op = GaussianSensing.sample(m, (d, d), seed=data_seed, packed=True, ensemble=ensemble, scale=sensing_scale)
-    info = {**tinfo, "ensemble": ensemble, "sensing_scale": sensing_scale}
+    op = _gaussian_operator(operator, m, (d, d), seed=data_seed, packed=True, ensemble=ensemble, scale=sensing_scale)
+    info = {**tinfo, "ensemble": ensemble, "sensing_scale": sensing_scale,
+            **({"operator": operator} if operator != "stored" else {})}
     return _finish("matrix_sensing", op, L, R, r=r, normalization=normalization, noise=noise,
                    data_seed=data_seed, device=device, dtype=dtype, info=info)
 
@@ -154,6 +168,7 @@ def asymmetric_sensing(
     sensing_scale: PosFloat = 1.0,
     noise: NonNegFloat = 0.0,
     normalization: Normalization = "1/(2m)",
+    operator: Storage = "stored",
     truth_seed: Seed | None = None,
     data_seed: Seed = 0,
     device: str | None = None,
@@ -161,13 +176,16 @@ def asymmetric_sensing(
 ) -> Problem:
     """Asymmetric Gaussian matrix sensing (004 §7): X⋆ = L Σ Rᵀ ∈ ℝ^{d1×d2}, rank r.
 
-    y_i = ⟨A_i, X⋆⟩ + noise·ε_i with A_i i.i.d. N(0,1) (``"raw"``), stored as m × d1·d2.
+    y_i = ⟨A_i, X⋆⟩ + noise·ε_i with A_i i.i.d. N(0,1) (``"raw"``), stored as m × d1·d2, or regenerated
+    from ``data_seed`` at every step with ``operator="matrix_free"`` (the same rows, nothing stored).
     Loss: L(X) = c Σ_i (⟨A_i, X⟩ − y_i)², default c = 1/(2m).
     """
     L, R, tinfo = _truth((d1, d2), r, psd=False, truth=truth, kappa=kappa, spectrum=spectrum, truth_norm=truth_norm,
                          truth_scale=truth_scale, truth_seed=truth_seed, data_seed=data_seed)
-    op = GaussianSensing.sample(m, (d1, d2), seed=data_seed, packed=False, ensemble=ensemble, scale=sensing_scale)
-    info = {**tinfo, "ensemble": ensemble, "sensing_scale": sensing_scale}
+    op = _gaussian_operator(operator, m, (d1, d2), seed=data_seed, packed=False, ensemble=ensemble,
+                            scale=sensing_scale)
+    info = {**tinfo, "ensemble": ensemble, "sensing_scale": sensing_scale,
+            **({"operator": operator} if operator != "stored" else {})}
     return _finish("asymmetric_sensing", op, L, R, r=r, normalization=normalization, noise=noise,
                    data_seed=data_seed, device=device, dtype=dtype, info=info)
 
