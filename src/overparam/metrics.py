@@ -230,3 +230,105 @@ def column_norms(snap: Snapshot) -> torch.Tensor:
 
 
 DEFAULT_METRICS = ("loss", "train_error", "test_error")
+
+
+# -- 000 (Li, Ma, Zhang 2018): quadratic network and proof diagnostics ------------------------------
+
+
+def _trace_delta(snap: Snapshot) -> torch.Tensor:
+    """tr(X − X⋆) per replica, from the factors where they exist."""
+    prob = snap.problem
+    fac = snap.param.factors(snap.theta)
+    if fac is not None:
+        L, R = fac
+        tr_x = (L * R).sum((-2, -1))
+    else:
+        tr_x = torch.diagonal(snap.X, dim1=-2, dim2=-1).sum(-1)
+    if prob.truth_factors is not None:
+        A, B = prob.truth_factors
+        tr_star = (A * B).sum()
+    else:
+        tr_star = torch.diagonal(prob.X_star, dim1=-2, dim2=-1).sum(-1)
+    return tr_x - tr_star
+
+
+@metric("nn_population_error", needs_truth=True, needs_matrix=True)
+def nn_population_error(snap: Snapshot) -> torch.Tensor:
+    """E_x(ŷ − y)² = 2‖Δ‖_F² + (tr Δ)², Δ = UUᵀ − U⋆U⋆ᵀ, x ~ N(0, I): the exact test risk of the
+    quadratic-activation network (000 §1.2; notes-000 §2.2)."""
+    tr = _trace_delta(snap)
+    return 2.0 * _truth_error_sq(snap) + tr * tr
+
+
+@metric("nn_population_error_rel", needs_truth=True, needs_matrix=True)
+def nn_population_error_rel(snap: Snapshot) -> torch.Tensor:
+    """nn_population_error / (2‖X⋆‖_F² + (tr X⋆)²): the risk relative to the zero network's."""
+    prob = snap.problem
+    if prob.truth_factors is not None:
+        A, B = prob.truth_factors
+        tr_star = (A * B).sum()
+    else:
+        tr_star = torch.diagonal(prob.X_star).sum()
+    return nn_population_error.fn(snap) / (2.0 * _truth_norm_sq(snap) + tr_star * tr_star)
+
+
+def _extra(snap: Snapshot, name: str, algorithm: str) -> torch.Tensor:
+    """An algorithm-reported diagnostic; NaN where the algorithm took no step (the final step T)
+    or reports none."""
+    if name in snap.extras:
+        return snap.extras[name]
+    if snap.t == 0 or snap.extras:
+        raise MetricError(f"metric {name!r} is reported by algorithm {algorithm!r}; this run's algorithm "
+                          f"reports {', '.join(snap.extras) or 'no diagnostics'}")
+    n = snap.theta[0].shape[0]
+    return torch.full((n,), float("nan"), dtype=snap.theta[0].dtype, device=snap.theta[0].device)
+
+
+@metric("subspace_E_norm")
+def subspace_E_norm(snap: Snapshot) -> torch.Tensor:
+    """‖E_t‖ = ‖(I − P_{S_t}) U_t‖ for 000's adaptive subspace S_t (Eq. 16; algorithm 'gd_subspace')."""
+    return _extra(snap, "subspace_E_norm", "gd_subspace")
+
+
+@metric("subspace_sin")
+def subspace_sin(snap: Snapshot) -> torch.Tensor:
+    """sin(Z_t, U⋆): sine of the largest principal angle between S_t and span(U⋆) (Thm 4.2 (19))."""
+    return _extra(snap, "subspace_sin", "gd_subspace")
+
+
+@metric("subspace_sigma_min")
+def subspace_sigma_min(snap: Snapshot) -> torch.Tensor:
+    """σ_min(U⋆ᵀ Z_t), the signal strength of Thm 4.2 (21)–(22) (algorithm 'gd_subspace')."""
+    return _extra(snap, "subspace_sigma_min", "gd_subspace")
+
+
+@metric("subspace_Z_norm")
+def subspace_Z_norm(snap: Snapshot) -> torch.Tensor:
+    """‖Z_t‖ = ‖P_{S_t} U_t‖ (Thm 4.2 (23): ≤ 5; algorithm 'gd_subspace')."""
+    return _extra(snap, "subspace_Z_norm", "gd_subspace")
+
+
+@metric("M_norm", needs_matrix=True)
+def M_norm(snap: Snapshot) -> torch.Tensor:
+    """‖M_t‖ (spectral), M_t = (1/m) Σ_i (⟨A_i, X_t⟩ − y_i) A_i = (1/m) 𝒜*(𝒜(X_t) − y) (000 Eq. 4,
+    independent of the loss normalization; Lemma D.8: O(1)). Dense d × d; for logged steps."""
+    if "M_norm" in snap.extras:
+        return snap.extras["M_norm"]
+    prob = snap.problem
+    ev = snap.evaluation
+    M = prob.operator.adjoint(ev.z - prob.y) / prob.m
+    return torch.linalg.matrix_norm(0.5 * (M + M.mT), ord=2)
+
+
+@metric("truncated_fraction")
+def truncated_fraction(snap: Snapshot) -> torch.Tensor:
+    """Fraction of samples with ŷ_i > R, dropped by 000 Algorithm 1's truncation at θ_t
+    (algorithm 'truncated_rescaled_gd')."""
+    return _extra(snap, "truncated_fraction", "truncated_rescaled_gd")
+
+
+@metric("trace_gap")
+def trace_gap(snap: Snapshot) -> torch.Tensor:
+    """c_t = ‖U_t‖_F² − τ, the identity bias that Algorithm 1's rescaling divides out (Eq. 25;
+    algorithm 'truncated_rescaled_gd')."""
+    return _extra(snap, "trace_gap", "truncated_rescaled_gd")
