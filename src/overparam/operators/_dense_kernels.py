@@ -31,8 +31,10 @@ depend on the vector width of the CPU.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -40,6 +42,25 @@ import torch
 LANES = {torch.float64: 8, torch.float32: 16}
 ROWS = 8  # rows per register block of the replica kernel
 MAX_CHUNKS = 8
+SERIAL_WORK = 1 << 19  # below m·n·R multiply-adds (≈ 50 µs on one core) the kernels run on one thread
+
+
+@contextlib.contextmanager
+def _threads_for(work: int) -> Iterator[None]:
+    """One numba thread for small products: a parallel region's start and barrier cost tens of µs,
+    and milliseconds when a neighbour's process holds the other core. numba's thread count is
+    thread-local, so this does not affect other threads."""
+    import numba
+
+    if work >= SERIAL_WORK:
+        yield
+        return
+    old = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old)
 
 
 def lanes_for(R: int, dtype: torch.dtype) -> int:
@@ -252,6 +273,13 @@ def fused_residual_adjoint(A: torch.Tensor, x: torch.Tensor, y: torch.Tensor, sc
 
     ``A (m, n)`` C-contiguous on the CPU; ``x (R, n)``; ``y (m,)``. See the module docstring.
     """
+    m, n = A.shape
+    R = x.shape[0]
+    with _threads_for(m * n * R):
+        return _fused(A, x, y, scale)
+
+
+def _fused(A, x, y, scale):
     fused_rows, fused_replicas, sum_chunks = _kernels()
     m, n = A.shape
     R = x.shape[0]

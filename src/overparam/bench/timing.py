@@ -1,0 +1,66 @@
+"""Interleaved timing: every repeat times each contender once, so ratios are paired within a repeat.
+
+On a shared machine the speed of everything drifts with the load of the neighbours. Timing the
+contenders of a case one after the other inside each repeat (``ours``, ``baseline``, ``read``,
+``ours``, …) and forming the ratios repeat by repeat cancels most of that drift; the median over
+repeats is the reported value, min and max show the spread.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Median, min and max of a sample (seconds, or a dimensionless ratio)."""
+
+    median: float
+    min: float
+    max: float
+
+    @classmethod
+    def of(cls, xs: list[float]) -> Stats:
+        return cls(statistics.median(xs), min(xs), max(xs))
+
+    def scaled(self, f: float) -> Stats:
+        return Stats(self.median * f, self.min * f, self.max * f)
+
+    def as_dict(self) -> dict[str, float]:
+        return {"median": self.median, "min": self.min, "max": self.max}
+
+
+def _once(fn: Callable[[], object], inner: int) -> float:
+    t0 = time.perf_counter()
+    for _ in range(inner):
+        fn()
+    return (time.perf_counter() - t0) / inner
+
+
+def calibrate(fn: Callable[[], object], min_time: float) -> int:
+    """Calls per timed sample so that a sample lasts at least ``min_time`` seconds (timer noise)."""
+    t = _once(fn, 1)
+    return max(1, min(1000, int(min_time / max(t, 1e-9)) + 1)) if t < min_time else 1
+
+
+def interleaved(fns: dict[str, Callable[[], object]], *, repeats: int, warmup: int = 1,
+                min_time: float = 0.02) -> dict[str, list[float]]:
+    """Seconds per call of every function, ``repeats`` samples each, timed round-robin."""
+    inner = {}
+    for name, fn in fns.items():
+        for _ in range(warmup):
+            fn()
+        inner[name] = calibrate(fn, min_time)
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            samples[name].append(_once(fn, inner[name]))
+    return samples
+
+
+def ratio(num: list[float], den: list[float]) -> Stats:
+    """Paired ratios num_i / den_i over repeats."""
+    return Stats.of([a / b for a, b in zip(num, den, strict=True)])

@@ -1,0 +1,69 @@
+"""The benchmark machinery on tiny sizes: every case runs, ours and the NumPy peer compute the same
+step, and the output is well formed. No timing assertions (performance lives in benchmarks/)."""
+
+import json
+
+import pytest
+
+import overparam.bench as bench
+from overparam.bench import cases
+from overparam.bench.timing import Stats, interleaved, ratio
+
+EXPECTED = {"sensing_f64", "sensing_f32", "replicas_1", "replicas_8", "replicas_32", "replicas_8_vs_separate",
+            "completion_2000", "completion_10000", "rank_one", "factorization", "small_d20"}
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return bench.run_suite(quick=True, scale=0.06, repeats=2, cuda=False)
+
+
+def test_every_case_runs_and_reports_ratios(tiny):
+    assert tiny["schema"] == bench.SCHEMA
+    assert {c["name"] for c in tiny["cases"]} == EXPECTED
+    for row in tiny["cases"]:
+        for key in ("ours_s",) + (("baseline_s", "speedup") if row["baseline_kind"] else ()):
+            s = row[key]
+            assert s["min"] <= s["median"] <= s["max"] and s["min"] > 0, (row["name"], key, s)
+        if row["read_s"] is not None:
+            assert row["read_bytes"] > 0 and row["per_read"]["median"] > 0
+        for t in row["targets"]:
+            assert t["met"] in (True, False) and t["value"] is not None
+    assert isinstance(tiny["all_targets_met"], bool)
+    json.dumps(tiny)  # stable, serializable
+
+
+def test_library_step_and_numpy_peer_agree(tiny):
+    for row in tiny["cases"]:
+        if row["agree_rel"] is None:
+            continue
+        tol = 1e-3 if row["params"].get("dtype") == "float32" else 1e-9
+        assert row["agree_rel"] < tol, (row["name"], row["agree_rel"])
+
+
+def test_quick_mode_extrapolates_the_large_dense_baseline_and_says_so(tiny):
+    row = next(r for r in tiny["cases"] if r["name"] == "completion_10000")
+    assert row["baseline_extrapolated"] and "extrapolated" in row["note"]
+
+
+def test_render_and_main(tiny, monkeypatch, capsys):
+    bench.render(tiny)
+    assert "sensing_f64" in capsys.readouterr().out
+    monkeypatch.setattr(bench, "run_suite", lambda quick: tiny)
+    code = bench.main(quick=True, as_json=True)
+    assert code == (0 if tiny["all_targets_met"] else 1)
+    assert json.loads(capsys.readouterr().out)["schema"] == bench.SCHEMA
+
+
+def test_interleaved_timing_and_paired_ratios():
+    calls = []
+    samples = interleaved({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, repeats=3,
+                          min_time=0.0)
+    assert len(samples["a"]) == len(samples["b"]) == 3
+    assert ratio([2.0, 4.0, 6.0], [1.0, 1.0, 2.0]) == Stats(median=3.0, min=2.0, max=4.0)
+
+
+def test_targets():
+    t = cases.Target("speedup", ">=", 8.0, "x")
+    assert t.met(8.0) and not t.met(7.9)
+    assert cases.Target("per_read", "<=", 3.0, "y").met(2.0)
