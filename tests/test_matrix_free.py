@@ -34,8 +34,9 @@ def test_rows_products_and_batches_equal_the_stored_operator(packed, ensemble, s
     y = torch.randn(stored.m, generator=_g(3), dtype=D64)
     assert torch.allclose(free.forward(X), stored.forward(X), rtol=1e-13, atol=1e-12)
     assert torch.allclose(free.adjoint(w), stored.adjoint(w), rtol=1e-13, atol=1e-12)
-    z1, G1 = free.forward_adjoint(X, y, 0.3)
-    z2, G2 = stored.forward_adjoint(X, y, 0.3)
+    z1, G1, r1 = free.forward_adjoint(X, y, 0.3)
+    z2, G2, r2 = stored.forward_adjoint(X, y, 0.3)
+    assert torch.allclose(r1, r2, rtol=1e-12)
     assert torch.allclose(z1, z2, rtol=1e-13, atol=1e-12)
     assert torch.allclose(G1.dense(), G2.dense(), rtol=1e-13, atol=1e-12)
     idx = torch.randint(0, stored.m, (3, 5), generator=_g(4))
@@ -47,8 +48,8 @@ def test_results_do_not_depend_on_the_number_of_threads():
     _, three = _pair(True, "sym", (7, 7), threads=3)
     X = _input((7, 7), True, 2, 5)
     y = torch.randn(300, generator=_g(6), dtype=D64)
-    z1, G1 = one.forward_adjoint(X, y, 0.3)
-    z3, G3 = three.forward_adjoint(X, y, 0.3)
+    z1, G1, _ = one.forward_adjoint(X, y, 0.3)
+    z3, G3, _ = three.forward_adjoint(X, y, 0.3)
     assert torch.equal(z1, z3) and torch.equal(G1.dense(), G3.dense())
 
 

@@ -190,14 +190,33 @@ def test_to_changes_dtype_and_keeps_values():
 
 @pytest.mark.parametrize("name,op", OPS, ids=IDS)
 def test_forward_adjoint_equals_two_passes(name, op):
-    """The squared-loss hook (fused where the operator fuses) = forward, then gradient of s(z − y)."""
+    """The squared-loss hooks (fused where the operator fuses) = forward, then gradient of s(z − y),
+    for dense X and for factors; products a fused kernel precomputed equal the sparse/dense ones."""
     R = 3
     X = _random_input(op, R=R, seed=22)
     y = torch.randn(op.m, generator=_g(23), dtype=D64)
-    z, G = op.forward_adjoint(X, y, 0.7)
+    z, G, rsq = op.forward_adjoint(X, y, 0.7)
     z0 = op.forward(X)
     assert torch.allclose(z, z0, rtol=1e-12, atol=1e-12)
     assert torch.allclose(G.dense(), op.adjoint(0.7 * (z0 - y)), rtol=1e-12, atol=1e-12)
+    assert torch.allclose(rsq, ((z0 - y) ** 2).sum(-1), rtol=1e-12)
+    if len(op.in_shape) != 2:
+        return
+    d1, d2 = op.in_shape
+    L = torch.randn(R, d1, 3, generator=_g(30), dtype=D64)
+    for Rf in (L, torch.randn(R, d2, 3, generator=_g(31), dtype=D64)) if d1 == d2 else (
+            torch.randn(R, d2, 3, generator=_g(31), dtype=D64),):
+        if op.symmetric_domain and Rf is not L:
+            continue
+        z, G, rsq = op.forward_factored_adjoint(L, Rf, y, 0.7)
+        z0 = op.forward_factored(L, Rf)
+        G0 = op.gradient(0.7 * (z0 - y))
+        assert torch.allclose(z, z0, rtol=1e-12, atol=1e-12)
+        assert torch.allclose(rsq, ((z0 - y) ** 2).sum(-1), rtol=1e-12)
+        assert torch.allclose(G.mm(Rf), G0.mm(Rf), rtol=1e-12, atol=1e-12)
+        assert torch.allclose(G.tmm(L), G0.tmm(L), rtol=1e-12, atol=1e-12)
+        assert torch.allclose(G.sym_mm(L), G0.sym_mm(L), rtol=1e-12, atol=1e-12) if d1 == d2 else True
+        assert torch.allclose(G.dense(), G0.dense(), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
@@ -219,7 +238,7 @@ def test_fused_sensing_kernel_matches_two_products(R, dtype):
     assert float((z.double() - z0).abs().max() / z0.abs().max()) < tol
     assert float((g.double() - g0).abs().max() / g0.abs().max()) < tol
     op = GaussianSensing(A.to(dtype), (n, 1), packed=False)
-    zo, Go = op.forward_adjoint(x.to(dtype).reshape(R, n, 1), y.to(dtype), 0.3)
+    zo, Go, _ = op.forward_adjoint(x.to(dtype).reshape(R, n, 1), y.to(dtype), 0.3)
     assert float((Go.dense().reshape(R, n).double() - g0).abs().max() / g0.abs().max()) < tol
 
 

@@ -86,14 +86,17 @@ def chunk_rows(m: int, multiple: int = ROWS) -> int:
 def _kernels():
     import numba as nb
 
-    from ._simd import fma, load, mul, splat, store, sub, zero
+    from ._simd import fma, hsum, load, mul, prefetch, splat, store, sub, zero
 
-    fast = {"reassoc", "contract", "nsz", "arcp"}
-
-    @nb.njit(parallel=True, fastmath=fast, cache=True, nogil=True, boundscheck=False)
-    def fused_rows(P, x, y, s, z, gp, CH):  # pragma: no cover - compiled
-        """One replica: z = P x, g_c = Σ_{i∈chunk c} s(z_i − y_i) P_i (per-chunk partials gp[c])."""
+    @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
+    def fused_rows(P, x, y, s, z, gp, CH, tag):  # pragma: no cover - compiled
+        """One replica, SIMD along the row (L = len(tag) lanes): z = P x and the per-chunk partial
+        gradients gp[c] = Σ_{i∈chunk c} s(z_i − y_i) P_i. Each dot product is L interleaved partial
+        sums added in lane order, then the row's tail: a fixed order."""
         m, n = P.shape
+        L = len(tag)
+        nv = n - n % L
+        Pf = P.reshape(-1)
         nch = gp.shape[0]
         for c in nb.prange(nch):
             i0 = c * CH
@@ -108,21 +111,29 @@ def _kernels():
                 p1 = P[i + min(1, na - 1)]
                 p2 = P[i + min(2, na - 1)]
                 p3 = P[i + min(3, na - 1)]
-                s0 = 0.0
-                s1 = 0.0
-                s2 = 0.0
-                s3 = 0.0
-                for j in range(n):
-                    xj = x[j]
-                    s0 += p0[j] * xj
-                    s1 += p1[j] * xj
-                    s2 += p2[j] * xj
-                    s3 += p3[j] * xj
+                nxt = (i + 4) * n if i + 8 <= m else i * n  # the next rows, streamed in during the adjoint
+                a0 = zero(x, tag)
+                a1 = zero(x, tag)
+                a2 = zero(x, tag)
+                a3 = zero(x, tag)
+                for j in range(0, nv, L):
+                    xj = load(x, j, tag)
+                    a0 = fma(load(p0, j, tag), xj, a0)
+                    a1 = fma(load(p1, j, tag), xj, a1)
+                    a2 = fma(load(p2, j, tag), xj, a2)
+                    a3 = fma(load(p3, j, tag), xj, a3)
+                s0 = hsum(a0)
+                s1 = hsum(a1)
+                s2 = hsum(a2)
+                s3 = hsum(a3)
+                for j in range(nv, n):
+                    s0 += p0[j] * x[j]
+                    s1 += p1[j] * x[j]
+                    s2 += p2[j] * x[j]
+                    s3 += p3[j] * x[j]
                 z[i] = s0
                 w0 = s * (s0 - y[i])
-                w1 = 0.0
-                w2 = 0.0
-                w3 = 0.0
+                w1 = w2 = w3 = s - s  # zero of the data's dtype (weights of rows past the chunk)
                 if na > 1:
                     z[i + 1] = s1
                     w1 = s * (s1 - y[i + 1])
@@ -132,7 +143,22 @@ def _kernels():
                 if na > 3:
                     z[i + 3] = s3
                     w3 = s * (s3 - y[i + 3])
-                for j in range(n):
+                v0 = splat(w0, tag)
+                v1 = splat(w1, tag)
+                v2 = splat(w2, tag)
+                v3 = splat(w3, tag)
+                for j in range(0, nv, L):
+                    prefetch(Pf, nxt + j)
+                    prefetch(Pf, nxt + n + j)
+                    prefetch(Pf, nxt + 2 * n + j)
+                    prefetch(Pf, nxt + 3 * n + j)
+                    gj = load(g, j, tag)
+                    gj = fma(v0, load(p0, j, tag), gj)
+                    gj = fma(v1, load(p1, j, tag), gj)
+                    gj = fma(v2, load(p2, j, tag), gj)
+                    gj = fma(v3, load(p3, j, tag), gj)
+                    store(g, j, gj)
+                for j in range(nv, n):
                     g[j] += w0 * p0[j] + w1 * p1[j] + w2 * p2[j] + w3 * p3[j]
                 i += 4
 
@@ -143,6 +169,7 @@ def _kernels():
         m, n = P.shape
         nch = GP.shape[0]
         ng = XT.shape[0]
+        Pf = P.reshape(-1)
         for c in nb.prange(nch):
             i0 = c * CH
             i1 = min(m, i0 + CH)
@@ -162,6 +189,7 @@ def _kernels():
                 p5 = P[i + min(5, na - 1)]
                 p6 = P[i + min(6, na - 1)]
                 p7 = P[i + min(7, na - 1)]
+                nxt = (i + 8) * n if i + 16 <= m else i * n  # the next rows, streamed in during the adjoint
                 for q in range(ng):
                     X = XT[q].reshape(-1)
                     Zq = ZT[q].reshape(-1)
@@ -224,6 +252,8 @@ def _kernels():
                     else:
                         a7 = zero(X, tag)
                     for j in range(n):
+                        if q == 0:
+                            prefetch(Pf, nxt + (j & 7) * n + j)
                         gj = load(G, j * L, tag)
                         gj = fma(splat(p0[j], tag), a0, gj)
                         gj = fma(splat(p1[j], tag), a1, gj)
@@ -292,7 +322,7 @@ def _fused(A, x, y, scale):
         nch = -(-m // CH)
         z = torch.empty(1, m, dtype=dt)
         parts = np.empty((nch, n), dtype=Pn.dtype)
-        fused_rows(Pn, x[0].to(dt).contiguous().numpy(), yn, s, z[0].numpy(), parts, CH)
+        fused_rows(Pn, x[0].to(dt).contiguous().numpy(), yn, s, z[0].numpy(), parts, CH, (0.0,) * LANES[dt])
         g = torch.empty(1, n, dtype=dt)
         sum_chunks(parts, g[0].numpy())
         return z, g

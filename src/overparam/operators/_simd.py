@@ -11,7 +11,9 @@ a tuple argument (:func:`lane_tag`), so it is a compile-time constant and kernel
 * :func:`load` / :func:`store`: ``L`` consecutive elements of a C-contiguous 1-d array from flat
   index ``i`` (no bounds check: the caller guarantees ``i + L <= a.size``);
 * :func:`splat`: a scalar in every lane; :func:`zero`: zeros of an array's dtype;
-* :func:`fma` (``a·b + c`` rounded once, ``llvm.fma``, exact on every CPU), :func:`sub`, :func:`mul`.
+* :func:`fma` (``a·b + c`` rounded once, ``llvm.fma``, exact on every CPU), :func:`sub`, :func:`mul`;
+* :func:`hsum` / :func:`hsum_tree`: the sum of the lanes in lane order / as a tree;
+* :func:`prefetch`: a cache hint, to stream the next rows from memory while computing on these.
 
 Every lane is an independent scalar computation, so a kernel written with these produces the
 bits of the same loop written lane by lane: no reassociation, no dependence on vector width.
@@ -108,6 +110,52 @@ def zero(typingctx, arr, tag):
         return ir.Constant(context.get_value_type(vt), None)
 
     return vt(arr, tag), codegen
+
+
+@intrinsic
+def prefetch(typingctx, arr, idx):
+    """Hint the CPU to bring ``arr[idx]`` (flat index) into cache for reading (``llvm.prefetch``)."""
+
+    def codegen(context, builder, sig, args):
+        p = _element_pointer(context, builder, sig.args[0], args[0], args[1])
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                                            "llvm.prefetch.p0i8")
+        builder.call(fn, [builder.bitcast(p, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.none(arr, idx), codegen
+
+
+def _reduce_add(builder, vec, fastmath):
+    ety = vec.type.element
+    bits = 64 if ety == ir.DoubleType() else 32
+    fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ety, [ety, vec.type]),
+                                        f"llvm.vector.reduce.fadd.v{vec.type.count}f{bits}")
+    return builder.call(fn, [ir.Constant(ety, -0.0), vec], fastmath=fastmath)
+
+
+@intrinsic
+def hsum(typingctx, v):
+    """Σ of the lanes, added in lane order (an ordered ``llvm.vector.reduce.fadd``): the bits of a
+    scalar loop over the lanes, on every CPU."""
+
+    def codegen(context, builder, sig, args):
+        return _reduce_add(builder, args[0], ())
+
+    return v.dtype(v), codegen
+
+
+@intrinsic
+def hsum_tree(typingctx, v):
+    """Σ of the lanes as a tree of vector adds (``reassoc``): about twice as fast as :func:`hsum` in
+    a dependency chain; the order is LLVM's for the CPU, so bits are reproducible per machine."""
+
+    def codegen(context, builder, sig, args):
+        return _reduce_add(builder, args[0], ("reassoc",))
+
+    return v.dtype(v), codegen
 
 
 @intrinsic

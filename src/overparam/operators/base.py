@@ -12,7 +12,9 @@ and rank-one sensing implement those products without ever forming G.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 
@@ -40,6 +42,56 @@ class GradOperator:
         if self.symmetric:
             return self.mm(B).mul_(2.0)
         return self.mm(B).add_(self.tmm(B))
+
+
+class ForwardAdjoint(NamedTuple):
+    """What :meth:`LinearOperator.forward_adjoint` returns: z = 𝒜(X) ``(…, m)``, the gradient operator
+    G = 𝒜*(scale (z − y)), and ``residual_sq`` = ‖z − y‖² ``(…,)``."""
+
+    z: torch.Tensor
+    G: GradOperator
+    residual_sq: torch.Tensor
+
+
+class KnownProducts(GradOperator):
+    """A gradient operator some of whose products a fused kernel already computed.
+
+    ``mm`` holds pairs ``(B, G @ B)`` and ``tmm`` pairs ``(B, Gᵀ @ B)``; a product with the same
+    tensor object ``B`` is answered from them (each once, since callers may scale the result in
+    place), any other product by the full operator, which ``inner`` builds on first need.
+    """
+
+    def __init__(self, inner: Callable[[], GradOperator], *, symmetric: bool, mm=(), tmm=()):
+        self._build = inner
+        self._inner: GradOperator | None = None
+        self.symmetric = symmetric
+        self._mm = list(mm)
+        self._tmm = list(tmm)
+
+    @property
+    def inner(self) -> GradOperator:
+        if self._inner is None:
+            self._inner = self._build()
+        return self._inner
+
+    @staticmethod
+    def _take(known: list, B: torch.Tensor) -> torch.Tensor | None:
+        for i, (b, out) in enumerate(known):
+            if b is B:
+                del known[i]
+                return out
+        return None
+
+    def mm(self, B: torch.Tensor) -> torch.Tensor:
+        out = self._take(self._mm, B)
+        return self.inner.mm(B) if out is None else out
+
+    def tmm(self, B: torch.Tensor) -> torch.Tensor:
+        out = self._take(self._tmm, B)
+        return self.inner.tmm(B) if out is None else out
+
+    def dense(self) -> torch.Tensor:
+        return self.inner.dense()
 
 
 @dataclass(frozen=True)
@@ -91,21 +143,33 @@ class LinearOperator:
         """G = 𝒜*(w) as a :class:`GradOperator`."""
         return DenseGrad(self.adjoint(w), symmetric=self.symmetric_domain)
 
-    #: ``forward_adjoint`` reads the operator's data once instead of twice (dense and matrix-free
-    #: Gaussian sensing); the objective calls it for squared losses when this is set.
+    # -- the squared-loss step in one pass (objective hook) ---------------------------------------
+    #: ``forward_adjoint`` / ``forward_factored_adjoint`` are cheaper than a forward product followed
+    #: by the gradient (they read the operator's data once, or reuse what the forward computed);
+    #: the objective calls them for squared losses when this is set.
     fuses_forward_adjoint: bool = False
 
-    def forward_adjoint(self, X: torch.Tensor, y: torch.Tensor, scale: float) -> tuple[torch.Tensor, GradOperator]:
-        """``(z, G)`` with z = 𝒜(X) and G = 𝒜*(scale · (z − y)): the measurements and the gradient
-        operator of the squared loss c‖𝒜(X) − y‖² (scale = 2c), for ``X (…, *in_shape)``, ``y (m,)``.
+    def forward_adjoint(self, X: torch.Tensor, y: torch.Tensor, scale: float) -> ForwardAdjoint:
+        """z = 𝒜(X), G = 𝒜*(scale · (z − y)) and ‖z − y‖² for ``X (…, *in_shape)``, ``y (m,)``: the
+        measurements, gradient operator and residual of the squared loss c‖𝒜(X) − y‖² (scale = 2c).
 
         The residual of measurement i depends on row i of the operator only, so an operator that
-        reads (or generates) its rows can finish both products row block by row block and touch its
-        data once per step; such operators override this and set ``fuses_forward_adjoint``. This
+        reads (or generates) its rows can finish both products block of rows by block of rows and
+        touch its data once per step (dense and matrix-free Gaussian sensing override this). This
         default is the two-pass computation.
         """
-        z = self.forward(X)
-        return z, self.gradient(scale * (z - y))
+        return self._two_pass(self.forward(X), y, scale)
+
+    def forward_factored_adjoint(self, L: torch.Tensor, R: torch.Tensor, y: torch.Tensor, scale: float
+                                 ) -> ForwardAdjoint:
+        """:meth:`forward_adjoint` at X = L Rᵀ from the factors (completion: one pass over the
+        observed entries for the sampled product, the residual and both products G R and Gᵀ L;
+        rank-one sensing: x L computed once for z and for G L). Default: two passes."""
+        return self._two_pass(self.forward_factored(L, R), y, scale)
+
+    def _two_pass(self, z: torch.Tensor, y: torch.Tensor, scale: float) -> ForwardAdjoint:
+        res = z - y
+        return ForwardAdjoint(z, self.gradient(scale * res), (res * res).sum(-1))
 
     # -- sub-sampling for SGD --------------------------------------------------------------------
     def select(self, idx: torch.Tensor) -> LinearOperator:  # pragma: no cover - interface

@@ -51,7 +51,7 @@ import torch
 
 from ..backend import BackendError, generator
 from . import _dense_kernels
-from .base import DenseGrad, GradOperator, LinearOperator, SymmetricPacking
+from .base import DenseGrad, ForwardAdjoint, LinearOperator, SymmetricPacking
 
 Ensemble = Literal["sym", "raw", "triu"]
 ENSEMBLES = ("sym", "raw", "triu")
@@ -243,8 +243,8 @@ class GaussianSensing(LinearOperator):
 
     fuses_forward_adjoint = True
 
-    def forward_adjoint(self, X: torch.Tensor, y: torch.Tensor, scale: float) -> tuple[torch.Tensor, GradOperator]:
-        """z = 𝒜(X) and G = 𝒜*(scale (z − y)) reading A once (see the module docstring).
+    def forward_adjoint(self, X: torch.Tensor, y: torch.Tensor, scale: float) -> ForwardAdjoint:
+        """z = 𝒜(X), G = 𝒜*(scale (z − y)) and ‖z − y‖², reading A once (see the module docstring).
 
         The fused kernel runs for a shared 2-d A on the CPU with up to ``FUSED_MAX_REPLICAS``
         replicas; otherwise (CUDA, per-replica mini-batch rows, many replicas) the two products.
@@ -260,7 +260,8 @@ class GaussianSensing(LinearOperator):
         else:
             z = self.forward(X)
             g = self.adjoint_embedded(scale * (z - y))
-        return z, DenseGrad(self.unembed(g), symmetric=self.symmetric_domain)
+        res = z - y
+        return ForwardAdjoint(z, DenseGrad(self.unembed(g), symmetric=self.symmetric_domain), (res * res).sum(-1))
 
     def select(self, idx: torch.Tensor) -> GaussianSensing:
         return GaussianSensing(self.A[idx.long()], self.in_shape, packed=self.packed, info=self.info)

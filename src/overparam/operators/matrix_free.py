@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
-from .base import DenseGrad, GradOperator, LinearOperator, SymmetricPacking
+from .base import DenseGrad, ForwardAdjoint, LinearOperator, SymmetricPacking
 from .gaussian import Ensemble, GaussianSensing, check_ensemble, gaussian_block
 
 
@@ -190,8 +190,8 @@ class MatrixFreeGaussianSensing(LinearOperator):
     def adjoint(self, w: torch.Tensor) -> torch.Tensor:
         return self.unembed(self.adjoint_embedded(w))
 
-    def forward_adjoint(self, X: torch.Tensor, y: torch.Tensor, scale: float) -> tuple[torch.Tensor, GradOperator]:
-        """z = 𝒜(X) and G = 𝒜*(scale (z − y)), drawing every block of rows once."""
+    def forward_adjoint(self, X: torch.Tensor, y: torch.Tensor, scale: float) -> ForwardAdjoint:
+        """z = 𝒜(X), G = 𝒜*(scale (z − y)) and ‖z − y‖², drawing every block of rows once."""
         x = self.embed(X)
         flat = x.reshape(-1, self.n_cols)
         R = flat.shape[0]
@@ -203,7 +203,8 @@ class MatrixFreeGaussianSensing(LinearOperator):
             g.addmm_(scale * (zb - y[sl]), rows)
         z = z.reshape(*x.shape[:-1], self.m)
         g = g.reshape(*x.shape[:-1], self.n_cols)
-        return z, DenseGrad(self.unembed(g), symmetric=self.symmetric_domain)
+        res = z - y
+        return ForwardAdjoint(z, DenseGrad(self.unembed(g), symmetric=self.symmetric_domain), (res * res).sum(-1))
 
     def select(self, idx: torch.Tensor) -> GaussianSensing:
         """Rows ``idx`` (``(b,)`` or per replica ``(R, b)``) as a stored operator, drawing each block

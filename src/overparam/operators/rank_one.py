@@ -4,7 +4,10 @@ This is the quadratic-activation network of 000 §1.2 (A_i = x_i x_iᵀ, x_i ~ N
 X = UUᵀ, z_i = ‖Uᵀx_i‖². Costs, with x stacked as the m × d matrix ``x``:
 
 * forward on factors (X = L Rᵀ): z = rowsum((x L) ⊙ (x R)) — O(m d k), no d × d matrix;
-* gradient product 𝒜*(w) B = xᵀ (w ⊙ (x B)) — O(m d k), no m × d × d tensor.
+* gradient product 𝒜*(w) B = xᵀ (w ⊙ (x B)) — O(m d k), no m × d × d tensor;
+* the squared-loss step (:meth:`RankOneSensing.forward_factored_adjoint`) keeps x L from the
+  forward product for the gradient product G L, so a GD step on X = UUᵀ costs two m × d × k
+  products instead of three (m = 4000, d = k = 100: 2 GEMMs of 40 M multiply-adds each).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import torch
 
 from ..backend import generator
-from .base import GradOperator, LinearOperator
+from .base import ForwardAdjoint, GradOperator, LinearOperator
 
 
 class RankOneGrad(GradOperator):
@@ -20,12 +23,15 @@ class RankOneGrad(GradOperator):
 
     symmetric = True
 
-    def __init__(self, x: torch.Tensor, w: torch.Tensor):
+    def __init__(self, x: torch.Tensor, w: torch.Tensor, known: tuple[tuple[torch.Tensor, torch.Tensor], ...] = ()):
         self.x = x  # (m, d) shared or (R, b, d)
         self.w = w  # (R, m)
+        self.known = known  # (B, x B) pairs the forward product already computed
 
     def mm(self, B: torch.Tensor) -> torch.Tensor:
-        xB = self.x @ B  # (R, m, k)
+        xB = next((xb for b, xb in self.known if b is B), None)
+        if xB is None:
+            xB = self.x @ B  # (R, m, k)
         return self.x.mT @ (self.w.unsqueeze(-1) * xB)
 
     tmm = mm
@@ -79,6 +85,18 @@ class RankOneSensing(LinearOperator):
         if R is L:
             return (xL * xL).sum(-1)
         return (xL * (self.x @ R)).sum(-1)
+
+    fuses_forward_adjoint = True
+
+    def forward_factored_adjoint(self, L: torch.Tensor, R: torch.Tensor, y: torch.Tensor, scale: float
+                                 ) -> ForwardAdjoint:
+        """z = rowsum((xL) ⊙ (xR)), G = 𝒜*(scale (z − y)) whose products with L and R reuse xL, xR."""
+        xL = self.x @ L
+        xR = xL if R is L else self.x @ R
+        z = (xL * xR).sum(-1)
+        res = z - y
+        known = ((L, xL),) if R is L else ((L, xL), (R, xR))
+        return ForwardAdjoint(z, RankOneGrad(self.x, scale * res, known), (res * res).sum(-1))
 
     def adjoint(self, w: torch.Tensor) -> torch.Tensor:
         return RankOneGrad(self.x, w).dense()
