@@ -1,20 +1,26 @@
 """Li, Ma, Zhang (COLT 2018): algorithmic regularization in over-parameterized matrix sensing.
 
-Settings from ``shared/papers/notes-000.md`` §5 (App. B of the paper). Choices where the paper is
-silent, each kept as a module constant (and so a parameter of the specs):
+Settings from ``shared/papers/notes-000.md`` §5 (App. B of the paper); ``docs/li2018.md`` maps every
+figure and claim to its module, settings and criterion. Layout:
 
-* **Step convention** — ``GRAD_SCALE = 0.5``: the experiments' "step size 0.0025" is applied to the
-  paper's own update (Eq. 5) U ← (I − η M_t) U with M_t = (1/m) Σ_i ⟨A_i, UUᵀ − X⋆⟩ A_i, which is
-  half the exact gradient of the 1/(2m) loss of Eq. (1). ``grad_scale = 1`` (the exact gradient)
-  only rescales time by 2 (notes-000 §5.6).
-* **Error bars** — ``ERROR_BAR = "std"``: mean ± one standard deviation over the 3 trials (the
-  paper does not say which; ``"minmax"`` is the alternative).
-* **Quick mode** — same shape, smaller: d ∈ {40, 60} with r = 2 (so m = 5dr = 10d keeps m below
-  the d(d+1)/2 symmetric degrees of freedom in the same proportion as d = 100, r = 5), 10⁴ steps.
+* this module — Fig. 1 (final errors versus α), claim 1 (the train–test gap narrows as α
+  decreases), claim 6 (test error ∝ α, far below Thm 1.1's α√d), and the paper's assembly;
+* :mod:`.li2018_common` — the shared choices (``ETA``, ``GRAD_SCALE``, ``ERROR_BAR``, ``TRIALS``) and
+  spec builders;
+* :mod:`.li2018_dynamics` — Figs. 2–3 and claims 2, 3, 7 (long runs, no early stopping, escape time);
+* :mod:`.li2018_baselines` — Fig. 4 and claim 4 (projected GD on the PSD cone versus factorized GD);
+* :mod:`.li2018_network` — Fig. 5 and claims 5, 8, 9 (the quadratic network, Lemma A.1, Algorithm 1).
 
-Measurements: A_i = (Q_i + Q_iᵀ)/2 with Q_i i.i.d. N(0, 1) (footnote 3; stored packed), noiseless.
-Ground truth: U⋆ ∈ ℝ^{d×r} Gaussian with unit-norm columns, X⋆ = U⋆U⋆ᵀ, fixed across the 3 trials
-(``truth_seed = 0``); each trial resamples {A_i} (``data_seed`` = trial).
+Choices where the paper is silent, shared by every figure (module constants of ``li2018_common``):
+
+* **Step convention** — ``GRAD_SCALE = 0.5``: "step size 0.0025" is applied to the paper's Eq. 5,
+  U ← (I − η M_t) U, half the exact gradient of the 1/(2m) loss (Eq. 1); grad_scale = 1 only
+  rescales time by 2 (notes-000 §5.6).
+* **Error bars** — ``ERROR_BAR = "std"``: mean ± one standard deviation over the 3 trials.
+* **Trials** — X⋆ fixed (``truth_seed = 0``), {A_i} resampled (``data_seed`` = trial 0, 1, 2).
+
+Fig. 1 quick mode: d ∈ {40, 60} with r = 2 (so m = 5dr = 10d keeps m below the d(d+1)/2 symmetric
+degrees of freedom in the same proportion as d = 100, r = 5), 10⁴ steps.
 """
 
 from __future__ import annotations
@@ -23,43 +29,30 @@ from pathlib import Path
 
 import numpy as np
 
+from ..diagnostics import fit_line
 from ..experiments.claims import Claim
 from ..experiments.spec import RunSpec
+from ..theory import thm11_error_bound
+from . import li2018_baselines, li2018_dynamics, li2018_network
 from .base import ClaimCheck, Context, Figure, Paper
 from .common import error_bar, kendall_tau, new_figure, save, summaries
+from .li2018_common import ERROR_BAR, ETA, GRAD_SCALE, PAPER, TRIALS, mode, sensing_spec, truth_stats
 
-PAPER = "li2018"
-ETA = 0.0025
-GRAD_SCALE = 0.5
-ERROR_BAR = "std"
-TRIALS = 3
+__all__ = ["CLAIMS", "FIGURES", "PAPER_INFO", "fig1_specs", "fig1_table"]
+
 FIG1_ALPHAS = [10 ** (-k / 2) for k in range(7)]  # 1, 10^-0.5, …, 10^-3 (the x-axis ticks of Fig. 1)
 FIG1_STEPS = 10_000
+#: Claim 6 fits the log–log slope of the test error on the α ≤ 10^-1.5 part of Fig. 1's grid, where
+#: every run has escaped and settled (the escape takes ≈ log(1/α)/η ≤ 2,800 of the 10⁴ steps).
+CLAIM6_MAX_ALPHA = 10**-1.5
+#: "About linear": the fitted exponent within ±0.25 of 1 (the squared error then scales like α²).
+CLAIM6_SLOPE_TOL = 0.25
+#: "Far below α√d/κ²": the measured squared error at most this fraction of the bound (constant 1).
+CLAIM6_BOUND_FRACTION = 0.1
 
 
 def _dims(quick: bool) -> tuple[tuple[int, ...], int]:
     return ((40, 60), 2) if quick else ((100, 200), 5)
-
-
-def sensing_spec(d: int, r: int, *, trial: int, steps: int, alphas: list[float], figure: str,
-                 grad_scale: float = GRAD_SCALE, eta: float = ETA, m: int | None = None,
-                 metrics=("train_error", "test_error"), log_points: int = 100, **extra) -> RunSpec:
-    """Factorized GD from U₀ = αI on 000's sensing problem, one replica per α."""
-    data = {
-        "problem": {"name": "matrix_sensing", "d": d, "r": r, "m": m or 5 * d * r,
-                    "truth": "gaussian_unit_columns", "truth_seed": 0},
-        "param": {"name": "symmetric"},
-        "algorithm": {"name": "gd", "eta": eta, "grad_scale": grad_scale},
-        "init": {"name": "scaled_identity", "basis": "identity"},
-        "steps": steps,
-        "data_seed": trial,
-        "metrics": list(metrics),
-        "log": {"points": log_points},
-        "replicas": {"init.alpha": list(alphas)},
-        "tags": {"paper": PAPER, "figure": figure},
-        **extra,
-    }
-    return RunSpec.parse(data)
 
 
 # -- Figure 1: choice of initialization -------------------------------------------------------------
@@ -73,6 +66,8 @@ def fig1_specs(quick: bool) -> list[RunSpec]:
 
 def fig1_table(ctx: Context):
     """Final train/test error per (d, α): mean and error bars over the trials."""
+    import pandas as pd
+
     df = summaries(ctx.store, ctx.specs(fig1_specs))
     rows = []
     for (d, alpha), g in df.groupby(["problem.d", "init.alpha"]):
@@ -81,8 +76,6 @@ def fig1_table(ctx: Context):
             c, lo, hi = error_bar(g[name].to_numpy(), ERROR_BAR)
             row.update({name: c, f"{name}_lo": lo, f"{name}_hi": hi})
         rows.append(row)
-    import pandas as pd
-
     return pd.DataFrame(rows).sort_values(["d", "alpha"], ascending=[True, False]).reset_index(drop=True)
 
 
@@ -99,8 +92,7 @@ def fig1_plot(ctx: Context, out_dir: Path) -> list[Path]:
     ax.invert_xaxis()
     ax.set_xlabel(r"initialization $\alpha$ ($U_0=\alpha I$)")
     ax.set_ylabel("Error")
-    mode = "quick" if ctx.quick else "full"
-    ax.set_title(f"Li–Ma–Zhang Fig. 1 ({mode}): {FIG1_STEPS} GD steps, η={ETA}")
+    ax.set_title(f"Li–Ma–Zhang Fig. 1 ({mode(ctx.quick)}): {FIG1_STEPS} GD steps, η={ETA}")
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
     return save(fig, out_dir, "li2018-fig1")
@@ -111,12 +103,10 @@ def claim1(ctx: Context) -> Claim:
     tab = fig1_table(ctx)
     measured = {}
     ok = True
-    taus = {}
     for d, g in tab.groupby("d"):
         ratio = (g["test_error"] / g["train_error"]).to_numpy()
         alpha = g["alpha"].to_numpy()
         tau = kendall_tau(np.log(alpha), np.log(ratio))
-        taus[int(d)] = tau
         lo, hi = ratio[np.argmin(alpha)], ratio[np.argmax(alpha)]
         measured[f"test/train at alpha=1, d={d}"] = float(hi)
         measured[f"test/train at alpha=1e-3, d={d}"] = float(lo)
@@ -127,7 +117,7 @@ def claim1(ctx: Context) -> Claim:
         id="li2018-claim1", paper=PAPER, figure="li2018-fig1",
         statement="The gap between training and test error narrows as the initialization α decreases.",
         setting=f"d ∈ {dims}, r = {r}, m = 5dr, η = {ETA} (Eq. 5 convention), {FIG1_STEPS} steps, "
-                f"{TRIALS} trials, {'quick' if ctx.quick else 'full'} mode",
+                f"{TRIALS} trials, {mode(ctx.quick)} mode",
         measured=measured,
         paper_value="qualitative: gap narrows as α decreases (no numbers given)",
         verdict="reproduced" if ok else "not reproduced",
@@ -136,8 +126,60 @@ def claim1(ctx: Context) -> Claim:
     )
 
 
-FIGURES = [Figure("li2018-fig1", PAPER, "Choice of initialization: final errors versus α", fig1_specs, fig1_plot)]
-CLAIMS = [ClaimCheck("li2018-claim1", PAPER, "Train–test gap narrows as α decreases", fig1_specs, claim1)]
+# -- claim 6: test error ∝ α at small α, far below Thm 1.1 ----------------------------------------------------
+
+
+def claim6(ctx: Context) -> Claim:
+    """At small α the test error scales about linearly in α, far below the α√d bound of Thm 1.1."""
+    specs = ctx.specs(fig1_specs)
+    tab = fig1_table(ctx)
+    measured: dict = {}
+    ok = True
+    for d, g in tab.groupby("d"):
+        small = g[g["alpha"] <= CLAIM6_MAX_ALPHA * (1 + 1e-9)]
+        slope, _, r2 = fit_line(np.log(small["alpha"]), np.log(small["test_error"]))
+        stats = truth_stats(next(s for s in specs if s.problem.params["d"] == d))
+        # the theorem bounds the squared absolute error ‖UUᵀ − X⋆‖_F² = (relative error · ‖X⋆‖_F)²
+        sq = (small["test_error"].to_numpy() * stats.frobenius) ** 2
+        bound = np.array([thm11_error_bound(a, d, stats.kappa) for a in small["alpha"]])
+        worst = float(np.max(sq / bound))
+        measured[f"fitted slope d log(test)/d log(alpha), d={d}"] = slope
+        measured[f"fit R^2, d={d}"] = r2
+        smallest = small.loc[small["alpha"].idxmin()]
+        measured[f"test error / alpha at alpha=1e-3, d={d}"] = float(smallest["test_error"] / smallest["alpha"])
+        measured[f"max ||UU^T-X*||_F^2 / (alpha sqrt(d)/kappa^2), d={d}"] = worst
+        ok &= abs(slope - 1) <= CLAIM6_SLOPE_TOL and worst <= CLAIM6_BOUND_FRACTION
+    dims, r = _dims(ctx.quick)
+    return Claim(
+        id="li2018-claim6", paper=PAPER, figure="li2018-fig1",
+        statement="At small α the test error scales about linearly in α, far below Thm 1.1's α√d/κ² bound.",
+        setting=f"Fig. 1's runs: d ∈ {dims}, r = {r}, m = 5dr, η = {ETA}, {FIG1_STEPS} steps, α ≤ 10^-1.5, "
+                f"{TRIALS} trials, {mode(ctx.quick)} mode",
+        measured=measured,
+        paper_value="Thm 1.1: ‖U_TU_Tᵀ − X⋆‖_F² ≲ α√d/κ² (an upper bound; notes-000 §5.6 measured test ≈ 1–1.4·α)",
+        verdict="reproduced" if ok else "not reproduced",
+        note=f"slope of log(mean relative test error) on log α over α ≤ 10^-1.5 (least squares); reproduced when it "
+             f"is within ±{CLAIM6_SLOPE_TOL} of 1 and the squared absolute error ‖UUᵀ − X⋆‖_F² is at most "
+             f"{CLAIM6_BOUND_FRACTION} × α√d/κ² (κ, ‖X⋆‖_F of the actual X⋆; the bound's constant set to 1) at every "
+             "such α. A relative error ∝ α means a squared error ∝ α², one power of α below the theorem.",
+    )
+
+
+FIGURES = [
+    Figure("li2018-fig1", PAPER, "Choice of initialization: final errors versus α", fig1_specs, fig1_plot),
+    *li2018_dynamics.FIGURES,
+    *li2018_baselines.FIGURES,
+    *li2018_network.FIGURES,
+]
+CLAIMS = [
+    ClaimCheck("li2018-claim1", PAPER, "Train–test gap narrows as α decreases", fig1_specs, claim1),
+    *li2018_dynamics.CLAIMS[:2],  # claims 2, 3
+    *li2018_baselines.CLAIMS,  # claim 4
+    li2018_network.CLAIMS[0],  # claim 5
+    ClaimCheck("li2018-claim6", PAPER, "Test error ∝ α at small α, far below α√d", fig1_specs, claim6),
+    *li2018_dynamics.CLAIMS[2:],  # claim 7
+    *li2018_network.CLAIMS[1:],  # claims 8, 9
+]
 
 PAPER_INFO = Paper(
     id=PAPER,

@@ -1,0 +1,350 @@
+"""Li–Ma–Zhang Figs. 2–3 and claims 2, 3, 7: long runs, no early stopping, escape time.
+
+Choices where the paper is silent (each a module constant, so a parameter of the specs):
+
+* **Fig. 2's d** — ``FIG2_D = 200`` (full) with r = 5, m = 5dr = 5,000 (m/D = 0.25, D = d(d+1)/2):
+  Fig. 2 does not restate d; its α = 1 training error falls below 10⁻⁴ within 2×10⁴ steps, which
+  happens at d = 200 (the α = 1 run fits the data linearly, to 10⁻¹⁴) but not at d = 100, where
+  m/D ≈ 0.5 and the α = 1 training error stalls near 10⁻² (eigenvalues of UUᵀ pinned near 0 fit
+  slowly; 0.047 at 10⁴ steps in the full Fig. 1 run). Quick mode keeps m/D: d = 40, r = 1, m = 200
+  (m/D = 0.24). No d with m = 5dr gives the paper's α = 1 test error "on the order of 10⁻¹": the part of
+  I − X⋆ in the null space of the measurements, a fraction (D − m)/D of its squared norm, survives GD
+  from U₀ = I, which predicts a relative test error ≈ 5.4 at d = 200 and ≈ 3.0 at d = 100
+  (:func:`overparam.theory.large_init_test_error`); it would need m ≈ D − 3. Claim 2 reports this
+  discrepancy (notes-000 §5.6).
+* **Fig. 2's extra replica** — α = 10⁻² runs beside α ∈ {1, 10⁻³} (replicas share the operator, so it
+  is nearly free); the plot shows only the paper's two α. Fig. 3's quick variant reads it.
+* **Fig. 3's d** — ``FIG3_DIMS = (200,)``: the only legend text that survives is "d=200". Full mode
+  is 10⁵ steps at m = 5,000 (≈ 1 h per trial on one CPU core, minutes on a GPU).
+* **Fig. 3 quick** — the α = 10⁻² replica of Fig. 2's quick runs (d = 40, r = 1, m = 200, the same
+  m/D as the full d = 200; 2×10⁴ steps): the horizon is 11× the escape time and ≈ 8× Thm 1.1's
+  guaranteed window 1/(η√dκα), so "the test error keeps decreasing" is still checked far past where
+  the theorem stops promising anything.
+* **Claim 7's setting** — X⋆ with all r eigenvalues 1 (``truth="orthonormal"``, κ = 1) and the
+  exact-gradient convention (grad_scale = 1), where the predicted slope of the escape time in
+  log(1/α) is one number, 1/log(1 + 2η) ≈ 1/(2η) = 200 (:func:`overparam.theory.escape_slope`);
+  α ∈ {10⁻¹, …, 10⁻⁶}; escape = first (interpolated) step with relative test error ≤ ½; the runs use
+  ``gd_subspace`` so the S_t invariants of Thm 4.2 are reported beside it.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..diagnostics import first_crossing, fit_line, rip_constant_estimate
+from ..experiments.claims import Claim
+from ..experiments.spec import RunSpec
+from ..theory import escape_slope, large_init_test_error, thm11_horizon
+from .base import ClaimCheck, Context, Figure
+from .common import error_bar, new_figure, save
+from .li2018_common import (
+    ERROR_BAR,
+    ETA,
+    GRAD_SCALE,
+    PAPER,
+    TRIALS,
+    mode,
+    replica_traces,
+    sensing_spec,
+    truth_stats,
+)
+
+FIG2_D = {True: 40, False: 200}
+FIG2_R = {True: 1, False: 5}
+FIG2_ALPHAS = [1.0, 1e-3]
+FIG2_EXTRA_ALPHA = 1e-2
+FIG2_STEPS = 20_000
+FIG2_FROM = 500  # "points plotted from iteration 500 onward to simplify the scale of the y-axis"
+FIG2_LOG_EVERY = 100
+
+FIG3_ALPHA = 1e-2
+FIG3_DIMS = (200,)
+FIG3_R = 5
+FIG3_STEPS = 100_000
+#: Claim 3: after the escape, the test error may not rise by more than this relative amount between
+#: logged points (float64 round-off is ~1e-16; anything above 1e-6 is a real increase).
+CLAIM3_RISE_TOL = 1e-6
+
+CLAIM2_TRAIN = 1e-4
+CLAIM2_TEST = 1e-1
+
+CLAIM7_D = {True: 40, False: 100}
+CLAIM7_R = {True: 2, False: 5}
+CLAIM7_ALPHAS = [10.0**-k for k in range(1, 7)]
+CLAIM7_GRAD_SCALE = 1.0
+CLAIM7_THRESHOLD = 0.5
+CLAIM7_STEPS = {True: 3_500, False: 3_500}
+CLAIM7_LOG_EVERY = 10
+#: reproduced when the fitted slope is within this relative distance of 1/log(1 + 2sη) and R² ≥ 0.99
+CLAIM7_SLOPE_TOL = 0.15
+
+
+# -- Figure 2 -----------------------------------------------------------------------------------------------
+
+
+def fig2_specs(quick: bool) -> list[RunSpec]:
+    d, r = FIG2_D[quick], FIG2_R[quick]
+    return [sensing_spec(d, r, trial=t, steps=FIG2_STEPS, alphas=[*FIG2_ALPHAS, FIG2_EXTRA_ALPHA],
+                         figure="li2018-fig2", log_points=50, log_every=FIG2_LOG_EVERY)
+            for t in range(TRIALS)]
+
+
+def _curves(ctx: Context, specs: list[RunSpec]):
+    """{α: (steps, {metric: (mean, lo, hi)})} over the trials of ``specs`` (same steps in every trial)."""
+    per_alpha: dict[float, list] = {}
+    for spec in specs:
+        for rep, rows in replica_traces(ctx, spec):
+            per_alpha.setdefault(float(rep["init.alpha"]), []).append(rows)
+    out = {}
+    for alpha, runs in per_alpha.items():
+        steps = runs[0]["step"].to_numpy()
+        curves = {}
+        for name in ("train_error", "test_error"):
+            vals = np.stack([r[name].to_numpy() for r in runs])
+            bars = [error_bar(vals[:, j], ERROR_BAR) for j in range(vals.shape[1])]
+            curves[name] = tuple(np.array(x) for x in zip(*bars, strict=True))
+        out[alpha] = (steps, curves, runs)
+    return out
+
+
+def fig2_plot(ctx: Context, out_dir: Path) -> list[Path]:
+    specs = ctx.specs(fig2_specs)
+    curves = _curves(ctx, specs)
+    fig, (ax,) = new_figure(width=5.5)
+    for name, label in (("test_error", "test"), ("train_error", "train")):
+        for alpha in FIG2_ALPHAS:
+            steps, c, _ = curves[alpha]
+            sel = steps >= FIG2_FROM
+            mean, lo, hi = (v[sel] for v in c[name])
+            ls = "-" if name == "test_error" else "--"
+            line, = ax.plot(steps[sel] / 100, mean, ls=ls, label=f"{label}, α={alpha:g}")
+            ax.fill_between(steps[sel] / 100, np.maximum(mean - lo, 0.1 * mean), mean + hi, color=line.get_color(),
+                            alpha=0.2, lw=0)
+    ax.set_yscale("log")
+    ax.set_xlabel(r"Number of iterations ($\times 10^2$)")
+    ax.set_ylabel("Error")
+    d, r = FIG2_D[ctx.quick], FIG2_R[ctx.quick]
+    ax.set_title(f"Li–Ma–Zhang Fig. 2 ({mode(ctx.quick)}): d={d}, r={r}, m={5 * d * r}, η={ETA}", fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    return save(fig, out_dir, "li2018-fig2")
+
+
+def claim2(ctx: Context) -> Claim:
+    """α = 1: train error below 10⁻⁴ while the test error stays ≥ 10⁻¹ (Fig. 2)."""
+    specs = ctx.specs(fig2_specs)
+    curves = _curves(ctx, specs)
+    steps, c, runs = curves[1.0]
+    train, test = float(c["train_error"][0][-1]), float(c["test_error"][0][-1])
+    d, r = FIG2_D[ctx.quick], FIG2_R[ctx.quick]
+    m = 5 * d * r
+    stats = truth_stats(specs[0])
+    pred = large_init_test_error(d, m, stats.X_star)
+    # the trend of the α = 1 train error over the last quarter: extrapolate log-linearly to 10⁻⁴
+    crossed = first_crossing(steps, c["train_error"][0], CLAIM2_TRAIN)
+    if crossed is None:
+        q = steps >= 0.75 * steps[-1]
+        slope, icept, _ = fit_line(steps[q], np.log(c["train_error"][0][q]))
+        t_reach = (math.log(CLAIM2_TRAIN) - icept) / slope if slope < 0 else math.inf
+    else:
+        t_reach = crossed
+    _, c_small, _ = curves[1e-3]
+    ok = train < CLAIM2_TRAIN and test >= CLAIM2_TEST
+    measured = {
+        "alpha=1 train error at end": train,
+        "alpha=1 test error at end": test,
+        "alpha=1 predicted test error (null-space part of I - X*)": pred,
+        "alpha=1 step where train < 1e-4": crossed if crossed is not None else "not reached",
+        "alpha=1 that step, log-linearly extrapolated from the last quarter if not reached": t_reach,
+        "alpha=1e-3 train / test error at end": [float(c_small["train_error"][0][-1]),
+                                                 float(c_small["test_error"][0][-1])],
+    }
+    return Claim(
+        id="li2018-claim2", paper=PAPER, figure="li2018-fig2",
+        statement="With α = 1 the training error falls below 10⁻⁴ while the test error stays on the order of 10⁻¹.",
+        setting=f"d = {d}, r = {r}, m = 5dr = {m}, U₀ = αI, η = {ETA} (Eq. 5), {FIG2_STEPS} steps, {TRIALS} trials "
+                f"(means), {mode(ctx.quick)} mode",
+        measured=measured,
+        paper_value="α = 1: train < 10⁻⁴, test ≈ 10⁻¹ (Fig. 2's y-axis spans 10⁻⁴ … 10⁻¹)",
+        verdict="reproduced" if ok else "not reproduced",
+        note=f"reproduced when the α = 1 train error at {FIG2_STEPS} steps is < 10⁻⁴ and its test error ≥ 10⁻¹. "
+             f"Size discrepancy (notes-000 §5.6): our α = 1 test error is {test:.3g}, not ≈ 10⁻¹; GD from U₀ = I keeps "
+             f"the component of I − X⋆ in the null space of the m = {m} measurements (a fraction (D − m)/D = "
+             f"{1 - m / (d * (d + 1) / 2):.2f} of the D = d(d+1)/2 symmetric directions), which predicts {pred:.3g}; "
+             "with m = 5dr no d gives 10⁻¹ (it would take m ≈ D − 3). Fig. 2's d is not stated; this runs at "
+             "m/D ≈ 0.25 (d = 200, r = 5 in full mode), where the α = 1 run fits the data linearly. At m/D ≈ 0.5 "
+             "(d = 100, r = 5; Fig. 1) the α = 1 train error instead stalls near 10⁻² within these horizons "
+             "(eigenvalues of UUᵀ pinned near 0 by the PSD constraint fit slowly), in either step convention.",
+    )
+
+
+# -- Figure 3 -----------------------------------------------------------------------------------------------
+
+
+def fig3_specs(quick: bool) -> list[RunSpec]:
+    if quick:
+        return fig2_specs(True)  # the α = 10⁻² replica of Fig. 2's quick runs (module docstring)
+    return [sensing_spec(d, FIG3_R, trial=t, steps=FIG3_STEPS, alphas=[FIG3_ALPHA], figure="li2018-fig3",
+                         log_points=200, log_every=1000)
+            for d in FIG3_DIMS for t in range(TRIALS)]
+
+
+def _fig3_curves(ctx: Context):
+    specs = ctx.specs(fig3_specs)
+    by_d: dict[int, list[RunSpec]] = {}
+    for s in specs:
+        by_d.setdefault(s.problem.params["d"], []).append(s)
+    return {d: (_curves(ctx, ss)[FIG3_ALPHA], ss[0]) for d, ss in by_d.items()}
+
+
+def fig3_plot(ctx: Context, out_dir: Path) -> list[Path]:
+    fig, (ax,) = new_figure(width=5.5)
+    for d, ((steps, c, _), spec) in _fig3_curves(ctx).items():
+        mean, lo, hi = c["test_error"]
+        sel = steps >= 1
+        line, = ax.plot(steps[sel], mean[sel], label=f"d={d} test error")
+        ax.fill_between(steps[sel], np.maximum(mean - lo, 0.1 * mean)[sel], (mean + hi)[sel], color=line.get_color(),
+                        alpha=0.2, lw=0)
+        kappa = truth_stats(spec).kappa
+        _, hi_t = thm11_horizon(FIG3_ALPHA, d, ETA, kappa)
+        ax.axvline(hi_t, color=line.get_color(), ls=":", lw=1, label=f"d={d}: 1/(η√dκα) (Thm 1.1)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("Number of iterations")
+    ax.set_ylabel("Test error")
+    steps_total = FIG2_STEPS if ctx.quick else FIG3_STEPS
+    ax.set_title(f"Li–Ma–Zhang Fig. 3 ({mode(ctx.quick)}): U₀ = {FIG3_ALPHA:g}·I, {steps_total} steps", fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    return save(fig, out_dir, "li2018-fig3")
+
+
+def claim3(ctx: Context) -> Claim:
+    """At α = 0.01 the test error keeps decreasing through the whole run (no early stopping needed)."""
+    measured: dict = {}
+    ok = True
+    settings = []
+    for d, ((steps, c, runs), spec) in _fig3_curves(ctx).items():
+        kappa = truth_stats(spec).kappa
+        _, horizon = thm11_horizon(FIG3_ALPHA, d, ETA, kappa)
+        worst_rise = 0.0
+        for rows in runs:  # every trial on its own, not just the mean
+            s, e = rows["step"].to_numpy(), rows["test_error"].to_numpy()
+            t_esc = first_crossing(s, e, 0.5)
+            if t_esc is None:
+                ok = False
+                continue
+            after = e[s >= 2 * t_esc]
+            worst_rise = max(worst_rise, float(np.max(after[1:] / after[:-1] - 1)) if after.size > 1 else 0.0)
+        mean = c["test_error"][0]
+        T = int(steps[-1])
+        e_10 = float(mean[steps <= T // 10][-1])
+        e_end = float(mean[-1])
+        measured[f"d={d}: test error at T/10, T"] = [e_10, e_end]
+        measured[f"d={d}: largest relative rise between logged steps after 2x escape"] = worst_rise
+        measured[f"d={d}: T / Thm 1.1 horizon 1/(eta sqrt(d) kappa alpha)"] = T / horizon
+        ok &= worst_rise <= CLAIM3_RISE_TOL and e_end < e_10
+        settings.append(f"d = {d}, r = {spec.problem.params['r']}, m = {spec.problem.params['m']}, T = {T}")
+    return Claim(
+        id="li2018-claim3", paper=PAPER, figure="li2018-fig3",
+        statement="With U₀ = 0.01·I the test error keeps going down over 10⁵ iterations (no early stopping needed).",
+        setting="; ".join(settings) + f", η = {ETA} (Eq. 5), {TRIALS} trials, {mode(ctx.quick)} mode",
+        measured=measured,
+        paper_value="test error decreases gradually through 10⁵ iterations (d = 200); no numbers given",
+        verdict="reproduced" if ok else "not reproduced",
+        note="reproduced when, in every trial, the test error never rises by more than a relative "
+             f"{CLAIM3_RISE_TOL:g} between logged steps after twice the escape time (first step with test error ≤ ½), "
+             "and the trial-mean test error at the last step is below its value at a tenth of the run. Quick mode "
+             "runs 2×10⁴ steps at d = 40 (module docstring), already several times past Thm 1.1's guaranteed window.",
+    )
+
+
+# -- claim 7: escape time linear in log(1/α) ---------------------------------------------------------------
+
+
+def claim7_specs(quick: bool) -> list[RunSpec]:
+    d, r = CLAIM7_D[quick], CLAIM7_R[quick]
+    return [sensing_spec(d, r, trial=t, steps=CLAIM7_STEPS[quick], alphas=CLAIM7_ALPHAS, figure="li2018-claim7",
+                         grad_scale=CLAIM7_GRAD_SCALE, algorithm="gd_subspace", log_points=0,
+                         log_every=CLAIM7_LOG_EVERY,
+                         metrics=("test_error", "subspace_E_norm", "subspace_sigma_min", "subspace_sin"),
+                         problem={"truth": "orthonormal", "kappa": 1.0})
+            for t in range(TRIALS)]
+
+
+def _rip(spec: RunSpec) -> float:
+    """Sampled (4r)-RIP constant of a spec's operator (diagnostics.rip_constant_estimate; a lower bound)."""
+    from ..experiments.execute import build
+
+    prob = build(spec).problem
+    return rip_constant_estimate(prob.operator, min(4 * prob.r, prob.shape[0]), samples=50, seed=0).delta
+
+
+def claim7(ctx: Context) -> Claim:
+    """The time to recover grows linearly in log(1/α) with slope ≈ 1/(2η) (exact-gradient convention)."""
+    specs = ctx.specs(claim7_specs)
+    esc: dict[float, list[float]] = {}
+    e_ratio = 0.0
+    sin_max = 0.0
+    for spec in specs:
+        for rep, rows in replica_traces(ctx, spec):
+            a = float(rep["init.alpha"])
+            s, e = rows["step"].to_numpy(), rows["test_error"].to_numpy()
+            t = first_crossing(s, e, CLAIM7_THRESHOLD)
+            esc.setdefault(a, []).append(math.nan if t is None else t)
+            phase1 = rows[(rows["step"] <= (t or s[-1])) & rows["subspace_E_norm"].notna()]
+            e_ratio = max(e_ratio, float((phase1["subspace_E_norm"] / a).max()))
+            sin_max = max(sin_max, float(phase1["subspace_sin"].max()))
+    alphas = sorted(esc)
+    T = np.array([np.mean(esc[a]) for a in alphas])
+    finite = np.isfinite(T)
+    x = np.log(1 / np.array(alphas))
+    d, r = CLAIM7_D[ctx.quick], CLAIM7_R[ctx.quick]
+    pred = escape_slope(ETA, 1.0, CLAIM7_GRAD_SCALE)
+    measured: dict = {"escape step per alpha (mean of trials)": {f"{a:g}": float(t) for a, t in zip(alphas, T)}}
+    if finite.sum() >= 3:
+        slope, icept, r2 = fit_line(x[finite], T[finite])
+        ok = bool(finite.all()) and r2 >= 0.99 and abs(slope / pred - 1) <= CLAIM7_SLOPE_TOL
+    else:
+        slope, r2, ok = math.nan, math.nan, False
+    measured.update({
+        "fitted slope dT/dlog(1/alpha)": slope,
+        "predicted slope 1/log(1+2 eta)": pred,
+        "1/(2 eta)": 1 / (2 * ETA),
+        "fit R^2": r2,
+        "max ||E_t||/alpha before escape (Thm 4.2 (20): <= 4)": e_ratio,
+        "max sin(Z_t, U*) before escape": sin_max,
+        "sampled RIP constant (rank 4r, trial 0), lower bound on delta": _rip(specs[0]),
+    })
+    return Claim(
+        id="li2018-claim7", paper=PAPER, figure=None,
+        statement="The number of iterations to recover grows linearly in log(1/α), with slope ≈ 1/(2η) in the "
+                  "exact-gradient convention (Thm 4.2: T ≈ κ log(d/α)/η).",
+        setting=f"d = {d}, r = {r}, m = 5dr, X⋆ with all eigenvalues 1 (κ = 1), U₀ = αI, α ∈ 10^-1 … 10^-6, "
+                f"exact gradient (grad_scale = 1), η = {ETA}, {TRIALS} trials, {mode(ctx.quick)} mode",
+        measured=measured,
+        paper_value="T ≈ κ log(d/α)/η up to constants; population dynamics: slope 1/log(1 + 2η) ≈ 1/(2η) = 200",
+        verdict="reproduced" if ok else "not reproduced",
+        note=f"escape step = first (log-interpolated) step where the relative test error ≤ {CLAIM7_THRESHOLD}; "
+             f"reproduced when every α escapes, the least-squares line of escape step on log(1/α) has R² ≥ 0.99 and "
+             f"its slope is within ±{CLAIM7_SLOPE_TOL:.0%} of 1/log(1 + 2η) (the per-step growth 1 + 2sηλ of a "
+             "direction with eigenvalue λ = 1, theory.escape_slope). The S_t quantities come from the gd_subspace "
+             "tracker (the proof's adaptive subspace), reported for Thm 4.2 (19)–(20), not part of the verdict: at "
+             "m = 5dr the sampled RIP constant is far above Thm 4.2's δ ≤ c/(κ³√r log² d), and ‖E_t‖ does grow "
+             "well past the theorem's 4α before the escape (while staying orders of magnitude below the signal).",
+    )
+
+
+FIGURES = [
+    Figure("li2018-fig2", PAPER, "Long runs from α = 1 and α = 10⁻³: train and test error", fig2_specs, fig2_plot),
+    Figure("li2018-fig3", PAPER, "Test error over a very long run from α = 0.01", fig3_specs, fig3_plot),
+]
+CLAIMS = [
+    ClaimCheck("li2018-claim2", PAPER, "α = 1: train < 10⁻⁴ while test ≥ 10⁻¹", fig2_specs, claim2),
+    ClaimCheck("li2018-claim3", PAPER, "α = 0.01: test error keeps decreasing (no early stopping)", fig3_specs,
+               claim3),
+    ClaimCheck("li2018-claim7", PAPER, "Escape time linear in log(1/α), slope ≈ 1/(2η)", claim7_specs, claim7),
+]
