@@ -6,7 +6,6 @@ a parameter of the specs built from it, so changing one changes the spec keys (a
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,24 +126,3 @@ def replica_traces(ctx: Context, spec: RunSpec) -> list[tuple[dict[str, Any], An
         rows = tr[tr["replica"] == rep["replica"]].sort_values("step").reset_index(drop=True)
         out.append((rep, rows))
     return out
-
-
-def value_at(rows, name: str, step: int) -> float:
-    """The recorded value of ``name`` at the last logged step ≤ ``step``."""
-    sel = rows[rows["step"] <= step]
-    if sel.empty:
-        return math.nan
-    return float(sel[name].iloc[-1])
-
-
-def geo_mean(values) -> float:
-    v = np.asarray(values, dtype=float)
-    return float(np.exp(np.mean(np.log(v))))
-
-
-def fmt_alpha(a: float) -> str:
-    """10^-1.5 style labels for α on Fig. 1's half-decade grid, plain numbers otherwise."""
-    e = math.log10(a)
-    if abs(e - round(e * 2) / 2) < 1e-9 and abs(e - round(e)) > 1e-9:
-        return f"10^{e:.1f}"
-    return f"{a:g}"
