@@ -52,6 +52,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on 
 
 DEFAULT_OUT = Path("overparam-output")
 MAX_FAILURE_LINES = 5
+MAX_TABLE_ROWS = 200  # the Rich table of `results`; --csv and --json print every row
 LIST_ALIASES = {"parameterizations": "params", "initializations": "inits"}
 
 
@@ -418,10 +419,12 @@ def results_cmd(
                      "train_error", "test_error", "loss"])
             show = df[[c for c in pref if c in df.columns]]
         what = "trace rows" if trace else "rows"
-        table = Table(title=f"{len(df)} {what} from {st.root}")
+        caption = (f"first {MAX_TABLE_ROWS} of {len(df)} {what}; --csv or --json for all"
+                   if len(show) > MAX_TABLE_ROWS else None)
+        table = Table(title=f"{len(df)} {what} from {st.root}", caption=caption)
         for col in show.columns:
             table.add_column(str(col))
-        for row in show.itertuples(index=False):
+        for row in show.head(MAX_TABLE_ROWS).itertuples(index=False):
             table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
         Console().print(table)
 
