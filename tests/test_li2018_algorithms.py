@@ -235,6 +235,17 @@ def test_subspace_tracker_does_not_change_the_iterates():
     assert torch.equal(a.theta[0], b.theta[0])
 
 
+def test_subspace_tracker_survives_replicas_stopping():
+    """A replica that reaches the train-error target leaves the batch; the tracked bases follow it."""
+    prob = op.problems.matrix_sensing(d=5, r=1, m=40, data_seed=2)
+    res = op.run(prob, op.params.Symmetric(), op.algorithms.gd_subspace([0.05, 0.005], grad_scale=0.5),
+                 init=op.init.scaled_identity(alpha=1e-2), steps=1500, target_train_error=1e-3,
+                 metrics=["train_error", "subspace_sin"], log=op.LogSchedule(points=0, every=50))
+    assert res.status[0] == "converged" and res.status[1] == "completed"
+    steps, sin = res.trace.series("subspace_sin", replica=1)
+    assert steps[-1] == 1500 and np.isfinite(sin[:-1]).all()
+
+
 def test_subspace_base_case_prop_d1():
     """Prop. D.1: from U₀ = αI, ‖E₀‖ = α = σ_min(U⋆ᵀZ₀) = ‖Z₀‖ and sin(Z₀, U⋆) = 0."""
     alpha = 1e-2

@@ -17,7 +17,7 @@ Choices where the paper is silent (each a module constant, so a parameter of the
 * **Fig. 3's d** — ``FIG3_DIMS = (200,)``: the only legend text that survives is "d=200". Full mode
   is 10⁵ steps at m = 5,000 (≈ 1 h per trial on one CPU core, minutes on a GPU).
 * **Fig. 3 quick** — the α = 10⁻² replica of Fig. 2's quick runs (d = 40, r = 1, m = 200, the same
-  m/D as the full d = 200; 2×10⁴ steps): the horizon is 11× the escape time and ≈ 8× Thm 1.1's
+  m/D as the full d = 200; 2×10⁴ steps): the horizon is 11× the escape time and ≈ 3× Thm 1.1's
   guaranteed window 1/(η√dκα), so "the test error keeps decreasing" is still checked far past where
   the theorem stops promising anything.
 * **Claim 7's setting** — X⋆ with all r eigenvalues 1 (``truth="orthonormal"``, κ = 1) and the
