@@ -148,7 +148,16 @@ def numba_threads(n: int) -> Iterator[None]:
 def _init_worker(threads: int) -> None:
     from ..backend import pin_process_threads
 
+    _quiet_sigint()
     pin_process_threads(threads)
+
+
+def _quiet_sigint() -> None:
+    """Ctrl-C reaches every process of the terminal's group: let helper processes end at once and
+    silently (what they were writing stays in tmp/ and is cleaned later); the parent reports it."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def clean_stale_tmp(store: Store) -> int:
@@ -259,7 +268,11 @@ def _run_pool(todo, store, workers, threads, progress, report) -> None:
     ctx = mp.get_context("spawn")
     root = str(Path(store.root).resolve())
     by_key = {s.key(): s for s in todo}
-    with ctx.Manager() as manager:
+    from multiprocessing.managers import SyncManager
+
+    manager = SyncManager(ctx=ctx)  # serves the queue that carries iteration progress from the workers
+    manager.start(_quiet_sigint)
+    with manager:
         q = manager.Queue()
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(threads,))
         try:
