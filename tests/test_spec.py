@@ -85,6 +85,13 @@ def test_unquoted_dotted_keys_and_range_tables_mean_the_same(tmp_path):
     assert [s.key() for s in load_sweep(tmp_path / "a.toml")] == [s.key() for s in load_sweep(tmp_path / "b.toml")]
 
 
+def test_replicas_as_a_list_of_tables_match_the_zipped_form():
+    zipped = RunSpec.parse(base(replicas={"init_seed": [0, 1], "init.scale": [0.1, 0.2]}))
+    listed = RunSpec.parse(base(replicas=[{"init_seed": 0, "init": {"scale": 0.1}},
+                                          {"init_seed": 1, "init.scale": 0.2}]))
+    assert listed.key() == zipped.key() and listed.n_replicas == 2
+
+
 def test_set_overrides_fields_grid_axes_and_seeds(tmp_path):
     path = tmp_path / "sweep.toml"
     path.write_text(TOML)

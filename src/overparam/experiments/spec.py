@@ -218,6 +218,8 @@ class RunSpec(BaseModel):
                 raise SpecError(f"replicas: lists of different lengths {lengths}; zipped replicas need equal lengths")
             n = next(iter(lengths.values()), 0)
             return tuple({k: v[k][i] for k in v} for i in range(n))
+        if isinstance(v, (list, tuple)):  # list of tables [{init_seed = 0}, {init_seed = 1}]
+            return tuple(flatten_axes(r) if isinstance(r, dict) else r for r in v)
         return v
 
     @model_validator(mode="after")
