@@ -120,7 +120,8 @@ def claim4(ctx: Context) -> Claim:
     for d in (d_small, d_large):
         g = pgd[pgd["d"] == d]
         need[d] = _needed(g)
-        measured[f"PGD d={d}: test error per m/d"] = {int(k): float(v) for k, v in zip(g["m_over_d"], g["test_error"])}
+        ks = ", ".join(str(int(k)) for k in g["m_over_d"])
+        measured[f"PGD d={d}: test error at m/d = {ks}"] = [float(v) for v in g["test_error"]]
         measured[f"PGD d={d}: smallest m/d that recovers"] = need[d]
         measured[f"factorized d={d}: smallest m/d that recovers"] = _needed(fac[fac["d"] == d])
     gs = pgd[pgd["d"] == d_small].set_index("m_over_d")["test_error"]

@@ -305,7 +305,8 @@ def claim7(ctx: Context) -> Claim:
     x = np.log(1 / np.array(alphas))
     d, r = CLAIM7_D[ctx.quick], CLAIM7_R[ctx.quick]
     pred = escape_slope(ETA, 1.0, CLAIM7_GRAD_SCALE)
-    measured: dict = {"escape step per alpha (mean of trials)": {f"{a:g}": float(t) for a, t in zip(alphas, T)}}
+    measured: dict = {f"escape step at alpha = {', '.join(f'{a:g}' for a in alphas)} (mean of trials)":
+                      [float(t) for t in T]}
     if finite.sum() >= 3:
         slope, icept, r2 = fit_line(x[finite], T[finite])
         ok = bool(finite.all()) and r2 >= 0.99 and abs(slope / pred - 1) <= CLAIM7_SLOPE_TOL
