@@ -183,7 +183,7 @@ def run(
         if active.numel() == 0:
             break
         if t == steps:
-            snap = Snapshot(t, theta, objective, None)
+            snap = Snapshot(t, theta, objective, None, algorithm.extras_at(objective, theta, state))
             nonfinite, diverged, _ = health(snap.evaluation)
             if bool(diverged.any()):
                 bad = torch.nonzero(diverged.cpu()).flatten().tolist()

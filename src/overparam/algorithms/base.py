@@ -11,6 +11,7 @@ more than once; they are not algorithms.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +55,13 @@ class Algorithm:
 
     def step(self, objective: Objective, theta: Params, state: Any, t: int) -> tuple[StepOut, Any]:  # pragma: no cover
         raise NotImplementedError
+
+    def extras_at(self, objective: Objective, theta: Params, state: Any) -> Mapping[str, torch.Tensor]:
+        """Diagnostics at the final point θ_T, where the run takes no step (default: none).
+
+        Algorithms that report ``StepOut.extras`` implement this so that their metrics are defined
+        at the last recorded step too."""
+        return {}
 
     def select_state(self, state: Any, keep: torch.Tensor) -> Any:
         """State restricted to the replicas ``keep`` (replicas that stopped are dropped)."""

@@ -136,6 +136,13 @@ class TruncatedRescaledGD(Algorithm):
         extras = {"truncated_fraction": 1.0 - mask.to(U.dtype).mean(-1), "trace_gap": c}
         return StepOut((new,), ev, extras=extras), state
 
+    def extras_at(self, objective, theta, state):
+        """``truncated_fraction`` and ``trace_gap`` at θ_T."""
+        (U,) = theta
+        z = objective.measure(theta)
+        return {"truncated_fraction": 1.0 - (z <= state["R"]).to(U.dtype).mean(-1),
+                "trace_gap": (U * U).sum((-2, -1)) - state["tau"]}
+
     def describe(self):
         return (f"truncated_rescaled_gd(eta={self.eta}, grad_scale={self.grad_scale}, tau={self.tau}, R={self.R}, "
                 f"R_factor={self.R_factor})")

@@ -25,7 +25,7 @@ U⋆ here is the orthonormal eigenbasis of X⋆ (000 §2.1: X⋆ = U⋆Σ⋆U⋆
 ``problem.truth_factors``. **This algorithm reads the ground truth for the diagnostic only**: Q_t
 is a passenger, the update of U never depends on it, and the iterates are bit-identical to
 ``gd`` with the same settings. The diagnostics are computed lazily, only at the steps the run
-records; the final step T (which takes no step) has none, so those metrics are NaN there.
+records, including the final step T (through ``extras_at``, from the tracked Q_T).
 """
 
 from __future__ import annotations
@@ -109,6 +109,18 @@ def propagate_basis(Q: torch.Tensor, NQ: torch.Tensor, step: torch.Tensor) -> to
     return Qn
 
 
+class _LazyG:
+    """∇_X L at θ, evaluated on first use (the final-step diagnostics need it only when recorded)."""
+
+    def __init__(self, objective, theta):
+        self._objective, self._theta, self._G = objective, theta, None
+
+    def dense(self) -> torch.Tensor:
+        if self._G is None:
+            self._G = self._objective.evaluate(self._theta).G
+        return self._G.dense()
+
+
 @register("algorithm", "gd_subspace")
 class SubspaceTrackedGD(GD):
     """``gd`` plus the adaptive subspace S_t of 000 §4 (diagnostics in ``extras``; module docstring)."""
@@ -143,7 +155,10 @@ class SubspaceTrackedGD(GD):
         new = (U - scale_like(step, U) * gU,)
         # the update's matrix is I − η s (G + Gᵀ); apply it to Q the same way the pullback does to U
         state = {**state, "Q": propagate_basis(Q, G.sym_mm(Q), step)}
+        return StepOut(new, ev, extras=self._extras(U, Q, G, shared)), state
 
+    @staticmethod
+    def _extras(U, Q, G, shared: _Shared) -> LazyExtras:
         def compute() -> dict[str, torch.Tensor]:
             out = subspace_diagnostics(U, Q, shared.U_star)
             Gd = G.dense()
@@ -151,7 +166,13 @@ class SubspaceTrackedGD(GD):
             out["M_norm"] = torch.linalg.matrix_norm(M, ord=2)
             return out
 
-        return StepOut(new, ev, extras=LazyExtras(SUBSPACE_EXTRAS, compute)), state
+        return LazyExtras(SUBSPACE_EXTRAS, compute)
+
+    def extras_at(self, objective, theta, state):
+        """The diagnostics at θ_T with the tracked Q_T (one extra gradient evaluation, lazily)."""
+        (U,) = theta
+        G = _LazyG(objective, theta)
+        return self._extras(U, state["Q"], G, state["shared"])
 
     def describe(self):
         return f"gd_subspace(eta={self.eta}, grad_scale={self.grad_scale})"
