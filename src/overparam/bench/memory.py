@@ -48,8 +48,13 @@ def readers(tensors: list[torch.Tensor]) -> dict[str, callable]:
         kernel = _sum_kernel()
         arrays = [m.numpy() for m in mats]
 
+        from ..operators._dense_kernels import parallel_policy
+
+        work = sum(a.size for a in arrays)
+
         def numba_sum():
-            return sum(kernel(a) for a in arrays)
+            with parallel_policy(work):  # one thread for small arrays, as the operators' kernels
+                return sum(kernel(a) for a in arrays)
 
         out["sum"] = numba_sum
     if all(m.is_floating_point() for m in mats):  # integer index arrays: the compiled sum only

@@ -46,21 +46,30 @@ SERIAL_WORK = 1 << 19  # below m·n·R multiply-adds (≈ 50 µs on one core) th
 
 
 @contextlib.contextmanager
-def _threads_for(work: int) -> Iterator[None]:
-    """One numba thread for small products: a parallel region's start and barrier cost tens of µs,
-    and milliseconds when a neighbour's process holds the other core. numba's thread count is
-    thread-local, so this does not affect other threads."""
+def parallel_policy(work: int) -> Iterator[None]:
+    """How the kernels below use numba's threads, for the calling thread only (numba's thread count
+    and chunk size are thread-local):
+
+    * small products (``work`` < ``SERIAL_WORK`` multiply-adds, ≈ 50 µs on one core) run on one
+      thread: a parallel region's start and barrier cost tens of µs, and milliseconds when a
+      neighbour's process holds the other core;
+    * larger ones hand their chunks to threads one at a time (chunk size 1), so a thread that the
+      OS pauses does not hold the others at the barrier with its share of the work.
+
+    The chunks themselves are fixed by the data sizes, so results do not depend on either choice.
+    """
     import numba
 
-    if work >= SERIAL_WORK:
-        yield
+    if work < SERIAL_WORK:
+        old = numba.get_num_threads()
+        numba.set_num_threads(1)
+        try:
+            yield
+        finally:
+            numba.set_num_threads(old)
         return
-    old = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
+    with numba.parallel_chunksize(1):
         yield
-    finally:
-        numba.set_num_threads(old)
 
 
 def lanes_for(R: int, dtype: torch.dtype) -> int:
@@ -305,7 +314,7 @@ def fused_residual_adjoint(A: torch.Tensor, x: torch.Tensor, y: torch.Tensor, sc
     """
     m, n = A.shape
     R = x.shape[0]
-    with _threads_for(m * n * R):
+    with parallel_policy(m * n * R):
         return _fused(A, x, y, scale)
 
 

@@ -129,9 +129,12 @@ def fused_step(crow, cols, bounds, L, R, y, s, n2):
     GR = np.empty((n1, k), dtype=L.dtype)
     parts = np.empty((nch, n2, k), dtype=L.dtype)
     rsq = np.empty(nch, dtype=L.dtype)
-    kernel(crow, cols, bounds, L, R, y, s, z, GR, parts, rsq, (0.0,) * k)
-    GtL = np.empty((n2, k), dtype=L.dtype)
-    sum_chunks(parts.reshape(nch, -1), GtL.reshape(-1))
+    from ._dense_kernels import parallel_policy
+
+    with parallel_policy(cols.shape[0] * k * 3):
+        kernel(crow, cols, bounds, L, R, y, s, z, GR, parts, rsq, (0.0,) * k)
+        GtL = np.empty((n2, k), dtype=L.dtype)
+        sum_chunks(parts.reshape(nch, -1), GtL.reshape(-1))
     total = rsq[0]
     for c in range(1, nch):
         total += rsq[c]

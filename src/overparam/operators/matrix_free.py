@@ -140,7 +140,7 @@ class MatrixFreeGaussianSensing(LinearOperator):
             for b in range(self.n_blocks):
                 yield self._slice(b), self.block(b)
             return
-        ahead = 2 * workers
+        ahead = workers + 1  # blocks in flight: memory is (workers + 2) blocks
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="overparam-rows") as pool:
             pending: deque = deque()
             nxt = 0
