@@ -10,7 +10,7 @@ recovery — problems, parameterizations, algorithms, one run loop, and the five
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import algorithms, init, metrics, operators, params, problems
+from . import algorithms, experiments, init, metrics, operators, params, problems
 from .algorithms import Algorithm
 from .init import Init
 from .metrics import Metric, Snapshot
@@ -40,6 +40,7 @@ __all__ = [
     "Trace",
     "__version__",
     "algorithms",
+    "experiments",
     "init",
     "metrics",
     "operators",

@@ -121,12 +121,29 @@ def to_numpy(x: torch.Tensor) -> np.ndarray:
     return x.detach().cpu().numpy()
 
 
+def _numba_threads(n: int | None) -> int | None:
+    """Set numba's thread count (starting its pool if needed) and return the previous count.
+
+    This must come before torch's setting: starting numba's OpenMP pool resets OpenMP's thread
+    count, and torch's intra-op count with it, to numba's default (all cores)."""
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return None
+    old = numba.get_num_threads()  # launches the pool now rather than inside a later kernel call
+    if n is not None:
+        numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
+    return old
+
+
 @contextlib.contextmanager
 def threads(n: int | None) -> Iterator[None]:
-    """Set the BLAS / OpenMP / numba thread count for the block (``None`` leaves it unchanged).
+    """Set the thread count of torch, the BLAS libraries and numba's kernels for the block
+    (``None`` leaves them unchanged).
 
-    Torch's intra-op pool and the BLAS libraries NumPy loaded (through ``threadpoolctl``) are
-    both set, so a process-pool worker given ``n = 1`` never oversubscribes the cores.
+    The count can change the last bits of a result (BLAS splits reductions across threads), so the
+    executors run every spec under the same count. numba is set first (see :func:`_numba_threads`),
+    then torch, then the BLAS libraries NumPy loaded (through ``threadpoolctl``).
     """
     if n is None:
         yield
@@ -135,19 +152,23 @@ def threads(n: int | None) -> Iterator[None]:
         raise BackendError(f"threads: got {n}; accepted: integers >= 1")
     from threadpoolctl import threadpool_limits
 
+    old_numba = _numba_threads(n)
     old = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
         with threadpool_limits(limits=n):
             yield
     finally:
+        if old_numba is not None:
+            _numba_threads(old_numba)
         torch.set_num_threads(old)
 
 
 def pin_process_threads(n: int) -> None:
-    """Pin this process (a pool or Dask worker) to ``n`` BLAS threads for its whole life."""
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    """Pin this process (a pool or Dask worker) to ``n`` threads for its whole life."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(n)
+    _numba_threads(n)
     torch.set_num_threads(n)
     try:
         from threadpoolctl import threadpool_limits

@@ -113,8 +113,7 @@ def work(spec_json: str, store_root: str, threads: int, sink: Any = None) -> tup
                 sink.put((key, label, t, steps))
 
     try:
-        # numba first: starting its OpenMP pool resets OpenMP's (and so torch's) thread count
-        with numba_threads(threads), thread_ctx(threads):
+        with thread_ctx(threads):  # torch, BLAS and numba alike (numba first, see backend.threads)
             result = execute(spec, progress=progress if sink is not None else None)
         store.save(spec, result)
         return key, None
@@ -122,27 +121,6 @@ def work(spec_json: str, store_root: str, threads: int, sink: Any = None) -> tup
         msg = f"{type(exc).__name__}: {exc}"
         store.record_failure(spec, msg + "\n" + traceback.format_exc(limit=8))
         return key, msg
-
-
-@contextlib.contextmanager
-def numba_threads(n: int) -> Iterator[None]:
-    """numba's thread count for the block (the compiled kernels' ``prange`` loops), so a run uses
-    ``n`` threads in every executor: a Dask worker or this process would otherwise give numba every
-    core while torch and BLAS are pinned. (Kernel results do not depend on it; speed does.)
-
-    Enter it before pinning torch: the first ``set_num_threads`` starts numba's OpenMP pool, which
-    sets OpenMP's thread count, and torch's intra-op count with it, to numba's default."""
-    try:
-        import numba
-    except ImportError:  # pragma: no cover - numba is a dependency
-        yield
-        return
-    old = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(old)
 
 
 def _init_worker(threads: int) -> None:

@@ -1,0 +1,5 @@
+"""``python -m overparam`` is the ``overparam`` command."""
+
+from .cli import main
+
+main()
