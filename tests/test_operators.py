@@ -260,3 +260,16 @@ def test_fused_sensing_is_independent_of_thread_count():
             assert torch.equal(z1, z2) and torch.equal(g1, g2)
     finally:
         numba.set_num_threads(old)
+
+
+@pytest.mark.parametrize("R", [1, 2, 5, 8, 9, 16, 17])
+def test_packed_sensing_forward_adjoint_for_every_replica_count(R):
+    """φ/φ* written into and read out of the kernel's replica lanes = svec, products, smat."""
+    op = GaussianSensing.sample(203, (9, 9), seed=32, packed=True)
+    X = _random_input(op, R=R, seed=33)
+    y = torch.randn(op.m, generator=_g(34), dtype=D64)
+    z, G, rsq = op.forward_adjoint(X, y, 0.4)
+    z0 = op.forward(X)
+    assert torch.allclose(z, z0, rtol=1e-12, atol=1e-12)
+    assert torch.allclose(G.dense(), op.adjoint(0.4 * (z0 - y)), rtol=1e-12, atol=1e-12)
+    assert torch.allclose(G.dense(), G.dense().mT, rtol=0, atol=0)  # exactly symmetric

@@ -191,10 +191,10 @@ def run_suite(quick: bool = False, *, scale: float = 1.0, threads: int | None = 
     rows: list[dict[str, Any]] = []
     by_name: dict[str, dict[str, Any]] = {}
     with pinned_threads(n_threads):
-        for make in _cases.suite(quick, scale=scale, cuda=cuda):
-            case = make()
-            if only is not None and case.name not in only:
+        for name, make in _cases.suite(quick, scale=scale, cuda=cuda):
+            if only is not None and name not in only:
                 continue
+            case = make()
             if progress is not None:
                 progress(case.name)
             r = max(2, reps // 2) if case.name.endswith("_vs_separate") else reps

@@ -190,8 +190,9 @@ def batched_vs_separate(*, d: int = 100, r: int = 5, m: int = 2500, R: int = 8, 
                 targets=list(targets))
 
 
-def suite(quick: bool = False, *, scale: float = 1.0, cuda: bool | None = None) -> list[Callable[[], Case]]:
-    """The cases of the performance issue, as lazy constructors (each builds its data when called).
+def suite(quick: bool = False, *, scale: float = 1.0, cuda: bool | None = None) -> list[tuple[str, Callable[[], Case]]]:
+    """The cases of the performance issue as ``(name, constructor)``; a constructor builds its data
+    when called, so unselected cases cost nothing.
 
     ``quick`` shortens the op.run comparison and takes the n = 10 000 dense-mask baseline from
     the n = 2000 one scaled by the entry count (see :func:`overparam.bench.run_suite`);
@@ -202,27 +203,29 @@ def suite(quick: bool = False, *, scale: float = 1.0, cuda: bool | None = None) 
     T = Target
     sens_t = [T("speedup", ">=", 8.0, "≥ 8× faster than einsum"),
               T("per_read", "<=", 3.0, "≤ 1.5 × two reads")]
-    cases: list[Callable[[], Case]] = [
-        lambda: sensing(d=d, m=m, name="sensing_f64", targets=sens_t),
-        lambda: sensing(d=d, m=m, dtype="float32", name="sensing_f32", targets=sens_t),
-        lambda: sensing(d=d, m=m, R=1, name="replicas_1"),
-        lambda: sensing(d=d, m=m, R=8, name="replicas_8"),
-        lambda: sensing(d=d, m=m, R=32, name="replicas_32",
-                        targets=[T("speedup", ">=", 30.0, "≥ 30× less per replica-step than einsum")]),
-        lambda: batched_vs_separate(d=d, m=m, R=8, steps=_sz(60 if quick else 300, s, 5), name="replicas_8_vs_separate",
-                                    targets=[T("speedup", ">=", 4.0, "≥ 4× less per replica-step than separate runs")]),
-        lambda: completion(n=_sz(2000, s, 20), p=0.05, name="completion_2000",
-                           targets=[T("speedup", ">=", 5.0, "≥ 5× faster than dense mask")]),
-        lambda: completion(n=_sz(10_000, s, 40), p=0.01, name="completion_10000", with_baseline=not quick,
-                           targets=[T("speedup", ">=", 20.0, "≥ 20× faster than dense mask")]),
-        lambda: rank_one(m=_sz(4000, s * s, 20), d=d, name="rank_one",
-                         targets=[T("speedup", ">=", 20.0, "≥ 20× faster than materialized")]),
-        lambda: factorization(d1=_sz(250, s), d2=_sz(200, s), k=_sz(200, s), name="factorization"),
-        lambda: sensing(d=_sz(20, s), r=2, m=_sz(200, s * s, 20), name="small_d20"),
+    cases: list[tuple[str, Callable[[], Case]]] = [
+        ("sensing_f64", lambda: sensing(d=d, m=m, name="sensing_f64", targets=sens_t)),
+        ("sensing_f32", lambda: sensing(d=d, m=m, dtype="float32", name="sensing_f32", targets=sens_t)),
+        ("replicas_1", lambda: sensing(d=d, m=m, R=1, name="replicas_1")),
+        ("replicas_8", lambda: sensing(d=d, m=m, R=8, name="replicas_8")),
+        ("replicas_32", lambda: sensing(d=d, m=m, R=32, name="replicas_32", targets=[
+            T("speedup", ">=", 30.0, "≥ 30× less per replica-step than einsum")])),
+        ("replicas_8_vs_separate", lambda: batched_vs_separate(
+            d=d, m=m, R=8, steps=_sz(60 if quick else 300, s, 5), name="replicas_8_vs_separate",
+            targets=[T("speedup", ">=", 4.0, "≥ 4× less per replica-step than separate runs")])),
+        ("completion_2000", lambda: completion(n=_sz(2000, s, 20), p=0.05, name="completion_2000", targets=[
+            T("speedup", ">=", 5.0, "≥ 5× faster than dense mask")])),
+        ("completion_10000", lambda: completion(n=_sz(10_000, s, 40), p=0.01, name="completion_10000",
+                                                with_baseline=not quick,
+                                                targets=[T("speedup", ">=", 20.0, "≥ 20× faster than dense mask")])),
+        ("rank_one", lambda: rank_one(m=_sz(4000, s * s, 20), d=d, name="rank_one", targets=[
+            T("speedup", ">=", 20.0, "≥ 20× faster than materialized")])),
+        ("factorization", lambda: factorization(d1=_sz(250, s), d2=_sz(200, s), k=_sz(200, s), name="factorization")),
+        ("small_d20", lambda: sensing(d=_sz(20, s), r=2, m=_sz(200, s * s, 20), name="small_d20")),
     ]
     if cuda if cuda is not None else torch.cuda.is_available():
         for R in (1, 32):
-            cases.append(lambda R=R: sensing(d=_sz(200, s), m=_sz(5000, s * s, 20), R=R, device="cuda",
-                                             with_baseline=False, name=f"cuda_sensing_d200_R{R}"))
+            cases.append((f"cuda_sensing_d200_R{R}", lambda R=R: sensing(
+                d=_sz(200, s), m=_sz(5000, s * s, 20), R=R, device="cuda", with_baseline=False,
+                name=f"cuda_sensing_d200_R{R}")))
     return cases
-

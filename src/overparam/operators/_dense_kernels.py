@@ -289,7 +289,38 @@ def _kernels():
                 for j in range(j0, j1):
                     out[j] += parts[c, j]
 
-    return fused_rows, fused_replicas, sum_chunks
+    @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
+    def embed_lanes(Xf, up, lo, w, XT):  # pragma: no cover - compiled
+        """XT[q, t, l] = ½(X[r, up_t] + X[r, lo_t]) w_t for replica r = qL + l (0 for padding lanes):
+        the svec packing (or vec, with up = lo, w = 1) straight into the replica-lane layout."""
+        R = Xf.shape[0]
+        ng, D, L = XT.shape
+        tile = 512
+        for b in nb.prange((D + tile - 1) // tile):
+            for t in range(b * tile, min(D, (b + 1) * tile)):
+                u = up[t]
+                v = lo[t]
+                wt = w[t]
+                for r in range(ng * L):
+                    if r < R:
+                        XT[r // L, t, r % L] = 0.5 * (Xf[r, u] + Xf[r, v]) * wt
+                    else:
+                        XT[r // L, t, r % L] = 0.0
+
+    @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
+    def unembed_lanes(G, where, winv, out):  # pragma: no cover - compiled
+        """out[r, e] = G[q, where_e, l] winv_e: smat (or reshape) from the replica-lane layout."""
+        R, E = out.shape
+        L = G.shape[2]
+        tile = 512
+        for b in nb.prange((E + tile - 1) // tile):
+            for e in range(b * tile, min(E, (b + 1) * tile)):
+                t = where[e]
+                we = winv[e]
+                for r in range(R):
+                    out[r, e] = G[r // L, t, r % L] * we
+
+    return fused_rows, fused_replicas, sum_chunks, embed_lanes, unembed_lanes
 
 
 def available() -> bool:
@@ -319,7 +350,7 @@ def fused_residual_adjoint(A: torch.Tensor, x: torch.Tensor, y: torch.Tensor, sc
 
 
 def _fused(A, x, y, scale):
-    fused_rows, fused_replicas, sum_chunks = _kernels()
+    fused_rows, fused_replicas, sum_chunks, _, _ = _kernels()
     m, n = A.shape
     R = x.shape[0]
     dt = A.dtype
@@ -350,3 +381,69 @@ def _fused(A, x, y, scale):
     z = torch.from_numpy(ZT).transpose(1, 2).reshape(ng * L, m)[:R]
     g = torch.from_numpy(G).transpose(1, 2).reshape(ng * L, n)[:R]
     return z, g
+
+
+def fused_matrices(A: torch.Tensor, X: torch.Tensor, y: torch.Tensor, scale: float, embedding: Embedding
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`fused_residual_adjoint` from and to matrices, for R ≥ 2 replicas: the embedding φ of
+    ``X (R, d1, d2)`` is written straight into the replica-lane layout of the kernel, and
+    G = φ*(g) straight out of it — one pass each instead of packing, padding and transposing.
+    Returns ``z (R, m)`` and ``G (R, d1, d2)``; the bits are those of ``φ`` / ``φ*`` in
+    :class:`~overparam.operators.base.SymmetricPacking` followed by :func:`fused_residual_adjoint`.
+    """
+    _, fused_replicas, sum_chunks, embed_lanes, unembed_lanes = _kernels()
+    m, n = A.shape
+    R = X.shape[0]
+    dt = A.dtype
+    E = X.shape[-2] * X.shape[-1]
+    with parallel_policy(m * n * R):
+        Pn = A.numpy()
+        yn = y.to(dt).contiguous().numpy()
+        s = np.float64(scale) if dt == torch.float64 else np.float32(scale)
+        L = lanes_for(R, dt)
+        ng = -(-R // L)
+        XT = np.empty((ng, n, L), dtype=Pn.dtype)
+        embed_lanes(X.reshape(R, E).to(dt).contiguous().numpy(), embedding.up, embedding.lo,
+                    embedding.weight(Pn.dtype), XT)
+        CH = chunk_rows(m)
+        nch = -(-m // CH)
+        ZT = np.empty((ng, m, L), dtype=Pn.dtype)
+        GP = np.empty((nch, ng, n, L), dtype=Pn.dtype)
+        fused_replicas(Pn, XT, yn, s, ZT, GP, CH, (0.0,) * L)
+        G = np.empty((ng, n, L), dtype=Pn.dtype)
+        sum_chunks(GP.reshape(nch, -1), G.reshape(-1))
+        out = torch.empty(R, E, dtype=dt)
+        unembed_lanes(G, embedding.where, embedding.weight_inv(Pn.dtype), out.numpy())
+    z = torch.from_numpy(ZT).transpose(1, 2).reshape(ng * L, m)[:R]
+    return z, out.reshape(X.shape)
+
+
+class Embedding:
+    """φ as index maps for :func:`fused_matrices`: φ(X)_t = ½(X[up_t] + X[lo_t]) w_t over the flat
+    matrix, and φ*(g)_e = g[where_e] / w[where_e]. ``packing=None`` is vec (the identity maps)."""
+
+    def __init__(self, d1: int, d2: int, packing=None):
+        if packing is None:
+            idx = np.arange(d1 * d2, dtype=np.int64)
+            self.up = self.lo = self.where = idx
+            self._w = np.ones(d1 * d2)
+            self._winv = np.ones(d1 * d2)
+        else:
+            self.up = packing.upper.cpu().numpy()
+            self.lo = packing.lower.cpu().numpy()
+            self.where = packing.gather_index.cpu().numpy()
+            self._w = packing.weight.double().cpu().numpy()
+            self._winv = packing.gather_weight.double().cpu().numpy()
+        self._cache: dict = {}
+
+    def weight(self, dtype) -> np.ndarray:
+        return self._typed("w", self._w, dtype)
+
+    def weight_inv(self, dtype) -> np.ndarray:
+        return self._typed("winv", self._winv, dtype)
+
+    def _typed(self, key, arr, dtype):
+        k = (key, np.dtype(dtype).str)
+        if k not in self._cache:
+            self._cache[k] = arr.astype(dtype)
+        return self._cache[k]

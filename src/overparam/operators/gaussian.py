@@ -148,6 +148,7 @@ class GaussianSensing(LinearOperator):
         self.m = A.shape[-2]
         self.info = dict(info or {})
         self._pack = SymmetricPacking(shape[0], A.device, A.dtype) if packed else None
+        self._embedding = None  # index maps of φ for the fused CPU kernel, built on first use
 
     # -- construction ----------------------------------------------------------------------------
     @classmethod
@@ -249,19 +250,22 @@ class GaussianSensing(LinearOperator):
         The fused kernel runs for a shared 2-d A on the CPU with up to ``FUSED_MAX_REPLICAS``
         replicas; otherwise (CUDA, per-replica mini-batch rows, many replicas) the two products.
         """
-        x = self.embed(X)
-        lead = x.shape[:-1]
-        flat = x.reshape(-1, x.shape[-1])
-        if (y.ndim == 1 and _dense_kernels.supports(self.A)
-                and flat.shape[0] <= FUSED_MAX_REPLICAS[self.A.dtype]):
-            z, g = _dense_kernels.fused_residual_adjoint(self.A, flat, y, scale)
-            z = z.reshape(*lead, self.m)
-            g = g.reshape(*lead, self.A.shape[-1])
+        lead = X.shape[:-2]
+        R = math.prod(lead)
+        if y.ndim == 1 and _dense_kernels.supports(self.A) and R <= FUSED_MAX_REPLICAS[self.A.dtype]:
+            if R > 1:  # φ and φ* fused into the kernel's replica-lane layout
+                if self._embedding is None:
+                    self._embedding = _dense_kernels.Embedding(*self.in_shape, self._pack)
+                z, G = _dense_kernels.fused_matrices(self.A, X.reshape(R, *self.in_shape), y, scale, self._embedding)
+                z, G = z.reshape(*lead, self.m), G.reshape(X.shape)
+            else:
+                z, g = _dense_kernels.fused_residual_adjoint(self.A, self.embed(X).reshape(1, -1), y, scale)
+                z, G = z.reshape(*lead, self.m), self.unembed(g.reshape(*lead, self.A.shape[-1]))
         else:
             z = self.forward(X)
-            g = self.adjoint_embedded(scale * (z - y))
+            G = self.unembed(self.adjoint_embedded(scale * (z - y)))
         res = z - y
-        return ForwardAdjoint(z, DenseGrad(self.unembed(g), symmetric=self.symmetric_domain), (res * res).sum(-1))
+        return ForwardAdjoint(z, DenseGrad(G, symmetric=self.symmetric_domain), (res * res).sum(-1))
 
     def select(self, idx: torch.Tensor) -> GaussianSensing:
         return GaussianSensing(self.A[idx.long()], self.in_shape, packed=self.packed, info=self.info)
