@@ -66,6 +66,7 @@ def main() -> int:
     ap.add_argument("--matrix-free", type=int, default=None, metavar="D", help="also time matrix-free sensing at d=D")
     ap.add_argument("--matrix-free-steps", type=int, default=2)
     ap.add_argument("--fig3", action="store_true", help="also time 000's Fig. 3 in full mode")
+    ap.add_argument("--markdown", type=Path, default=None, help="also write the table as Markdown here")
     ap.add_argument("--preview-fused-objective", action="store_true",
                     help="measure with the proposed fused Objective.evaluate (benchmarks/_objective_preview.py)")
     args = ap.parse_args()
@@ -86,6 +87,8 @@ def main() -> int:
     if args.fig3:
         result["fig3_full"] = fig3(args.out.with_name("fig3-run"))
     args.out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    if args.markdown:
+        args.markdown.write_text(bench.to_markdown(result))
     bench.render(result)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0 if result["all_targets_met"] else 1

@@ -272,6 +272,23 @@ def render(result: dict[str, Any], console=None) -> None:
     console.print(table)
 
 
+def to_markdown(result: dict[str, Any]) -> str:
+    """The result as a Markdown table (times are medians; ratios median [min–max] over repeats)."""
+    lines = ["| case | ours | NumPy peer | speedup | read once | ours / read | targets |",
+             "|---|---:|---:|---:|---:|---:|---|"]
+    for row in result["cases"]:
+        unit = " /replica-step" if row["params"].get("R", 1) > 1 or row["name"].endswith("_vs_separate") else ""
+        base = _fmt_time(row["baseline_s"]["median"]) if row["baseline_s"] else "—"
+        if row["baseline_extrapolated"]:
+            base += " (extrapolated)"
+        targets = "; ".join(f"{'met' if t['met'] else '**not met**'}: {t['text']}" for t in row["targets"]
+                            if t["met"] is not None)
+        lines.append(f"| {row['name']} — {row['description']} | {_fmt_time(row['ours_s']['median'])}{unit} | {base} | "
+                     f"{_fmt_ratio(row['speedup'])} | {_fmt_time(row['read_s']['median']) if row['read_s'] else '—'} | "
+                     f"{_fmt_ratio(row['per_read'], 2)} | {targets or '—'} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(quick: bool = False, as_json: bool = False) -> int:
     """Run the suite and print a Rich table (or JSON). Exit code 0 when every target is met, else 1."""
     result = run_suite(quick=quick)
@@ -282,4 +299,4 @@ def main(quick: bool = False, as_json: bool = False) -> int:
     return 0 if result["all_targets_met"] else 1
 
 
-__all__ = ["SCHEMA", "main", "measure", "render", "run_suite"]
+__all__ = ["SCHEMA", "main", "measure", "objective_uses_fused_path", "render", "run_suite", "to_markdown"]

@@ -121,7 +121,7 @@ def completion(*, n: int, p: float, k: int = 10, name: str, targets=(), with_bas
     eta = 0.5
     ours = library_step(prob, param, theta, eta, 1.0)
     op = prob.operator
-    case = Case(name, f"GD step, completion n={n}, p={p}, k={k} (|Ω| = {op.m})",
+    case = Case(name, f"GD step, completion n={n}, p={p}, k={k} ({op.m} observed entries)",
                 {"n": n, "p": p, "k": k, "observed": op.m}, ours, targets=list(targets),
                 read=[op.rows, op.cols])
     if with_baseline:

@@ -19,20 +19,22 @@ Rows are generated in blocks of ``block_rows``; block b comes from the generator
 ``derive_seed(seed, "gaussian-sensing", b)``. A stored operator is the concatenation of those
 blocks, which is what lets the matrix-free operator regenerate exactly the same rows.
 
-Fast paths (numbers: 2-core development machine, d = 100 packed, m = 2500, float64, A = 101 MB;
-see ``benchmarks/RESULTS.md`` for the full table and ``overparam bench`` to re-measure):
+Fast paths (numbers: the 2-core development machine, 2 threads, d = 100 packed, m = 2500,
+float64, A = 101 MB; ``benchmarks/RESULTS.md`` has the full table, ``overparam bench`` re-measures):
 
 * **one read of A per step** — :meth:`GaussianSensing.forward_adjoint` computes z = A x, the
   squared-loss residual weights w = 2c(z − y) and Aᵀw block of rows by block of rows while the
   block is in cache (numba kernels in :mod:`._dense_kernels`), instead of ``A @ x`` followed by
-  ``w @ A``, which reads A twice. One replica: 7.2 ms against 10.6 ms for the two MKL products and
-  5.6 ms for one read of A (single-thread CPU times).
+  ``w @ A``, which reads A twice. One replica: 2.5 ms against 3.7 ms for the two MKL products;
+  one read of A takes 1.8–1.9 ms when a loop keeps part of it in the last-level cache (3.4 ms
+  from DRAM alone). Below ``FUSED_MIN_BYTES`` A stays in cache between the two products and
+  those are as fast.
 * **replicas as SIMD lanes** — R replicas sharing A are the lanes of explicit 512-bit vectors:
   each element of A is loaded once and serves 8 (float64) or 16 (float32) replicas from registers.
-  R = 8: 13 ms against 25 ms for MKL's skinny GEMMs (``A @ X`` with X n × 8 runs at a fifth of the
-  core's peak); R = 16: 20 ms against 29 ms. Beyond ``FUSED_MAX_REPLICAS`` the replicas' inputs and
-  gradients (R × n each) no longer fit in L2 next to the row block and MKL's GEMMs, which reach
-  60 % of peak there, are used (R = 32: 33 ms against 40 ms).
+  R = 8: 4.2 ms against 8.0 ms for MKL's skinny GEMMs (``A @ X`` with X n × 8 runs far below the
+  core's peak); R = 16: 9.1 ms against 10.7 ms. Beyond ``FUSED_MAX_REPLICAS`` the replicas'
+  inputs and gradients (R × n each) no longer fit in L2 next to the row block and MKL's GEMMs are
+  faster (R = 32: 15.5 ms against 21 ms fused).
 * **the fast BLAS orientation** for the separate products: A is stored row-major, the forward map
   is ``A @ x`` with the skinny operand (one column per replica) made row-major, the adjoint
   ``w @ A``. A second, transposed copy of A was measured and rejected: inside a GD step it doubles
