@@ -42,8 +42,7 @@ def matrix_free(d: int, steps: int, r: int = 5) -> dict:
     n = d * (d + 1) // 2
     return {"d": d, "m": m, "r": r, "k": r, "packed_columns": n, "stored_gb_float64": m * n * 8 / 1e9,
             "build_s (y = A(X*), one pass)": build, "step_s": times,
-            "numbers_per_step": m * n, "objective_fused": bench.objective_uses_fused_path(),
-            "threads": torch.get_num_threads(), "loss_first_step": float(ev.loss[0])}
+            "numbers_per_step": m * n, "threads": torch.get_num_threads(), "loss_first_step": float(ev.loss[0])}
 
 
 def fig3(out: Path) -> dict:
@@ -67,19 +66,10 @@ def main() -> int:
     ap.add_argument("--matrix-free-steps", type=int, default=2)
     ap.add_argument("--fig3", action="store_true", help="also time 000's Fig. 3 in full mode")
     ap.add_argument("--markdown", type=Path, default=None, help="also write the table as Markdown here")
-    ap.add_argument("--preview-fused-objective", action="store_true",
-                    help="measure with the proposed fused Objective.evaluate (benchmarks/_objective_preview.py)")
     args = ap.parse_args()
-    preview = False
-    if args.preview_fused_objective:
-        sys.path.insert(0, str(Path(__file__).parent))
-        import _objective_preview
-
-        preview = _objective_preview.install()
     only = args.only.split(",") if args.only else None
     result = bench.run_suite(quick=args.quick, threads=args.threads, repeats=args.repeats, only=only,
                              progress=lambda name: print(f"  {name} …", file=sys.stderr, flush=True))
-    result["objective_preview"] = preview
     result["command"] = " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
     if args.matrix_free:
         with bench.pinned_threads(result["threads"]):

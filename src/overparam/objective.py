@@ -2,7 +2,10 @@
 
 ``Objective.evaluate`` computes z = 𝒜(g(θ)) once — from the factors of X = L Rᵀ when the operator
 prefers that (completion, rank-one sensing), otherwise from X — then the loss, ∂L/∂z, the
-gradient operator G = 𝒜*(∂L/∂z) and the pullback J_g(θ)ᵀ[G]. The :class:`Evaluation` it returns
+gradient operator G = 𝒜*(∂L/∂z) and the pullback J_g(θ)ᵀ[G]. For squared losses, operators that
+set ``fuses_forward_adjoint`` compute z, the residual and G in a single pass over their data
+(``forward_adjoint`` / ``forward_factored_adjoint``: dense Gaussian sensing reads A once per step,
+completion visits each observed entry once). The :class:`Evaluation` it returns
 is reused by the run loop (loss, divergence and train-error checks) and by metrics, so nothing
 is computed twice per step.
 """
@@ -14,6 +17,7 @@ from typing import Protocol
 
 import torch
 
+from .losses import SquaredLoss
 from .operators import GradOperator
 from .params import Parameterization, Params
 from .problems import Problem
@@ -79,14 +83,26 @@ class Objective:
             op = op.select(rows)
             y = y[rows]
             loss = loss.rescaled(prob.m / rows.shape[-1])
-        z = self.measure(theta, op)
-        value, dz, res_sq = loss.evaluate(z, y)
+        G = None
+        if grad and op.fuses_forward_adjoint and isinstance(loss, SquaredLoss):
+            # one pass for z, the residual and G (a dense operator read once; entries visited once)
+            fac = self.param.factors(theta) if op.prefers_factored else None
+            s = 2.0 * loss.c
+            if fac is not None:
+                z, G, res_sq = op.forward_factored_adjoint(*fac, y, s)
+            else:
+                z, G, res_sq = op.forward_adjoint(self.param.to_matrix(theta), y, s)
+            value = loss.c * res_sq
+        else:
+            z = self.measure(theta, op)
+            value, dz, res_sq = loss.evaluate(z, y)
         data_loss = value
         if self.regularizer is not None:
             value = value + self.regularizer.value(theta)
         if not grad:
             return Evaluation(loss=value, z=z, residual_sq=res_sq, data_loss=data_loss)
-        G = op.gradient(dz)
+        if G is None:
+            G = op.gradient(dz)
         g = self.param.pullback(theta, G)
         if self.regularizer is not None:
             g = tuple(a + b for a, b in zip(g, self.regularizer.grad(theta), strict=True))

@@ -91,22 +91,6 @@ def machine() -> dict[str, Any]:
     return info
 
 
-def objective_uses_fused_path() -> bool:
-    """Whether :meth:`Objective.evaluate` calls the operator's ``forward_adjoint`` hook for squared
-    losses (reads a dense operator once per step) — a probe on a tiny problem, reported with results."""
-    from .. import init, params, problems
-    from ..objective import Objective
-
-    prob = problems.matrix_sensing(d=4, r=1, m=20, data_seed=0)
-    calls = []
-    hook = prob.operator.forward_adjoint
-    prob.operator.forward_adjoint = lambda *a, **k: calls.append(1) or hook(*a, **k)  # this instance only
-    theta = init.scaled_identity(alpha=0.1)(params.Symmetric(), prob.shape, seeds=[0], device=prob.device,
-                                            dtype=prob.dtype)
-    Objective(prob, params.Symmetric()).evaluate(theta)
-    return bool(calls)
-
-
 def _synced(fn: Callable[[], Any], cuda: bool) -> Callable[[], Any]:
     if not cuda:
         return fn
@@ -221,7 +205,6 @@ def run_suite(quick: bool = False, *, scale: float = 1.0, threads: int | None = 
         "scale": scale,
         "repeats": reps,
         "threads": n_threads,
-        "objective_fused": objective_uses_fused_path(),
         "machine": machine(),
         "cases": rows,
         "all_targets_met": all(met),
@@ -299,4 +282,4 @@ def main(quick: bool = False, as_json: bool = False) -> int:
     return 0 if result["all_targets_met"] else 1
 
 
-__all__ = ["SCHEMA", "main", "measure", "objective_uses_fused_path", "render", "run_suite", "to_markdown"]
+__all__ = ["SCHEMA", "main", "measure", "render", "run_suite", "to_markdown"]
