@@ -441,6 +441,22 @@ def report_cmd(store: StoreOpt = None, out: OutOpt = DEFAULT_OUT) -> None:
     typer.echo(str(path))
 
 
+@app.command("bench")
+def bench_cmd(
+    quick: Annotated[bool, typer.Option("--quick", help="Fewer repeats; the n=10000 dense-mask peer is extrapolated "
+                                                        "(labelled), so its speedup is a lower bound")] = False,
+    as_json: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """Benchmark the library against the NumPy peers and the memory-read limit (docs: benchmarks/RESULTS.md).
+
+    Exit status 0 when every performance target is met, 1 otherwise."""
+    from .bench import main as bench_main
+
+    del store  # accepted for uniformity with the other commands; benchmarks store nothing
+    raise typer.Exit(bench_main(quick=quick, as_json=as_json))
+
+
 # -- entry point ---------------------------------------------------------------------------------------------
 
 USER_ERRORS = (SpecError, BackendError, RegistryError, pydantic.ValidationError, FileNotFoundError,
