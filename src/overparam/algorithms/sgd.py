@@ -46,7 +46,7 @@ class SGD(Algorithm):
             raise ValueError(f"algorithm.batch_size: got {self.batch_size}; accepted: 1 <= batch_size <= m = {m}")
         step = per_replica_tensor(self.eta, ctx.R, device=ctx.device, dtype=ctx.dtype) * self.grad_scale
         gens = [generator(s, "sgd") for s in ctx.algo_seeds]
-        return {"step": step, "gens": gens, "buf": [None] * ctx.R, "pos": [0] * ctx.R, "m": m}
+        return {"step": step, "gens": gens, "buf": [None] * ctx.R, "pos": [0] * ctx.R, "m": m, "device": ctx.device}
 
     def _draw(self, g: torch.Generator, m: int) -> torch.Tensor:
         b = self.batch_size
@@ -61,14 +61,14 @@ class SGD(Algorithm):
         rows = []
         for i, g in enumerate(state["gens"]):
             if state["buf"][i] is None or state["pos"][i] >= state["buf"][i].shape[0]:
-                state["buf"][i] = self._draw(g, state["m"])
+                state["buf"][i] = self._draw(g, state["m"]).to(state["device"])  # one transfer per chunk
                 state["pos"][i] = 0
             rows.append(state["buf"][i][state["pos"][i]])
             state["pos"][i] += 1
         return torch.stack(rows)
 
     def step(self, objective, theta, state, t):
-        idx = self._batch(state).to(theta[0].device)
+        idx = self._batch(state)
         ev = objective.evaluate(theta, rows=idx)
         step = state["step"]
         new = tuple(p - scale_like(step, p) * g for p, g in zip(theta, ev.grad, strict=True))

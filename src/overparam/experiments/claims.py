@@ -61,6 +61,8 @@ def fmt(v: Any) -> str:
         return f"{v:.3g}"
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(fmt(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {fmt(x)}" for k, x in v.items()) + "}"
     return str(v)
 
 

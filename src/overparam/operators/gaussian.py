@@ -146,14 +146,17 @@ class GaussianSensing(LinearOperator):
     Build one with :meth:`sample` (seeded) or :meth:`from_matrices` (your own A_i).
     """
 
-    def __init__(self, A: torch.Tensor, shape: tuple[int, int], *, packed: bool, info: dict | None = None):
+    def __init__(self, A: torch.Tensor, shape: tuple[int, int], *, packed: bool, info: dict | None = None,
+                 packing: SymmetricPacking | None = None):
         self.A = A
         self.in_shape = tuple(shape)
         self.packed = packed
         self.symmetric_domain = packed
         self.m = A.shape[-2]
         self.info = dict(info or {})
-        self._pack = SymmetricPacking(shape[0], A.device, A.dtype) if packed else None
+        if packed and packing is None:
+            packing = SymmetricPacking(shape[0], A.device, A.dtype)
+        self._pack = packing if packed else None
         self._embedding = None  # index maps of φ for the fused CPU kernel, built on first use
 
     # -- construction ----------------------------------------------------------------------------
@@ -277,7 +280,9 @@ class GaussianSensing(LinearOperator):
         return ForwardAdjoint(z, DenseGrad(G, symmetric=self.symmetric_domain), (res * res).sum(-1))
 
     def select(self, idx: torch.Tensor) -> GaussianSensing:
-        return GaussianSensing(self.A[idx.long()], self.in_shape, packed=self.packed, info=self.info)
+        # the packing helper is shared, not rebuilt for every SGD step
+        return GaussianSensing(self.A[idx.long()], self.in_shape, packed=self.packed, info=self.info,
+                               packing=self._pack)
 
     def describe(self) -> str:
         layout = "packed-symmetric" if self.packed else "general"

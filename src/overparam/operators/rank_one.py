@@ -19,6 +19,23 @@ from ..backend import generator
 from .base import ForwardAdjoint, GradOperator, LinearOperator
 
 
+def xmm(x: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+    """x B for shared rows ``x (m, d)`` and per-replica ``B (R, d, k)`` as *one* matrix product
+    x [B_1 … B_R] (an (m, d) × (d, R k) GEMM) instead of R small ones; ``(R, m, k)``."""
+    if x.ndim != 2 or B.ndim != 3:
+        return x @ B
+    R, d, k = B.shape
+    return (x @ B.transpose(0, 1).reshape(d, R * k)).reshape(x.shape[0], R, k).transpose(0, 1)
+
+
+def xtmm(x: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
+    """xᵀ W for shared ``x (m, d)`` and per-replica ``W (R, m, k)`` as one GEMM; ``(R, d, k)``."""
+    if x.ndim != 2 or W.ndim != 3:
+        return x.mT @ W
+    R, m, k = W.shape
+    return (x.T @ W.transpose(0, 1).reshape(m, R * k)).reshape(x.shape[1], R, k).transpose(0, 1)
+
+
 class RankOneGrad(GradOperator):
     """G = Σ_i w_i x_i x_iᵀ = xᵀ diag(w) x, applied as xᵀ (w ⊙ (x B)); symmetric."""
 
@@ -32,13 +49,13 @@ class RankOneGrad(GradOperator):
     def mm(self, B: torch.Tensor) -> torch.Tensor:
         xB = next((xb for b, xb in self.known if b is B), None)
         if xB is None:
-            xB = self.x @ B  # (R, m, k)
-        return self.x.mT @ (self.w.unsqueeze(-1) * xB)
+            xB = xmm(self.x, B)  # (R, m, k)
+        return xtmm(self.x, self.w.unsqueeze(-1) * xB)
 
     tmm = mm
 
     def dense(self) -> torch.Tensor:
-        return self.x.mT @ (self.w.unsqueeze(-1) * self.x)
+        return xtmm(self.x, self.w.unsqueeze(-1) * self.x)
 
 
 class RankOneSensing(LinearOperator):
@@ -79,21 +96,21 @@ class RankOneSensing(LinearOperator):
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         Xs = 0.5 * (X + X.mT)
-        return ((self.x @ Xs) * self.x).sum(-1)
+        return (xmm(self.x, Xs) * self.x).sum(-1)
 
     def forward_factored(self, L: torch.Tensor, R: torch.Tensor) -> torch.Tensor:
-        xL = self.x @ L
+        xL = xmm(self.x, L)
         if R is L:
             return (xL * xL).sum(-1)
-        return (xL * (self.x @ R)).sum(-1)
+        return (xL * xmm(self.x, R)).sum(-1)
 
     fuses_forward_adjoint = True
 
     def forward_factored_adjoint(self, L: torch.Tensor, R: torch.Tensor, y: torch.Tensor, scale: float
                                  ) -> ForwardAdjoint:
         """z = rowsum((xL) ⊙ (xR)), G = 𝒜*(scale (z − y)) whose products with L and R reuse xL, xR."""
-        xL = self.x @ L
-        xR = xL if R is L else self.x @ R
+        xL = xmm(self.x, L)
+        xR = xL if R is L else xmm(self.x, R)
         z = (xL * xR).sum(-1)
         res = z - y
         known = ((L, xL),) if R is L else ((L, xL), (R, xR))
