@@ -13,9 +13,9 @@ import torch
 
 import overparam as op
 from overparam import diagnostics, theory
-from overparam.backend import threads
 from overparam.algorithms.projected import psd_projection
 from overparam.algorithms.quadratic_net import truncated_loss, truncated_M
+from overparam.backend import threads
 from overparam.metrics import MetricError
 from overparam.objective import Objective
 

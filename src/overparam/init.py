@@ -19,8 +19,9 @@ import torch
 
 from ._types import NonNegFloat, PosFloat, PosInt
 from .backend import BackendError, generator, per_replica, replica_count
-from .params import Params, Parameterization
+from .params import Parameterization, Params
 from .registry import register
+
 
 class Init:
     """θ₀ = ``fn(shape, settings, g)`` for every tensor of θ and every replica."""

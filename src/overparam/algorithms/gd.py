@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .._types import PosFloat
-from ..registry import register
 from ..backend import replica_count
+from ..registry import register
 from .base import Algorithm, RunContext, StepOut, per_replica_tensor, scale_like
 
 

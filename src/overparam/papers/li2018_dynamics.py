@@ -43,7 +43,6 @@ from .common import error_bar, new_figure, save
 from .li2018_common import (
     ERROR_BAR,
     ETA,
-    GRAD_SCALE,
     PAPER,
     TRIALS,
     mode,
