@@ -95,6 +95,29 @@ def chunk_rows(m: int, multiple: int = ROWS) -> int:
 
 
 @functools.cache
+def sum_chunks_kernel():
+    """The compiled ``sum_chunks(parts, out)``: out = Σ_c parts[c], summed in chunk order (parts
+    (nch, N), out (N,)), tiles of the output in parallel — the fixed-order reduction that makes the
+    fused kernels' results independent of the thread count (also used by completion's kernel)."""
+    import numba as nb
+
+    @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
+    def sum_chunks(parts, out):  # pragma: no cover - compiled
+        nch, N = parts.shape
+        tile = 2048
+        for t in nb.prange((N + tile - 1) // tile):
+            j0 = t * tile
+            j1 = min(N, j0 + tile)
+            for j in range(j0, j1):
+                out[j] = parts[0, j]
+            for c in range(1, nch):
+                for j in range(j0, j1):
+                    out[j] += parts[c, j]
+
+    return sum_chunks
+
+
+@functools.cache
 def _kernels():
     import numba as nb
 
@@ -278,19 +301,6 @@ def _kernels():
                         store(G, j * L, gj)
                 i += 8
 
-    @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
-    def sum_chunks(parts, out):  # pragma: no cover - compiled
-        """out = Σ_c parts[c], summed in chunk order (parts (nch, N), out (N,))."""
-        nch, N = parts.shape
-        tile = 2048
-        for t in nb.prange((N + tile - 1) // tile):
-            j0 = t * tile
-            j1 = min(N, j0 + tile)
-            for j in range(j0, j1):
-                out[j] = parts[0, j]
-            for c in range(1, nch):
-                for j in range(j0, j1):
-                    out[j] += parts[c, j]
 
     @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
     def embed_lanes(Xf, up, lo, w, XT):  # pragma: no cover - compiled
@@ -323,7 +333,7 @@ def _kernels():
                 for r in range(R):
                     out[r, e] = G[r // L, t, r % L] * we
 
-    return fused_rows, fused_replicas, sum_chunks, embed_lanes, unembed_lanes
+    return fused_rows, fused_replicas, sum_chunks_kernel(), embed_lanes, unembed_lanes
 
 
 def available() -> bool:

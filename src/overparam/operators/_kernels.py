@@ -80,20 +80,10 @@ def _fused_kernels():
                 store(GRf, i * k, gi)
             rsq[c] = acc
 
-    @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
-    def sum_chunks(parts, out):  # pragma: no cover - compiled
-        nch, N = parts.shape
-        tile = 2048
-        for t in nb.prange((N + tile - 1) // tile):
-            j0 = t * tile
-            j1 = min(N, j0 + tile)
-            for j in range(j0, j1):
-                out[j] = parts[0, j]
-            for c in range(1, nch):
-                for j in range(j0, j1):
-                    out[j] += parts[c, j]
 
-    return fused_step, sum_chunks
+    from ._dense_kernels import sum_chunks_kernel
+
+    return fused_step, sum_chunks_kernel()
 
 
 def numba_available() -> bool:

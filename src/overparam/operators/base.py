@@ -247,6 +247,26 @@ class SymmetricPacking:
         return out.reshape(*g.shape[:-1], self.d, self.d)
 
 
+class EmbeddedRows:
+    """Dense-row operators whose rows act on φ(X): svec(X) when ``_pack`` is a
+    :class:`SymmetricPacking` (packed symmetric layout), vec(X) otherwise."""
+
+    _pack: SymmetricPacking | None
+    in_shape: tuple[int, ...]
+
+    def embed(self, X: torch.Tensor) -> torch.Tensor:
+        """φ(X): svec for packed operators, vec otherwise."""
+        if self._pack is not None:
+            return self._pack.pack(X)
+        return X.reshape(*X.shape[:-2], math.prod(self.in_shape))
+
+    def unembed(self, g: torch.Tensor) -> torch.Tensor:
+        """φ*(g): the adjoint of :meth:`embed` (smat, or reshape)."""
+        if self._pack is not None:
+            return self._pack.unpack(g)
+        return g.reshape(*g.shape[:-1], *self.in_shape)
+
+
 def batched_rows(data: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     """Rows ``idx`` of a per-measurement array ``data (m, …)``; ``idx (R, b)`` gives ``(R, b, …)``."""
     if idx.dtype != torch.long:

@@ -53,7 +53,7 @@ import torch
 
 from ..backend import BackendError, generator
 from . import _dense_kernels
-from .base import DenseGrad, ForwardAdjoint, LinearOperator, SymmetricPacking
+from .base import DenseGrad, EmbeddedRows, ForwardAdjoint, LinearOperator, SymmetricPacking
 
 Ensemble = Literal["sym", "raw", "triu"]
 ENSEMBLES = ("sym", "raw", "triu")
@@ -135,7 +135,7 @@ def check_ensemble(ensemble: str, shape: tuple[int, int], packed: bool) -> None:
         raise BackendError(f"ensemble {ensemble!r} / packed layout needs a square shape; got {shape}")
 
 
-class GaussianSensing(LinearOperator):
+class GaussianSensing(EmbeddedRows, LinearOperator):
     """Dense sensing z = A φ(X) with φ = vec (general) or svec (packed symmetric).
 
     Args:
@@ -214,18 +214,6 @@ class GaussianSensing(LinearOperator):
         return GaussianSensing(A, self.in_shape, packed=self.packed, info=self.info)
 
     # -- the map -----------------------------------------------------------------------------------
-    def embed(self, X: torch.Tensor) -> torch.Tensor:
-        """φ(X): svec for packed operators, vec otherwise."""
-        if self._pack is not None:
-            return self._pack.pack(X)
-        return X.reshape(*X.shape[:-2], self.n_in)
-
-    def unembed(self, g: torch.Tensor) -> torch.Tensor:
-        """φ*(g): the adjoint of :meth:`embed` (smat, or reshape)."""
-        if self._pack is not None:
-            return self._pack.unpack(g)
-        return g.reshape(*g.shape[:-1], *self.in_shape)
-
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         x = self.embed(X)
         if self.A.ndim == 3:  # per-replica rows

@@ -36,11 +36,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
-from .base import DenseGrad, ForwardAdjoint, LinearOperator, SymmetricPacking
+from .base import DenseGrad, EmbeddedRows, ForwardAdjoint, LinearOperator, SymmetricPacking
 from .gaussian import Ensemble, GaussianSensing, check_ensemble, gaussian_block
 
 
-class MatrixFreeGaussianSensing(LinearOperator):
+class MatrixFreeGaussianSensing(EmbeddedRows, LinearOperator):
     """Gaussian sensing z = A φ(X) whose rows are regenerated blockwise on every use.
 
     Args:
@@ -159,18 +159,6 @@ class MatrixFreeGaussianSensing(LinearOperator):
         return GaussianSensing(A.contiguous(), self.in_shape, packed=self.packed, info=dict(self.info, storage="stored"))
 
     # -- the map -----------------------------------------------------------------------------------
-    def embed(self, X: torch.Tensor) -> torch.Tensor:
-        """φ(X): svec for packed operators, vec otherwise."""
-        if self._pack is not None:
-            return self._pack.pack(X)
-        return X.reshape(*X.shape[:-2], self.n_cols)
-
-    def unembed(self, g: torch.Tensor) -> torch.Tensor:
-        """φ*(g): the adjoint of :meth:`embed`."""
-        if self._pack is not None:
-            return self._pack.unpack(g)
-        return g.reshape(*g.shape[:-1], *self.in_shape)
-
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         x = self.embed(X)
         flat = x.reshape(-1, self.n_cols)
