@@ -12,34 +12,15 @@ import pytest
 import torch
 
 from overparam.cli import main
+from tiny import tiny_toml
 
-SPEC = """
-steps = 50
-metrics = ["loss", "train_error", "test_error", "singular_values"]
-
-[problem]
-name = "matrix_sensing"
-d = 8
-r = 1
-m = 40
-
-[param]
-name = "symmetric"
-
-[algorithm]
-name = "gd"
-eta = 0.05
-
-[init]
-name = "gaussian"
-scale = 0.01
-
+SPEC = tiny_toml(tail="""
 [replicas]
 init_seed = [0, 1]
 
 [grid]
 data_seed = [0, 1]
-"""
+""")
 
 
 def cli(capsys, *args: str) -> tuple[int, str, str]:

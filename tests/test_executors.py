@@ -9,15 +9,9 @@ import pytest
 
 from overparam.experiments import RunSpec, SpecError, Store, run_sweep
 from overparam.experiments.executors import check_dask_address, dask_client
+from tiny import tiny_spec, tiny_toml
 
-BASE = {
-    "steps": 150,
-    "metrics": ["loss", "train_error", "test_error", "singular_values"],
-    "problem": {"name": "matrix_sensing", "d": 8, "r": 1, "m": 40},
-    "param": {"name": "symmetric"},
-    "algorithm": {"name": "gd", "eta": 0.05},
-    "init": {"name": "gaussian", "scale": 0.01},
-}
+BASE = tiny_spec(steps=150)
 
 
 def sweep() -> list[RunSpec]:
@@ -98,30 +92,10 @@ def test_unreachable_dask_scheduler_is_a_one_line_error(tmp_path):
         run_sweep([RunSpec.parse(BASE)], Store(tmp_path / "s"), dask=f"127.0.0.1:{port}", dask_timeout=2.0)
 
 
-RESUME_TOML = """
-steps = 3000
-metrics = ["loss", "train_error", "test_error"]
-
-[problem]
-name = "matrix_sensing"
-d = 10
-r = 1
-m = 60
-
-[param]
-name = "symmetric"
-
-[algorithm]
-name = "gd"
-eta = 0.05
-
-[init]
-name = "gaussian"
-scale = 0.01
-
+RESUME_TOML = tiny_toml(3000, ("loss", "train_error", "test_error"), d=10, m=60, tail="""
 [grid]
 init_seed = {start = 0, stop = 30}
-"""
+""")
 
 
 def _stored_dirs(root):

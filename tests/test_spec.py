@@ -13,37 +13,11 @@ import pytest
 
 from overparam.experiments import RunSpec, SpecError, expand, grid, load_sweep
 from overparam.experiments.sweep import parse_overrides
+from tiny import tiny_spec, tiny_toml
 
-BASE = {
-    "steps": 50,
-    "problem": {"name": "matrix_sensing", "d": 8, "r": 1, "m": 40},
-    "param": {"name": "symmetric"},
-    "algorithm": {"name": "gd", "eta": 0.05},
-    "init": {"name": "gaussian", "scale": 0.01},
-}
+BASE = tiny_spec(metrics=None)
 
-TOML = """
-steps = 50
-metrics = ["loss", "train_error", "test_error"]
-data_seed = 3
-
-[problem]
-name = "matrix_sensing"
-d = 8
-r = 1
-m = 40
-
-[param]
-name = "symmetric"
-
-[algorithm]
-name = "gd"
-eta = 0.05
-
-[init]
-name = "gaussian"
-scale = 0.01
-
+TOML = tiny_toml(metrics=("loss", "train_error", "test_error"), head="data_seed = 3", tail="""
 [replicas]
 "init_seed" = [0, 1, 2]
 "init.scale" = [0.1, 0.01, 0.001]
@@ -51,7 +25,7 @@ scale = 0.01
 [grid]
 "problem.m" = [40, 60]
 algo_seed = [0, 1]
-"""
+""")
 
 
 def base(**changes):

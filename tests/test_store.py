@@ -15,15 +15,9 @@ import pytest
 import overparam
 from overparam.experiments import RunSpec, SpecError, Store, execute, run_sweep
 from overparam.experiments.store import RUN_FILES, default_root
+from tiny import tiny_spec
 
-BASE = {
-    "steps": 60,
-    "metrics": ["loss", "train_error", "test_error", "singular_values"],
-    "problem": {"name": "matrix_sensing", "d": 8, "r": 1, "m": 40},
-    "param": {"name": "symmetric"},
-    "algorithm": {"name": "gd", "eta": 0.05},
-    "init": {"name": "gaussian", "scale": 0.01},
-}
+BASE = tiny_spec(steps=60)
 
 
 def spec(**changes) -> RunSpec:
