@@ -6,7 +6,7 @@ Choices where the paper is silent (each a module constant, so a parameter of the
   Fig. 2 does not restate d; its α = 1 training error falls below 10⁻⁴ within 2×10⁴ steps, which
   happens at d = 200 (the α = 1 run fits the data linearly, to 10⁻¹⁴) but not at d = 100, where
   m/D ≈ 0.5 and the α = 1 training error stalls near 10⁻² (eigenvalues of UUᵀ pinned near 0 fit
-  slowly; 0.047 at 10⁴ steps in the full Fig. 1 run). Quick mode keeps m/D: d = 40, r = 1, m = 200
+  slowly; 0.047–0.065 at 10⁴ steps over the full Fig. 1 trials). Quick mode keeps m/D: d = 40, r = 1, m = 200
   (m/D = 0.24). No d with m = 5dr gives the paper's α = 1 test error "on the order of 10⁻¹": the part of
   I − X⋆ in the null space of the measurements, a fraction (D − m)/D of its squared norm, survives GD
   from U₀ = I, which predicts a relative test error ≈ 5.4 at d = 200 and ≈ 3.0 at d = 100
