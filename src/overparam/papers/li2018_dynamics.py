@@ -15,7 +15,7 @@ Choices where the paper is silent (each a module constant, so a parameter of the
 * **Fig. 2's extra replica** — α = 10⁻² runs beside α ∈ {1, 10⁻³} (replicas share the operator, so it
   is nearly free); the plot shows only the paper's two α. Fig. 3's quick variant reads it.
 * **Fig. 3's d** — ``FIG3_DIMS = (200,)``: the only legend text that survives is "d=200". Full mode
-  is 10⁵ steps at m = 5,000 (≈ 1 h per trial on one CPU core, minutes on a GPU).
+  is 10⁵ steps at m = 5,000 (≈ 3–4 h per trial on one CPU core of a 2-core machine, measured from Fig. 2's per-step time).
 * **Fig. 3 quick** — the α = 10⁻² replica of Fig. 2's quick runs (d = 40, r = 1, m = 200, the same
   m/D as the full d = 200; 2×10⁴ steps): the horizon is 11× the escape time and ≈ 3× Thm 1.1's
   guaranteed window 1/(η√dκα), so "the test error keeps decreasing" is still checked far past where
