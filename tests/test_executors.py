@@ -53,8 +53,10 @@ def test_serial_pool_and_dask_give_identical_results(tmp_path):
         want = stores["serial"].load(s.key())
         for name in ("pool", "dask"):
             got = stores[name].load(s.key())
-            for a, b in zip(got.theta(), want.theta(), strict=True):
-                np.testing.assert_array_equal(a, b)
+            a_arr, b_arr = got.arrays(), want.arrays()
+            assert list(a_arr) == list(b_arr)
+            for k in a_arr:
+                np.testing.assert_array_equal(a_arr[k], b_arr[k])
             pd.testing.assert_frame_equal(got.trace(), want.trace(), check_exact=True)
             assert got.meta["threads"] == want.meta["threads"] == 1
     # a finished sweep computes nothing, whichever executor is asked

@@ -16,7 +16,6 @@ from overparam import diagnostics, theory
 from overparam.algorithms.projected import psd_projection
 from overparam.algorithms.quadratic_net import truncated_loss, truncated_M
 from overparam.backend import threads
-from overparam.metrics import MetricError
 from overparam.objective import Objective
 
 D64 = torch.float64
@@ -187,18 +186,19 @@ def test_algorithm1_full_truncation_is_pure_rescaling():
         U = U / (1 - eta * (float((U * U).sum()) - tau))
     np.testing.assert_allclose(res.theta[0][0].numpy(), U.numpy(), rtol=1e-13)
     _, frac = res.trace.series("truncated_fraction")
-    assert np.allclose(frac, 1.0)  # at every step, including the final point T (Algorithm.extras_at)
+    assert np.allclose(frac, 1.0)  # at every step, including the final point T (a metric of θ_T)
     _, gap = res.trace.series("trace_gap")
     assert gap[0] == pytest.approx(6 * 0.25 - tau)
 
 
 def test_algorithm1_resolves_tau_and_R():
     prob = _qn(d=10)
+    trunc = op.algorithms.TruncatedGradient
     alg = op.algorithms.truncated_rescaled_gd(0.01)
-    tau, R = alg.resolve(prob)
+    tau, R = alg.piece(trunc).resolve(prob)
     assert tau == pytest.approx(float(prob.y.mean()))
     assert R == pytest.approx(2.0 * tau * math.log(10))
-    assert op.algorithms.truncated_rescaled_gd(0.01, tau=3.0, R=7.0).resolve(prob) == (3.0, 7.0)
+    assert op.algorithms.truncated_rescaled_gd(0.01, tau=3.0, R=7.0).piece(trunc).resolve(prob) == (3.0, 7.0)
 
 
 def test_algorithm1_guards_a_nonpositive_denominator():
@@ -261,7 +261,7 @@ def test_subspace_base_case_prop_d1():
     # the tracker's ‖M_t‖ equals the generic metric computed from the problem, at θ₀
     M0 = _dense_M(prob, alpha**2 * torch.eye(8, dtype=D64))
     assert row["M_norm"] == pytest.approx(float(torch.linalg.matrix_norm(M0, ord=2)), rel=1e-10)
-    # step T takes no step; its diagnostics come from the tracked Q_T (Algorithm.extras_at)
+    # step T takes no step; its diagnostics come from the tracked Q_T (the diagnostic's state)
     last = res.trace.to_frame().iloc[-1]
     assert last["step"] == 5 and np.isfinite(last["subspace_E_norm"]) and np.isfinite(last["M_norm"])
 
@@ -269,16 +269,18 @@ def test_subspace_base_case_prop_d1():
 def test_subspace_basis_follows_the_update_matrix():
     """S₁ = (I − ηM₀)S₀: the tracked basis spans (I − ηM₀)U⋆ exactly, and differs from span(U⋆)."""
     prob = op.problems.matrix_sensing(d=7, r=2, m=25, data_seed=8)
-    alg = op.algorithms.gd_subspace(0.05, grad_scale=0.5)
+    alg = op.algorithms.gd(0.05, grad_scale=0.5)
     obj = Objective(prob, op.params.Symmetric())
-    from overparam.algorithms.base import RunContext
+    from overparam.algorithms import RunContext, SubspaceTracker
 
     U0 = (0.2 * torch.eye(7, dtype=D64))[None]
     ctx = RunContext(R=1, algo_seeds=[0], device=torch.device("cpu"), dtype=D64, steps=1)
-    state = alg.init_state(obj, (U0,), ctx)
-    _, state = alg.step(obj, (U0,), state, 0)
-    Q1 = state["Q"][0]
-    U_star = state["shared"].U_star
+    tracker = SubspaceTracker()
+    diag = tracker.init(obj, (U0,), alg)
+    out, _ = alg.step(obj, (U0,), alg.init_state(obj, (U0,), ctx), 0)
+    diag = tracker.update(diag, 0, (U0,), out, obj)
+    Q1 = diag["Q"][0]
+    U_star = diag["U_star"]
     V = (torch.eye(7, dtype=D64) - 0.05 * _dense_M(prob, U0[0] @ U0[0].T)) @ U_star
     np.testing.assert_allclose((Q1 @ (Q1.T @ V)).numpy(), V.numpy(), atol=1e-12)
     assert float(torch.linalg.matrix_norm(Q1 - U_star @ (U_star.T @ Q1), ord=2)) > 1e-4
@@ -304,11 +306,16 @@ def test_subspace_is_exactly_invariant_for_the_population_loss():
     assert float(fr["subspace_E_norm"].max()) <= alpha * (1 + 1e-12)
 
 
-def test_subspace_metrics_need_the_tracker():
+def test_subspace_metrics_follow_any_gd_run_but_not_sgd():
+    """The tracker is a stateful diagnostic: plain gd gives the same numbers as the old gd_subspace
+    name; SGD (no full gradient operator per step) is refused with a clear message."""
     prob = op.problems.matrix_sensing(d=5, r=1, m=12)
-    with pytest.raises(MetricError, match="gd_subspace"):
-        op.run(prob, op.params.Symmetric(), op.algorithms.gd(0.01), init=op.init.scaled_identity(alpha=0.1),
-               steps=3, metrics=["subspace_E_norm"])
+    kw = dict(init=op.init.scaled_identity(alpha=0.1), steps=20, metrics=["subspace_E_norm", "subspace_sin"])
+    a = op.run(prob, op.params.Symmetric(), op.algorithms.gd(0.01), **kw)
+    b = op.run(prob, op.params.Symmetric(), op.algorithms.gd_subspace(0.01), **kw)
+    np.testing.assert_array_equal(a.trace.columns["subspace_E_norm"], b.trace.columns["subspace_E_norm"])
+    with pytest.raises(ValueError, match="full-gradient"):
+        op.run(prob, op.params.Symmetric(), op.algorithms.sgd(0.01), **kw)
 
 
 # -- Lemma A.1, RIP estimate, population error, theory ----------------------------------------------------

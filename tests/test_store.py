@@ -63,9 +63,9 @@ def test_round_trip_spec_summary_meta_trace_theta(filled):
         np.testing.assert_array_equal(tr["test_error"].to_numpy(), frame["test_error"].to_numpy())
         np.testing.assert_array_equal(np.stack(tr["singular_values"]), res.trace.columns["singular_values"])
         # final θ, read without pickle
-        theta = run.theta()
-        assert len(theta) == len(res.theta)
-        for a, b in zip(theta, res.theta):
+        theta = run.theta()  # by block name
+        assert list(theta) == list(res.blocks) and len(theta) == len(res.theta)
+        for a, b in zip(theta.values(), res.theta):
             np.testing.assert_array_equal(a, b.numpy())
         with np.load(run.path / "final.npz", allow_pickle=False) as z:
             assert all(z[k].dtype == np.float64 for k in z.files)

@@ -10,7 +10,7 @@ recovery — problems, parameterizations, algorithms, one run loop, and the five
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import algorithms, experiments, init, metrics, operators, params, problems
+from . import algorithms, experiments, init, metrics, operators, params, problems, recipes, regularizers, stops
 from .algorithms import Algorithm
 from .init import Init
 from .metrics import Metric, Snapshot
@@ -46,5 +46,8 @@ __all__ = [
     "operators",
     "params",
     "problems",
+    "recipes",
+    "regularizers",
     "run",
+    "stops",
 ]

@@ -5,9 +5,12 @@ sequences: ``scaled_identity(alpha=[1e-3, 1e-2, 1e-1, 1.0])`` initializes 4 repl
 ``run`` advances together. Randomness comes from the replica's ``init_seed`` only, through
 ``derive_seed(init_seed, "init", <name>, <tensor index>)``.
 
-Every tensor of θ is initialized the same way (U for UUᵀ; F and G for FGᵀ; U and V for UUᵀ − VVᵀ;
+Every block of θ is initialized by the same rule (U for UUᵀ; F and G for FGᵀ; U and V for UUᵀ − VVᵀ;
 each W_j of a deep product), which is the convention of 000 (U₀ = αB), 002 (both factors
-Gaussian) and 003 (a rank-r₀ U₀ of a given Frobenius norm).
+Gaussian) and 003 (a rank-r₀ U₀ of a given Frobenius norm). Any numeric setting may be a per-block
+table naming the parameterization's blocks (``gaussian(scale={"F": 1e-3, "G": 1e-1})``: an
+imbalanced FGᵀ init) and, inside it or alone, per replica. Each block draws from its own stream
+``derive_seed(init_seed, "init", <name>, <block index>)``.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from typing import Any, Literal
 import torch
 
 from ._types import NonNegFloat, PosFloat, PosInt
-from .backend import BackendError, generator, per_replica, replica_count
+from .backend import BackendError, generator
 from .params import Parameterization, Params
 from .registry import register
+from .settings import at_replica, per_block, replica_count
 
 
 class Init:
@@ -33,11 +37,13 @@ class Init:
 
     @property
     def replicas(self) -> int:
-        return replica_count(**{f"init.{k}": v for k, v in self.settings.items()})
+        return replica_count("init settings", **{f"init.{k}": v for k, v in self.settings.items()})
 
     def replica_settings(self, R: int) -> list[dict[str, Any]]:
-        cols = {k: per_replica(v, R) for k, v in self.settings.items()}
-        return [{k: cols[k][i] for k in cols} for i in range(R)]
+        """The settings of each replica (per-block tables stay tables)."""
+        if self.replicas not in (1, R):
+            raise BackendError(f"init: settings give {self.replicas} replicas, the run has {R}")
+        return [{k: at_replica(v, i) for k, v in self.settings.items()} for i in range(R)]
 
     def __call__(
         self,
@@ -50,12 +56,14 @@ class Init:
     ) -> Params:
         R = len(seeds)
         shapes = param.shapes(in_shape)
+        blocks = param.blocks or tuple(str(j) for j in range(len(shapes)))
         per = self.replica_settings(R)
         tensors: list[list[torch.Tensor]] = [[] for _ in shapes]
         for i in range(R):
+            by_block = {k: per_block(v, blocks, f"init.{k}") for k, v in per[i].items()}
             for j, shape in enumerate(shapes):
                 g = generator(seeds[i], "init", self.name, j)
-                t = self.fn(shape, g=g, **per[i])
+                t = self.fn(shape, g=g, **{k: v[blocks[j]] for k, v in by_block.items()})
                 tensors[j].append(t)
         return tuple(torch.stack(ts).to(device=device, dtype=dtype) for ts in tensors)
 

@@ -1,12 +1,21 @@
-"""Metrics: plain functions of a :class:`Snapshot`, one value (or vector) per replica.
+"""Metrics: functions of a :class:`Snapshot`, one value (or vector) per replica, plain or stateful.
 
 A metric is registered by name (``@metric("test_error")``) and receives the snapshot of the run at
-a logged step: θ_t, the objective, and the evaluation the algorithm already computed there (so
-the train error costs nothing extra on GD). Errors follow the papers:
+a logged step: θ_t, the objective, the algorithm, and the evaluation the algorithm already computed
+there (so the train error costs nothing extra on GD).
 
-* ``train_error`` — relative residual ‖𝒜(X) − y‖₂ / ‖y‖₂ (000 App. B; not squared);
+A **stateful diagnostic** (:class:`Diagnostic`) carries state from step to step: ``init`` at θ_0,
+``update`` after every step (it sees θ_t, the step's evaluation and the step sizes), ``read`` at
+logged steps. Running sums (004's Γ_t), tracked subspaces (000's S_t) and restart windows (003) are
+diagnostics; each of their outputs is an ordinary metric (:func:`diagnostic_metrics`), and the run
+updates a diagnostic only when one of its metrics is requested.
+
+Errors follow the papers:
+
+* ``train_error`` — relative fit ‖ψ(z) − y‖₂ / ‖y‖₂, ψ from the loss (identity for squared losses:
+  the residual ‖𝒜(X) − y‖₂ / ‖y‖₂ of 000 App. B, not squared; σ for the logistic loss);
 * ``test_error`` — relative Frobenius error ‖X − X⋆‖_F / ‖X⋆‖_F (000 App. B; not squared);
-* ``train_error_sq`` — ‖𝒜(X) − y‖₂² (003's training error, absolute, squared);
+* ``train_error_sq`` — ‖ψ(z) − y‖₂² (003's training error ‖𝒜(X) − y‖₂², absolute, squared);
 * ``test_error_sq`` — ‖X − X⋆‖_F² (the theorems' squared absolute error; 003's test error).
 """
 
@@ -15,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import torch
 
@@ -28,15 +38,26 @@ class MetricError(ValueError):
 
 
 class Snapshot:
-    """The state of the active replicas at step t, with lazily computed shared quantities."""
+    """The state of the active replicas at step t, with lazily computed shared quantities.
+
+    ``algorithm`` is the run's algorithm (metrics of an algorithm's own quantities read its pieces),
+    ``diagnostics`` the states of the run's stateful diagnostics at θ_t, by diagnostic name."""
 
     def __init__(self, t: int, theta: Params, objective: Objective, evaluation: Evaluation | None = None,
-                 extras: dict[str, torch.Tensor] | None = None):
+                 algorithm: Any = None, diagnostics: dict[str, Any] | None = None):
         self.t = t
         self.theta = theta
         self.objective = objective
         self._evaluation = evaluation
-        self.extras = extras or {}
+        self.algorithm = algorithm
+        self.diagnostics = diagnostics or {}
+        self._read: dict[str, dict[str, torch.Tensor]] = {}
+
+    def diagnostic(self, diag: Diagnostic) -> dict[str, torch.Tensor]:
+        """The outputs of a stateful diagnostic at θ_t (read once per snapshot)."""
+        if diag.name not in self._read:
+            self._read[diag.name] = diag.read(self.diagnostics[diag.name], self)
+        return self._read[diag.name]
 
     @property
     def problem(self):
@@ -66,9 +87,34 @@ class Snapshot:
         return (y * y).sum()
 
 
+class Diagnostic:
+    """A stateful metric family (module docstring). Subclasses set ``name`` and ``outputs`` and
+    implement ``init``, ``update`` and ``read``; state tensors carry the replica axis first."""
+
+    name: str = "diagnostic"
+    outputs: tuple[str, ...] = ()
+
+    def init(self, objective: Objective, theta: Params, algorithm: Any) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def update(self, state: Any, t: int, theta: Params, out: Any, objective: Objective) -> Any:  # pragma: no cover
+        """The state at θ_{t+1}, from the state at θ_t and the algorithm's step ``out``
+        (:class:`~overparam.algorithms.base.StepOut`: θ_{t+1}, the evaluation at θ_t, the step sizes)."""
+        raise NotImplementedError
+
+    def read(self, state: Any, snap: Snapshot) -> dict[str, torch.Tensor]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def select(self, state: Any, keep: torch.Tensor) -> Any:
+        from .algorithms.base import select
+
+        return select(state, keep)
+
+
 @dataclass(frozen=True)
 class Metric:
-    """A named function of a snapshot; ``vector`` metrics return ``(R, q)``, scalar ones ``(R,)``."""
+    """A named function of a snapshot; ``vector`` metrics return ``(R, q)``, scalar ones ``(R,)``.
+    A metric of a stateful :class:`Diagnostic` has ``diagnostic`` set and reads its output."""
 
     name: str
     fn: Callable[[Snapshot], torch.Tensor]
@@ -76,6 +122,7 @@ class Metric:
     needs_truth: bool = False
     needs_matrix: bool = False
     doc: str = ""
+    diagnostic: Diagnostic | None = None
 
     def check(self, objective: Objective) -> None:
         """Raise :class:`MetricError` when this metric cannot be computed for the run."""
@@ -100,6 +147,18 @@ def metric(name: str, *, vector: bool = False, needs_truth: bool = False, needs_
     return deco
 
 
+def diagnostic_metrics(diag: Diagnostic, *, vector: tuple[str, ...] = (), needs_truth: bool = False,
+                       docs: dict[str, str] | None = None) -> list[Metric]:
+    """Register every output of ``diag`` as a metric of the same name."""
+    out = []
+    for name in diag.outputs:
+        m = Metric(name, lambda snap, name=name: snap.diagnostic(diag)[name], vector=name in vector,
+                   needs_truth=needs_truth, doc=(docs or {}).get(name, ""), diagnostic=diag)
+        register("metric", name)(m)
+        out.append(m)
+    return out
+
+
 def get_metric(name: str) -> Metric:
     """The registered metric ``name``."""
     return get("metric", name)
@@ -119,25 +178,17 @@ def loss(snap: Snapshot) -> torch.Tensor:
     return snap.evaluation.loss
 
 
-def _residual_sq(snap: Snapshot) -> torch.Tensor:
-    ev = snap.evaluation
-    if ev.residual_sq is not None:
-        return ev.residual_sq
-    # logistic loss: compare predicted probabilities with the expected labels
-    res = torch.sigmoid(ev.z) - snap.problem.y
-    return (res * res).sum(-1)
-
-
 @metric("train_error")
 def train_error(snap: Snapshot) -> torch.Tensor:
-    """‖𝒜(X) − y‖₂ / ‖y‖₂ (000 App. B: relative, not squared)."""
-    return (_residual_sq(snap) / snap.y_norm_sq).sqrt()
+    """‖ψ(z) − y‖₂ / ‖y‖₂, the loss's fit (squared loss: ‖𝒜(X) − y‖₂ / ‖y‖₂, 000 App. B: relative,
+    not squared; logistic loss: predicted against expected probabilities)."""
+    return (snap.evaluation.fit_sq / snap.y_norm_sq).sqrt()
 
 
 @metric("train_error_sq")
 def train_error_sq(snap: Snapshot) -> torch.Tensor:
-    """‖𝒜(X) − y‖₂² (absolute, squared; 003's 'training error')."""
-    return _residual_sq(snap)
+    """‖ψ(z) − y‖₂² (squared loss: ‖𝒜(X) − y‖₂², absolute, squared; 003's 'training error')."""
+    return snap.evaluation.fit_sq
 
 
 def _truth_error_sq(snap: Snapshot) -> torch.Tensor:
@@ -270,65 +321,3 @@ def nn_population_error_rel(snap: Snapshot) -> torch.Tensor:
     else:
         tr_star = torch.diagonal(prob.X_star).sum()
     return nn_population_error.fn(snap) / (2.0 * _truth_norm_sq(snap) + tr_star * tr_star)
-
-
-def _extra(snap: Snapshot, name: str, algorithm: str) -> torch.Tensor:
-    """An algorithm-reported diagnostic; NaN where the algorithm took no step (the final step T)
-    or reports none."""
-    if name in snap.extras:
-        return snap.extras[name]
-    if snap.t == 0 or snap.extras:
-        raise MetricError(f"metric {name!r} is reported by algorithm {algorithm!r}; this run's algorithm "
-                          f"reports {', '.join(snap.extras) or 'no diagnostics'}")
-    n = snap.theta[0].shape[0]
-    return torch.full((n,), float("nan"), dtype=snap.theta[0].dtype, device=snap.theta[0].device)
-
-
-@metric("subspace_E_norm")
-def subspace_E_norm(snap: Snapshot) -> torch.Tensor:
-    """‖E_t‖ = ‖(I − P_{S_t}) U_t‖ for 000's adaptive subspace S_t (Eq. 16; algorithm 'gd_subspace')."""
-    return _extra(snap, "subspace_E_norm", "gd_subspace")
-
-
-@metric("subspace_sin")
-def subspace_sin(snap: Snapshot) -> torch.Tensor:
-    """sin(Z_t, U⋆): sine of the largest principal angle between S_t and span(U⋆) (Thm 4.2 (19))."""
-    return _extra(snap, "subspace_sin", "gd_subspace")
-
-
-@metric("subspace_sigma_min")
-def subspace_sigma_min(snap: Snapshot) -> torch.Tensor:
-    """σ_min(U⋆ᵀ Z_t), the signal strength of Thm 4.2 (21)–(22) (algorithm 'gd_subspace')."""
-    return _extra(snap, "subspace_sigma_min", "gd_subspace")
-
-
-@metric("subspace_Z_norm")
-def subspace_Z_norm(snap: Snapshot) -> torch.Tensor:
-    """‖Z_t‖ = ‖P_{S_t} U_t‖ (Thm 4.2 (23): ≤ 5; algorithm 'gd_subspace')."""
-    return _extra(snap, "subspace_Z_norm", "gd_subspace")
-
-
-@metric("M_norm", needs_matrix=True)
-def M_norm(snap: Snapshot) -> torch.Tensor:
-    """‖M_t‖ (spectral), M_t = (1/m) Σ_i (⟨A_i, X_t⟩ − y_i) A_i = (1/m) 𝒜*(𝒜(X_t) − y) (000 Eq. 4,
-    independent of the loss normalization; Lemma D.8: O(1)). Dense d × d; for logged steps."""
-    if "M_norm" in snap.extras:
-        return snap.extras["M_norm"]
-    prob = snap.problem
-    ev = snap.evaluation
-    M = prob.operator.adjoint(ev.z - prob.y) / prob.m
-    return torch.linalg.matrix_norm(0.5 * (M + M.mT), ord=2)
-
-
-@metric("truncated_fraction")
-def truncated_fraction(snap: Snapshot) -> torch.Tensor:
-    """Fraction of samples with ŷ_i > R, dropped by 000 Algorithm 1's truncation at θ_t
-    (algorithm 'truncated_rescaled_gd')."""
-    return _extra(snap, "truncated_fraction", "truncated_rescaled_gd")
-
-
-@metric("trace_gap")
-def trace_gap(snap: Snapshot) -> torch.Tensor:
-    """c_t = ‖U_t‖_F² − τ, the identity bias that Algorithm 1's rescaling divides out (Eq. 25;
-    algorithm 'truncated_rescaled_gd')."""
-    return _extra(snap, "trace_gap", "truncated_rescaled_gd")

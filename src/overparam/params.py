@@ -2,6 +2,8 @@
 
 θ is a tuple of tensors, each with a leading replica axis R. Every parameterization provides
 
+* ``blocks`` — the names of θ's tensors, in order (``U``; ``F``, ``G``; ``U``, ``V``; ``u``, ``v``;
+  ``W1`` … ``WN``; ``X``): inits, per-block step sizes and the store refer to them by name;
 * ``shapes(in_shape)`` — the shapes of θ's tensors (without R) for a problem of ``in_shape``;
 * ``to_matrix(θ)`` — the end-to-end X = g(θ), ``(R, *in_shape)``;
 * ``factors(θ)`` — ``(L, R)`` with X = L Rᵀ when that form exists (lets completion and rank-one
@@ -35,6 +37,11 @@ class Parameterization:
     """Base class; see the module docstring for the contract."""
 
     name: str = "parameterization"
+    blocks: tuple[str, ...] = ()
+
+    def block_shapes(self, in_shape: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+        """``{block name: shape}`` in θ's order."""
+        return dict(zip(self.blocks, self.shapes(in_shape), strict=True))
 
     def shapes(self, in_shape: tuple[int, ...]) -> list[tuple[int, ...]]:  # pragma: no cover - interface
         raise NotImplementedError
@@ -73,6 +80,7 @@ class Symmetric(Parameterization):
     """X = U Uᵀ with U ∈ ℝ^{d×k} (000 Eq. 1). Pullback: ∇_U = (G + Gᵀ) U."""
 
     name = "symmetric"
+    blocks = ("U",)
 
     def __init__(self, k: PosInt | None = None):
         self.k = k
@@ -105,6 +113,7 @@ class Asymmetric(Parameterization):
     """X = F Gᵀ with F ∈ ℝ^{d1×k}, G ∈ ℝ^{d2×k} (002 Eq. M). Pullback: (∇ F, ∇ G) = (G_X G, G_Xᵀ F)."""
 
     name = "asymmetric"
+    blocks = ("F", "G")
 
     def __init__(self, k: PosInt | None = None):
         self.k = k
@@ -137,6 +146,7 @@ class Difference(Parameterization):
     """X = U Uᵀ − V Vᵀ (symmetric, indefinite). Pullback: ((G+Gᵀ)U, −(G+Gᵀ)V)."""
 
     name = "difference"
+    blocks = ("U", "V")
 
     def __init__(self, k: PosInt | None = None):
         self.k = k
@@ -173,6 +183,7 @@ class Hadamard(Parameterization):
     """
 
     name = "hadamard"
+    blocks = ("u", "v")
 
     def __init__(self, kind: Literal["uu-vv", "uv"] = "uu-vv"):
         self.kind = kind
@@ -212,6 +223,7 @@ class DeepProduct(Parameterization):
             raise ParamError(f"depth: got {depth}; accepted: depth >= 2 (depth 1 is param 'direct')")
         self.depth = depth
         self.width = width
+        self.blocks = tuple(f"W{j}" for j in range(1, depth + 1))
 
     def shapes(self, in_shape):
         d1, d2 = _matrix_shape(self.name, in_shape)
@@ -256,6 +268,7 @@ class Direct(Parameterization):
     """θ = X itself (no over-parameterization): GD or projected GD in X-space (000 Fig. 4)."""
 
     name = "direct"
+    blocks = ("X",)
 
     def shapes(self, in_shape):
         return [tuple(in_shape)]

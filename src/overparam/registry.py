@@ -1,8 +1,11 @@
 """Name → constructor tables for the five kinds of parts a spec names.
 
-A new problem, parameterization, initialization, algorithm or metric is one function (or class)
-plus one ``@register(kind, name)`` line. The function's keyword parameters, with their type
-annotations and ``Annotated[..., Field(...)]`` constraints, *are* the schema a spec is validated
+A new problem, parameterization, initialization, algorithm, metric, regularizer, stop rule or
+recipe is one function (or class) plus one ``@register(kind, name)`` line. This module imports
+nothing of the package: the modules that register import it, and ``import overparam`` imports them
+all (so the builtins are registered by the package's own imports, not by a lookup).
+
+The function's keyword parameters, with their type annotations and ``Annotated[..., Field(...)]`` constraints, *are* the schema a spec is validated
 against: :func:`schema` builds the pydantic model from the signature, so there is nothing to keep
 in sync by hand.
 
@@ -19,7 +22,7 @@ from typing import Any
 
 import pydantic
 
-KINDS = ("problem", "param", "init", "algorithm", "metric")
+KINDS = ("problem", "param", "init", "algorithm", "metric", "regularizer", "stop", "recipe")
 RUNTIME_PARAMS = frozenset({"data_seed", "device", "dtype"})
 
 _TABLES: dict[str, dict[str, Callable[..., Any]]] = {k: {} for k in KINDS}
@@ -58,14 +61,9 @@ def names(kind: str) -> list[str]:
 
 
 def _tables(kind: str) -> dict[str, Callable[..., Any]]:
-    _load_builtins()
+    if kind not in _TABLES:
+        raise RegistryError(f"unknown registry kind {kind!r}; accepted: {', '.join(KINDS)}")
     return _TABLES[kind]
-
-
-@functools.cache
-def _load_builtins() -> None:
-    """Import the modules whose decorators fill the tables (once, on first lookup)."""
-    from . import algorithms, init, metrics, params, problems  # noqa: F401
 
 
 @functools.cache
@@ -87,8 +85,9 @@ def schema(kind: str, name: str) -> type[pydantic.BaseModel]:
 
 
 def _scalar_arm(ann: Any) -> Any:
-    """``X | Sequence[X]`` (a Python-API convenience for per-replica values) becomes ``X`` in specs,
-    where per-replica values are written as replicas; ``Sequence[X] | None`` is left alone."""
+    """``X | Sequence[X] | Mapping[str, …]`` (Python-API forms for per-replica and per-block values)
+    becomes ``X`` in specs, where per-replica values are written as replicas and per-block tables are
+    validated entry by entry; ``Sequence[X] | None`` is left alone."""
     import collections.abc
     import types
     import typing
@@ -96,7 +95,7 @@ def _scalar_arm(ann: Any) -> Any:
     if typing.get_origin(ann) not in (typing.Union, types.UnionType):
         return ann
     arms = typing.get_args(ann)
-    seq = [a for a in arms if typing.get_origin(a) in (collections.abc.Sequence, list, tuple)]
+    seq = [a for a in arms if typing.get_origin(a) in (collections.abc.Sequence, list, tuple, collections.abc.Mapping, dict)]
     scalar = [a for a in arms if a not in seq and a is not type(None)]
     if seq and scalar:
         keep = [a for a in arms if a not in seq]

@@ -64,32 +64,51 @@ class Trace:
 
 @dataclass
 class Result:
-    """What :func:`overparam.run` returns.
+    """What :func:`overparam.run` (or a recipe) returns.
 
     Attributes:
-        trace: metrics at logged steps, every replica.
-        theta: final parameters, replica axis first (for a diverged replica: its last finite θ).
+        trace: metrics at logged steps, every replica (recipes: a ``stage`` column).
+        theta: final parameters as one tensor per block, replica axis first, when every replica has
+            the same shapes; ``None`` when they differ (after pruning): use :meth:`theta_of`.
         status: per replica, ``"completed"`` (ran all steps), ``"converged"`` (met the target train
-            error), ``"diverged"`` (non-finite or exploding loss), or ``"stopped:<rule>"``.
-        stop_step: per replica, the step at which it stopped (the step count if completed).
-        events: ``{"step", "replica", "kind"}`` records (perturbations, restarts, prunes, stops).
-        replicas: the per-replica settings (init values, seeds, step size).
+            error), ``"diverged"`` (non-finite or exploding loss), ``"stopped:<rule>"`` or an
+            algorithm's own ending (``"terminated"``).
+        stop_step: per replica, the (global) step at which it stopped (the last step if completed).
+        events: ``{"step", "replica", "kind", …}`` records (perturbations, restarts, prunes, stops).
+        replicas: the per-replica settings (init values, seeds, per-replica settings).
         wall_time: seconds.
         info: descriptions of problem, parameterization, algorithm, init, device and dtype.
+        blocks: the names of θ's blocks (``U``; ``F``, ``G``; …).
+        theta_list: per replica, its final θ as a tuple of block tensors (no replica axis).
+        carry: per replica, the stop rules' states when it ended (recipes carry them across stages).
     """
 
     trace: Trace
-    theta: tuple[torch.Tensor, ...]
+    theta: tuple[torch.Tensor, ...] | None
     status: list[str]
     stop_step: list[int]
     events: list[dict[str, Any]] = field(default_factory=list)
     replicas: list[dict[str, Any]] = field(default_factory=list)
     wall_time: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
+    blocks: tuple[str, ...] = ()
+    theta_list: list[tuple[torch.Tensor, ...]] = field(default_factory=list)
+    carry: list[dict[str, Any] | None] = field(default_factory=list)
+
+    @classmethod
+    def from_replicas(cls, *, theta: list[tuple[torch.Tensor, ...]], blocks, **kw) -> Result:
+        """A result from per-replica final θ (stacked into ``theta`` when the shapes agree)."""
+        return cls(theta=stack_replicas(theta), blocks=tuple(blocks), theta_list=list(theta), **kw)
 
     @property
     def R(self) -> int:
         return len(self.status)
+
+    def theta_of(self, replica: int) -> dict[str, torch.Tensor]:
+        """One replica's final θ by block name."""
+        per = self.theta_list[replica] if self.theta_list else tuple(t[replica] for t in self.theta)
+        names = self.blocks or tuple(f"theta_{j}" for j in range(len(per)))
+        return dict(zip(names, per, strict=True))
 
     def final(self, name: str) -> np.ndarray:
         """The last recorded value of metric ``name``, one per replica."""
@@ -108,3 +127,13 @@ class Result:
             row.update({k: float(finals[k][r]) for k in scalar})
             rows.append(row)
         return rows
+
+
+def stack_replicas(theta: list[tuple[torch.Tensor, ...]]) -> tuple[torch.Tensor, ...] | None:
+    """Per-replica θ stacked block by block, or None when some block's shapes differ."""
+    if not theta:
+        return ()
+    for j in range(len(theta[0])):
+        if len({tuple(t[j].shape) for t in theta}) > 1:
+            return None
+    return tuple(torch.stack([t[j] for t in theta]) for j in range(len(theta[0])))

@@ -1,25 +1,35 @@
-"""The algorithm contract: one update rule, stepped by :func:`overparam.run`.
+"""The algorithm contract, and update rules composed from small pieces (in the spirit of optax).
 
-An algorithm keeps per-replica state (step sizes, RNG streams, counters) and maps θ_t to θ_{t+1}.
-It returns the :class:`~overparam.objective.Evaluation` it computed at θ_t when it computed the
-full objective (so the run loop reuses it for losses, stop rules and metrics), and any events
-(perturbation, restart, …) that the run loop must always record.
+An **algorithm** maps θ_t to θ_{t+1} for R replicas at once, keeping per-replica state, and returns
+the :class:`~overparam.objective.Evaluation` it computed at θ_t (the run loop reuses it for the
+loss, stop rules and metrics) and any events (perturbation, …) the run must record.
 
-Multi-stage recipes (prune then fine-tune; IPGD then GD) are plain functions that call ``run``
-more than once; they are not algorithms.
+Most algorithms are a :class:`Composed` chain of :class:`Piece` s. One step fills a :class:`Step`
+record piece by piece, in order::
+
+    sample_rows   →  step.rows           (SGD: a mini-batch of measurements)
+    gradient      →  step.evaluation, step.direction = ∇f(θ_t)   (or a surrogate direction)
+    precondition  →  step.direction ← P(θ_t)[direction]          (ScaledGD(λ), …)
+    perturb       →  step.theta ← θ_t + ξ (and a new direction)   (IPGD, Jin et al.'s PGD)
+    descend       →  step.new_theta = θ − η s · direction          (the one descent line)
+    project/prox  →  step.new_theta ← Π(new_theta)                (PSD cone, proximal maps)
+
+Each piece has ``init(ctx, objective, theta) -> state`` and ``update(step, state) -> state``; its
+settings may be scalars, per-replica sequences or per-block tables (:mod:`overparam.settings`).
+Random state is a (seed, counter) pair (:class:`~overparam.backend.Stream`) that serializes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
-from ..backend import per_replica
 from ..objective import Evaluation, Objective
 from ..params import Params
+from ..settings import replica_count
 
 
 @dataclass
@@ -31,22 +41,32 @@ class RunContext:
     device: torch.device
     dtype: torch.dtype
     steps: int
+    blocks: tuple[str, ...] = ()
+
+
+@dataclass
+class StopRequest:
+    """An algorithm's own termination (IPGD's test): stop active replica ``index`` with θ = ``theta``."""
+
+    index: int
+    reason: str
+    theta: Params
 
 
 @dataclass
 class StepOut:
-    """θ_{t+1}, the evaluation at θ_t (or None), events, and ``extras``: per-replica diagnostics at
-    θ_t that the algorithm computed on the way (``(R, …)`` tensors by name), which metrics read
-    from ``snapshot.extras`` (e.g. the adaptive-subspace quantities of 000 §4)."""
+    """θ_{t+1}, the evaluation at θ_t (or None), events ``(active index, kind, data)``, the step
+    sizes η·s per block that the descent used (diagnostics read them), and termination requests."""
 
     theta: Params
     evaluation: Evaluation | None
-    events: list[tuple[int, str]] = field(default_factory=list)  # (active-replica index, kind)
-    extras: dict[str, torch.Tensor] = field(default_factory=dict)
+    events: list[tuple[int, str, dict]] = field(default_factory=list)
+    step_size: tuple[torch.Tensor, ...] | None = None
+    stops: list[StopRequest] = field(default_factory=list)
 
 
 class Algorithm:
-    """Base class. Subclasses implement ``init_state`` and ``step``; state must support ``select_state``."""
+    """Base class: ``init_state``, ``step``, ``select_state``; see :class:`Composed` for the usual form."""
 
     name = "algorithm"
 
@@ -56,44 +76,112 @@ class Algorithm:
     def step(self, objective: Objective, theta: Params, state: Any, t: int) -> tuple[StepOut, Any]:  # pragma: no cover
         raise NotImplementedError
 
-    def extras_at(self, objective: Objective, theta: Params, state: Any) -> Mapping[str, torch.Tensor]:
-        """Diagnostics at the final point θ_T, where the run takes no step (default: none).
-
-        Algorithms that report ``StepOut.extras`` implement this so that their metrics are defined
-        at the last recorded step too."""
-        return {}
-
     def select_state(self, state: Any, keep: torch.Tensor) -> Any:
         """State restricted to the replicas ``keep`` (replicas that stopped are dropped)."""
-        return _select(state, keep)
+        return select(state, keep)
 
     @property
     def replicas(self) -> int:
-        """Replica count implied by per-replica hyperparameters (1 when all are scalars)."""
+        """Replica count implied by per-replica settings (1 when all are scalars)."""
         return 1
 
     def describe(self) -> str:
         return self.name
 
 
-def _select(state: Any, keep: torch.Tensor) -> Any:
+@dataclass
+class Step:
+    """The record one update fills in (see the module docstring); pieces read and write it."""
+
+    t: int
+    objective: Objective
+    theta: Params
+    rows: torch.Tensor | None = None
+    evaluation: Evaluation | None = None  # at θ_t, full objective (None for a mini-batch)
+    direction: Params | None = None
+    step_size: tuple[torch.Tensor, ...] | None = None
+    new_theta: Params | None = None
+    events: list[tuple[int, str, dict]] = field(default_factory=list)
+    stops: list[StopRequest] = field(default_factory=list)
+
+
+class Piece:
+    """One composable part of an update rule. ``settings`` names its numeric settings (which may be
+    per-replica or per-block); the rest is ``init`` and ``update``."""
+
+    name = "piece"
+    settings: tuple[str, ...] = ()
+
+    def init(self, ctx: RunContext, objective: Objective, theta: Params) -> Any:
+        return None
+
+    def update(self, step: Step, state: Any) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def select(self, state: Any, keep: torch.Tensor) -> Any:
+        return select(state, keep)
+
+    def replicas(self) -> int:
+        return replica_count(f"settings of {self.name}", **{k: getattr(self, k) for k in self.settings})
+
+    def describe(self) -> str:
+        args = ", ".join(f"{k}={getattr(self, k)}" for k in self.settings)
+        return f"{self.name}({args})"
+
+
+class Composed(Algorithm):
+    """An update rule as a chain of pieces, applied in order to one :class:`Step` per iteration."""
+
+    def __init__(self, name: str, pieces: Sequence[Piece], describe: str | None = None):
+        self.name = name
+        self.pieces = list(pieces)
+        self._describe = describe
+
+    def piece(self, kind: type) -> Any:
+        """The first piece of type ``kind`` (metrics read, e.g., the truncation threshold)."""
+        for p in self.pieces:
+            if isinstance(p, kind):
+                return p
+        return None
+
+    @property
+    def replicas(self) -> int:
+        counts = {p.replicas() for p in self.pieces} - {1}
+        if len(counts) > 1:
+            raise ValueError(f"algorithm {self.name!r}: per-replica settings of different lengths {sorted(counts)}")
+        return next(iter(counts), 1)
+
+    def init_state(self, objective, theta, ctx):
+        return [p.init(ctx, objective, theta) for p in self.pieces]
+
+    def step(self, objective, theta, state, t):
+        rec = Step(t=t, objective=objective, theta=theta)
+        new_state = [p.update(rec, s) for p, s in zip(self.pieces, state, strict=True)]
+        return StepOut(rec.new_theta, rec.evaluation, rec.events, rec.step_size, rec.stops), new_state
+
+    def select_state(self, state, keep):
+        return [p.select(s, keep) for p, s in zip(self.pieces, state, strict=True)]
+
+    def describe(self):
+        return self._describe or f"{self.name}: " + " → ".join(p.describe() for p in self.pieces)
+
+
+def select(state: Any, keep: torch.Tensor) -> Any:
+    """Restrict a state (tensors with a replica axis, lists, dicts, tuples) to the replicas ``keep``."""
     if state is None:
         return None
     if isinstance(state, torch.Tensor):
         return state[keep] if state.ndim else state
     if isinstance(state, dict):
-        return {k: _select(v, keep) for k, v in state.items()}
+        return {k: select(v, keep) for k, v in state.items()}
     if isinstance(state, list):
         idx = keep.tolist()
         return [state[i] for i in idx]
     if isinstance(state, tuple):
-        return tuple(_select(v, keep) for v in state)
+        return tuple(select(v, keep) for v in state)
+    if hasattr(state, "select"):
+        return state.select(keep)
     return state
-
-
-def per_replica_tensor(value: Any, R: int, *, device, dtype) -> torch.Tensor:
-    """A scalar or per-replica sequence as a ``(R,)`` tensor."""
-    return torch.tensor([float(v) for v in per_replica(value, R)], device=device, dtype=dtype)
 
 
 def scale_like(coef: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Gradient descent with an explicit step-size convention.
+"""Gradient methods composed of pieces: GD, SGD, proximal GD, ScaledGD(λ), IPGD.
 
 θ_{t+1} = θ_t − η · s · ∇f(θ_t), where ∇f is the exact gradient of the problem's loss (whose
 normalization c the problem states) and s = ``grad_scale`` converts to a paper's convention:
@@ -8,43 +8,65 @@ normalization c the problem states) and s = ``grad_scale`` converts to a paper's
 * 001's analysis uses (UUᵀ − X⋆)U for ∇‖UUᵀ − X⋆‖_F² = 4(UUᵀ − X⋆)U: s = ¼.
 * 003's update U − η ∇‖𝒜(UUᵀ) − b‖² on G(U) = ⅛‖𝒜(UUᵀ) − b‖²: s = 8.
 
-``eta`` may be a per-replica sequence; the update is simultaneous in all factors (002's
-Jacobi update, not alternating).
+``eta`` (and ``grad_scale``) may be per-replica sequences or per-block tables
+(``eta = {"F": 0.1, "G": 0.05}``); the update is simultaneous in all blocks (002's Jacobi update,
+not alternating).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from .._types import PosFloat
-from ..backend import replica_count
+from .._types import NonNegFloat, PosFloat, PosInt
 from ..registry import register
-from .base import Algorithm, RunContext, StepOut, per_replica_tensor, scale_like
+from .base import Composed
+from .pieces import Descend, Gradient, Perturb, ProxGroupLasso, SampleRows, ScaledPrecondition
+
+Eta = PosFloat | Sequence[PosFloat] | Mapping[str, Any]
 
 
 @register("algorithm", "gd")
-class GD(Algorithm):
-    """θ ← θ − η s ∇f(θ) (see the module docstring for ``grad_scale`` conventions)."""
+def gd(eta: Eta, grad_scale: PosFloat | Mapping[str, Any] = 1.0) -> Composed:
+    """Gradient descent θ ← θ − η s ∇f(θ) (module docstring for ``grad_scale``)."""
+    return Composed("gd", [Gradient(), Descend(eta, grad_scale)],
+                    describe=f"gd(eta={eta}, grad_scale={grad_scale})")
 
-    name = "gd"
 
-    def __init__(self, eta: PosFloat | Sequence[PosFloat], grad_scale: PosFloat = 1.0):
-        self.eta = eta
-        self.grad_scale = grad_scale
+@register("algorithm", "sgd")
+def sgd(eta: Eta, batch_size: PosInt = 1, replacement: bool = True,
+        grad_scale: PosFloat | Mapping[str, Any] = 1.0) -> Composed:
+    """Mini-batch SGD θ ← θ − η s ∇f_B(θ): the data loss on a batch B of b measurement indices,
+    rescaled by m/b so that E ∇f_B = ∇f (the batch loss for normalization 1/(2m) is
+    1/(2b) Σ_{i∈B}(⟨A_i, X⟩ − y_i)²). ``replacement=True`` draws each batch i.i.d. uniform
+    (000 Fig. 5: batch 1 with replacement); ``False`` shuffles epochs. SGD does not evaluate the
+    full objective: the run loop computes it at logged steps only."""
+    return Composed("sgd", [SampleRows(batch_size, replacement), Gradient(), Descend(eta, grad_scale)],
+                    describe=f"sgd(eta={eta}, batch_size={batch_size}, replacement={replacement})")
 
-    @property
-    def replicas(self) -> int:
-        return replica_count(eta=self.eta)
 
-    def init_state(self, objective, theta, ctx: RunContext):
-        step = per_replica_tensor(self.eta, ctx.R, device=ctx.device, dtype=ctx.dtype) * self.grad_scale
-        return {"step": step}
+@register("algorithm", "proximal_gd")
+def proximal_gd(eta: Eta, lam: NonNegFloat | Sequence[NonNegFloat], grad_scale: PosFloat = 1.0) -> Composed:
+    """Proximal GD on f(θ) + λ Σ_i ‖U e_i‖₂ (non-smooth group Lasso over columns of every factor):
+    U ← prox_{ηsλ‖·‖_{2,1}}(U − η s ∇f(U))."""
+    return Composed("proximal_gd", [Gradient(), Descend(eta, grad_scale), ProxGroupLasso(lam)])
 
-    def step(self, objective, theta, state, t):
-        ev = objective.evaluate(theta)
-        step = state["step"]
-        new = tuple(p - scale_like(step, p) * g for p, g in zip(theta, ev.grad, strict=True))
-        return StepOut(new, ev), state
 
-    def describe(self):
-        return f"gd(eta={self.eta}, grad_scale={self.grad_scale})"
+@register("algorithm", "scaled_gd")
+def scaled_gd(eta: Eta, lam: NonNegFloat | Sequence[NonNegFloat] = 0.0, grad_scale: PosFloat = 1.0) -> Composed:
+    """ScaledGD(λ): U ← U − η s ∇_U f (UᵀU + λI)⁻¹ (Xu et al. 2023, over-parameterized, small init);
+    λ = 0 is ScaledGD (Tong, Ma, Chi 2021). For FGᵀ each factor is preconditioned by the other's Gram."""
+    return Composed("scaled_gd", [Gradient(), ScaledPrecondition(lam), Descend(eta, grad_scale)])
+
+
+@register("algorithm", "ipgd")
+def ipgd(eta: Eta, radius: PosFloat | Sequence[PosFloat], g_thres: NonNegFloat | Sequence[NonNegFloat],
+         escape_time: PosInt | Sequence[PosInt], f_thres: NonNegFloat | Sequence[NonNegFloat],
+         grad_scale: PosFloat = 1.0, terminate: bool = True) -> Composed:
+    """Perturbed GD (004 Algorithm 1, IPGD, with a radius near round-off; Jin et al. 2017's PGD with
+    its large radius): a perturbation uniform in the ball of radius ``radius`` when ‖∇f‖ ≤ ``g_thres``
+    and ``escape_time`` steps have passed since the last; the replica terminates, returning the
+    pre-perturbation point, when the escape time passes without f falling by ``f_thres``. See
+    :class:`~overparam.algorithms.pieces.Perturb`."""
+    return Composed("ipgd", [Gradient(), Perturb(radius, g_thres, escape_time, f_thres, terminate),
+                             Descend(eta, grad_scale)])

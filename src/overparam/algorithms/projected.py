@@ -21,64 +21,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-import torch
-
 from .._types import PosFloat
-from ..backend import replica_count
-from ..params import Direct
 from ..registry import register
-from .base import Algorithm, RunContext, StepOut, per_replica_tensor, scale_like
+from .base import Composed
+from .pieces import Descend, Gradient, ProjectPSD, psd_projection
 
 PROJECTIONS = ("psd", "none")
 
 
-def psd_projection(Y: torch.Tensor) -> torch.Tensor:
-    """Π_PSD(Y) = V diag(max(λ, 0)) Vᵀ for sym(Y) = V diag(λ) Vᵀ, batched over leading axes.
-
-    This is the nearest PSD matrix to Y in Frobenius norm (for any square Y: the skew part is
-    orthogonal to every symmetric matrix, so it is dropped first)."""
-    if Y.ndim < 2 or Y.shape[-1] != Y.shape[-2]:
-        raise ValueError(f"psd_projection: needs square matrices (…, d, d); got shape {tuple(Y.shape)}")
-    S = 0.5 * (Y + Y.mT)
-    lam, V = torch.linalg.eigh(S)
-    return (V * lam.clamp_min(0.0).unsqueeze(-2)) @ V.mT
-
-
 @register("algorithm", "projected_gd")
-class ProjectedGD(Algorithm):
+def projected_gd(eta: PosFloat | Sequence[PosFloat], grad_scale: PosFloat = 1.0,
+                 projection: Literal["psd", "none"] = "psd") -> Composed:
     """X ← Π_PSD(X − η s ∇f(X)) on θ = X (param ``direct``); see the module docstring."""
+    if projection not in PROJECTIONS:
+        raise ValueError(f"algorithm.projection: got {projection!r}; accepted: {', '.join(PROJECTIONS)}")
+    pieces = [Gradient(), Descend(eta, grad_scale), ProjectPSD()]
+    if projection == "none":
+        pieces[-1] = _DirectOnly()
+    return Composed("projected_gd", pieces,
+                    describe=f"projected_gd(eta={eta}, grad_scale={grad_scale}, projection={projection})")
 
-    name = "projected_gd"
 
-    def __init__(self, eta: PosFloat | Sequence[PosFloat], grad_scale: PosFloat = 1.0,
-                 projection: Literal["psd", "none"] = "psd"):
-        if projection not in PROJECTIONS:
-            raise ValueError(f"algorithm.projection: got {projection!r}; accepted: {', '.join(PROJECTIONS)}")
-        self.eta = eta
-        self.grad_scale = grad_scale
-        self.projection = projection
+class _DirectOnly(ProjectPSD):
+    """The checks of :class:`ProjectPSD` (θ = X, square) without the projection (``projection="none"``)."""
 
-    @property
-    def replicas(self) -> int:
-        return replica_count(eta=self.eta)
+    def update(self, step, state):
+        return state
 
-    def init_state(self, objective, theta, ctx: RunContext):
-        if not isinstance(objective.param, Direct):
-            raise ValueError(f"algorithm 'projected_gd' works in X-space: param must be 'direct' (θ = X); "
-                             f"got {objective.param.name!r}")
-        shape = objective.problem.shape
-        if len(shape) != 2 or shape[0] != shape[1]:
-            raise ValueError(f"algorithm 'projected_gd' needs a square matrix problem; got variable shape {shape}")
-        step = per_replica_tensor(self.eta, ctx.R, device=ctx.device, dtype=ctx.dtype) * self.grad_scale
-        return {"step": step}
 
-    def step(self, objective, theta, state, t):
-        ev = objective.evaluate(theta)
-        (X,) = theta
-        (g,) = ev.grad
-        Y = X - scale_like(state["step"], X) * g
-        new = psd_projection(Y) if self.projection == "psd" else Y
-        return StepOut((new,), ev), state
-
-    def describe(self):
-        return f"projected_gd(eta={self.eta}, grad_scale={self.grad_scale}, projection={self.projection})"
+__all__ = ["projected_gd", "psd_projection"]

@@ -46,11 +46,11 @@ from typing import Literal
 import torch
 
 from .._types import PosFloat
-from ..backend import replica_count
+from ..metrics import metric
 from ..objective import Evaluation
-from ..params import Symmetric
 from ..registry import register
-from .base import Algorithm, RunContext, StepOut, per_replica_tensor, scale_like
+from .base import Composed, Piece, Step, scale_like
+from .pieces import Descend
 
 R_FACTOR = 2.0
 
@@ -76,27 +76,18 @@ def truncated_loss(U: torch.Tensor, objective, R: float, *, c: float | None = No
     return c * torch.where(z <= R, res * res, torch.zeros_like(res)).sum(-1)
 
 
-@register("algorithm", "truncated_rescaled_gd")
-class TruncatedRescaledGD(Algorithm):
-    """000 Algorithm 1: Ũ = U − η s M_t U (truncated), U ← Ũ / (1 − η s (‖U‖_F² − τ)); see the module
-    docstring for M_t, s, τ and R."""
+class TruncatedGradient(Piece):
+    """direction = M_t U_t with the truncated M_t of :func:`truncated_M` (module docstring for τ, R)."""
 
-    name = "truncated_rescaled_gd"
+    name = "truncated_gradient"
 
-    def __init__(self, eta: PosFloat | Sequence[PosFloat], grad_scale: PosFloat = 1.0,
-                 tau: PosFloat | Literal["mean_label"] = "mean_label", R: PosFloat | None = None,
-                 R_factor: PosFloat = R_FACTOR):
+    def __init__(self, tau: float | str = "mean_label", R: float | None = None, R_factor: float = R_FACTOR):
         if isinstance(tau, str) and tau != "mean_label":
             raise ValueError(f"algorithm.tau: got {tau!r}; accepted: a positive number (known ‖U⋆‖_F²) or 'mean_label'")
-        self.eta = eta
-        self.grad_scale = grad_scale
-        self.tau = tau
-        self.R = R
-        self.R_factor = R_factor
+        self.tau, self.R, self.R_factor = tau, R, R_factor
 
-    @property
-    def replicas(self) -> int:
-        return replica_count(eta=self.eta)
+    def describe(self):
+        return f"truncated_gradient(tau={self.tau}, R={self.R}, R_factor={self.R_factor})"
 
     def resolve(self, problem) -> tuple[float, float]:
         """(τ, R) used on ``problem``: τ given or the mean label; R given or R_factor·τ·log d."""
@@ -107,42 +98,96 @@ class TruncatedRescaledGD(Algorithm):
         R = float(self.R) if self.R is not None else self.R_factor * tau * math.log(max(d, 2))
         return tau, R
 
-    def init_state(self, objective, theta, ctx: RunContext):
-        if not isinstance(objective.param, Symmetric):
+    def init(self, ctx, objective, theta):
+        if objective.param.name != "symmetric":
             raise ValueError(f"algorithm 'truncated_rescaled_gd' updates the factor U of X = UUᵀ: param must be "
                              f"'symmetric'; got {objective.param.name!r}")
-        tau, R = self.resolve(objective.problem)
-        step = per_replica_tensor(self.eta, ctx.R, device=ctx.device, dtype=ctx.dtype) * self.grad_scale
-        return {"step": step, "tau": tau, "R": R}
+        return self.resolve(objective.problem)
 
-    def step(self, objective, theta, state, t):
-        (U,) = theta
-        z, M, mask, res = truncated_M(U, objective, state["R"])
-        step = state["step"]  # η s, per replica
-        c = (U * U).sum((-2, -1)) - state["tau"]
-        denom = 1.0 - step * c
-        if bool((denom <= 0).any()):
-            i = int(torch.nonzero(denom <= 0).flatten()[0])
-            eta_i = float(step[i]) / self.grad_scale
-            raise ValueError(
-                f"algorithm.eta: the rescaling denominator 1 − η·s·(‖U_t‖_F² − τ) = {float(denom[i]):.4g} <= 0 at "
-                f"step {t} (replica {i}: η = {eta_i:.4g}, s = {self.grad_scale}, "
-                f"‖U_t‖_F² = {float(c[i]) + state['tau']:.4g}, τ = {state['tau']:.4g}); accepted: eta < 1/(s·(‖U_t‖_F² − τ)) = "
-                f"{1.0 / (self.grad_scale * float(c[i])):.4g}; use a smaller eta or a smaller initialization")
-        MU = M.mm(U) if M.symmetric else 0.5 * M.sym_mm(U)
-        new = (U - scale_like(step, U) * MU) / scale_like(denom, U)
+    def update(self, step: Step, state):
+        (U,) = step.theta
+        z, M, _, res = truncated_M(U, step.objective, state[1])
+        step.direction = (M.mm(U) if M.symmetric else 0.5 * M.sym_mm(U),)
         sq = (res * res).sum(-1)
-        ev = Evaluation(loss=objective.problem.loss.c * sq, z=z, residual_sq=sq)
-        extras = {"truncated_fraction": 1.0 - mask.to(U.dtype).mean(-1), "trace_gap": c}
-        return StepOut((new,), ev, extras=extras), state
+        step.evaluation = Evaluation(loss=step.objective.problem.loss.c * sq, z=z, fit_sq=sq)
+        return state
 
-    def extras_at(self, objective, theta, state):
-        """``truncated_fraction`` and ``trace_gap`` at θ_T."""
+    def truncated_fraction(self, objective, theta, z: torch.Tensor) -> torch.Tensor:
+        """Fraction of samples with ŷ_i > R at θ (``z`` = 𝒜(UUᵀ))."""
+        return 1.0 - (z <= self.resolve(objective.problem)[1]).to(z.dtype).mean(-1)
+
+    def trace_gap(self, objective, theta) -> torch.Tensor:
+        """c_t = ‖U_t‖_F² − τ."""
         (U,) = theta
-        z = objective.measure(theta)
-        return {"truncated_fraction": 1.0 - (z <= state["R"]).to(U.dtype).mean(-1),
-                "trace_gap": (U * U).sum((-2, -1)) - state["tau"]}
+        return (U * U).sum((-2, -1)) - self.resolve(objective.problem)[0]
+
+
+class TraceRescale(Piece):
+    """Algorithm 1's rescaling U_{t+1} = Ũ_t / (1 − η s c_t), c_t = ‖U_t‖_F² − τ (τ from the
+    :class:`TruncatedGradient` piece). A non-positive denominator raises a ``ValueError`` naming eta."""
+
+    name = "trace_rescale"
+
+    def __init__(self, source: TruncatedGradient, grad_scale: float):
+        self.source, self.grad_scale = source, grad_scale
 
     def describe(self):
-        return (f"truncated_rescaled_gd(eta={self.eta}, grad_scale={self.grad_scale}, tau={self.tau}, R={self.R}, "
-                f"R_factor={self.R_factor})")
+        return "trace_rescale"
+
+    def init(self, ctx, objective, theta):
+        return self.source.resolve(objective.problem)[0]
+
+    def update(self, step: Step, state):
+        (U,) = step.theta
+        (s,) = step.step_size
+        tau = state
+        c = (U * U).sum((-2, -1)) - tau
+        denom = 1.0 - s * c
+        if bool((denom <= 0).any()):
+            i = int(torch.nonzero(denom <= 0).flatten()[0])
+            eta_i = float(s[i]) / self.grad_scale
+            raise ValueError(
+                f"algorithm.eta: the rescaling denominator 1 − η·s·(‖U_t‖_F² − τ) = {float(denom[i]):.4g} <= 0 at "
+                f"step {step.t} (replica {i}: η = {eta_i:.4g}, s = {self.grad_scale}, "
+                f"‖U_t‖_F² = {float(c[i]) + tau:.4g}, τ = {tau:.4g}); accepted: eta < 1/(s·(‖U_t‖_F² − τ)) = "
+                f"{1.0 / (self.grad_scale * float(c[i])):.4g}; use a smaller eta or a smaller initialization")
+        (new,) = step.new_theta
+        step.new_theta = (new / scale_like(denom, U),)
+        return state
+
+
+@register("algorithm", "truncated_rescaled_gd")
+def truncated_rescaled_gd(eta: PosFloat | Sequence[PosFloat], grad_scale: PosFloat = 1.0,
+                          tau: PosFloat | Literal["mean_label"] = "mean_label", R: PosFloat | None = None,
+                          R_factor: PosFloat = R_FACTOR) -> Composed:
+    """000 Algorithm 1: Ũ = U − η s M_t U (truncated), U ← Ũ / (1 − η s (‖U‖_F² − τ)); see the module
+    docstring for M_t, s, τ and R."""
+    trunc = TruncatedGradient(tau, R, R_factor)
+    return Composed("truncated_rescaled_gd", [trunc, Descend(eta, grad_scale), TraceRescale(trunc, grad_scale)],
+                    describe=f"truncated_rescaled_gd(eta={eta}, grad_scale={grad_scale}, tau={tau}, R={R}, "
+                             f"R_factor={R_factor})")
+
+
+def _truncation(snap) -> TruncatedGradient:
+    piece = snap.algorithm.piece(TruncatedGradient) if hasattr(snap.algorithm, "piece") else None
+    if piece is None:
+        from ..metrics import MetricError
+
+        raise MetricError("metrics 'truncated_fraction' and 'trace_gap' are quantities of algorithm "
+                          "'truncated_rescaled_gd'; this run's algorithm is "
+                          f"{getattr(snap.algorithm, 'name', snap.algorithm)!r}")
+    return piece
+
+
+@metric("truncated_fraction")
+def truncated_fraction(snap) -> torch.Tensor:
+    """Fraction of samples with ŷ_i > R, dropped by 000 Algorithm 1's truncation at θ_t
+    (algorithm 'truncated_rescaled_gd')."""
+    return _truncation(snap).truncated_fraction(snap.objective, snap.theta, snap.evaluation.z)
+
+
+@metric("trace_gap")
+def trace_gap(snap) -> torch.Tensor:
+    """c_t = ‖U_t‖_F² − τ, the identity bias that Algorithm 1's rescaling divides out (Eq. 25;
+    algorithm 'truncated_rescaled_gd')."""
+    return _truncation(snap).trace_gap(snap.objective, snap.theta)

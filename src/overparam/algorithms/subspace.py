@@ -1,15 +1,15 @@
-"""GD with the adaptive signal subspace S_t of 000 §4 tracked alongside (a diagnostic, Eqs. 16–18).
+"""000's adaptive signal subspace S_t (§4, Eqs. 16–18) as a stateful diagnostic of any GD run.
 
-The update is exactly :class:`~overparam.algorithms.GD` on X = UUᵀ, U_{t+1} = (I − η N_t) U_t with
-N_t = s (G_t + G_tᵀ), G_t = ∇_X L(U_tU_tᵀ) and s = ``grad_scale`` (on 000's 1/(2m) loss with
-s = ½, N_t = M_t = (1/m) Σ_i ⟨A_i, U_tU_tᵀ − X⋆⟩ A_i and this is Eq. 5). Alongside it, an
-orthonormal d × r basis Q_t of S_t is propagated with *the same* matrix (notes-000 §3.5 and
-pitfall 13):
+GD on X = UUᵀ is U_{t+1} = (I − η N_t) U_t with N_t = s (G_t + G_tᵀ), G_t = ∇_X L(U_tU_tᵀ) and
+s = ``grad_scale`` (on 000's 1/(2m) loss with s = ½, N_t = M_t = (1/m) Σ_i ⟨A_i, U_tU_tᵀ − X⋆⟩ A_i
+and this is Eq. 5). The diagnostic :class:`SubspaceTracker` propagates an orthonormal d × r basis
+Q_t of S_t with *the same* matrix (notes-000 §3.5 and pitfall 13), reading G_t and η s from each
+step:
 
     S_0 = span(U⋆),   S_{t+1} = (I − η N_t) S_t,   Q_{t+1} = qr((I − η N_t) Q_t),
 
 and the proof's decomposition (16) U_t = Z_t + E_t, Z_t = P_{S_t} U_t, E_t = (I − P_{S_t}) U_t gives
-the diagnostics reported in ``StepOut.extras`` (per replica, at θ_t; metrics of the same names):
+the diagnostics (per replica, at θ_t; metrics of the same names):
 
 * ``subspace_E_norm`` — ‖E_t‖ (spectral); Thm 4.2 (20): ≤ 4‖E_0‖ = 4α during phase 1;
 * ``subspace_sin`` — sin(Z_t, U⋆), the sine of the largest principal angle between S_t and
@@ -18,71 +18,41 @@ the diagnostics reported in ``StepOut.extras`` (per replica, at θ_t; metrics of
 * ``subspace_sigma_min`` — σ_min(U⋆ᵀ Z_t) (the r-th singular value); (21)–(22): ≥ ‖E_t‖ and grows
   geometrically at rate ≥ 1 + η/(8κ) up to 1/(2√κ);
 * ``subspace_Z_norm`` — ‖Z_t‖; (23): ≤ 5;
-* ``M_norm`` — ‖M_t‖ with M_t = (1/m) 𝒜*(𝒜(U_tU_tᵀ) − y) (Eq. 4, independent of s and of the
-  loss normalization); Lemma D.8: O(1).
+
+and ``M_norm`` — ‖M_t‖ with M_t = (1/m) 𝒜*(𝒜(U_tU_tᵀ) − y) (Eq. 4, independent of s and of the
+loss normalization; Lemma D.8: O(1)) is a plain metric of the snapshot.
 
 U⋆ here is the orthonormal eigenbasis of X⋆ (000 §2.1: X⋆ = U⋆Σ⋆U⋆ᵀ), read from
-``problem.truth_factors``. **This algorithm reads the ground truth for the diagnostic only**: Q_t
-is a passenger, the update of U never depends on it, and the iterates are bit-identical to
-``gd`` with the same settings. The diagnostics are computed lazily, only at the steps the run
-records, including the final step T (through ``extras_at``, from the tracked Q_T).
+``problem.truth_factors``. **The diagnostic reads the ground truth**; the algorithm never does:
+Q_t is a passenger and the iterates are those of ``gd``. The outputs are computed only at the
+steps the run records, including the final step T (from the tracked Q_T). ``gd_subspace`` is the
+name earlier specs used for GD with these metrics; it is ``gd``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 
 from .._types import PosFloat
-from ..params import Symmetric
+from ..metrics import Diagnostic, diagnostic_metrics, metric
 from ..registry import register
-from .base import RunContext, StepOut, scale_like
-from .gd import GD
+from .base import Composed, scale_like
+from .gd import gd
 
-SUBSPACE_EXTRAS = ("subspace_E_norm", "subspace_sin", "subspace_sigma_min", "subspace_Z_norm", "M_norm")
-
-
-class LazyExtras(Mapping):
-    """A read-only mapping whose values are all computed, once, on first access (so per-step
-    diagnostics cost nothing at steps the run does not record)."""
-
-    def __init__(self, keys: Sequence[str], compute: Callable[[], dict[str, torch.Tensor]]):
-        self._keys = tuple(keys)
-        self._compute = compute
-        self._values: dict[str, torch.Tensor] | None = None
-
-    def __getitem__(self, key: str) -> torch.Tensor:
-        if key not in self._keys:
-            raise KeyError(key)
-        if self._values is None:
-            self._values = self._compute()
-        return self._values[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._keys)
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-
-@dataclass(frozen=True)
-class _Shared:
-    """Run-wide (not per-replica) data kept in the state; ``select_state`` leaves it as is."""
-
-    U_star: torch.Tensor  # (d, r) orthonormal eigenbasis of X⋆
-    m_scale: float  # M_t = G_t / m_scale, m_scale = 2 c m
+SUBSPACE_OUTPUTS = ("subspace_E_norm", "subspace_sin", "subspace_sigma_min", "subspace_Z_norm")
 
 
 def orthonormal_truth_basis(problem) -> torch.Tensor:
     """The d × r orthonormal eigenbasis U⋆ of X⋆ = L Lᵀ (left singular vectors of L)."""
     if problem.truth_factors is None:
-        raise ValueError("algorithm 'gd_subspace' tracks S_0 = span(U⋆): the problem needs a ground truth "
+        raise ValueError("the subspace diagnostics track S_0 = span(U⋆): the problem needs a ground truth "
                          "(truth_factors); this one has none")
     L, R = problem.truth_factors
     if L is not R and not torch.equal(L, R):
-        raise ValueError("algorithm 'gd_subspace' needs a symmetric PSD truth X⋆ = U⋆U⋆ᵀ")
+        raise ValueError("the subspace diagnostics need a symmetric PSD truth X⋆ = U⋆U⋆ᵀ")
     r = problem.r or L.shape[-1]
     Uo, s, _ = torch.linalg.svd(L, full_matrices=False)
     return Uo[:, :r].contiguous()
@@ -109,70 +79,57 @@ def propagate_basis(Q: torch.Tensor, NQ: torch.Tensor, step: torch.Tensor) -> to
     return Qn
 
 
-class _LazyG:
-    """∇_X L at θ, evaluated on first use (the final-step diagnostics need it only when recorded)."""
+class SubspaceTracker(Diagnostic):
+    """Q_0 = U⋆, Q_{t+1} = qr((I − η s (G_t + G_tᵀ)) Q_t): S_t of 000 §4 for GD on X = UUᵀ."""
 
-    def __init__(self, objective, theta):
-        self._objective, self._theta, self._G = objective, theta, None
+    name = "subspace"
+    outputs = SUBSPACE_OUTPUTS
 
-    def dense(self) -> torch.Tensor:
-        if self._G is None:
-            self._G = self._objective.evaluate(self._theta).G
-        return self._G.dense()
+    def init(self, objective, theta, algorithm):
+        if objective.param.name != "symmetric":
+            raise ValueError(f"the subspace diagnostics track S_t for X = UUᵀ: param must be 'symmetric'; "
+                             f"got {objective.param.name!r}")
+        (U,) = theta
+        U_star = orthonormal_truth_basis(objective.problem).to(device=U.device, dtype=U.dtype)
+        return {"Q": U_star.expand(U.shape[0], *U_star.shape).clone(), "U_star": U_star}
+
+    def update(self, state, t, theta, out, objective):
+        if out.evaluation is None or out.evaluation.G is None or out.step_size is None:
+            raise ValueError("the subspace diagnostics follow a full-gradient descent step (algorithm 'gd'); "
+                             "this algorithm reports no gradient operator or step size")
+        Q = state["Q"]
+        return {**state, "Q": propagate_basis(Q, out.evaluation.G.sym_mm(Q), out.step_size[0])}
+
+    def read(self, state, snap):
+        (U,) = snap.theta
+        return subspace_diagnostics(U, state["Q"], state["U_star"])
+
+    def select(self, state, keep):
+        return {**state, "Q": state["Q"][keep]}
+
+
+SUBSPACE = SubspaceTracker()
+diagnostic_metrics(SUBSPACE, needs_truth=True, docs={
+    "subspace_E_norm": "‖E_t‖ = ‖(I − P_{S_t}) U_t‖ for 000's adaptive subspace S_t (Eq. 16).",
+    "subspace_sin": "sin(Z_t, U⋆): sine of the largest principal angle between S_t and span(U⋆) (Thm 4.2 (19)).",
+    "subspace_sigma_min": "σ_min(U⋆ᵀ Z_t), the signal strength of Thm 4.2 (21)–(22).",
+    "subspace_Z_norm": "‖Z_t‖ = ‖P_{S_t} U_t‖ (Thm 4.2 (23): ≤ 5).",
+})
+
+
+@metric("M_norm", needs_matrix=True)
+def M_norm(snap) -> torch.Tensor:
+    """‖M_t‖ (spectral), M_t = (1/m) Σ_i (⟨A_i, X_t⟩ − y_i) A_i = (1/m) 𝒜*(𝒜(X_t) − y) (000 Eq. 4,
+    independent of the loss normalization; Lemma D.8: O(1)). Dense d × d; for logged steps."""
+    prob = snap.problem
+    ev = snap.evaluation
+    M = prob.operator.adjoint(ev.z - prob.y) / prob.m
+    return torch.linalg.matrix_norm(0.5 * (M + M.mT), ord=2)
 
 
 @register("algorithm", "gd_subspace")
-class SubspaceTrackedGD(GD):
-    """``gd`` plus the adaptive subspace S_t of 000 §4 (diagnostics in ``extras``; module docstring)."""
-
-    name = "gd_subspace"
-
-    def __init__(self, eta: PosFloat | Sequence[PosFloat], grad_scale: PosFloat = 1.0):
-        super().__init__(eta=eta, grad_scale=grad_scale)
-
-    def init_state(self, objective, theta, ctx: RunContext):
-        if not isinstance(objective.param, Symmetric):
-            raise ValueError(f"algorithm 'gd_subspace' tracks S_t for X = UUᵀ: param must be 'symmetric'; "
-                             f"got {objective.param.name!r}")
-        prob = objective.problem
-        state = super().init_state(objective, theta, ctx)
-        U_star = orthonormal_truth_basis(prob).to(device=ctx.device, dtype=ctx.dtype)
-        c = getattr(prob.loss, "c", None)
-        if c is None:
-            raise ValueError("algorithm 'gd_subspace' needs a squared loss (M_t = (1/m)𝒜*(𝒜(X) − y))")
-        state["Q"] = U_star.expand(ctx.R, *U_star.shape).clone()
-        state["shared"] = _Shared(U_star, 2.0 * c * prob.m)
-        return state
-
-    def step(self, objective, theta, state, t):
-        ev = objective.evaluate(theta)
-        step = state["step"]
-        (U,) = theta
-        (gU,) = ev.grad
-        G = ev.G
-        Q = state["Q"]
-        shared: _Shared = state["shared"]
-        new = (U - scale_like(step, U) * gU,)
-        # the update's matrix is I − η s (G + Gᵀ); apply it to Q the same way the pullback does to U
-        state = {**state, "Q": propagate_basis(Q, G.sym_mm(Q), step)}
-        return StepOut(new, ev, extras=self._extras(U, Q, G, shared)), state
-
-    @staticmethod
-    def _extras(U, Q, G, shared: _Shared) -> LazyExtras:
-        def compute() -> dict[str, torch.Tensor]:
-            out = subspace_diagnostics(U, Q, shared.U_star)
-            Gd = G.dense()
-            M = 0.5 * (Gd + Gd.mT) / shared.m_scale
-            out["M_norm"] = torch.linalg.matrix_norm(M, ord=2)
-            return out
-
-        return LazyExtras(SUBSPACE_EXTRAS, compute)
-
-    def extras_at(self, objective, theta, state):
-        """The diagnostics at θ_T with the tracked Q_T (one extra gradient evaluation, lazily)."""
-        (U,) = theta
-        G = _LazyG(objective, theta)
-        return self._extras(U, state["Q"], G, state["shared"])
-
-    def describe(self):
-        return f"gd_subspace(eta={self.eta}, grad_scale={self.grad_scale})"
+def gd_subspace(eta: PosFloat | Sequence[PosFloat] | Mapping[str, Any], grad_scale: PosFloat = 1.0) -> Composed:
+    """``gd`` (the name earlier specs used with the subspace metrics, which now follow any GD run)."""
+    alg = gd(eta, grad_scale)
+    alg.name = "gd_subspace"
+    return alg

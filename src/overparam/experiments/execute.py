@@ -1,4 +1,8 @@
-"""Turn a :class:`RunSpec` into objects and run it: the one function every executor calls."""
+"""Turn a :class:`RunSpec` into objects and run it: the one function every executor calls.
+
+A spec with a ``recipe`` runs the recipe (:mod:`overparam.recipes`); any other spec is one
+:func:`~overparam.run` call. Either way the result is one :class:`~overparam.result.Result`.
+"""
 
 from __future__ import annotations
 
@@ -25,43 +29,56 @@ class Built:
     run_kwargs: dict[str, Any]
 
 
+def build_component(spec: RunSpec, kind: str, replica_idx: list[int] | None = None,
+                    name: str | None = None, overrides: dict[str, Any] | None = None) -> Any:
+    """Construct the spec's ``kind`` component (or ``name`` with ``overrides``) with its per-replica
+    settings as lists over ``replica_idx``. For a component other than the spec's own, the spec's
+    per-replica values of a setting of the same name still apply (a recipe's fine-tuning GD keeps
+    each replica's η) unless ``overrides`` sets it."""
+    own = getattr(spec, kind)
+    per_rep = spec.component_params(kind, replica_idx) or {}
+    if name is None or (own is not None and name == own.name):
+        params = {**per_rep, **(overrides or {})}
+        name = own.name
+    else:
+        from .spec import validate_component
+
+        comp = validate_component(kind, {"name": name, **(overrides or {})})
+        fields = registry.accepted_params(kind, name)
+        varied = {k: v for k, v in per_rep.items() if k in fields and k not in (overrides or {})
+                  and own is not None and v != own.params.get(k)}
+        params = {**comp.params, **varied}
+    return registry.get(kind, name)(**params)
+
+
 def build(spec: RunSpec) -> Built:
     """Construct problem, parameterization, algorithm and initialization for ``spec``.
 
-    Per-replica settings become sequences: ``init.<setting>`` values go to the initialization,
-    ``algorithm.eta`` to the algorithm, seeds to ``run``.
+    Per-replica settings become sequences (``init.<setting>`` to the initialization,
+    ``algorithm.<setting>`` to the algorithm, …), seeds per-replica lists when the spec has replicas.
     """
-    reps = spec.replica_settings()
     problem = spec.problem.build("problem", data_seed=spec.data_seed, dtype=spec.dtype, device=spec.device)
     param = spec.param.build("param")
-    algo_params = dict(spec.algorithm.params)
-    if any("algorithm.eta" in r for r in spec.replicas):
-        algo_params["eta"] = [r["algorithm.eta"] for r in reps]
-    algorithm = registry.get("algorithm", spec.algorithm.name)(**algo_params)
-    init_params: dict[str, Any] = {}
-    for k, v in spec.init.params.items():
-        if any(f"init.{k}" in r for r in spec.replicas):
-            init_params[k] = [r[f"init.{k}"] for r in reps]
-        else:
-            init_params[k] = v
-    init = registry.get("init", spec.init.name)(**init_params)
-    seeds: dict[str, Any] = {}
-    for name in ("init_seed", "algo_seed"):
-        # with replicas, seeds are always per-replica lists: they carry the replica count R
-        seeds[name] = [r[name] for r in reps] if spec.replicas else getattr(spec, name)
     kwargs = dict(
-        init=init,
+        init=build_component(spec, "init"),
         steps=spec.steps,
         metrics=list(spec.metrics),
         log=LogSchedule(points=spec.log.points, every=spec.log.every),
         target_train_error=spec.target_train_error,
         diverge_factor=spec.diverge_factor,
-        **seeds,
+        regularizer=build_component(spec, "regularizer") if spec.regularizer is not None else None,
+        stops=[c.build("stop") for c in spec.stops],
+        init_seed=spec.seeds("init_seed"),
+        algo_seed=spec.seeds("algo_seed"),
     )
-    return Built(problem, param, algorithm, init, kwargs)
+    return Built(problem, param, build_component(spec, "algorithm"), kwargs["init"], kwargs)
 
 
 def execute(spec: RunSpec, *, progress=None) -> Result:
-    """Run ``spec`` (all its replicas) and return the result."""
+    """Run ``spec`` (all its replicas, every stage of its recipe) and return the result."""
+    if spec.recipe is not None:
+        from ..recipes import execute_recipe
+
+        return execute_recipe(spec, progress=progress)
     b = build(spec)
     return run(b.problem, b.param, b.algorithm, progress=progress, **b.run_kwargs)

@@ -61,7 +61,15 @@ from .._types import NonNegInt, PosFloat, Seed
 from .errors import SpecError, one_line
 
 COMPONENT_KINDS = {"problem": "problem", "param": "param", "algorithm": "algorithm", "init": "init"}
-REPLICA_KEYS = ("init_seed", "algo_seed", "algorithm.eta")
+#: components that are optional (``None`` / empty when absent, and then left out of the identity)
+OPTIONAL_KINDS = {"regularizer": "regularizer", "recipe": "recipe"}
+#: components whose numeric settings may vary per replica (``"<kind>.<setting>"`` in ``[replicas]``)
+REPLICA_KINDS = ("algorithm", "init", "regularizer", "recipe")
+REPLICA_KEYS = ("init_seed", "algo_seed", "algorithm.<setting>", "init.<setting>", "regularizer.<setting>",
+                "recipe.<setting>")
+#: fields added after the first stores were written: left out of the canonical JSON at their
+#: defaults, so every earlier spec keeps its key
+NEW_FIELDS_DEFAULTS = {"regularizer": None, "stops": (), "recipe": None}
 RANGE_KEYS = ("start", "stop", "step")
 
 
@@ -133,14 +141,48 @@ def validate_component(kind: str, value: Any) -> Component:
         raise SpecError(
             f"{kind}.{unknown[0]}: unknown setting for {kind} {name!r}; accepted: {', '.join(model.model_fields)}"
         )
-    for k, v in value.items():
-        if isinstance(v, (list, tuple)) and (kind == "init" or (kind == "algorithm" and k == "eta")):
+    blocks: dict[str, dict[str, Any]] = {}
+    for k, v in list(value.items()):
+        if isinstance(v, (list, tuple)) and kind in REPLICA_KINDS and _is_numeric_field(model, k):
             raise SpecError(f"{kind}.{k} = {v!r}: per-replica values go in [replicas] (\"{kind}.{k}\" = [...])")
+        if isinstance(v, dict) and kind in REPLICA_KINDS and _is_numeric_field(model, k):
+            if not v:
+                raise SpecError(f"{kind}.{k}: an empty per-block table; name each block: {{F = 0.1, G = 0.05}}")
+            for b, entry in v.items():
+                if isinstance(entry, (list, tuple)):
+                    raise SpecError(f"{kind}.{k}.{b} = {entry!r}: per-replica values go in [replicas] "
+                                    f"(\"{kind}.{k}.{b}\" = [...])")
+            blocks[k] = v  # a per-block table: validate each entry as the setting itself
+            value[k] = next(iter(v.values()))
     try:
         validated = model.model_validate(value)
+        for k, table in blocks.items():
+            for entry in table.values():
+                model.model_validate({**value, k: entry})
     except pydantic.ValidationError as exc:
         raise SpecError(one_line(exc, prefix=kind)) from None
-    return Component(name=str(name), params=validated.model_dump(mode="json"))
+    params = validated.model_dump(mode="json")
+    for k, table in blocks.items():
+        params[k] = {str(b): _jsonable(e) for b, e in sorted(table.items())}
+    return Component(name=str(name), params=params)
+
+
+def _jsonable(v: Any) -> Any:
+    return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+
+def _is_numeric_field(model: type[BaseModel], field: str) -> bool:
+    """Whether a schema field takes a number (so it may be per replica or per block)."""
+    import types
+    import typing
+
+    f = model.model_fields.get(field)
+    if f is None:
+        return False
+    ann = f.annotation
+    arms = typing.get_args(ann) if typing.get_origin(ann) in (typing.Union, types.UnionType) else (ann,)
+    return any(a in (int, float) or typing.get_origin(a) is typing.Annotated and typing.get_args(a)[0] in (int, float)
+               for a in arms)
 
 
 class LogSpec(BaseModel):
@@ -165,9 +207,14 @@ class RunSpec(BaseModel):
         diverge_factor: a replica diverges when its loss exceeds this times its initial loss.
         data_seed: seeds the problem (operator, truth, noise).
         init_seed, algo_seed: seed the initialization and the algorithm's randomness.
-        replicas: per-replica overrides (``init.<setting>``, ``init_seed``, ``algo_seed``,
-            ``algorithm.eta``) that run batched on one operator; a table of equal-length lists
-            (zipped) or a list of tables.
+        replicas: per-replica overrides (``init_seed``, ``algo_seed`` and any numeric setting of the
+            algorithm, init, regularizer or recipe: ``algorithm.eta``, ``regularizer.lam``,
+            ``algorithm.eta.F`` for one block) that run batched on one operator; a table of
+            equal-length lists (zipped) or a list of tables.
+        regularizer: a penalty added to the loss (:mod:`overparam.regularizers`), or none.
+        stops: stop rules (:mod:`overparam.stops`), each a table with a ``name``.
+        recipe: a multi-stage recipe (:mod:`overparam.recipes`) run instead of a single run; the
+            spec's algorithm, regularizer, stops and steps are its first stage's.
         device, dtype: where and in what precision the run computes (part of the identity).
         tags: free labels (figure id, …); stored, but not part of the identity.
     """
@@ -187,6 +234,9 @@ class RunSpec(BaseModel):
     init_seed: Seed = 0
     algo_seed: Seed = 0
     replicas: tuple[dict[str, Any], ...] = ()
+    regularizer: Component | None = None
+    stops: tuple[Component, ...] = ()
+    recipe: Component | None = None
     device: Literal["cpu", "cuda"] = "cpu"
     dtype: Literal["float64", "float32"] = "float64"
     tags: dict[str, str] = Field(default_factory=dict)
@@ -195,6 +245,20 @@ class RunSpec(BaseModel):
     @classmethod
     def _component(cls, v: Any, info: pydantic.ValidationInfo) -> Component:
         return validate_component(COMPONENT_KINDS[info.field_name], v)
+
+    @field_validator("regularizer", "recipe", mode="before")
+    @classmethod
+    def _optional(cls, v: Any, info: pydantic.ValidationInfo) -> Component | None:
+        return None if v is None else validate_component(OPTIONAL_KINDS[info.field_name], v)
+
+    @field_validator("stops", mode="before")
+    @classmethod
+    def _stops(cls, v: Any) -> tuple[Component, ...]:
+        if isinstance(v, (dict, str, Component)):
+            v = [v]
+        if not isinstance(v, (list, tuple)):
+            raise SpecError(f"stops: expected a list of tables with a 'name'; got {v!r}")
+        return tuple(validate_component("stop", x) for x in v)
 
     @field_validator("metrics", mode="after")
     @classmethod
@@ -224,30 +288,44 @@ class RunSpec(BaseModel):
 
     @model_validator(mode="after")
     def _check_replicas(self) -> RunSpec:
-        init_fields = list(registry.schema("init", self.init.name).model_fields)
         for i, rep in enumerate(self.replicas):
             for key, val in rep.items():
-                if key.startswith("init."):
-                    field = key.removeprefix("init.")
-                    if field not in init_fields:
-                        raise SpecError(f"replicas[{i}].{key}: init {self.init.name!r} has no setting {field!r}; "
-                                        f"accepted: {', '.join(init_fields)}")
-                    validate_component("init", {"name": self.init.name, **self.init.params, field: val})
-                elif key in ("init_seed", "algo_seed"):
+                if key in ("init_seed", "algo_seed"):
                     if not isinstance(val, int) or isinstance(val, bool) or val < 0:
                         raise SpecError(f"replicas[{i}].{key} = {val!r}: accepted: integers >= 0")
-                elif key == "algorithm.eta":
-                    validate_component("algorithm", {"name": self.algorithm.name, **self.algorithm.params, "eta": val})
+                    continue
+                kind, _, rest = key.partition(".")
+                comp = getattr(self, kind, None) if kind in REPLICA_KINDS else None
+                if comp is None or not rest:
+                    raise SpecError(f"replicas[{i}].{key}: not a per-replica setting; accepted: "
+                                    f"{', '.join(REPLICA_KEYS)}" + ("" if comp is not None or kind not in REPLICA_KINDS
+                                                                     else f" (this spec has no {kind})"))
+                field, _, block = rest.partition(".")
+                fields = list(registry.schema(kind, comp.name).model_fields)
+                if field not in fields:
+                    raise SpecError(f"replicas[{i}].{key}: {kind} {comp.name!r} has no setting {field!r}; "
+                                    f"accepted: {', '.join(fields)}")
+                base = dict(comp.params)
+                if block:
+                    cur = base.get(field)
+                    table = dict(cur) if isinstance(cur, dict) else {}
+                    table[block] = val
+                    base[field] = table
                 else:
-                    raise SpecError(f"replicas[{i}].{key}: not a per-replica setting; accepted: init.<setting>, "
-                                    f"{', '.join(REPLICA_KEYS)}")
+                    base[field] = val
+                validate_component(kind, {"name": comp.name, **base})
         return self
 
     # -- identity --------------------------------------------------------------------------------
     def canonical(self) -> dict[str, Any]:
-        """The spec as plain JSON data with every default filled in (tags excluded)."""
+        """The spec as plain JSON data with every default filled in (tags excluded; the fields added
+        after the first stores, ``regularizer``, ``stops`` and ``recipe``, only when set, so that
+        earlier specs keep their keys)."""
         data = self.model_dump(mode="json")
         data.pop("tags", None)
+        for k, default in NEW_FIELDS_DEFAULTS.items():
+            if data.get(k) in (default, [], None):
+                data.pop(k, None)
         return data
 
     def key(self) -> str:
@@ -260,12 +338,42 @@ class RunSpec(BaseModel):
         return max(1, len(self.replicas))
 
     def replica_settings(self) -> list[dict[str, Any]]:
-        """The resolved per-replica values of every replica-able setting."""
+        """The resolved per-replica values: the init's settings, the seeds, ``algorithm.eta``, and
+        every setting that ``[replicas]`` varies."""
         base = {f"init.{k}": v for k, v in self.init.params.items()}
         base.update(init_seed=self.init_seed, algo_seed=self.algo_seed)
         base["algorithm.eta"] = self.algorithm.params.get("eta")
         reps = self.replicas or ({},)
         return [{**base, **rep} for rep in reps]
+
+    def component_params(self, kind: str, replica_idx: list[int] | None = None) -> dict[str, Any] | None:
+        """A component's settings with its per-replica values as lists over ``replica_idx`` (all
+        replicas by default), per-block entries as tables: what the constructor receives."""
+        comp = getattr(self, kind)
+        if comp is None:
+            return None
+        params = dict(comp.params)
+        if not self.replicas:
+            return params
+        idx = list(range(len(self.replicas))) if replica_idx is None else replica_idx
+        for key in sorted({k for r in self.replicas for k in r if k.startswith(kind + ".")}):
+            field, _, block = key[len(kind) + 1:].partition(".")
+            vals = [self.replicas[i].get(key, _block_value(comp.params.get(field), block)) for i in idx]
+            if block:
+                cur = params.get(field)
+                table = dict(cur) if isinstance(cur, dict) else {}
+                table[block] = vals
+                params[field] = table
+            else:
+                params[field] = vals
+        return params
+
+    def seeds(self, name: str, replica_idx: list[int] | None = None) -> int | list[int]:
+        """``init_seed`` / ``algo_seed``: per-replica lists when the spec has replicas."""
+        if not self.replicas:
+            return getattr(self, name)
+        idx = list(range(len(self.replicas))) if replica_idx is None else replica_idx
+        return [self.replicas[i].get(name, getattr(self, name)) for i in idx]
 
     def flat(self) -> dict[str, Any]:
         """Flattened ``section.setting`` columns (for tables and filters)."""
@@ -306,6 +414,10 @@ class RunSpec(BaseModel):
         return cls.parse(data)
 
 
+def _block_value(value: Any, block: str) -> Any:
+    return value.get(block) if (block and isinstance(value, dict)) else value
+
+
 def _check_known(data: dict[str, Any], accepted: list[str], prefix: str) -> None:
     unknown = sorted(k for k in data if k not in accepted)
     if unknown:
@@ -315,11 +427,15 @@ def _check_known(data: dict[str, Any], accepted: list[str], prefix: str) -> None
 def flatten(spec: dict[str, Any]) -> dict[str, Any]:
     """Canonical spec JSON → ``{"problem.d": 100, "init.alpha": 0.001, "steps": …}`` (lists as JSON)."""
     out: dict[str, Any] = {}
-    for kind in COMPONENT_KINDS:
+    for kind in (*COMPONENT_KINDS, *OPTIONAL_KINDS):
         comp = spec.get(kind) or {}
+        if kind in OPTIONAL_KINDS and not comp:
+            continue
         out[f"{kind}.name"] = comp.get("name")
         for k, v in (comp.get("params") or {}).items():
             out[f"{kind}.{k}"] = json.dumps(v) if isinstance(v, (list, dict)) else v
+    if spec.get("stops"):
+        out["stops"] = json.dumps(spec["stops"])
     for k in ("steps", "data_seed", "init_seed", "algo_seed", "device", "dtype", "target_train_error",
               "diverge_factor"):
         out[k] = spec.get(k)
@@ -333,13 +449,23 @@ def flatten(spec: dict[str, Any]) -> dict[str, Any]:
 
 def _components_as_dicts(data: dict[str, Any]) -> dict[str, Any]:
     out = dict(data)
-    for kind in COMPONENT_KINDS:
+    if isinstance(out.get("stops"), (list, tuple)):
+        out["stops"] = [_component_dict(c) for c in out["stops"]]
+    for kind in (*COMPONENT_KINDS, *OPTIONAL_KINDS):
         comp = out.get(kind)
         if isinstance(comp, Component):
             out[kind] = {"name": comp.name, **comp.params}
         elif isinstance(comp, dict) and "params" in comp and isinstance(comp["params"], dict):
             out[kind] = {"name": comp.get("name"), **comp["params"]}
     return out
+
+
+def _component_dict(comp: Any) -> Any:
+    if isinstance(comp, Component):
+        return {"name": comp.name, **comp.params}
+    if isinstance(comp, dict) and isinstance(comp.get("params"), dict):
+        return {"name": comp.get("name"), **comp["params"]}
+    return comp
 
 
 def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:

@@ -4,7 +4,9 @@
 
     <root>/runs/<key[:2]>/<key>/spec.json      the canonical spec (+ tags)
                                  trace.parquet  metrics per (replica, step); vector metrics as lists
-                                 final.npz      final parameters θ (theta_0, theta_1, …), no pickle
+                                 final.npz      final θ by block name (U; F, G; …), replica axis
+                                                first; per replica (U.r0, U.r1, …) when the
+                                                widths differ (pruned recipes); no pickle
                                  summary.json   per replica: settings, status, stop step, final metrics
                                  meta.json      provenance: versions, git commit, device, dtype,
                                                 threads, wall time, status counts
@@ -138,6 +140,17 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
+def final_arrays(result: Result) -> dict[str, np.ndarray]:
+    """``final.npz``'s arrays: one per block (replica axis first), or one per block and replica
+    (``U.r0``, …) when the replicas' shapes differ."""
+    names = result.blocks or tuple(f"theta_{j}" for j in range(len(result.theta_list[0] if result.theta_list
+                                                                      else result.theta)))
+    if result.theta is not None:
+        return {b: t.detach().cpu().numpy() for b, t in zip(names, result.theta, strict=True)}
+    return {f"{b}.r{r}": t.detach().cpu().numpy() for r, th in enumerate(result.theta_list)
+            for b, t in zip(names, th, strict=True)}
+
+
 class StoredRun:
     """A run read back from the store (lazily loads trace and arrays).
 
@@ -167,10 +180,22 @@ class StoredRun:
 
         return pq.read_table(self.path / "trace.parquet").to_pandas()
 
-    def theta(self) -> list[np.ndarray]:
-        """Final parameters: one array per factor (U, or F and G, …), replica axis first."""
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The stored final arrays by name (``U``; ``F``, ``G``; ``U.r0`` … when widths differ)."""
         with np.load(self.path / "final.npz", allow_pickle=False) as z:
-            return [z[f"theta_{i}"] for i in range(len(z.files))]
+            return {k: z[k] for k in z.files}
+
+    def theta(self) -> dict[str, np.ndarray] | list[dict[str, np.ndarray]]:
+        """Final θ by block name, replica axis first; when the replicas' widths differ, one dict
+        per replica. (Stores written before named blocks hold ``theta_0``, ``theta_1``, …)"""
+        arrays = self.arrays()
+        if not any(".r" in k for k in arrays):
+            return arrays
+        out: dict[int, dict[str, np.ndarray]] = {}
+        for k, v in arrays.items():
+            block, _, r = k.rpartition(".r")
+            out.setdefault(int(r), {})[block] = v
+        return [out[i] for i in sorted(out)]
 
 
 class Store:
@@ -217,8 +242,7 @@ class Store:
                 cols[k] = pa.array(list(v)) if v.ndim == 2 else pa.array(v)
             pq.write_table(pa.table(cols), tmp / "trace.parquet")
             _fsync_file(tmp / "trace.parquet")
-            arrays = {f"theta_{i}": t.detach().cpu().numpy() for i, t in enumerate(result.theta)}
-            np.savez(tmp / "final.npz", **arrays)
+            np.savez(tmp / "final.npz", **final_arrays(result))
             _fsync_file(tmp / "final.npz")
             replicas = spec.replica_settings()
             summary = []

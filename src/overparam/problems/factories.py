@@ -17,7 +17,7 @@ from pydantic import validate_call
 
 from .._types import Kappa, NonNegFloat, PosFloat, PosInt, Probability, Seed
 from ..backend import BackendError, as_tensor, generator, resolve_device, resolve_dtype
-from ..losses import LogisticLoss, SquaredLoss, normalization_constant
+from ..losses import SquaredLoss, make_loss, normalization_constant
 from ..operators import (
     EntrySampling,
     GaussianDesign,
@@ -92,7 +92,7 @@ def _finish(
     prob = Problem(
         operator=operator,
         y=y,
-        loss=SquaredLoss(c) if loss == "squared" else LogisticLoss(c),
+        loss=make_loss(loss, c),
         X_star=(L @ R.T) if (L is not None and keep_dense_truth) else None,
         truth_factors=None if L is None else (L, R),
         references=references or {},

@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from ..losses import Loss, SquaredLoss
+from ..losses import Loss
 from ..operators import LinearOperator
 
 
@@ -98,10 +98,8 @@ class Problem:
         )
 
     def with_normalization(self, c: float, name: str) -> Problem:
-        """The same problem with loss constant c (only for squared loss)."""
-        if not isinstance(self.loss, SquaredLoss):
-            raise TypeError("with_normalization applies to squared-loss problems")
-        return replace(self, loss=SquaredLoss(c), info={**self.info, "normalization": name, "c": c})
+        """The same problem (and loss) with loss constant c."""
+        return replace(self, loss=replace(self.loss, c=c), info={**self.info, "normalization": name, "c": c})
 
     def describe(self) -> str:
         keys = ("name", "shape", "r", "m", "normalization")

@@ -1,0 +1,212 @@
+"""The built-in recipes, one per multi-stage algorithm of papers 001–004.
+
+================================  ===============================================================  =====
+recipe                            stages                                                           paper
+================================  ===============================================================  =====
+``prune_finetune``                train on loss + λR_β (the spec's algorithm, regularizer, steps)   001
+                                  → prune every column with norm ≤ ``threshold`` (default 2√β)
+                                  → fine-tune by GD on the unregularized loss
+``restarts``                      003 Algorithm 1: GD from a rank-r₀ init of norm ρ₀; when the      003
+                                  window test fires (every one-step error ratio of the last W
+                                  steps < τ) restart from a fresh init with rank max(r₀ − Δ, r)
+                                  and norm factor·ρ₀; ``mode = "literal"`` as printed (it never
+                                  stops testing), ``"terminating"`` stops testing once r₀ = r
+                                  (our extension, labelled as such)
+``perturbed_then_plain``          IPGD (the spec's algorithm, e.g. ``ipgd``) until it terminates     004
+                                  or its budget ends → plain GD with the same step (IPGD+)
+``early_stopping``                GD with a stopping rule: ``oracle`` keeps the iterate with the     002
+                                  smallest ``metric`` (knows the truth); ``plateau`` (loss stalls
+                                  over a window) and ``discrepancy`` (train error ≤ (1 + τ)·noise
+                                  energy) do not see the truth
+================================  ===============================================================  =====
+
+Every recipe records its transformations as events (``prune`` with the kept columns, ``restart``
+with the new rank and norm, ``early_stop`` with the rule and the chosen step).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Literal
+
+import torch
+
+from .._types import NonNegFloat, PosFloat, PosInt
+from ..registry import register
+from ..stops import MetricCrossing, Plateau, StopRule, WindowRatio
+from .base import Recipe
+
+
+class PruneFinetune:
+    def __init__(self, threshold, finetune_steps, finetune_eta):
+        self.threshold, self.finetune_steps, self.finetune_eta = threshold, finetune_steps, finetune_eta
+
+    def __call__(self, ctx: Recipe) -> None:
+        if ctx.spec.regularizer is None or ctx.spec.regularizer.name != "group_lasso":
+            raise ValueError("recipe 'prune_finetune' trains with the group-Lasso penalty: give "
+                             "[regularizer] name = \"group_lasso\" (lam, beta)")
+        ctx.stage()
+        reg = ctx.spec.component_params("regularizer") or {}
+        for ln in ctx.running():
+            thr = ctx.setting("threshold", ln)
+            if thr is None:
+                beta = reg["beta"]
+                beta = beta[ln.replica] if isinstance(beta, list) else beta
+                thr = 2.0 * math.sqrt(beta)
+            ctx.prune_columns(ln, thr)
+        overrides = {} if self.finetune_eta is None else {"eta": self.finetune_eta}
+        ctx.stage(steps=self.finetune_steps, regularizer=None, stops="spec",
+                  algorithm=(ctx.spec.algorithm.name, overrides) if overrides else None)
+
+
+@register("recipe", "prune_finetune")
+def prune_finetune(threshold: PosFloat | Sequence[PosFloat] | None = None, finetune_steps: PosInt = 1000,
+                   finetune_eta: PosFloat | None = None) -> PruneFinetune:
+    """001: train with λR_β → prune columns with norm ≤ ``threshold`` (default 2√β) → fine-tune on the
+    unregularized loss for ``finetune_steps`` (step ``finetune_eta``, default the training step)."""
+    return PruneFinetune(threshold, finetune_steps, finetune_eta)
+
+
+class Restarts:
+    def __init__(self, window, tau, rank_step, factor, min_rank, mode, history):
+        self.window, self.tau, self.rank_step, self.factor = window, tau, rank_step, factor
+        self.min_rank, self.mode, self.history = min_rank, mode, history
+
+    def __call__(self, ctx: Recipe) -> None:
+        init = ctx.spec.init
+        if init.name != "low_rank":
+            raise ValueError("recipe 'restarts' (003 Algorithm 1) restarts from init 'low_rank' (rank r₀, norm ρ₀); "
+                             f"got init {init.name!r}")
+        K = ctx.spec.steps
+        rule = WindowRatio(self.window, self.tau, self.history)
+        for ln in ctx.lanes:
+            params = ctx.spec.component_params("init", [ln.replica])
+            ln.settings.update(rank=_one(params["rank"]), norm=_one(params["norm"]), restarts=0, testing=True)
+        while ctx.running():
+            lanes = ctx.running()
+            testing = [ln for ln in lanes if ln.settings["testing"]]
+            quiet = [ln for ln in lanes if not ln.settings["testing"]]
+            budget = {ln.replica: K - ln.step for ln in lanes}
+            for group, stops in ((testing, [rule]), (quiet, [])):
+                if group:
+                    ctx.stage(lanes=group, budget=budget, stops=stops)
+            for ln in lanes:
+                if ln.status != "stopped:window_ratio" or ln.step >= K:
+                    ln.done = True
+                    continue
+                s = ln.settings
+                s["rank"] = max(s["rank"] - self.rank_step, self.min_rank)
+                s["norm"] = s["norm"] * self.factor
+                s["restarts"] += 1
+                ctx.restart(ln, s["restarts"], rank=s["rank"], norm=s["norm"])
+                if self.mode == "terminating" and s["rank"] <= self.min_rank:
+                    s["testing"] = False
+                    ln.carry = None
+
+
+@register("recipe", "restarts")
+def restarts(window: PosInt = 100, tau: PosFloat = 0.998, rank_step: PosInt = 3, factor: PosFloat = 0.5,
+             min_rank: PosInt = 2, mode: Literal["literal", "terminating"] = "literal",
+             history: Literal["literal", "reset"] = "literal") -> Restarts:
+    """003 Algorithm 1 (adaptive restarts) within the spec's step budget K = ``steps``: window W,
+    threshold τ, Δ_rank = ``rank_step``, ``factor`` (norm multiplier), r = ``min_rank``; the first
+    init is the spec's ``low_rank`` (r₀ = rank, ρ₀ = norm). ``mode="terminating"`` is our extension."""
+    if not 0 < factor < 1:
+        raise ValueError(f"recipe.factor: got {factor}; accepted: 0 < factor < 1")
+    return Restarts(window, tau, rank_step, factor, min_rank, mode, history)
+
+
+class PerturbedThenPlain:
+    def __init__(self, plain_steps):
+        self.plain_steps = plain_steps
+
+    def __call__(self, ctx: Recipe) -> None:
+        ctx.stage()
+        alg = ctx.spec.component_params("algorithm") or {}
+        ctx.stage(steps=self.plain_steps, stops="spec",
+                  algorithm=("gd", {"eta": alg.get("eta"), "grad_scale": alg.get("grad_scale", 1.0)}))
+
+
+@register("recipe", "perturbed_then_plain")
+def perturbed_then_plain(plain_steps: PosInt = 1000) -> PerturbedThenPlain:
+    """004 IPGD+: the spec's (perturbed) algorithm, then ``plain_steps`` of GD with the same step."""
+    return PerturbedThenPlain(plain_steps)
+
+
+class EarlyStopping:
+    def __init__(self, rule, metric, window, rtol, noise_energy, tau):
+        self.rule, self.metric, self.window, self.rtol = rule, metric, window, rtol
+        self.noise_energy, self.tau = noise_energy, tau
+
+    def __call__(self, ctx: Recipe) -> None:
+        if self.rule == "oracle":
+            self._oracle(ctx)
+            return
+        if self.rule == "plateau":
+            stop = Plateau(self.window, self.rtol)
+        else:
+            if self.noise_energy is None:
+                raise ValueError("recipe.noise_energy: the discrepancy rule needs E‖E‖² (known or estimated)")
+            stop = MetricCrossing("train_error_sq", below=(1.0 + self.tau) * self.noise_energy)
+        ctx.stage(stops=[stop])
+        for ln in ctx.lanes:
+            hit = ln.status.startswith("stopped:")
+            ctx.event(ln, "early_stop", rule=self.rule, stopped=hit)
+
+    def _oracle(self, ctx: Recipe) -> None:
+        from ..metrics import get_metric
+
+        name = self.metric
+        if name not in ctx.spec.metrics:
+            raise ValueError(f"recipe.metric: the oracle rule reads metric {name!r}; add it to the spec's metrics")
+        best = _BestIterate(get_metric(name))
+        ctx.stage(stops=[best])
+        for ln in ctx.lanes:
+            st = best.best.get(ln.replica)
+            if st is None:
+                continue
+            step, value, theta = st
+            ln.theta = theta
+            ctx.event(ln, "early_stop", rule="oracle", metric=name, chosen_step=step, value=value)
+            ln.step = step
+
+
+class _BestIterate(StopRule):
+    """A stop rule that never stops: it keeps, per replica, the step, value and θ with the smallest
+    ``metric`` (checked every step; the oracle stage runs all lanes as one batch, so rows are lanes)."""
+
+    name = "best_iterate"
+
+    def __init__(self, metric):
+        self.metric = metric
+        self.best: dict[int, tuple[int, float, tuple]] = {}
+
+    def init(self, ctx):
+        return {"rows": torch.arange(ctx.R)}
+
+    def check(self, state, t, snap):
+        v = self.metric(snap).detach().cpu()
+        for i, g in enumerate(state["rows"].tolist()):
+            val = float(v[i])
+            cur = self.best.get(g)
+            if cur is None or val < cur[1]:
+                self.best[g] = (t, val, tuple(p[i].detach().clone() for p in snap.theta))
+        return state, None
+
+    def select(self, state, keep):
+        return {"rows": state["rows"][keep.cpu()]}
+
+
+@register("recipe", "early_stopping")
+def early_stopping(rule: Literal["oracle", "plateau", "discrepancy"] = "oracle", metric: str = "test_error",
+                   window: PosInt = 50, rtol: NonNegFloat = 1e-4, noise_energy: PosFloat | None = None,
+                   tau: NonNegFloat = 0.0) -> EarlyStopping:
+    """002: GD stopped by ``rule`` (``oracle``: the iterate minimizing ``metric``, read every step;
+    ``plateau``: the loss fell by ≤ ``rtol`` over ``window`` steps; ``discrepancy``: ‖𝒜(X) − y‖² ≤
+    (1 + τ)·``noise_energy``). An ``early_stop`` event records the rule and the chosen step."""
+    return EarlyStopping(rule, metric, window, rtol, noise_energy, tau)
+
+
+def _one(v):
+    return v[0] if isinstance(v, list) else v

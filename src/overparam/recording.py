@@ -1,0 +1,147 @@
+"""The run loop's bookkeeping (:mod:`overparam.run`): which replicas are active and how each ended
+(:class:`Replicas`), the metric rows (:class:`Recorder`), the stateful diagnostics
+(:class:`Diagnostics`) and the stop rules' states (:class:`Stops`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from .metrics import Metric, Snapshot
+from .result import Trace
+from .stops import StopContext, StopRule
+
+
+class Replicas:
+    """Status, stop step, final θ and events per replica; ``active`` maps batch rows to replicas."""
+
+    def __init__(self, R: int, last_step: int):
+        self.active = torch.arange(R)
+        self.status = ["completed"] * R
+        self.stop_step = [last_step] * R
+        self.final_theta: list[tuple[torch.Tensor, ...] | None] = [None] * R
+        self.carry: list[dict[str, Any] | None] = [None] * R  # stop rules' states when each replica ended
+        self.events: list[dict[str, Any]] = []
+
+    def finish(self, local: list[int], theta_now, theta_prev, why: str, step: int) -> None:
+        """Stop active rows ``local`` at ``step``, keeping θ if finite, else the previous θ."""
+        for i in local:
+            g = int(self.active[i])
+            self.status[g] = why
+            self.stop_step[g] = step
+            keep = theta_now if all(bool(torch.isfinite(p[i]).all()) for p in theta_now) else theta_prev
+            self.final_theta[g] = tuple(p[i].detach().clone() for p in keep)
+            self.events.append({"step": step, "replica": g, "kind": why})
+
+    def complete(self, theta) -> None:
+        """The last step: every active replica not finished keeps θ_T."""
+        for i, g in enumerate(self.active.tolist()):
+            if self.final_theta[g] is None:
+                self.final_theta[g] = tuple(p[i].detach().clone() for p in theta)
+
+
+class Recorder:
+    """Accumulates metric rows for (step, replica) and assembles the columnar trace."""
+
+    def __init__(self, metrics: list[Metric]):
+        self.metrics = metrics
+        self.steps: list[np.ndarray] = []
+        self.replicas: list[np.ndarray] = []
+        self.values: dict[str, list[np.ndarray]] = {m.name: [] for m in metrics}
+
+    def record(self, snap: Snapshot, active: torch.Tensor, want: torch.Tensor) -> None:
+        sel = torch.nonzero(want).flatten()
+        self.steps.append(np.full(sel.numel(), snap.t, dtype=np.int64))
+        self.replicas.append(active[sel].numpy().astype(np.int64))
+        for m in self.metrics:
+            v = m(snap).detach()
+            self.values[m.name].append(v[sel.to(v.device)].cpu().numpy())
+
+    def trace(self) -> Trace:
+        if not self.steps:
+            cols = {"step": np.zeros(0, np.int64), "replica": np.zeros(0, np.int64)}
+            cols.update({k: np.zeros(0) for k in self.values})
+            return Trace(cols)
+        step = np.concatenate(self.steps)
+        rep = np.concatenate(self.replicas)
+        order = np.lexsort((step, rep))
+        cols = {"step": step[order], "replica": rep[order]}
+        for k, vs in self.values.items():
+            cols[k] = np.concatenate(vs)[order]
+        vector = tuple(m.name for m in self.metrics if m.vector)
+        return Trace(cols, vector)
+
+
+class Diagnostics:
+    """The states of the stateful diagnostics that the requested metrics read, by diagnostic name."""
+
+    def __init__(self, metrics: list[Metric], objective, theta, algorithm):
+        self.diags = {m.diagnostic.name: m.diagnostic for m in metrics if m.diagnostic is not None}
+        self.states = {name: d.init(objective, theta, algorithm) for name, d in self.diags.items()}
+
+    def update(self, t: int, theta, out, objective) -> None:
+        for name, d in self.diags.items():
+            self.states[name] = d.update(self.states[name], t, theta, out, objective)
+
+    def select(self, keep: torch.Tensor) -> None:
+        for name, d in self.diags.items():
+            self.states[name] = d.select(self.states[name], keep)
+
+
+class Stops:
+    """The stop rules and their states; ``check`` ORs their hits, ``reason`` names the first."""
+
+    def __init__(self, rules: list[StopRule], ctx, offset: int, carry: dict[str, Any] | None):
+        self.rules = list(rules)
+        carry = carry or {}
+        self.states = [r.init(StopContext(ctx.R, ctx.device, ctx.dtype, offset, carry.get(r.name)))
+                       for r in self.rules]
+        self.last_hits: list[torch.Tensor | None] = []
+
+    def check(self, step: int, snap: Snapshot) -> torch.Tensor | None:
+        hits = None
+        self.last_hits = []
+        for j, rule in enumerate(self.rules):
+            self.states[j], hit = rule.check(self.states[j], step, snap)
+            self.last_hits.append(hit)
+            if hit is not None:
+                hits = hit if hits is None else hits | hit
+        return hits
+
+    def reason(self, i: int) -> str:
+        for rule, hit in zip(self.rules, self.last_hits, strict=True):
+            if hit is not None and bool(hit[i]):
+                return f"stopped:{rule.name}"
+        return "converged"  # pragma: no cover - called only for rows some rule hit
+
+    def select(self, keep: torch.Tensor) -> None:
+        self.states = [r.select(s, keep) for r, s in zip(self.rules, self.states, strict=True)]
+
+    def row(self, i: int) -> dict[str, Any]:
+        """The rules' states for active row ``i`` (one-row states, by rule name)."""
+        idx = torch.tensor([i])
+        return {r.name: r.select(s, idx.to(_device_of(s))) for r, s in zip(self.rules, self.states, strict=True)}
+
+
+def _device_of(state: Any) -> torch.device:
+    if isinstance(state, torch.Tensor):
+        return state.device
+    if isinstance(state, dict):
+        for v in state.values():
+            if isinstance(v, torch.Tensor):
+                return v.device
+    return torch.device("cpu")
+
+
+def concat_states(rows: list[Any]) -> Any:
+    """Stack one-row states (tensors, dicts of tensors) back into a batch; None stays None."""
+    first = rows[0]
+    if first is None:
+        return None
+    if isinstance(first, torch.Tensor):
+        return torch.cat(rows)
+    if isinstance(first, dict):
+        return {k: concat_states([r[k] for r in rows]) for k in first}
+    return first
