@@ -28,11 +28,13 @@ from .settings import at_replica, per_block, replica_count
 
 
 class Init:
-    """θ₀ = ``fn(shape, settings, g)`` for every tensor of θ and every replica."""
+    """θ₀ = ``fn(shape, settings, g)`` for every tensor of θ and every replica; a ``joint`` init
+    draws all blocks together, ``fn(shapes, settings, g) -> [tensors]`` (the balanced deep init)."""
 
-    def __init__(self, name: str, fn: Callable[..., torch.Tensor], **settings: Any):
+    def __init__(self, name: str, fn: Callable[..., Any], *, joint: bool = False, **settings: Any):
         self.name = name
         self.fn = fn
+        self.joint = joint
         self.settings = settings
 
     @property
@@ -60,6 +62,10 @@ class Init:
         per = self.replica_settings(R)
         tensors: list[list[torch.Tensor]] = [[] for _ in shapes]
         for i in range(R):
+            if self.joint:
+                for j, t in enumerate(self.fn(shapes, g=generator(seeds[i], "init", self.name), **per[i])):
+                    tensors[j].append(t)
+                continue
             by_block = {k: per_block(v, blocks, f"init.{k}") for k, v in per[i].items()}
             for j, shape in enumerate(shapes):
                 g = generator(seeds[i], "init", self.name, j)
@@ -143,6 +149,33 @@ def low_rank(rank: PosInt | Sequence[PosInt] = 1, norm: PosFloat | Sequence[PosF
     return Init("low_rank", _low_rank, rank=rank, norm=norm, spectrum=spectrum)
 
 
+def _balanced(shapes, *, g, scale):
+    """W_1 = Σ^{1/N} Vᵀ, W_j = Σ^{1/N}, W_N = U Σ^{1/N} for a Gaussian A = U Σ Vᵀ with ‖A‖_F = scale
+    (zero-padded to the hidden width): W_{j+1}ᵀ W_{j+1} = W_j W_jᵀ and W_N ⋯ W_1 = A."""
+    if len(shapes) < 2 or any(len(s) != 2 for s in shapes):
+        raise BackendError("init 'balanced' applies to deep products X = W_N ⋯ W_1 (param 'deep')")
+    N = len(shapes)
+    d1, d2, h = shapes[-1][0], shapes[0][1], shapes[0][0]
+    A = torch.randn(d1, d2, generator=g, dtype=torch.float64)
+    A = scale * A / A.norm()
+    U, S, Vh = torch.linalg.svd(A, full_matrices=False)
+    q = min(len(S), h)
+    root = torch.zeros(h, dtype=torch.float64)
+    root[:q] = S[:q] ** (1.0 / N)
+    W1 = torch.zeros(h, d2, dtype=torch.float64)
+    W1[:q] = root[:q, None] * Vh[:q]
+    WN = torch.zeros(d1, h, dtype=torch.float64)
+    WN[:, :q] = U[:, :q] * root[:q]
+    return [W1] + [torch.diag(root) for _ in range(N - 2)] + [WN]
+
+
+@register("init")
+def balanced(scale: PosFloat | Sequence[PosFloat] = 1e-3) -> Init:
+    """The balanced init of a deep product (Arora, Cohen, Hu, Luo 2019): the factors of the SVD of a
+    Gaussian end-to-end matrix A with ‖A‖_F = ``scale``, split evenly, so W_{j+1}ᵀW_{j+1} = W_jW_jᵀ."""
+    return Init("balanced", _balanced, joint=True, scale=scale)
+
+
 @register("init")
 def zero() -> Init:
     """θ₀ = 0 (004: IPGD starts at the origin, a strict saddle)."""
@@ -156,4 +189,4 @@ def constant(alpha: NonNegFloat | Sequence[NonNegFloat] = 1e-3) -> Init:
                 alpha=alpha)
 
 
-__all__ = ["Init", "constant", "gaussian", "low_rank", "scaled_identity", "zero"]
+__all__ = ["Init", "balanced", "constant", "gaussian", "low_rank", "scaled_identity", "zero"]

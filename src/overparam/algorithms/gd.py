@@ -1,4 +1,4 @@
-"""Gradient methods composed of pieces: GD, SGD, proximal GD, ScaledGD(λ), IPGD.
+"""Gradient methods composed of pieces: GD, SGD, proximal GD, ScaledGD(λ), IPGD, mirror descent.
 
 θ_{t+1} = θ_t − η · s · ∇f(θ_t), where ∇f is the exact gradient of the problem's loss (whose
 normalization c the problem states) and s = ``grad_scale`` converts to a paper's convention:
@@ -16,12 +16,12 @@ not alternating).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from .._types import NonNegFloat, PosFloat, PosInt
 from ..registry import register
 from .base import Composed
-from .pieces import Descend, Gradient, Perturb, ProxGroupLasso, SampleRows, ScaledPrecondition
+from .pieces import Descend, Gradient, MirrorDescend, Perturb, ProxGroupLasso, SampleRows, ScaledPrecondition
 
 Eta = PosFloat | Sequence[PosFloat] | Mapping[str, Any]
 
@@ -70,3 +70,11 @@ def ipgd(eta: Eta, radius: PosFloat | Sequence[PosFloat], g_thres: NonNegFloat |
     :class:`~overparam.algorithms.pieces.Perturb`."""
     return Composed("ipgd", [Gradient(), Perturb(radius, g_thres, escape_time, f_thres, terminate),
                              Descend(eta, grad_scale)])
+
+
+@register("algorithm", "mirror_descent")
+def mirror_descent(eta: PosFloat | Sequence[PosFloat], mirror: Literal["entropy", "hypentropy"] = "entropy",
+                   beta: PosFloat = 1e-3, grad_scale: PosFloat = 1.0) -> Composed:
+    """Mirror descent on θ = X with the spectral entropy (PSD) or hypentropy (indefinite) mirror map
+    (Wu & Rebeschini 2021); see :class:`~overparam.algorithms.pieces.MirrorDescend`."""
+    return Composed("mirror_descent", [Gradient(), MirrorDescend(eta, mirror, beta, grad_scale)])

@@ -12,6 +12,7 @@ Descend           ``new_theta`` ← θ − η s · direction, η and s per block
 ProjectPSD        ``new_theta`` ← Π_PSD(new_theta) (θ = X; 000's projected GD)
 ProxGroupLasso    ``new_theta`` ← column-wise soft threshold U_i · max(0, 1 − η s λ/‖U_i‖)
                   (the proximal map of η s λ Σ_i ‖U e_i‖₂)
+MirrorDescend     ``new_theta`` ← (∇Φ)⁻¹(∇Φ(X) − η s ∇f) (spectral entropy / hypentropy; θ = X)
 ScaledPrecondition ``direction`` ← ∇_U (UᵀU + λI)⁻¹ (symmetric) or ∇_F (GᵀG + λI)⁻¹, ∇_G (FᵀF + λI)⁻¹
                   (ScaledGD(λ), Xu et al. 2023; λ = 0 is ScaledGD, Tong et al. 2021)
 Perturb           IPGD / Jin et al.'s PGD: a uniform-ball perturbation of radius r when ‖∇f‖ ≤
@@ -194,6 +195,50 @@ class Descend(Piece):
 
     def select(self, state, keep):
         return tuple(s[keep] for s in state)
+
+
+def _spectral(X: torch.Tensor, fn) -> torch.Tensor:
+    """fn applied to the eigenvalues of sym(X) (batched): V diag(fn(λ)) Vᵀ."""
+    lam, V = torch.linalg.eigh(0.5 * (X + X.mT))
+    return (V * fn(lam).unsqueeze(-2)) @ V.mT
+
+
+class MirrorDescend(Piece):
+    """Mirror descent in X-space (θ = X, param ``direct``; Wu & Rebeschini 2021):
+    ∇Φ(X_{t+1}) = ∇Φ(X_t) − η s ∇f(X_t), with the spectral entropy Φ(X) = tr(X log X − X) (PSD X:
+    X_{t+1} = exp(log X_t − η s ∇f)) or the spectral hypentropy with parameter β (any symmetric X:
+    X_{t+1} = β sinh(arcsinh(X_t/β) − η s ∇f)). Small X_0 = αI is the small-initialization analogue."""
+
+    name = "mirror_descend"
+    settings = ("eta",)
+
+    def __init__(self, eta: Num, mirror: str = "entropy", beta: float = 1e-3, grad_scale: float = 1.0):
+        if mirror not in ("entropy", "hypentropy"):
+            raise ValueError(f"algorithm.mirror: got {mirror!r}; accepted: entropy, hypentropy")
+        self.eta, self.mirror, self.beta, self.grad_scale = eta, mirror, beta, grad_scale
+
+    def init(self, ctx, objective, theta):
+        if objective.param.name != "direct":
+            raise ValueError(f"algorithm 'mirror_descent' works in X-space: param must be 'direct'; got "
+                             f"{objective.param.name!r}")
+        return replica_tensor(self.eta, ctx.R, device=ctx.device, dtype=ctx.dtype) * float(self.grad_scale)
+
+    def update(self, step: Step, state):
+        (X,), (g,) = step.theta, step.direction
+        g = 0.5 * (g + g.mT)
+        if self.mirror == "entropy":
+            dual = _spectral(X, lambda lam: torch.log(lam.clamp_min(torch.finfo(X.dtype).tiny)))
+            new = _spectral(dual - scale_like(state, X) * g, torch.exp)
+        else:
+            b = self.beta
+            dual = _spectral(X, lambda lam: torch.asinh(lam / b))
+            new = _spectral(dual - scale_like(state, X) * g, lambda mu: b * torch.sinh(mu))
+        step.step_size = (state,)
+        step.new_theta = (new,)
+        return state
+
+    def select(self, state, keep):
+        return state[keep]
 
 
 # -- maps after the descent -----------------------------------------------------------------------------
