@@ -1,13 +1,13 @@
-"""Name → constructor tables for the five kinds of parts a spec names.
+"""Name → constructor tables for the kinds of parts a spec names.
 
 A new problem, parameterization, initialization, algorithm, metric, regularizer, stop rule or
 recipe is one function (or class) plus one ``@register(kind, name)`` line. This module imports
 nothing of the package: the modules that register import it, and ``import overparam`` imports them
 all (so the builtins are registered by the package's own imports, not by a lookup).
 
-The function's keyword parameters, with their type annotations and ``Annotated[..., Field(...)]`` constraints, *are* the schema a spec is validated
-against: :func:`schema` builds the pydantic model from the signature, so there is nothing to keep
-in sync by hand.
+The function's keyword parameters, with their type annotations and ``Annotated[..., Field(...)]``
+constraints, *are* the schema a spec is validated against: :func:`schema` builds the pydantic model
+from the signature, so there is nothing to keep in sync by hand.
 
 Parameters that a run supplies rather than the spec (seeds, device, dtype) are listed in
 :data:`RUNTIME_PARAMS` and left out of the schema.
