@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from .errors import OverparamError
+
 DEFAULT_DTYPE = torch.float64
 
 _DTYPES = {
@@ -27,7 +29,7 @@ _DTYPES = {
 }
 
 
-class BackendError(ValueError):
+class BackendError(OverparamError, ValueError):
     """A dtype, device or thread setting that cannot be honoured."""
 
 

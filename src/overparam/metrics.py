@@ -28,12 +28,13 @@ from typing import Any
 
 import torch
 
+from .errors import OverparamError
 from .objective import Evaluation, Objective
 from .params import Params
 from .registry import get, register
 
 
-class MetricError(ValueError):
+class MetricError(OverparamError, ValueError):
     pass
 
 

@@ -23,13 +23,14 @@ from typing import Literal
 import torch
 
 from ._types import PosInt
+from .errors import OverparamError
 from .operators import GradOperator
 from .registry import register
 
 Params = tuple[torch.Tensor, ...]
 
 
-class ParamError(ValueError):
+class ParamError(OverparamError, ValueError):
     pass
 
 

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable
 from typing import Any
 
 import pydantic
+
+from .errors import OverparamError, SettingError
 
 KINDS = ("problem", "param", "init", "algorithm", "metric", "regularizer", "stop", "recipe")
 RUNTIME_PARAMS = frozenset({"data_seed", "device", "dtype"})
@@ -28,7 +31,7 @@ RUNTIME_PARAMS = frozenset({"data_seed", "device", "dtype"})
 _TABLES: dict[str, dict[str, Callable[..., Any]]] = {k: {} for k in KINDS}
 
 
-class RegistryError(KeyError):
+class RegistryError(OverparamError, KeyError):
     def __str__(self) -> str:  # KeyError quotes its message; we want it plain
         return str(self.args[0])
 
@@ -42,10 +45,95 @@ def register(kind: str, name: str | None = None) -> Callable[[Callable[..., Any]
         key = name or fn.__name__
         if key in _TABLES[kind]:
             raise ValueError(f"{kind} {key!r} is registered twice")
+        if kind != "metric":
+            fn = _validating(kind, key, fn)
         _TABLES[kind][key] = fn
         return fn
 
     return deco
+
+
+def _validating(kind: str, key: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` (or the class's ``__init__``) checking every setting against the schema first: scalars,
+    per-replica lists and per-block tables entry by entry; booleans are not numbers; non-finite
+    numbers are refused. Errors are one-line :class:`~overparam.errors.SettingError` s."""
+    target = fn.__init__ if inspect.isclass(fn) else fn
+
+    @functools.wraps(target)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        check_settings(kind, key, target, args, kwargs)
+        return target(*args, **kwargs)
+
+    if inspect.isclass(fn):
+        fn.__init__ = wrapper
+        return fn
+    return wrapper
+
+
+def check_settings(kind: str, key: str, target: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+    sig = inspect.signature(target)
+    try:
+        bound = sig.bind_partial(*args, **kwargs)
+    except TypeError as exc:
+        raise SettingError(f"{kind} {key!r}: {exc}; accepted: {', '.join(accepted_params(kind, key))}") from None
+    model = schema(kind, key)
+    for pname, value in bound.arguments.items():
+        f = model.model_fields.get(pname)
+        if f is None:
+            continue
+        adapter = _adapter(kind, key, pname)
+        for path, x in _entries(pname, value):
+            numeric = _numeric(f.annotation)
+            if isinstance(x, bool) and numeric and not _accepts_bool(f.annotation):
+                raise SettingError(f"{kind}.{path} = {x!r}: expected a number, got a boolean")
+            if isinstance(x, float) and not math.isfinite(x):
+                raise SettingError(f"{kind}.{path} = {x!r}: accepted: finite numbers")
+            try:
+                adapter.validate_python(x)
+            except pydantic.ValidationError as exc:
+                msg = exc.errors(include_url=False)[0].get("msg", "invalid")
+                raise SettingError(f"{kind}.{path} = {x!r}: {msg}") from None
+
+
+def _entries(path: str, value: Any):
+    """(dotted path, scalar) for a scalar, a per-replica sequence or a per-block table."""
+    if isinstance(value, dict):
+        for b, v in value.items():
+            yield from _entries(f"{path}.{b}", v)
+    elif isinstance(value, (list, tuple)) and not (value and isinstance(value[0], (list, tuple))):
+        for i, v in enumerate(value):
+            yield f"{path}[{i}]", v
+    else:
+        yield path, value
+
+
+@functools.cache
+def _adapter(kind: str, key: str, field: str) -> pydantic.TypeAdapter:
+    f = schema(kind, key).model_fields[field]
+    import typing
+
+    ann = typing.Annotated[(f.annotation, *f.metadata)] if f.metadata else f.annotation
+    return pydantic.TypeAdapter(ann, config=pydantic.ConfigDict(arbitrary_types_allowed=True, allow_inf_nan=False))
+
+
+def _numeric(ann: Any) -> bool:
+    import types
+    import typing
+
+    arms = typing.get_args(ann) if typing.get_origin(ann) in (typing.Union, types.UnionType) else (ann,)
+    for a in arms:
+        base = typing.get_args(a)[0] if typing.get_origin(a) is typing.Annotated else a
+        if base in (int, float):
+            return True
+    return False
+
+
+def _accepts_bool(ann: Any) -> bool:
+    import types
+    import typing
+
+    arms = typing.get_args(ann) if typing.get_origin(ann) in (typing.Union, types.UnionType) else (ann,)
+    return bool in arms
 
 
 def get(kind: str, name: str) -> Callable[..., Any]:
@@ -80,7 +168,7 @@ def schema(kind: str, name: str) -> type[pydantic.BaseModel]:
         ann = _scalar_arm(hints.get(pname, Any))
         default = ... if p.default is inspect.Parameter.empty else p.default
         fields[pname] = (ann, default)
-    config = pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    config = pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True, allow_inf_nan=False)
     return pydantic.create_model(f"{kind}_{name}", __config__=config, **fields)
 
 
@@ -107,7 +195,7 @@ def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
     import typing
 
     try:
-        return typing.get_type_hints(fn, include_extras=True)
+        return typing.get_type_hints(inspect.unwrap(fn), include_extras=True)
     except Exception:  # pragma: no cover - forward refs that cannot be resolved
         return {}
 

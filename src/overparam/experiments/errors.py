@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pydantic
 
+from ..errors import OverparamError
 
-class SpecError(ValueError):
+
+class SpecError(OverparamError, ValueError):
     """A spec, sweep file, override or CLI argument that cannot be used as given."""
 
 

@@ -57,7 +57,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .. import registry
-from .._types import NonNegInt, PosFloat, Seed
+from .._types import NonNegInt, PosFloat, PosInt, Seed
 from .errors import SpecError, one_line
 
 COMPONENT_KINDS = {"problem": "problem", "param": "param", "algorithm": "algorithm", "init": "init"}
@@ -143,6 +143,10 @@ def validate_component(kind: str, value: Any) -> Component:
         )
     blocks: dict[str, dict[str, Any]] = {}
     for k, v in list(value.items()):
+        for path, x in registry._entries(k, v):
+            if isinstance(x, bool) and _is_numeric_field(model, k) and not registry._accepts_bool(
+                    model.model_fields[k].annotation):
+                raise SpecError(f"{kind}.{path} = {str(x).lower()}: expected a number, got a boolean")
         if isinstance(v, (list, tuple)) and kind in REPLICA_KINDS and _is_numeric_field(model, k):
             raise SpecError(f"{kind}.{k} = {v!r}: per-replica values go in [replicas] (\"{kind}.{k}\" = [...])")
         if isinstance(v, dict) and kind in REPLICA_KINDS and _is_numeric_field(model, k):
@@ -186,13 +190,13 @@ def _is_numeric_field(model: type[BaseModel], field: str) -> bool:
 
 
 class LogSpec(BaseModel):
-    """Which steps are recorded: ``points`` log-spaced steps, or every ``every`` steps when given
+    """Which steps are recorded: ``points`` log-spaced steps, or every ``every`` ≥ 1 steps when given
     (see :class:`overparam.schedule.LogSchedule`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     points: NonNegInt = 200
-    every: NonNegInt | None = None
+    every: PosInt | None = None
 
 
 class RunSpec(BaseModel):
@@ -219,7 +223,7 @@ class RunSpec(BaseModel):
         tags: free labels (figure id, …); stored, but not part of the identity.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     problem: Component
     param: Component
@@ -245,6 +249,14 @@ class RunSpec(BaseModel):
     @classmethod
     def _component(cls, v: Any, info: pydantic.ValidationInfo) -> Component:
         return validate_component(COMPONENT_KINDS[info.field_name], v)
+
+    @field_validator("steps", "data_seed", "init_seed", "algo_seed", "target_train_error", "diverge_factor",
+                     mode="before")
+    @classmethod
+    def _no_bool(cls, v: Any, info: pydantic.ValidationInfo) -> Any:
+        if isinstance(v, bool):
+            raise SpecError(f"{info.field_name}: got {str(v).lower()}; expected a number, not a boolean")
+        return v
 
     @field_validator("regularizer", "recipe", mode="before")
     @classmethod
