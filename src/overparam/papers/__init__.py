@@ -6,6 +6,10 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from pathlib import Path
+
 from ..experiments.errors import SpecError
 from .base import ClaimCheck, Figure, Paper
 from .li2018 import PAPER_INFO as _LI2018
@@ -25,6 +29,16 @@ PAPERS: dict[str, Paper] = {
         "ma2025", "Understanding the Implicit Regularization of Gradient Descent in Over-parameterized Models",
         "J. Ma, G. Liang, S. Fattahi. arXiv:2505.17304 (2025)"),
 }
+
+
+def load_metrics() -> list[str]:
+    """Import every paper package's ``metrics`` module (if it has one), so that paper-specific
+    metrics are registered by name; ``import overparam`` calls this. Returns the modules loaded."""
+    loaded = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.ispkg and (Path(__path__[0]) / info.name / "metrics.py").is_file():
+            loaded.append(importlib.import_module(f"{__name__}.{info.name}.metrics").__name__)
+    return loaded
 
 
 def resolve_targets(targets: list[str] | None) -> tuple[list[Figure], list[ClaimCheck], list[str]]:
@@ -68,4 +82,4 @@ def resolve_targets(targets: list[str] | None) -> tuple[list[Figure], list[Claim
     return figures, claims, pending
 
 
-__all__ = ["PAPERS", "ClaimCheck", "Figure", "Paper", "resolve_targets"]
+__all__ = ["PAPERS", "ClaimCheck", "Figure", "Paper", "load_metrics", "resolve_targets"]

@@ -31,14 +31,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..diagnostics import fit_line
-from ..experiments.claims import Claim
-from ..experiments.spec import RunSpec
-from ..theory import thm11_error_bound
-from . import li2018_baselines, li2018_dynamics, li2018_network
-from .base import ClaimCheck, Context, Figure, Paper
-from .common import error_bar, kendall_tau, new_figure, save, summaries
-from .li2018_common import ERROR_BAR, ETA, PAPER, TRIALS, mode, sensing_spec, truth_stats
+from ...diagnostics import fit_line
+from ...experiments.claims import Claim
+from ...experiments.spec import RunSpec
+from ...theory import thm11_error_bound
+from .. import li2018_baselines, li2018_dynamics, li2018_network
+from ..base import ClaimCheck, Context, Figure, Paper
+from ..common import error_bar, kendall_tau, new_figure, save, summaries
+from ..li2018_common import ERROR_BAR, ETA, PAPER, TRIALS, mode, sensing_spec, truth_stats
 
 __all__ = ["CLAIMS", "FIGURES", "PAPER_INFO", "fig1_specs", "fig1_table"]
 
