@@ -86,7 +86,7 @@ def fig4_plot(ctx: Context, out_dir: Path) -> list[Path]:
     tab = fig4_table(ctx)
     fig, (ax,) = new_figure(width=5.8)
     markers = {"factorized": "o", "pgd": "s"}
-    dims = sorted(tab["d"].unique())
+    dims = sorted(int(d) for d in tab["d"].unique())
     color_of = dict(zip(dims, colors(len(dims)), strict=True))
     for (method, d), g in tab.groupby(["method", "d"]):
         ax.errorbar(g["m_over_d"], g["test_error"], yerr=[g["lo"].clip(upper=g["test_error"] * 0.999), g["hi"]],
@@ -96,7 +96,7 @@ def fig4_plot(ctx: Context, out_dir: Path) -> list[Path]:
     ax.set_yscale("log")
     ax.set_xlabel("m / d")
     ax.set_ylabel("relative test error at the stop")
-    ax.set_title(f"Li–Ma–Zhang Fig. 4 ({mode(ctx.quick)}): r={FIG4_R}, d ∈ {tuple(dims)}, m=(m/d)·d, η={ETA} "
+    ax.set_title(f"Li–Ma–Zhang Fig. 4 ({mode(ctx.quick)}): r={FIG4_R}, d ∈ {tuple(dims)}, m=(m/d)·d,\nη={ETA} "
                  f"(GD: Eq. 5; PGD: exact gradient), stop at train<{FIG4_TARGET:g} or {FIG4_STEPS} steps", fontsize=7)
     ax.legend(fontsize=6, title=f"error bars: {ERROR_BAR_LABELS[ERROR_BAR]} ({TRIALS})", title_fontsize=6)
     ax.grid(True, which="both", alpha=0.3)

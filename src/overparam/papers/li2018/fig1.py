@@ -83,7 +83,8 @@ def fig1_plot(ctx: Context, out_dir: Path) -> list[Path]:
     ax.set_xlabel(r"initialization $\alpha$ ($U_0=\alpha I$)")
     ax.set_ylabel("relative error (train ‖A(X)−y‖/‖y‖, test ‖X−X⋆‖_F/‖X⋆‖_F)", fontsize=7)
     r = int(tab["r"].iloc[0])
-    ax.set_title(f"Li–Ma–Zhang Fig. 1 ({mode(ctx.quick)}): r={r}, m=5dr, {FIG1_STEPS} steps, {STEP_LABEL}",
+    dims = tuple(int(d) for d in tab["d"].unique())
+    ax.set_title(f"Li–Ma–Zhang Fig. 1 ({mode(ctx.quick)}): d ∈ {dims}, r={r}, m=5dr, {FIG1_STEPS} steps, {STEP_LABEL}",
                  fontsize=8)
     ax.legend(fontsize=7, title=f"error bars: {ERROR_BAR_LABELS[ERROR_BAR]} ({TRIALS})", title_fontsize=7)
     ax.grid(True, which="both", alpha=0.3)

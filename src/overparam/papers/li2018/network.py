@@ -133,7 +133,7 @@ def fig5_plot(ctx: Context, out_dir: Path) -> list[Path]:
     axes[0].set_ylabel("relative error")
     axes[0].legend(fontsize=7, title=f"bands: {ERROR_BAR_LABELS[ERROR_BAR]} ({TRIALS})", title_fontsize=7)
     fig.suptitle(f"Li–Ma–Zhang Fig. 5 ({mode(ctx.quick)}): from U₀ = I, each panel labelled by its setting",
-                 fontsize=9)
+                 fontsize=9, y=1.06)
     return save(fig, out_dir, "li2018-fig5")
 
 
