@@ -12,11 +12,11 @@ import pytest
 import torch
 
 import overparam as op
-from overparam import diagnostics, theory
 from overparam.algorithms.projected import psd_projection
 from overparam.algorithms.quadratic_net import truncated_loss, truncated_M
 from overparam.backend import threads
 from overparam.objective import Objective
+from overparam.papers.li2018 import diagnostics, theory
 
 D64 = torch.float64
 

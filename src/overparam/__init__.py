@@ -15,11 +15,14 @@ from .algorithms import Algorithm
 from .init import Init
 from .metrics import Metric, Snapshot
 from .objective import Evaluation, Objective
+from .papers import load_metrics as _load_paper_metrics
 from .params import Parameterization
 from .problems import Problem
 from .result import Result, Trace
 from .run import run
 from .schedule import LogSchedule
+
+_load_paper_metrics()  # paper-specific metrics (papers/<id>/metrics.py) register by name, as specs expect
 
 try:
     __version__ = version("overparam")

@@ -1,7 +1,9 @@
 """The ``overparam`` command line (Typer + Rich).
 
-Commands: ``list``, ``run``, ``reproduce``, ``results``, ``report`` (see docs/cli.md). Every command
-takes ``--store DIR`` (default ``$OVERPARAM_STORE`` or ``./overparam-results``).
+Commands: ``list``, ``run``, ``reproduce``, ``results``, ``report``, ``bench`` (see docs/cli.md). Every
+command takes ``--store DIR`` (default ``$OVERPARAM_STORE`` or ``./overparam-results``). The work is
+done by the library (:func:`overparam.reproduce.reproduce`, :mod:`overparam.catalog`, the executors);
+this module parses arguments and prints.
 
 Exit status: 0 success; 1 when runs failed, a figure or claim could not be produced, or (with
 ``reproduce --strict``) a claim is not reproduced; 2 for user errors (bad spec values, unknown
@@ -12,18 +14,26 @@ stderr and never a traceback; 130 when interrupted.
 from __future__ import annotations
 
 import json
-import math
-import os
-import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import pydantic
 import typer
 
-from .backend import BackendError
-from .experiments.errors import SpecError, one_line
-from .registry import RegistryError
+from .cli_support import (
+    cell,
+    check_dask,
+    check_device,
+    existing_store,
+    plain,
+    positive_int,
+    print_failures,
+    progress,
+    run_app,
+    store_at,
+    table,
+    workers_count,
+)
+from .experiments.errors import SpecError
 
 app = typer.Typer(
     name="overparam",
@@ -51,109 +61,7 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout (see docs/cli.md)")]
 
 DEFAULT_OUT = Path("overparam-output")
-MAX_FAILURE_LINES = 5
 MAX_TABLE_ROWS = 200  # the Rich table of `results`; --csv and --json print every row
-LIST_ALIASES = {"parameterizations": "params", "initializations": "inits"}
-
-
-# -- helpers ---------------------------------------------------------------------------------------------
-
-
-def _store(path: Path | None):
-    from .experiments.store import Store
-
-    return Store(path)
-
-
-def _existing_store(path: Path | None):
-    st = _store(path)
-    if not st.root.is_dir():
-        raise SpecError(f"--store {str(st.root)!r}: no such store; accepted: a directory written by "
-                        "`overparam run` or `overparam reproduce`")
-    return st
-
-
-def _check_device(device: str | None) -> str | None:
-    from .backend import resolve_device
-
-    if device is None:
-        return None
-    if device not in ("cpu", "cuda"):
-        raise SpecError(f"--device: got {device!r}; accepted: cpu, cuda")
-    resolve_device(device)
-    return device
-
-
-def _positive_int(option: str, text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise SpecError(f"{option}: got {text!r}; accepted: integers >= 1")
-    return n
-
-
-def _workers(text: str | None) -> int:
-    return max(1, os.cpu_count() or 1) if text is None else _positive_int("--workers", text)
-
-
-def _threads(text: str) -> int:
-    return _positive_int("--threads", text)
-
-
-def _check_dask(dask: str | None) -> None:
-    if dask is not None:
-        from .experiments.executors import check_dask_address
-
-        check_dask_address(dask)
-
-
-def _progress(quiet: bool):
-    from .experiments.executors import NullProgress
-
-    if quiet:
-        return NullProgress()
-    from .progress import RichProgress
-
-    return RichProgress()
-
-
-def _echo(msg: str, quiet: bool = False) -> None:
-    if not quiet:
-        typer.echo(msg)
-
-
-def _sweep(specs, store, *, workers, dask, threads, quiet):
-    from .experiments.executors import run_sweep
-
-    return run_sweep(specs, store, workers=workers, dask=dask, threads=threads, progress=_progress(quiet))
-
-
-def _print_failures(report, store) -> None:
-    for key, err in report.failed[:MAX_FAILURE_LINES]:
-        typer.echo(f"run {key} failed: {err.splitlines()[0] if err else ''}", err=True)
-    if len(report.failed) > MAX_FAILURE_LINES:
-        typer.echo(f"... and {len(report.failed) - MAX_FAILURE_LINES} more failed runs", err=True)
-    if report.failed:
-        typer.echo(f"details: {store.root / 'failures'}; re-running retries the failed runs", err=True)
-
-
-def _plain(v: Any) -> Any:
-    """A JSON-ready Python value: NaN/inf → null, NumPy scalars and arrays → numbers and lists."""
-    if hasattr(v, "tolist"):
-        v = v.tolist()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    return v
-
-
-def _records(df) -> list[dict[str, Any]]:
-    return [{str(k): _plain(v) for k, v in row.items()} for row in df.to_dict("records")]
 
 
 # -- commands ----------------------------------------------------------------------------------------------
@@ -168,56 +76,15 @@ def list_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """List papers, figures, claims and the registered parts (problems, parameterizations, ...)."""
-    from . import registry
-    from .papers import PAPERS
+    from .catalog import catalog
 
-    what = LIST_ALIASES.get(what, what) if what is not None else None
-    sections: dict[str, Any] = {}
-    sections["papers"] = [{"id": p.id, "title": p.title, "figures": len(p.figures), "claims": len(p.claims),
-                           "status": "implemented" if p.implemented else "no module yet"} for p in PAPERS.values()]
-    sections["figures"] = [{"id": f.id, "paper": f.paper, "title": f.title} for p in PAPERS.values() for f in p.figures]
-    sections["claims"] = [{"id": c.id, "paper": c.paper, "statement": c.statement}
-                          for p in PAPERS.values() for c in p.claims]
-    kinds = {"problems": "problem", "params": "param", "algorithms": "algorithm", "inits": "init", "metrics": "metric"}
-    for label, kind in kinds.items():
-        rows = []
-        for name in registry.names(kind):
-            obj = registry.get(kind, name)
-            doc = (getattr(obj, "doc", None) or obj.__doc__ or "").strip().splitlines()
-            entry: dict[str, Any] = {"name": name, "summary": doc[0] if doc else ""}
-            if kind != "metric":
-                entry["settings"] = registry.accepted_params(kind, name)
-            rows.append(entry)
-        sections[label] = rows
-    accepted = [*sections, "store"]
-    if what is not None and what not in accepted:
-        raise SpecError(f"list {what!r}: unknown section; accepted: {', '.join(accepted)}, parameterizations")
-    if what == "store" or (what is None and store is not None):
-        st = _existing_store(store)
-        runs, status = 0, {}
-        for run in st.runs():
-            runs += 1
-            for rep in run.summary:
-                status[rep["status"]] = status.get(rep["status"], 0) + 1
-        sections["store"] = [{"root": str(st.root), "runs": runs, "replicas": status, "failures": len(st.failures())}]
-    chosen = {what: sections[what]} if what else sections
+    chosen = catalog(what, store_at(store) if store is not None or what == "store" else None)
     if as_json:
         typer.echo(json.dumps(chosen, indent=1))
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
     for label, rows in chosen.items():
-        if not rows:
-            continue
-        table = Table(title=label, show_lines=False)
-        for col in rows[0]:
-            table.add_column(col)
-        for row in rows:
-            table.add_row(*(", ".join(v) if isinstance(v, list) else
-                            json.dumps(v) if isinstance(v, dict) else str(v) for v in row.values()))
-        console.print(table)
+        if rows:
+            table(label, list(rows[0]), ([cell(v) for v in row.values()] for row in rows))
 
 
 @app.command("run")
@@ -235,53 +102,41 @@ def run_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Run a spec file (one run, or a sweep over its grid table) into the store; stored runs are skipped."""
+    from .experiments.executors import run_sweep
     from .experiments.sweep import load_sweep, parse_overrides
 
-    n_workers, n_threads = _workers(workers), _threads(threads)
-    _check_dask(dask)
+    n_workers, n_threads = workers_count(workers), positive_int("--threads", threads)
+    check_dask(dask)
     overrides = parse_overrides(set_)
-    if _check_device(device) is not None:
+    if check_device(device) is not None:
         overrides["device"] = device
     specs = load_sweep(spec_file, overrides)
-    st = _store(store)
-    report = _sweep(specs, st, workers=n_workers, dask=dask, threads=n_threads, quiet=quiet or as_json)
+    st = store_at(store)
+    report = run_sweep(specs, st, workers=n_workers, dask=dask, threads=n_threads,
+                       progress=progress(quiet or as_json))
     if as_json:
         failed = {k for k, _ in report.failed}
-        out = report.as_dict()
-        out["store"] = str(st.root)
-        out["runs"] = [{"key": s.key(), "stored": st.has(s), "failed": s.key() in failed} for s in specs]
+        out = {**report.as_dict(), "store": str(st.root),
+               "runs": [{"key": s.key(), "stored": st.has(s), "failed": s.key() in failed} for s in specs]}
         typer.echo(json.dumps(out, indent=1, sort_keys=True))
-    else:
-        _echo(f"{report.total} runs: {len(report.computed)} computed, {report.skipped} already stored, "
-              f"{len(report.failed)} failed ({report.wall_time:.1f}s, {report.executor}) -> {st.root}", quiet)
-        if len(specs) <= 20 and not quiet:
-            _print_run_table(st, specs)
-    _print_failures(report, st)
+    elif not quiet:
+        typer.echo(f"{report.total} runs: {len(report.computed)} computed, {report.skipped} already stored, "
+                   f"{len(report.failed)} failed ({report.wall_time:.1f}s, {report.executor}) -> {st.root}")
+        if len(specs) <= 20:
+            rows = [[s.key()[:10], str(rep["replica"]), rep["status"], str(rep["stop_step"]),
+                     *(f"{rep[k]:.3g}" if isinstance(rep.get(k), float) else "-"
+                       for k in ("train_error", "test_error", "loss"))]
+                    for s in specs if st.has(s) for rep in st.load(s.key()).summary]
+            table("", ["key", "replica", "status", "stop_step", "train_error", "test_error", "loss"], rows)
+    print_failures(report.failed, st)
     if report.failed:
         raise typer.Exit(1)
 
 
-def _print_run_table(store, specs) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table()
-    for col in ("key", "replica", "status", "stop_step", "train_error", "test_error", "loss"):
-        table.add_column(col)
-    for s in specs:
-        if not store.has(s):
-            continue
-        for rep in store.load(s.key()).summary:
-            table.add_row(s.key()[:10], str(rep["replica"]), rep["status"], str(rep["stop_step"]),
-                          *(f"{rep[k]:.3g}" if isinstance(rep.get(k), float) else "-"
-                            for k in ("train_error", "test_error", "loss")))
-    Console().print(table)
-
-
 @app.command("reproduce")
 def reproduce_cmd(
-    targets: Annotated[list[str] | None, typer.Argument(help="Paper ids (li2018, rajaraman2023, jiang2023, "
-                                                            "eftekhari2021, ma2025) or figure ids (li2018-fig1); "
+    targets: Annotated[list[str] | None, typer.Argument(help="Paper ids (li2018, …; see `overparam list papers`), "
+                                                            "figure ids (li2018-fig1) or claim ids (li2018-claim1); "
                                                             "none: every implemented paper")] = None,
     quick: Annotated[bool, typer.Option("--quick", help="Smaller settings, same figures (minutes, not hours)")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any claim is not reproduced")] = False,
@@ -294,80 +149,44 @@ def reproduce_cmd(
     quiet: QuietOpt = False,
 ) -> None:
     """Reproduce paper figures and check their claims: runs into the store, figures (PNG + PDF),
-    claims.json, claims.md and report.html into --out."""
-    from .experiments.claims import write_claims
-    from .papers import resolve_targets
-    from .papers.base import Context
-    from .report import write_report
+    claims.json, claims.md and report.html into --out (see overparam.reproduce.reproduce)."""
+    from .experiments.claims import fmt, versus_text
+    from .reproduce import reproduce
 
-    n_workers, n_threads = _workers(workers), _threads(threads)
-    _check_dask(dask)
-    device = _check_device(device) or "cpu"
-    if out.exists() and not out.is_dir():
-        raise SpecError(f"--out {str(out)!r}: exists and is not a directory; accepted: a directory")
-    figures, checks, pending = resolve_targets(targets)
-    st = _store(store)
-    ctx = Context(store=st, quick=quick, device=device)
-    specs = []
-    for f in figures:
-        specs += ctx.specs(f.specs)
-    for c in checks:
-        specs += ctx.specs(c.specs)
-    mode = "quick" if quick else "full"
-    _echo(f"reproducing {len(figures)} figures and {len(checks)} claims ({mode} mode): "
-          f"{len({s.key() for s in specs})} runs", quiet)
-    report = _sweep(specs, st, workers=n_workers, dask=dask, threads=n_threads, quiet=quiet)
-    _print_failures(report, st)
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    problems = bool(report.failed)
-    for f in figures:
-        try:
-            written += f.plot(ctx, out)
-        except SpecError as exc:
-            typer.echo(f"figure {f.id} not drawn: {exc}", err=True)
-            problems = True
-    claims = []
-    for c in checks:
-        try:
-            claims.append(c.check(ctx))
-        except SpecError as exc:
-            typer.echo(f"claim {c.id} not checked: {exc}", err=True)
-            problems = True
-    jpath, mpath = write_claims(claims, out, quick=quick)
-    html_path = write_report(out, st)
+    n_workers, n_threads = workers_count(workers), positive_int("--threads", threads)
+    check_dask(dask)
+    executor = dask if dask is not None else "serial" if n_workers == 1 else "pool"
+    res = reproduce(targets, quick=quick, store=store_at(store), out=out, executor=executor, workers=n_workers,
+                    threads=n_threads, device=check_device(device) or "cpu", progress=progress(quiet))
+    print_failures(res.runs_failed, store_at(store))
+    print_failures(res.computations_failed, store_at(store), "computation")
+    for line in res.problems:
+        typer.echo(line, err=True)
     if not quiet:
-        _print_claims(claims)
-        typer.echo(f"figures: {', '.join(str(p) for p in written if p.suffix == '.png')}")
-        typer.echo(f"claims: {jpath}, {mpath}")
-        typer.echo(f"report: {html_path}")
-        typer.echo(f"store: {st.root} ({len(report.computed)} runs computed, {report.skipped} reused, "
-                   f"{report.wall_time:.1f}s)")
-        if pending:
-            typer.echo(f"not yet reproducible (no module yet): {', '.join(pending)}")
-    if problems:
+        colors = {"reproduced": "green", "partly reproduced": "cyan", "not reproduced": "red",
+                  "inconclusive": "yellow"}
+        rows = []
+        for c in res.claims:
+            paper, ours = versus_text(c.versus, "\n")
+            if not paper:
+                paper, ours = c.paper_value, "\n".join(f"{k} = {fmt(v)}" for k, v in list(c.measured.items())[:3])
+            rows.append([c.id, f"[{colors[c.verdict]}]{c.verdict}[/]", paper, ours])
+        table("claims", ["claim", "verdict", "paper says", "we measure"], rows)
+        pngs = [str(p) for paths in res.figures.values() for p in paths if p.suffix == ".png"]
+        typer.echo(f"figures: {', '.join(pngs)}")
+        typer.echo(f"claims: {res.claims_json}, {res.claims_md}")
+        typer.echo(f"report: {res.report}")
+        typer.echo(f"store: {res.store} ({res.runs_computed} runs computed, {res.runs_skipped} reused; "
+                   f"{res.computations_computed} computations computed, {res.computations_skipped} reused; "
+                   f"{res.wall_time:.1f}s)")
+        if res.pending:
+            typer.echo(f"planned, not yet reproducible: {', '.join(res.pending)}")
+    if not res.ok:
         raise typer.Exit(1)
-    if strict and any(c.verdict == "not reproduced" for c in claims):
+    if strict and res.not_reproduced:
         if quiet:
-            bad = [c.id for c in claims if c.verdict == "not reproduced"]
-            typer.echo(f"not reproduced: {', '.join(bad)}", err=True)
+            typer.echo(f"not reproduced: {', '.join(res.not_reproduced)}", err=True)
         raise typer.Exit(1)
-
-
-def _print_claims(claims) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    from .experiments.claims import fmt
-
-    table = Table(title="claims")
-    for col in ("claim", "verdict", "measured", "paper"):
-        table.add_column(col, overflow="fold")
-    colors = {"reproduced": "green", "not reproduced": "red", "inconclusive": "yellow"}
-    for c in claims:
-        measured = "; ".join(f"{k} = {fmt(v)}" for k, v in list(c.measured.items())[:4])
-        table.add_row(c.id, f"[{colors[c.verdict]}]{c.verdict}[/]", measured, c.paper_value)
-    Console().print(table)
 
 
 @app.command("results")
@@ -384,34 +203,22 @@ def results_cmd(
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout")] = False,
 ) -> None:
     """Query the store: one row per (run, replica) with spec fields, status and final metrics."""
+    from .catalog import results_frame
     from .experiments.sweep import parse_overrides
 
     if as_json and as_csv:
         raise SpecError("results: --json and --csv both given; accepted: at most one of them")
-    filters = {k.replace(".", "__"): v for k, v in parse_overrides(where, option="--where").items()}
-    st = _existing_store(store)
-    cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else []
-    if columns is not None and not cols:
-        raise SpecError(f"--columns {columns!r}: accepted: comma-separated column names")
-    if trace:
-        df = st.trace_table(columns=[c for c in cols if c not in ("key", "replica")], **filters)
-    else:
-        df = st.table(**filters)
-        missing = [c for c in cols if c not in df.columns]
-        if missing and not df.empty:
-            raise SpecError(f"--columns {missing[0]}: no such column; accepted: {', '.join(sorted(df.columns))}")
-        if cols and not df.empty:
-            df = df[cols]
+    filters = parse_overrides(where, option="--where")
+    st = existing_store(store)
+    df, cols = results_frame(st, filters, columns, trace)
     if as_json:
-        typer.echo(json.dumps(_records(df), indent=1, allow_nan=False))
+        rows = [{str(k): plain(v) for k, v in row.items()} for row in df.to_dict("records")]
+        typer.echo(json.dumps(rows, indent=1, allow_nan=False))
     elif as_csv:
         if trace and not df.empty:  # vector metrics (singular values, …) as JSON lists in one cell
-            df = df.apply(lambda col: col.map(lambda v: json.dumps(_plain(v)) if hasattr(v, "tolist") else v))
+            df = df.apply(lambda col: col.map(lambda v: json.dumps(plain(v)) if hasattr(v, "tolist") else v))
         typer.echo(df.to_csv(index=False), nl=False)
     else:
-        from rich.console import Console
-        from rich.table import Table
-
         show = df
         if not cols and not df.empty:
             pref = (["key", "replica", "step", "train_error", "test_error", "loss"] if trace else
@@ -421,12 +228,8 @@ def results_cmd(
         what = "trace rows" if trace else "rows"
         caption = (f"first {MAX_TABLE_ROWS} of {len(df)} {what}; --csv or --json for all"
                    if len(show) > MAX_TABLE_ROWS else None)
-        table = Table(title=f"{len(df)} {what} from {st.root}", caption=caption)
-        for col in show.columns:
-            table.add_column(str(col))
-        for row in show.head(MAX_TABLE_ROWS).itertuples(index=False):
-            table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
-        Console().print(table)
+        table(f"{len(df)} {what} from {st.root}", list(show.columns),
+               ([cell(v) for v in row] for row in show.head(MAX_TABLE_ROWS).itertuples(index=False)), caption)
 
 
 @app.command("report")
@@ -437,8 +240,7 @@ def report_cmd(store: StoreOpt = None, out: OutOpt = DEFAULT_OUT) -> None:
     if not out.is_dir():
         raise SpecError(f"--out {str(out)!r}: no such directory; accepted: an output directory written by "
                         "`overparam reproduce`")
-    path = write_report(out, _existing_store(store))
-    typer.echo(str(path))
+    typer.echo(str(write_report(out, existing_store(store))))
 
 
 @app.command("bench")
@@ -457,48 +259,9 @@ def bench_cmd(
     raise typer.Exit(bench_main(quick=quick, as_json=as_json))
 
 
-# -- entry point ---------------------------------------------------------------------------------------------
-
-USER_ERRORS = (SpecError, BackendError, RegistryError, pydantic.ValidationError, FileNotFoundError,
-               NotADirectoryError, IsADirectoryError, PermissionError)
-
-
-def _click_classes() -> tuple[type[BaseException], ...]:
-    """(ClickException, NoArgsIsHelpError or None, Exit, Abort) of the click that Typer uses: the
-    ``click`` package, or the copy that recent Typer versions carry inside themselves."""
-    click_exc = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
-    mod = sys.modules[click_exc.__module__]
-    no_args = getattr(mod, "NoArgsIsHelpError", None)
-    exits = tuple({typer.Exit, getattr(mod, "Exit", typer.Exit)})
-    aborts = tuple({typer.Abort, getattr(mod, "Abort", typer.Abort)})
-    return click_exc, no_args, exits, aborts
-
-
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: one-line errors with exit status 2 for user errors (see the module doc)."""
-    click_exc, no_args, exits, aborts = _click_classes()
-    command = typer.main.get_command(app)
-    try:
-        rv = command.main(args=argv, prog_name="overparam", standalone_mode=False)
-    except exits as exc:
-        sys.exit(exc.exit_code)
-    except aborts:
-        typer.echo("aborted", err=True)
-        sys.exit(130)
-    except click_exc as exc:
-        if no_args is not None and isinstance(exc, no_args):
-            typer.echo(exc.format_message())  # bare `overparam`: the help, not an error
-            sys.exit(0)
-        msg = exc.format_message().strip().splitlines()
-        typer.echo(f"error: {msg[0] if msg else type(exc).__name__}", err=True)
-        sys.exit(2)
-    except USER_ERRORS as exc:
-        typer.echo(f"error: {one_line(exc)}", err=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
-    sys.exit(rv if isinstance(rv, int) else 0)
+    """Console entry point (see the module docstring for exit statuses)."""
+    run_app(app, argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,8 +1,9 @@
 """The HTML reproduction report: every figure and every claim verdict on one self-contained page.
 
-``overparam reproduce`` writes it after the figures and ``claims.json``; ``overparam report``
-rebuilds it from an output directory and a store. Figures are embedded (base64 PNG), so the
-page can be mailed or archived on its own.
+``reproduce()`` writes it after the figures and ``claims.json``; ``overparam report`` rebuilds it
+from an output directory and a store. Figures pair with papers by id: each paper's declared figure
+ids (the paths ``reproduce`` drew, or ``<out>/<figure id>.png`` when rebuilding), never by file
+name prefix. Figures are embedded (base64 PNG), so the page can be mailed or archived on its own.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .experiments.claims import fmt
+from .experiments.claims import fmt, versus_text
 from .experiments.store import Store
 
 _CSS = """
@@ -22,7 +23,8 @@ body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0
 h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;width:100%;font-size:.9em}th,td{border:1px solid #ddd;padding:.35em .5em;
 vertical-align:top;text-align:left}th{background:#f4f4f4}
-.reproduced{background:#e6f4ea}.not-reproduced{background:#fde7e9}.inconclusive{background:#fff4d6}
+.reproduced{background:#e6f4ea}.partly-reproduced{background:#eef3fb}.not-reproduced{background:#fde7e9}
+.inconclusive{background:#fff4d6}
 figure{margin:1em 0}figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.9em;color:#555}
 code{background:#f4f4f4;padding:0 .2em}
 """
@@ -43,15 +45,22 @@ def _store_summary(store: Store) -> dict[str, Any]:
     return {"runs": runs, "replicas": status, "failures": len(store.failures())}
 
 
-def write_report(out_dir: Path, store: Store, *, title: str = "overparam reproduction report") -> Path:
-    """Write ``out_dir/report.html`` from the figures (``*.png``) and ``claims.json`` in ``out_dir``."""
+def _png(paths: list[Path]) -> Path | None:
+    return next((Path(p) for p in paths if Path(p).suffix == ".png" and Path(p).is_file()), None)
+
+
+def write_report(out_dir: Path, store: Store, *, figures: dict[str, list[Path]] | None = None,
+                 title: str = "overparam reproduction report") -> Path:
+    """Write ``out_dir/report.html`` from the figures and ``claims.json`` in ``out_dir``.
+
+    ``figures`` maps figure ids to the files drawn (``reproduce`` passes them); without it, each
+    declared figure id of each paper is looked up as ``out_dir/<id>.png``."""
     from . import __version__
-    from .papers import PAPERS
+    from .papers import papers
 
     out_dir = Path(out_dir)
     claims_path = out_dir / "claims.json"
     claims = json.loads(claims_path.read_text()) if claims_path.exists() else {"claims": [], "mode": "?"}
-    figs = sorted(out_dir.glob("*.png"))
     summary = _store_summary(store)
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
              f"<style>{_CSS}</style></head><body>",
@@ -63,8 +72,13 @@ def write_report(out_dir: Path, store: Store, *, title: str = "overparam reprodu
     counts = claims.get("counts", {})
     if counts:
         parts.append("<p>Claims: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".</p>")
-    for pid, paper in PAPERS.items():
-        pfigs = [f for f in figs if f.stem.startswith(pid + "-")]
+    for pid, paper in papers().items():
+        pfigs = []
+        for fig in paper.figures:
+            png = _png(figures[fig.id]) if figures is not None and fig.id in figures else \
+                _png([out_dir / f"{fig.id}.png"]) if figures is None else None
+            if png is not None:
+                pfigs.append((fig, png))
         pclaims = [c for c in claims.get("claims", []) if c.get("paper") == pid]
         parts.append(f"<h2>{html.escape(paper.title)}</h2><p>{html.escape(paper.citation)}</p>")
         if not paper.implemented:
@@ -72,19 +86,28 @@ def write_report(out_dir: Path, store: Store, *, title: str = "overparam reprodu
             continue
         if not pfigs and not pclaims:
             parts.append("<p><i>Not reproduced in this output directory.</i></p>")
-        for f in pfigs:
-            parts.append(f"<figure>{_img(f)}<figcaption>{html.escape(f.stem)} "
-                         f"(<a href='{html.escape(f.with_suffix('.pdf').name)}'>PDF</a>)</figcaption></figure>")
+        for fig, png in pfigs:
+            claim_ids = ", ".join(c["id"] for c in pclaims if c.get("figure") == fig.id)
+            parts.append(f"<figure>{_img(png)}<figcaption><b>{html.escape(fig.id)}</b>: {html.escape(fig.title)}"
+                         f"{' — claims: ' + html.escape(claim_ids) if claim_ids else ''} "
+                         f"(<a href='{html.escape(png.with_suffix('.pdf').name)}'>PDF</a>)</figcaption></figure>")
         if pclaims:
-            parts.append("<table><tr><th>claim</th><th>verdict</th><th>measured</th><th>paper</th>"
-                         "<th>setting</th><th>note</th></tr>")
+            parts.append("<table><tr><th>claim</th><th>verdict</th><th>paper says</th><th>we measure</th>"
+                         "<th>criterion</th><th>measured (all)</th><th>setting</th><th>note</th></tr>")
             for c in pclaims:
                 measured = "<br>".join(f"{html.escape(k)} = {html.escape(fmt(v))}" for k, v in c["measured"].items())
+                paper_says, ours = versus_text(c.get("versus") or {}, "\n")
+                if not paper_says:
+                    paper_says, ours = c["paper_value"], ""
+                crit = html.escape(c.get("criterion", ""))
+                if c.get("criterion_revised"):
+                    crit += "<br><i>revised: " + html.escape(c["criterion_revised"]) + "</i>"
                 cls = c["verdict"].replace(" ", "-")
                 parts.append(f"<tr class='{cls}'><td><b>{html.escape(c['id'])}</b><br>{html.escape(c['statement'])}"
-                             f"</td><td>{html.escape(c['verdict'])}</td><td>{measured}</td>"
-                             f"<td>{html.escape(c['paper_value'])}</td><td>{html.escape(c['setting'])}</td>"
-                             f"<td>{html.escape(c.get('note', ''))}</td></tr>")
+                             f"</td><td>{html.escape(c['verdict'])}</td>"
+                             f"<td>{html.escape(paper_says).replace(chr(10), '<br>')}</td>"
+                             f"<td>{html.escape(ours).replace(chr(10), '<br>')}</td><td>{crit}</td><td>{measured}</td>"
+                             f"<td>{html.escape(c['setting'])}</td><td>{html.escape(c.get('note', ''))}</td></tr>")
             parts.append("</table>")
     parts.append("</body></html>")
     path = out_dir / "report.html"

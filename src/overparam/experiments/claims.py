@@ -1,5 +1,17 @@
 """Checkable claims from the papers, in one form: what the paper says, what we measured, a verdict.
 
+Every paper uses the same four verdicts (:data:`VERDICTS`):
+
+* ``reproduced`` — the measurement agrees with the claim as the paper states it, sizes included;
+* ``partly reproduced`` — the direction holds but a size the paper states does not, or only some
+  settings agree;
+* ``not reproduced`` — the measurement contradicts the claim;
+* ``inconclusive`` — not enough runs or budget to decide.
+
+Each claim carries its ``criterion``, written in the claim's definition before its full-mode run;
+a criterion changed after a result was seen keeps the old one in ``criterion_revised`` ("what it
+was, what it became, and why"). ``versus`` pairs each number the paper gives with ours.
+
 ``reproduce`` writes every checked claim to ``claims.json`` (stable, documented keys) and
 ``claims.md`` (a table for people). ``--strict`` exits 1 when any claim is ``not reproduced``.
 """
@@ -11,8 +23,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-Verdict = Literal["reproduced", "not reproduced", "inconclusive"]
-VERDICTS = ("reproduced", "not reproduced", "inconclusive")
+Verdict = Literal["reproduced", "partly reproduced", "not reproduced", "inconclusive"]
+VERDICTS: tuple[str, ...] = ("reproduced", "partly reproduced", "not reproduced", "inconclusive")
 
 
 @dataclass
@@ -22,12 +34,18 @@ class Claim:
     Attributes:
         id: ``<paper>-claim<N>`` (stable).
         paper: paper id (``li2018``, …).
-        statement: the paper's claim, in words.
+        statement: the paper's claim, in words (written once, in the claim's definition).
+        criterion: when each verdict is given, as written before the full-mode run.
         setting: the setting we measured in (sizes, steps, seeds, quick or full).
         measured: the measured number(s), by name.
         paper_value: the paper's value or range, as the paper states it.
-        verdict: ``reproduced``, ``not reproduced`` or ``inconclusive``.
+        verdict: one of :data:`VERDICTS`.
         note: how the verdict was reached, and caveats.
+        figure: the id of the figure this claim reads (``None``: its own runs or computations).
+        versus: ``{quantity: {"paper": the paper's number (text), "ours": our number}}`` wherever the
+            paper gives a number.
+        criterion_revised: empty, or what the criterion was before it was changed after a result
+            was seen, what it became, and why.
     """
 
     id: str
@@ -39,6 +57,9 @@ class Claim:
     verdict: Verdict
     note: str = ""
     figure: str | None = None
+    criterion: str = ""
+    versus: dict[str, dict[str, Any]] = field(default_factory=dict)
+    criterion_revised: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -66,21 +87,45 @@ def fmt(v: Any) -> str:
     return str(v)
 
 
-def write_claims(claims: list[Claim], out_dir: Path, *, quick: bool) -> tuple[Path, Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    data = {"mode": "quick" if quick else "full", "claims": [c.as_dict() for c in claims],
+def versus_text(versus: dict[str, dict[str, Any]], sep: str = "; ") -> tuple[str, str]:
+    """(paper column, ours column) of the claims table: the paper's numbers and ours, same order."""
+    paper = sep.join(f"{k}: {v['paper']}" for k, v in versus.items())
+    ours = sep.join(f"{k}: {fmt(v['ours'])}" for k, v in versus.items())
+    return paper, ours
+
+
+def claims_payload(claims: list[Claim], *, quick: bool) -> dict[str, Any]:
+    """The content of ``claims.json``: mode, every claim, and the count of each verdict."""
+    return {"mode": "quick" if quick else "full", "claims": [c.as_dict() for c in claims],
             "counts": {v: sum(c.verdict == v for c in claims) for v in VERDICTS}}
+
+
+def write_claims(claims: list[Claim], out_dir: Path, *, quick: bool) -> tuple[Path, Path]:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = claims_payload(claims, quick=quick)
     jpath = out_dir / "claims.json"
     jpath.write_text(json.dumps(data, indent=1, sort_keys=True))
     lines = [f"# Claims ({data['mode']} mode)", "",
-             "| claim | verdict | measured | paper | setting |", "|---|---|---|---|---|"]
+             "Verdicts: " + ", ".join(f"{n} {v}" for v, n in data["counts"].items()) + ".", "",
+             "| claim | verdict | paper says | we measure | criterion |", "|---|---|---|---|---|"]
     for c in claims:
-        measured = "; ".join(f"{k} = {fmt(v)}" for k, v in c.measured.items())
-        lines.append(f"| **{c.id}**: {c.statement} | {c.verdict} | {measured} | {c.paper_value} | {c.setting} |")
-    lines += ["", "## Notes", ""]
+        paper, ours = versus_text(c.versus, "<br>")
+        if not paper:
+            paper = c.paper_value
+            ours = "<br>".join(f"{k} = {fmt(v)}" for k, v in list(c.measured.items())[:4])
+        lines.append(f"| **{c.id}**: {c.statement} | {c.verdict} | {paper} | {ours} | {c.criterion} |")
+    lines += ["", "## Settings, measurements and notes", ""]
     for c in claims:
+        lines.append(f"### {c.id} ({c.verdict})")
+        lines.append("")
+        lines.append(f"- setting: {c.setting}")
+        lines.append("- measured: " + "; ".join(f"{k} = {fmt(v)}" for k, v in c.measured.items()))
+        if c.criterion_revised:
+            lines.append(f"- criterion revised: {c.criterion_revised}")
         if c.note:
-            lines.append(f"- **{c.id}** ({c.verdict}): {c.note}")
+            lines.append(f"- note: {c.note}")
+        lines.append("")
     mpath = out_dir / "claims.md"
-    mpath.write_text("\n".join(lines) + "\n")
+    mpath.write_text("\n".join(lines))
     return jpath, mpath

@@ -1,71 +1,102 @@
-"""The five papers: each a module of figure specs, plots and claim checks.
+"""The papers: one package per paper (``papers/<id>/``), discovered, not listed.
 
-``PAPERS`` lists all five; a paper whose module is not written yet has no figures or claims and
-``reproduce`` says so instead of producing anything.
+Each subpackage of ``overparam.papers`` exposes ``PAPER`` (a :class:`~overparam.papers.base.Paper`:
+metadata, figures, declared claims) and may hold its own ``metrics.py`` (registered on
+``import overparam``, see :func:`load_metrics`), theory formulas and stored computations. A paper
+whose package has no figures or claims yet is listed as planned. Adding a paper adds a package;
+nothing here changes.
+
+Generic helpers shared by papers live in :mod:`overparam.papers._shared`; the paper API in
+:mod:`overparam.papers.base`.
 """
 
 from __future__ import annotations
 
-from ..experiments.errors import SpecError
-from .base import ClaimCheck, Figure, Paper
-from .li2018 import PAPER_INFO as _LI2018
+import functools
+import importlib
+import pkgutil
+from pathlib import Path
+from typing import Any
 
-PAPERS: dict[str, Paper] = {
-    "li2018": _LI2018,
-    "rajaraman2023": Paper(
-        "rajaraman2023", "Greedy Pruning with Group Lasso Provably Generalizes for Matrix Sensing",
-        "N. Rajaraman, Devvrit, A. Mokhtari, K. Ramchandran. NeurIPS 2023, arXiv:2303.11453"),
-    "jiang2023": Paper(
-        "jiang2023", "Algorithmic Regularization in Model-free Overparametrized Asymmetric Matrix Factorization",
-        "L. Jiang, Y. Chen, L. Ding. SIAM J. Math. Data Sci. 5(3), 2023, arXiv:2203.02839"),
-    "eftekhari2021": Paper(
-        "eftekhari2021", "Limitations of Implicit Bias in Matrix Sensing: Initialization Rank Matters",
-        "A. Eftekhari, K. Zygalakis. arXiv:2008.12091 (v3, 2021)"),
-    "ma2025": Paper(
-        "ma2025", "Understanding the Implicit Regularization of Gradient Descent in Over-parameterized Models",
-        "J. Ma, G. Liang, S. Fattahi. arXiv:2505.17304 (2025)"),
-}
+from ..experiments.errors import SpecError
+from .base import ClaimCheck, Context, Figure, Outcome, Paper, claim
+
+
+def _package_names() -> list[str]:
+    return sorted(info.name for info in pkgutil.iter_modules(__path__) if info.ispkg and not info.name.startswith("_"))
+
+
+def load_metrics() -> list[str]:
+    """Import every paper package's ``metrics`` module (if it has one), so that paper-specific
+    metrics are registered by name; ``import overparam`` calls this. Returns the modules loaded."""
+    loaded = []
+    for name in _package_names():
+        if (Path(__path__[0]) / name / "metrics.py").is_file():
+            loaded.append(importlib.import_module(f"{__name__}.{name}.metrics").__name__)
+    return loaded
+
+
+@functools.cache
+def papers() -> dict[str, Paper]:
+    """Every paper package's ``PAPER``, by id: implemented ones first (in id order), then planned ones."""
+    found: dict[str, Paper] = {}
+    for name in _package_names():
+        mod = importlib.import_module(f"{__name__}.{name}")
+        paper = getattr(mod, "PAPER", None)
+        if not isinstance(paper, Paper):
+            raise TypeError(f"paper package {mod.__name__} does not expose PAPER (an overparam.papers.base.Paper)")
+        if paper.id != name:
+            raise ValueError(f"paper package {name!r} exposes PAPER with id {paper.id!r}; they must agree")
+        found[paper.id] = paper
+    return dict(sorted(found.items(), key=lambda kv: (not kv[1].implemented, kv[0])))
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PAPERS":  # the discovered papers, as a dict (kept for existing callers)
+        return papers()
+    raise AttributeError(name)
 
 
 def resolve_targets(targets: list[str] | None) -> tuple[list[Figure], list[ClaimCheck], list[str]]:
-    """Figures and claim checks for paper ids / figure ids (none: every implemented paper).
+    """Figures and claim checks for paper, figure or claim ids (none: every implemented paper).
 
-    Returns ``(figures, claims, pending)`` where ``pending`` names papers without a module yet.
-    """
+    A figure brings the claims declared with ``figure=<its id>``. Returns ``(figures, claims,
+    pending)`` where ``pending`` names papers that are planned (no figures or claims yet)."""
+    registry = papers()
     figures: list[Figure] = []
     claims: list[ClaimCheck] = []
     pending: list[str] = []
     if not targets:
-        for p in PAPERS.values():
+        for p in registry.values():
             if p.implemented:
                 figures += p.figures
                 claims += p.claims
             else:
                 pending.append(p.id)
         return figures, claims, pending
-    by_fig = {f.id: f for p in PAPERS.values() for f in p.figures}
-    by_claim = {c.id: c for p in PAPERS.values() for c in p.claims}
+    by_fig = {f.id: f for p in registry.values() for f in p.figures}
+    by_claim = {c.id: c for p in registry.values() for c in p.claims}
     for t in targets:
-        if t in PAPERS:
-            p = PAPERS[t]
+        if t in registry:
+            p = registry[t]
             if not p.implemented:
-                raise SpecError(f"target {t!r}: this paper has no reproduction module yet; implemented: "
-                                f"{', '.join(k for k, v in PAPERS.items() if v.implemented)}")
+                raise SpecError(f"target {t!r}: this paper has no figures or claims yet; implemented: "
+                                f"{', '.join(k for k, v in registry.items() if v.implemented)}")
             figures += p.figures
             claims += p.claims
         elif t in by_fig:
             fig = by_fig[t]
             figures.append(fig)
-            claims += [c for c in PAPERS[fig.paper].claims if c.specs is fig.specs]
+            claims += [c for c in registry[fig.paper].claims if c.figure == fig.id]
         elif t in by_claim:
             claims.append(by_claim[t])
         else:
-            accepted = sorted(PAPERS) + sorted(by_fig)
+            accepted = sorted(registry) + sorted(by_fig) + sorted(by_claim)
             raise SpecError(f"target {t!r}: unknown; accepted: {', '.join(accepted)}")
-    # keep order, drop duplicates
     figures = list({f.id: f for f in figures}.values())
     claims = list({c.id: c for c in claims}.values())
     return figures, claims, pending
 
 
-__all__ = ["PAPERS", "ClaimCheck", "Figure", "Paper", "resolve_targets"]
+__all__ = ["ClaimCheck", "Context", "Figure", "Outcome", "Paper", "claim", "load_metrics", "papers",
+           "resolve_targets"]

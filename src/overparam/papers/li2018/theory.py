@@ -1,4 +1,4 @@
-"""Paper formulas as functions, each citing its equation (000 = Li, Ma, Zhang, COLT 2018).
+"""The formulas of 000 (Li, Ma, Zhang, COLT 2018) as functions, each citing its equation.
 
 Bounds with unspecified absolute constants ("≲") are returned with the constant set to 1 and say
 so; they are orders of magnitude to compare measurements against, not predictions of a value.
@@ -110,6 +110,39 @@ def large_init_test_error(d: int, m: int, X_star: torch.Tensor | np.ndarray) -> 
     return math.sqrt(num) / float(Xs.norm())
 
 
+def rip_delta_needed(d: int, r: int, kappa: float = 1.0) -> float:
+    """Thm 1.1 / 4.2's requirement on the measurements, δ ≤ c/(κ³√r log² d), with c = 1 (the theorem's
+    c is "sufficiently small", so this is the most lenient reading). Thm 1.2 (quadratic network) runs
+    the same analysis on the truncated, rescaled operator, so Lemma A.1's δ must meet it too."""
+    _positive(d=d, r=r, kappa=kappa)
+    return 1.0 / (kappa**3 * math.sqrt(r) * math.log(d) ** 2)
+
+
+def thm12_samples(d: int, r: int, kappa: float = 1.0) -> float:
+    """Thm 1.2's sample size Õ(d r⁵ κ⁶) with the constant 1 and the log factors dropped."""
+    _positive(d=d, r=r, kappa=kappa)
+    return d * r**5 * kappa**6
+
+
+def lemma_a1_samples(d: int, delta: float, q: float = 0.01) -> float:
+    """Lemma A.1's sufficient sample size m ≳ d log⁴(d/(qδ)) / δ² (constant 1; notes-000 §4.7 [R])."""
+    _positive(d=d, delta=delta, q=q)
+    return d * math.log(d / (q * delta)) ** 4 / delta**2
+
+
+def lemma_a1_delta(m: float, d: int, q: float = 0.01) -> float:
+    """The δ that Lemma A.1 guarantees at m samples: the solution of m = d log⁴(d/(qδ))/δ² (constant 1)."""
+    _positive(m=m, d=d, q=q)
+    lo, hi = 1e-12, 1e12
+    for _ in range(200):  # the sample size falls monotonically in δ: bisect in log δ
+        mid = math.sqrt(lo * hi)
+        if lemma_a1_samples(d, mid, q) > m:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
 def _positive(**values: float) -> None:
     for name, v in values.items():
         if not v > 0:
@@ -117,6 +150,10 @@ def _positive(**values: float) -> None:
 
 
 __all__ = [
+    "lemma_a1_delta",
+    "lemma_a1_samples",
+    "rip_delta_needed",
+    "thm12_samples",
     "escape_slope",
     "escape_steps",
     "growth_factor",

@@ -1,4 +1,4 @@
-"""Shared settings and helpers of the Li–Ma–Zhang (000) reproduction (see :mod:`overparam.papers.li2018`).
+"""Settings every Li–Ma–Zhang (000) figure shares, and the spec builders.
 
 Constants here are the choices every figure shares; each figure module adds its own. A constant is
 a parameter of the specs built from it, so changing one changes the spec keys (and reruns).
@@ -6,16 +6,9 @@ a parameter of the specs built from it, so changing one changes the spec keys (a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import torch
-
-from ..experiments.errors import SpecError
-from ..experiments.spec import RunSpec
-from ..problems.truth import low_rank_truth
-from .base import Context
+from ...experiments.spec import RunSpec
 
 PAPER = "li2018"
 #: App. B's step size for every GD experiment (η = 0.0025).
@@ -25,7 +18,7 @@ ETA = 0.0025
 #: used; the exact-gradient convention (grad_scale = 1) only rescales time by 2 (notes-000 §5.6, §7.1).
 GRAD_SCALE = 0.5
 #: Mean ± one standard deviation over the trials (the paper shows "error bars" without saying which;
-#: ``"minmax"`` is the alternative, see :func:`overparam.papers.common.error_bar`).
+#: ``"minmax"`` is the alternative, see :func:`overparam.papers._shared.error_bar`).
 ERROR_BAR = "std"
 #: "For the same X⋆, we repeat the experiment three times, by resampling {A_i}": truth_seed is fixed,
 #: data_seed = trial.
@@ -33,8 +26,8 @@ TRIALS = 3
 TRUTH_SEED = 0
 
 
-def mode(quick: bool) -> str:
-    return "quick" if quick else "full"
+#: How every title states the step: "step size 0.0025" applied to Eq. 5.
+STEP_LABEL = f"η={ETA}, Eq. 5 step U←(I−ηM)U"
 
 
 def sensing_spec(d: int, r: int, *, trial: int, steps: int, alphas: list[float], figure: str,
@@ -80,49 +73,3 @@ def run_spec(problem: dict[str, Any], param: str, algorithm: dict[str, Any], ini
         **extra,
     }
     return RunSpec.parse(data)
-
-
-@dataclass(frozen=True)
-class TruthStats:
-    """Spectral facts of a spec's X⋆ (regenerated from its truth seed; cheap, no operator)."""
-
-    eigenvalues: np.ndarray  # the r nonzero eigenvalues, decreasing
-    frobenius: float
-    trace: float
-    X_star: torch.Tensor
-
-    @property
-    def spectral(self) -> float:
-        return float(self.eigenvalues[0])
-
-    @property
-    def kappa(self) -> float:
-        return float(self.eigenvalues[0] / self.eigenvalues[-1])
-
-
-def truth_stats(spec: RunSpec) -> TruthStats:
-    """X⋆ of a spec's problem and its spectrum, exactly as the problem factory draws it."""
-    p = spec.problem.params
-    d, r = p["d"], p["r"]
-    seed = p.get("truth_seed")
-    seed = spec.data_seed if seed is None else seed
-    L, _ = low_rank_truth((d, d), r, seed=seed, psd=True, kind=p.get("truth", "gaussian_unit_columns"),
-                          kappa=p.get("kappa", 1.0), spectrum=p.get("spectrum"), norm=p.get("truth_norm"),
-                          scale=p.get("truth_scale", 1.0))
-    X = L @ L.T
-    ev = torch.linalg.eigvalsh(X).flip(0)[:r].numpy()
-    return TruthStats(ev, float(X.norm()), float(torch.trace(X)), X)
-
-
-def replica_traces(ctx: Context, spec: RunSpec) -> list[tuple[dict[str, Any], Any]]:
-    """``[(replica settings + summary, trace rows of that replica)]`` for one stored spec."""
-    if not ctx.store.has(spec.key()):
-        raise SpecError(f"run {spec.key()} ({spec.tags.get('figure', spec.problem.name)}) is not in the store; "
-                        "run `overparam reproduce` for this target first")
-    run = ctx.store.load(spec.key())
-    tr = run.trace()
-    out = []
-    for rep in run.summary:
-        rows = tr[tr["replica"] == rep["replica"]].sort_values("step").reset_index(drop=True)
-        out.append((rep, rows))
-    return out

@@ -10,8 +10,8 @@ Choices where the paper is silent (each a module constant, so a parameter of the
   (m/D = 0.24). No d with m = 5dr gives the paper's α = 1 test error "on the order of 10⁻¹": the part of
   I − X⋆ in the null space of the measurements, a fraction (D − m)/D of its squared norm, survives GD
   from U₀ = I, which predicts a relative test error ≈ 5.4 at d = 200 and ≈ 3.0 at d = 100
-  (:func:`overparam.theory.large_init_test_error`); it would need m ≈ D − 3. Claim 2 reports this
-  discrepancy (notes-000 §5.6).
+  (:func:`.theory.large_init_test_error`); it would need m ≈ D − 3. Claim 2's criterion judges
+  this size too (notes-000 §5.6).
 * **Fig. 2's extra replica** — α = 10⁻² runs beside α ∈ {1, 10⁻³} (replicas share the operator, so it
   is nearly free); the plot shows only the paper's two α. Fig. 3's quick variant reads it.
 * **Fig. 3's d** — ``FIG3_DIMS = (200,)``: the only legend text that survives is "d=200". Full mode
@@ -22,7 +22,7 @@ Choices where the paper is silent (each a module constant, so a parameter of the
   the theorem stops promising anything.
 * **Claim 7's setting** — X⋆ with all r eigenvalues 1 (``truth="orthonormal"``, κ = 1) and the
   exact-gradient convention (grad_scale = 1), where the predicted slope of the escape time in
-  log(1/α) is one number, 1/log(1 + 2η) ≈ 1/(2η) = 200 (:func:`overparam.theory.escape_slope`);
+  log(1/α) is one number, 1/log(1 + 2η) ≈ 1/(2η) = 200 (:func:`.theory.escape_slope`);
   α ∈ {10⁻¹, …, 10⁻⁶}; escape = first (interpolated) step with relative test error ≤ ½; the runs use
   ``gd_subspace`` so the S_t invariants of Thm 4.2 are reported beside it.
 """
@@ -34,22 +34,24 @@ from pathlib import Path
 
 import numpy as np
 
-from ..diagnostics import first_crossing, fit_line, rip_constant_estimate
-from ..experiments.claims import Claim
-from ..experiments.spec import RunSpec
-from ..theory import escape_slope, large_init_test_error, thm11_horizon
-from .base import ClaimCheck, Context, Figure
-from .common import error_bar, new_figure, save
-from .li2018_common import (
-    ERROR_BAR,
-    ETA,
-    PAPER,
-    TRIALS,
+from ...experiments.computations import Computation
+from ...experiments.spec import RunSpec
+from .._shared import (
+    ERROR_BAR_LABELS,
+    colors,
+    error_bar,
+    first_crossing,
+    fit_line,
     mode,
+    new_figure,
     replica_traces,
-    sensing_spec,
+    save,
     truth_stats,
 )
+from ..base import Context, Figure, Outcome, claim
+from .computations import rip_estimate
+from .settings import ERROR_BAR, ETA, PAPER, STEP_LABEL, TRIALS, sensing_spec
+from .theory import escape_slope, large_init_test_error, thm11_horizon
 
 FIG2_D = {True: 40, False: 200}
 FIG2_R = {True: 1, False: 5}
@@ -67,8 +69,11 @@ FIG3_STEPS = 100_000
 #: logged points (float64 round-off is ~1e-16; anything above 1e-6 is a real increase).
 CLAIM3_RISE_TOL = 1e-6
 
+#: Claim 2: "train error below 10⁻⁴" and "test error on the order of 10⁻¹", read as within half a
+#: decade of 10⁻¹ (10^-1.5 … 10^-0.5); a test error above 10^-1.5 is "large" (the direction).
 CLAIM2_TRAIN = 1e-4
 CLAIM2_TEST = 1e-1
+CLAIM2_TEST_BAND = (10**-1.5, 10**-0.5)
 
 CLAIM7_D = {True: 40, False: 100}
 CLAIM7_R = {True: 2, False: 5}
@@ -79,6 +84,7 @@ CLAIM7_STEPS = {True: 3_500, False: 3_500}
 CLAIM7_LOG_EVERY = 10
 #: reproduced when the fitted slope is within this relative distance of 1/log(1 + 2sη) and R² ≥ 0.99
 CLAIM7_SLOPE_TOL = 0.15
+CLAIM7_RIP_SAMPLES = 50
 
 
 # -- Figure 2 -----------------------------------------------------------------------------------------------
@@ -92,7 +98,7 @@ def fig2_specs(quick: bool) -> list[RunSpec]:
 
 
 def _curves(ctx: Context, specs: list[RunSpec]):
-    """{α: (steps, {metric: (mean, lo, hi)})} over the trials of ``specs`` (same steps in every trial)."""
+    """{α: (steps, {metric: (mean, lo, hi)}, trial rows)} over the trials of ``specs`` (same steps in each)."""
     per_alpha: dict[float, list] = {}
     for spec in specs:
         for rep, rows in replica_traces(ctx, spec):
@@ -112,72 +118,77 @@ def _curves(ctx: Context, specs: list[RunSpec]):
 def fig2_plot(ctx: Context, out_dir: Path) -> list[Path]:
     specs = ctx.specs(fig2_specs)
     curves = _curves(ctx, specs)
-    fig, (ax,) = new_figure(width=5.5)
-    for name, label in (("test_error", "test"), ("train_error", "train")):
-        for alpha in FIG2_ALPHAS:
-            steps, c, _ = curves[alpha]
-            sel = steps >= FIG2_FROM
+    fig, (ax,) = new_figure(width=5.6)
+    for color, alpha in zip(colors(len(FIG2_ALPHAS)), FIG2_ALPHAS, strict=True):
+        steps, c, _ = curves[alpha]
+        sel = steps >= FIG2_FROM
+        for name, label, ls in (("test_error", "test", "-"), ("train_error", "train", "--")):
             mean, lo, hi = (v[sel] for v in c[name])
-            ls = "-" if name == "test_error" else "--"
-            line, = ax.plot(steps[sel] / 100, mean, ls=ls, label=f"{label}, α={alpha:g}")
-            ax.fill_between(steps[sel] / 100, np.maximum(mean - lo, 0.1 * mean), mean + hi, color=line.get_color(),
-                            alpha=0.2, lw=0)
+            ax.plot(steps[sel] / 100, mean, ls=ls, color=color, label=f"{label}, α={alpha:g}")
+            ax.fill_between(steps[sel] / 100, np.maximum(mean - lo, 0.1 * mean), mean + hi, color=color,
+                            alpha=0.18, lw=0)
+    ax.axhline(CLAIM2_TRAIN, color="gray", lw=0.8, ls=":", label="10⁻⁴ (paper's α=1 train level)")
     ax.set_yscale("log")
     ax.set_xlabel(r"Number of iterations ($\times 10^2$)")
-    ax.set_ylabel("Error")
+    ax.set_ylabel("relative error")
     d, r = FIG2_D[ctx.quick], FIG2_R[ctx.quick]
-    ax.set_title(f"Li–Ma–Zhang Fig. 2 ({mode(ctx.quick)}): d={d}, r={r}, m={5 * d * r}, η={ETA}", fontsize=9)
-    ax.legend(fontsize=8)
+    ax.set_title(f"Li–Ma–Zhang Fig. 2 ({mode(ctx.quick)}): d={d}, r={r}, m={5 * d * r}, {STEP_LABEL}", fontsize=8)
+    ax.legend(fontsize=7, title=f"bands: {ERROR_BAR_LABELS[ERROR_BAR]} ({TRIALS})", title_fontsize=7)
     ax.grid(True, which="both", alpha=0.3)
     return save(fig, out_dir, "li2018-fig2")
 
 
-def claim2(ctx: Context) -> Claim:
-    """α = 1: train error below 10⁻⁴ while the test error stays ≥ 10⁻¹ (Fig. 2)."""
+@claim(
+    id="li2018-claim2", paper=PAPER, figure="li2018-fig2", specs=fig2_specs,
+    statement="With α = 1 the training error falls below 10⁻⁴ while the test error stays on the order of 10⁻¹ "
+              "(Fig. 2).",
+    paper_value="α = 1: train < 10⁻⁴, test ≈ 10⁻¹ (Fig. 2's y-axis spans 10⁻⁴ … 10⁻¹)",
+    criterion="α = 1 trial means at the last step. Reproduced when train < 10⁻⁴ and 10^-1.5 ≤ test ≤ 10^-0.5 "
+              "(within half a decade of the paper's 10⁻¹); partly reproduced when train < 10⁻⁴ and test > 10^-0.5 "
+              "(the direction — fits the data, does not generalize — holds, the stated size does not); not "
+              "reproduced when train ≥ 10⁻⁴ or test < 10^-1.5.",
+    criterion_revised="The first criterion was one-sided: 'train < 10⁻⁴ and test ≥ 10⁻¹' (reproduced, with the "
+                      "size discrepancy only in the note). The referee found that it cannot fail on size; it now "
+                      "bounds the test error from both sides, written before this version's run.",
+)
+def claim2(ctx: Context) -> Outcome:
     specs = ctx.specs(fig2_specs)
     curves = _curves(ctx, specs)
-    steps, c, runs = curves[1.0]
+    steps, c, _ = curves[1.0]
     train, test = float(c["train_error"][0][-1]), float(c["test_error"][0][-1])
     d, r = FIG2_D[ctx.quick], FIG2_R[ctx.quick]
     m = 5 * d * r
-    stats = truth_stats(specs[0])
-    pred = large_init_test_error(d, m, stats.X_star)
-    # the trend of the α = 1 train error over the last quarter: extrapolate log-linearly to 10⁻⁴
+    pred = large_init_test_error(d, m, truth_stats(specs[0]).X_star)
     crossed = first_crossing(steps, c["train_error"][0], CLAIM2_TRAIN)
-    if crossed is None:  # where the α = 1 train error is heading: log-linear fit over the last quarter
-        q = steps >= 0.75 * steps[-1]
-        slope, icept, _ = fit_line(steps[q], np.log(c["train_error"][0][q]))
-        measured_extra = {"alpha=1 step where train < 1e-4, extrapolated log-linearly from the last quarter":
-                          (math.log(CLAIM2_TRAIN) - icept) / slope if slope < 0 else math.inf}
-    else:
-        measured_extra = {}
     _, c_small, _ = curves[1e-3]
-    ok = train < CLAIM2_TRAIN and test >= CLAIM2_TEST
+    lo, hi = CLAIM2_TEST_BAND
+    if train >= CLAIM2_TRAIN or test < lo:
+        verdict = "not reproduced"
+    elif test <= hi:
+        verdict = "reproduced"
+    else:
+        verdict = "partly reproduced"
     measured = {
         "alpha=1 train error at end": train,
         "alpha=1 test error at end": test,
         "alpha=1 predicted test error (null-space part of I - X*)": pred,
         "alpha=1 step where train < 1e-4": crossed if crossed is not None else "not reached",
-        **measured_extra,
         "alpha=1e-3 train / test error at end": [float(c_small["train_error"][0][-1]),
                                                  float(c_small["test_error"][0][-1])],
     }
-    return Claim(
-        id="li2018-claim2", paper=PAPER, figure="li2018-fig2",
-        statement="With α = 1 the training error falls below 10⁻⁴ while the test error stays on the order of 10⁻¹.",
-        setting=f"d = {d}, r = {r}, m = 5dr = {m}, U₀ = αI, η = {ETA} (Eq. 5), {FIG2_STEPS} steps, {TRIALS} trials "
+    D = d * (d + 1) // 2
+    return Outcome(
+        measured=measured, verdict=verdict,
+        versus={"α=1 train error": {"paper": "< 1e-4", "ours": train},
+                "α=1 test error": {"paper": "≈ 1e-1", "ours": test}},
+        setting=f"d = {d}, r = {r}, m = 5dr = {m}, U₀ = αI, {STEP_LABEL}, {FIG2_STEPS} steps, {TRIALS} trials "
                 f"(means), {mode(ctx.quick)} mode",
-        measured=measured,
-        paper_value="α = 1: train < 10⁻⁴, test ≈ 10⁻¹ (Fig. 2's y-axis spans 10⁻⁴ … 10⁻¹)",
-        verdict="reproduced" if ok else "not reproduced",
-        note=f"reproduced when the α = 1 train error at {FIG2_STEPS} steps is < 10⁻⁴ and its test error ≥ 10⁻¹. "
-             f"Size discrepancy (notes-000 §5.6): our α = 1 test error is {test:.3g}, not ≈ 10⁻¹; GD from U₀ = I keeps "
-             f"the component of I − X⋆ in the null space of the m = {m} measurements (a fraction (D − m)/D = "
-             f"{1 - m / (d * (d + 1) / 2):.2f} of the D = d(d+1)/2 symmetric directions), which predicts {pred:.3g}; "
-             "with m = 5dr no d gives 10⁻¹ (it would take m ≈ D − 3). Fig. 2's d is not stated; this runs at "
-             "m/D ≈ 0.25 (d = 200, r = 5 in full mode), where the α = 1 run fits the data linearly. At m/D ≈ 0.5 "
-             "(d = 100, r = 5; Fig. 1) the α = 1 train error instead stalls near 10⁻² within these horizons "
-             "(eigenvalues of UUᵀ pinned near 0 by the PSD constraint fit slowly), in either step convention.",
+        note=f"Our α = 1 test error is {test:.3g}, not ≈ 10⁻¹ (verdict change from the old table: 'reproduced' under "
+             "the one-sided criterion). GD from U₀ = I keeps the component of I − X⋆ in the null space of the "
+             f"m = {m} measurements, a fraction (D − m)/D = {1 - m / D:.2f} of the D = d(d+1)/2 symmetric "
+             f"directions, which predicts {pred:.3g}; with m = 5dr no d gives 10⁻¹ (it would take m ≈ D − 3), so "
+             "the paper's Fig. 2 must have used another m or error definition. Fig. 2's d is not stated; this runs "
+             "at m/D ≈ 0.25 (d = 200, r = 5 in full mode), where the α = 1 run fits the data linearly.",
     )
 
 
@@ -201,29 +212,41 @@ def _fig3_curves(ctx: Context):
 
 
 def fig3_plot(ctx: Context, out_dir: Path) -> list[Path]:
-    fig, (ax,) = new_figure(width=5.5)
-    for d, ((steps, c, _), spec) in _fig3_curves(ctx).items():
+    fig, (ax,) = new_figure(width=5.6)
+    items = list(_fig3_curves(ctx).items())
+    for color, (d, ((steps, c, _), spec)) in zip(colors(len(items)), items, strict=True):
         mean, lo, hi = c["test_error"]
         sel = steps >= 1
-        line, = ax.plot(steps[sel], mean[sel], label=f"d={d} test error")
-        ax.fill_between(steps[sel], np.maximum(mean - lo, 0.1 * mean)[sel], (mean + hi)[sel], color=line.get_color(),
-                        alpha=0.2, lw=0)
+        r, m = spec.problem.params["r"], spec.problem.params["m"]
+        ax.plot(steps[sel], mean[sel], color=color, label=f"test error, d={d}, r={r}, m={m}")
+        ax.fill_between(steps[sel], np.maximum(mean - lo, 0.1 * mean)[sel], (mean + hi)[sel], color=color,
+                        alpha=0.18, lw=0)
         kappa = truth_stats(spec).kappa
         _, hi_t = thm11_horizon(FIG3_ALPHA, d, ETA, kappa)
-        ax.axvline(hi_t, color=line.get_color(), ls=":", lw=1, label=f"d={d}: 1/(η√dκα) (Thm 1.1)")
+        ax.axvline(hi_t, color=color, ls=":", lw=1, label=f"Thm 1.1 window end 1/(η√dκα), d={d} (constant 1)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("Number of iterations")
-    ax.set_ylabel("Test error")
+    ax.set_ylabel("relative test error ‖X−X⋆‖_F/‖X⋆‖_F")
     steps_total = FIG2_STEPS if ctx.quick else FIG3_STEPS
-    ax.set_title(f"Li–Ma–Zhang Fig. 3 ({mode(ctx.quick)}): U₀ = {FIG3_ALPHA:g}·I, {steps_total} steps", fontsize=9)
-    ax.legend(fontsize=8)
+    ax.set_title(f"Li–Ma–Zhang Fig. 3 ({mode(ctx.quick)}): U₀ = {FIG3_ALPHA:g}·I, {steps_total} steps, {STEP_LABEL}",
+                 fontsize=8)
+    ax.legend(fontsize=7, title=f"bands: {ERROR_BAR_LABELS[ERROR_BAR]} ({TRIALS})", title_fontsize=7)
     ax.grid(True, which="both", alpha=0.3)
     return save(fig, out_dir, "li2018-fig3")
 
 
-def claim3(ctx: Context) -> Claim:
-    """At α = 0.01 the test error keeps decreasing through the whole run (no early stopping needed)."""
+@claim(
+    id="li2018-claim3", paper=PAPER, figure="li2018-fig3", specs=fig3_specs,
+    statement="With U₀ = 0.01·I the test error keeps going down over 10⁵ iterations (no early stopping needed; "
+              "Fig. 3).",
+    paper_value="test error decreases gradually through 10⁵ iterations (d = 200); no numbers given",
+    criterion=f"Reproduced when, in every trial, the test error never rises by more than a relative "
+              f"{CLAIM3_RISE_TOL:g} between logged steps after twice the escape time (first step with test error "
+              "≤ ½), and the trial-mean test error at the last step is below its value at a tenth of the run; not "
+              "reproduced otherwise.",
+)
+def claim3(ctx: Context) -> Outcome:
     measured: dict = {}
     ok = True
     settings = []
@@ -248,17 +271,11 @@ def claim3(ctx: Context) -> Claim:
         measured[f"d={d}: T / Thm 1.1 horizon 1/(eta sqrt(d) kappa alpha)"] = T / horizon
         ok &= worst_rise <= CLAIM3_RISE_TOL and e_end < e_10
         settings.append(f"d = {d}, r = {spec.problem.params['r']}, m = {spec.problem.params['m']}, T = {T}")
-    return Claim(
-        id="li2018-claim3", paper=PAPER, figure="li2018-fig3",
-        statement="With U₀ = 0.01·I the test error keeps going down over 10⁵ iterations (no early stopping needed).",
-        setting="; ".join(settings) + f", η = {ETA} (Eq. 5), {TRIALS} trials, {mode(ctx.quick)} mode",
-        measured=measured,
-        paper_value="test error decreases gradually through 10⁵ iterations (d = 200); no numbers given",
-        verdict="reproduced" if ok else "not reproduced",
-        note="reproduced when, in every trial, the test error never rises by more than a relative "
-             f"{CLAIM3_RISE_TOL:g} between logged steps after twice the escape time (first step with test error ≤ ½), "
-             "and the trial-mean test error at the last step is below its value at a tenth of the run. Quick mode "
-             "runs 2×10⁴ steps at d = 40 (module docstring), already several times past Thm 1.1's guaranteed window.",
+    return Outcome(
+        measured=measured, verdict="reproduced" if ok else "not reproduced",
+        setting="; ".join(settings) + f", {STEP_LABEL}, {TRIALS} trials, {mode(ctx.quick)} mode",
+        note="The paper gives no numbers. Quick mode runs 2×10⁴ steps at d = 40 (module docstring), already several "
+             "times past Thm 1.1's guaranteed window.",
     )
 
 
@@ -275,16 +292,26 @@ def claim7_specs(quick: bool) -> list[RunSpec]:
             for t in range(TRIALS)]
 
 
-def _rip(spec: RunSpec) -> float:
-    """Sampled (4r)-RIP constant of a spec's operator (diagnostics.rip_constant_estimate; a lower bound)."""
-    from ..experiments.execute import build
+def claim7_computations(quick: bool) -> list[Computation]:
+    """The sampled (4r)-RIP constant of trial 0's operator (a lower bound on δ)."""
+    spec = claim7_specs(quick)[0]
+    p = spec.problem.params
+    return [rip_estimate.spec(label="li2018-claim7 RIP estimate", problem=spec.problem.name, params=dict(p),
+                              data_seed=spec.data_seed, rank=min(4 * p["r"], p["d"]), samples=CLAIM7_RIP_SAMPLES,
+                              seed=0, psd=False, device="cpu")]
 
-    prob = build(spec).problem
-    return rip_constant_estimate(prob.operator, min(4 * prob.r, prob.shape[0]), samples=50, seed=0).delta
 
-
-def claim7(ctx: Context) -> Claim:
-    """The time to recover grows linearly in log(1/α) with slope ≈ 1/(2η) (exact-gradient convention)."""
+@claim(
+    id="li2018-claim7", paper=PAPER, figure=None, specs=claim7_specs, computations=claim7_computations,
+    statement="The number of iterations to recover grows linearly in log(1/α), with slope ≈ 1/(2η) in the "
+              "exact-gradient convention (Thm 4.2: T ≈ κ log(d/α)/η).",
+    paper_value="T ≈ κ log(d/α)/η up to constants; population dynamics: slope 1/log(1 + 2η) ≈ 1/(2η) = 200",
+    criterion=f"escape step = first (log-interpolated) step where the relative test error ≤ {CLAIM7_THRESHOLD}. "
+              "Reproduced when every α escapes, the least-squares line of escape step on log(1/α) has R² ≥ 0.99 "
+              f"and its slope is within ±{CLAIM7_SLOPE_TOL:.0%} of 1/log(1 + 2η); partly reproduced when the line "
+              "fits (R² ≥ 0.99) but the slope is off; not reproduced otherwise.",
+)
+def claim7(ctx: Context) -> Outcome:
     specs = ctx.specs(claim7_specs)
     esc: dict[float, list[float]] = {}
     e_ratio = 0.0
@@ -307,10 +334,13 @@ def claim7(ctx: Context) -> Claim:
     measured: dict = {f"escape step at alpha = {', '.join(f'{a:g}' for a in alphas)} (mean of trials)":
                       [float(t) for t in T]}
     if finite.sum() >= 3:
-        slope, icept, r2 = fit_line(x[finite], T[finite])
-        ok = bool(finite.all()) and r2 >= 0.99 and abs(slope / pred - 1) <= CLAIM7_SLOPE_TOL
+        slope, _, r2 = fit_line(x[finite], T[finite])
+        fits = bool(finite.all()) and r2 >= 0.99
+        verdict = ("reproduced" if fits and abs(slope / pred - 1) <= CLAIM7_SLOPE_TOL else
+                   "partly reproduced" if fits else "not reproduced")
     else:
-        slope, r2, ok = math.nan, math.nan, False
+        slope, r2, verdict = math.nan, math.nan, "not reproduced"
+    rip = ctx.result(ctx.computations(claim7_computations)[0])
     measured.update({
         "fitted slope dT/dlog(1/alpha)": slope,
         "predicted slope 1/log(1+2 eta)": pred,
@@ -318,24 +348,18 @@ def claim7(ctx: Context) -> Claim:
         "fit R^2": r2,
         "max ||E_t||/alpha before escape (Thm 4.2 (20): <= 4)": e_ratio,
         "max sin(Z_t, U*) before escape": sin_max,
-        "sampled RIP constant (rank 4r, trial 0), lower bound on delta": _rip(specs[0]),
+        "sampled RIP constant (rank 4r, trial 0), lower bound on delta": rip["delta"],
     })
-    return Claim(
-        id="li2018-claim7", paper=PAPER, figure=None,
-        statement="The number of iterations to recover grows linearly in log(1/α), with slope ≈ 1/(2η) in the "
-                  "exact-gradient convention (Thm 4.2: T ≈ κ log(d/α)/η).",
+    return Outcome(
+        measured=measured, verdict=verdict,
+        versus={"slope dT/dlog(1/α)": {"paper": "≈ 1/(2η) = 200 (population)", "ours": slope},
+                "‖E_t‖/α before escape": {"paper": "≤ 4 (Thm 4.2 (20))", "ours": e_ratio}},
         setting=f"d = {d}, r = {r}, m = 5dr, X⋆ with all eigenvalues 1 (κ = 1), U₀ = αI, α ∈ 10^-1 … 10^-6, "
                 f"exact gradient (grad_scale = 1), η = {ETA}, {TRIALS} trials, {mode(ctx.quick)} mode",
-        measured=measured,
-        paper_value="T ≈ κ log(d/α)/η up to constants; population dynamics: slope 1/log(1 + 2η) ≈ 1/(2η) = 200",
-        verdict="reproduced" if ok else "not reproduced",
-        note=f"escape step = first (log-interpolated) step where the relative test error ≤ {CLAIM7_THRESHOLD}; "
-             f"reproduced when every α escapes, the least-squares line of escape step on log(1/α) has R² ≥ 0.99 and "
-             f"its slope is within ±{CLAIM7_SLOPE_TOL:.0%} of 1/log(1 + 2η) (the per-step growth 1 + 2sηλ of a "
-             "direction with eigenvalue λ = 1, theory.escape_slope). The S_t quantities come from the gd_subspace "
-             "tracker (the proof's adaptive subspace), reported for Thm 4.2 (19)–(20), not part of the verdict: at "
-             "m = 5dr the sampled RIP constant is far above Thm 4.2's δ ≤ c/(κ³√r log² d), and ‖E_t‖ does grow "
-             "well past the theorem's 4α before the escape (while staying orders of magnitude below the signal).",
+        note="The S_t quantities come from the gd_subspace tracker (the proof's adaptive subspace), reported for "
+             "Thm 4.2 (19)–(20), not part of the verdict: at m = 5dr the sampled RIP constant (a stored computation) "
+             "is far above Thm 4.2's δ ≤ c/(κ³√r log² d), and ‖E_t‖ grows well past the theorem's 4α before the "
+             "escape (while staying orders of magnitude below the signal).",
     )
 
 
@@ -343,9 +367,4 @@ FIGURES = [
     Figure("li2018-fig2", PAPER, "Long runs from α = 1 and α = 10⁻³: train and test error", fig2_specs, fig2_plot),
     Figure("li2018-fig3", PAPER, "Test error over a very long run from α = 0.01", fig3_specs, fig3_plot),
 ]
-CLAIMS = [
-    ClaimCheck("li2018-claim2", PAPER, "α = 1: train < 10⁻⁴ while test ≥ 10⁻¹", fig2_specs, claim2),
-    ClaimCheck("li2018-claim3", PAPER, "α = 0.01: test error keeps decreasing (no early stopping)", fig3_specs,
-               claim3),
-    ClaimCheck("li2018-claim7", PAPER, "Escape time linear in log(1/α), slope ≈ 1/(2η)", claim7_specs, claim7),
-]
+CLAIMS = [claim2, claim3, claim7]

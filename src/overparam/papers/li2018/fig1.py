@@ -1,0 +1,201 @@
+"""Li–Ma–Zhang Fig. 1 (final errors versus α) and the claims that read it: claim 1 (the train–test
+gap narrows as α decreases) and claim 6 (Thm 1.1's α√d/κ² bound at small α).
+
+Fig. 1 quick mode: d ∈ {20, 40} with r = 1 and m = 5dr, 10⁴ steps. What shapes Fig. 1 is the ratio of
+m to the D = d(d+1)/2 symmetric degrees of freedom: the full d ∈ {100, 200} with r = 5 have m/D = 0.50
+and 0.25, and d ∈ {20, 40} with r = 1 have 0.48 and 0.24.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ...experiments.spec import RunSpec
+from .._shared import (
+    ERROR_BAR_LABELS,
+    colors,
+    error_bar,
+    fit_line,
+    kendall_tau,
+    mode,
+    new_figure,
+    replica_traces,
+    save,
+    summaries,
+    truth_stats,
+    value_at,
+)
+from ..base import Context, Figure, Outcome, claim
+from .settings import ERROR_BAR, ETA, PAPER, STEP_LABEL, TRIALS, sensing_spec
+from .theory import thm11_error_bound, thm11_horizon
+
+FIG1_ALPHAS = [10 ** (-k / 2) for k in range(7)]  # 1, 10^-0.5, …, 10^-3 (the x-axis ticks of Fig. 1)
+FIG1_STEPS = 10_000
+#: Claim 6 reads the α ≤ 10^-1.5 part of Fig. 1's grid, where every run has escaped and settled
+#: (the escape takes ≈ log(1/α)/η ≤ 2,800 of the 10⁴ steps).
+CLAIM6_MAX_ALPHA = 10**-1.5
+#: Claim 6: the bound's implied constant C(α) must not grow as α decreases — C at the smallest α at
+#: most this factor times C at the largest α ≤ 10^-1.5 — and fall with α (Kendall τ(log α, log C) ≥ 0.6).
+CLAIM6_GROWTH_TOL = 1.1
+CLAIM6_TAU = 0.6
+
+
+def _dims(quick: bool) -> tuple[tuple[int, ...], int]:
+    return ((20, 40), 1) if quick else ((100, 200), 5)
+
+
+def fig1_specs(quick: bool) -> list[RunSpec]:
+    dims, r = _dims(quick)
+    return [sensing_spec(d, r, trial=t, steps=FIG1_STEPS, alphas=FIG1_ALPHAS, figure="li2018-fig1")
+            for d in dims for t in range(TRIALS)]
+
+
+def fig1_table(ctx: Context):
+    """Final train/test error per (d, α): mean and error bars over the trials."""
+    import pandas as pd
+
+    df = summaries(ctx.store, ctx.specs(fig1_specs))
+    rows = []
+    for (d, alpha), g in df.groupby(["problem.d", "init.alpha"]):
+        row = {"d": int(d), "alpha": float(alpha), "trials": len(g), "m": int(g["problem.m"].iloc[0]),
+               "r": int(g["problem.r"].iloc[0])}
+        for name in ("train_error", "test_error"):
+            c, lo, hi = error_bar(g[name].to_numpy(), ERROR_BAR)
+            row.update({name: c, f"{name}_lo": lo, f"{name}_hi": hi})
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values(["d", "alpha"], ascending=[True, False]).reset_index(drop=True)
+
+
+def fig1_plot(ctx: Context, out_dir: Path) -> list[Path]:
+    tab = fig1_table(ctx)
+    fig, (ax,) = new_figure(width=5.6)
+    groups = list(tab.groupby("d"))
+    for color, (d, g) in zip(colors(len(groups)), groups, strict=True):
+        m = int(g["m"].iloc[0])
+        for name, label, marker, ls in (("train_error", "train", "o", "--"), ("test_error", "test", "s", "-")):
+            ax.errorbar(g["alpha"], g[name], yerr=[g[f"{name}_lo"].clip(upper=0.999 * g[name]), g[f"{name}_hi"]],
+                        marker=marker, ls=ls, color=color, capsize=3, label=f"{label}, d={d}, m={m}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.invert_xaxis()
+    ax.set_xlabel(r"initialization $\alpha$ ($U_0=\alpha I$)")
+    ax.set_ylabel("relative error (train ‖A(X)−y‖/‖y‖, test ‖X−X⋆‖_F/‖X⋆‖_F)", fontsize=7)
+    r = int(tab["r"].iloc[0])
+    dims = tuple(int(d) for d in tab["d"].unique())
+    ax.set_title(f"Li–Ma–Zhang Fig. 1 ({mode(ctx.quick)}): d ∈ {dims}, r={r}, m=5dr, {FIG1_STEPS} steps, {STEP_LABEL}",
+                 fontsize=8)
+    ax.legend(fontsize=7, title=f"error bars: {ERROR_BAR_LABELS[ERROR_BAR]} ({TRIALS})", title_fontsize=7)
+    ax.grid(True, which="both", alpha=0.3)
+    return save(fig, out_dir, "li2018-fig1")
+
+
+def _setting(ctx: Context, extra: str = "") -> str:
+    dims, r = _dims(ctx.quick)
+    return (f"d ∈ {dims}, r = {r}, m = 5dr, U₀ = αI, {STEP_LABEL}, {FIG1_STEPS} steps, {TRIALS} trials{extra}, "
+            f"{mode(ctx.quick)} mode")
+
+
+@claim(
+    id="li2018-claim1", paper=PAPER, figure="li2018-fig1", specs=fig1_specs,
+    statement="The gap between training and test error narrows as the initialization α decreases (Fig. 1).",
+    paper_value="qualitative: the gap narrows as α decreases (no numbers given)",
+    criterion="gap = ratio test/train of the trial means. Reproduced when, for every d, the ratio at α = 10⁻³ is "
+              "below a tenth of the ratio at α = 1 and falls with α (Kendall τ(log α, log ratio) ≥ 0.6); not "
+              "reproduced otherwise.",
+)
+def claim1(ctx: Context) -> Outcome:
+    tab = fig1_table(ctx)
+    measured = {}
+    ok = True
+    for d, g in tab.groupby("d"):
+        ratio = (g["test_error"] / g["train_error"]).to_numpy()
+        alpha = g["alpha"].to_numpy()
+        tau = kendall_tau(np.log(alpha), np.log(ratio))
+        lo, hi = ratio[np.argmin(alpha)], ratio[np.argmax(alpha)]
+        measured[f"test/train at alpha=1, d={d}"] = float(hi)
+        measured[f"test/train at alpha=1e-3, d={d}"] = float(lo)
+        measured[f"kendall tau(log alpha, log ratio), d={d}"] = tau
+        ok &= bool(lo < hi / 10 and tau >= 0.6)
+    return Outcome(measured=measured, verdict="reproduced" if ok else "not reproduced", setting=_setting(ctx),
+                   note="The paper gives no numbers; the verdict is on the direction only.")
+
+
+def _slopes_over_horizon(ctx: Context, d: int) -> dict[str, float]:
+    """Log–log slope of the trial-mean test error on α ≤ 10^-1.5 at T/4, T/2 and T (Fig. 1's traces)."""
+    specs = [s for s in ctx.specs(fig1_specs) if s.problem.params["d"] == d]
+    per_alpha: dict[float, list] = {}
+    for spec in specs:
+        for rep, rows in replica_traces(ctx, spec):
+            per_alpha.setdefault(float(rep["init.alpha"]), []).append(rows)
+    alphas = sorted(a for a in per_alpha if a <= CLAIM6_MAX_ALPHA * (1 + 1e-9))
+    out = {}
+    for frac, label in ((0.25, "T/4"), (0.5, "T/2"), (1.0, "T")):
+        step = frac * FIG1_STEPS
+        test = [np.mean([value_at(rows, "test_error", step) for rows in per_alpha[a]]) for a in alphas]
+        out[label] = fit_line(np.log(alphas), np.log(test))[0]
+    return out
+
+
+@claim(
+    id="li2018-claim6", paper=PAPER, figure="li2018-fig1", specs=fig1_specs,
+    statement="Thm 1.1: for small α, ‖U_TU_Tᵀ − X⋆‖_F² ≲ α√d/κ² for every T with κ log(d/α)/η ≲ T ≲ "
+              "1/(η√dκα) (an upper bound with an unspecified constant).",
+    paper_value="‖U_TU_Tᵀ − X⋆‖_F² ≲ α√d/κ² (constant not given; the paper reports no measured number)",
+    criterion="C(α) = ‖U_TU_Tᵀ − X⋆‖_F² / (α√d/κ²), the constant the bound needs at α (trial means; κ, ‖X⋆‖_F of "
+              "the actual X⋆), over Fig. 1's α ≤ 10^-1.5 at T = 10⁴. Reproduced when, for every d, C does not grow "
+              f"as α decreases: C at α = 10⁻³ ≤ {CLAIM6_GROWTH_TOL} × C at α = 10^-1.5 and Kendall τ(log α, log C) ≥ "
+              f"{CLAIM6_TAU}; partly reproduced when C at 10⁻³ ≤ {CLAIM6_GROWTH_TOL} × C at 10^-1.5 but not "
+              "monotonically; not reproduced when C grows as α decreases. The largest C is reported as the bound's "
+              "constant. The log–log slope of the test error in α, and how it changes with the horizon, are "
+              "measurements, not judged.",
+    criterion_revised="Before the full run (commit 7d2d258) the claim was 'test error ∝ α at small α, far below "
+                      "α√d', judged by |slope − 1| ≤ 0.25 of log(test) on log α over α ≤ 10^-1.5 and ‖U_TU_Tᵀ − "
+                      "X⋆‖_F² ≤ 0.1 × α√d/κ² (constant set to 1) at every α ≤ 10^-1.5. The full run gave 0.17 at "
+                      "α = 10^-1.5, d = 200, and commit 55cf700 loosened the bound part: 0.1 × the bound only at "
+                      "α = 10⁻³, plus a falling ratio, the larger-α ratio reported, not judged. The referee found "
+                      "that 'test error ∝ α' is not a statement of the paper and that a constant set to 1 is "
+                      "arbitrary; this criterion states Thm 1.1 and judges its α-dependence with the constant "
+                      "reported.",
+)
+def claim6(ctx: Context) -> Outcome:
+    specs = ctx.specs(fig1_specs)
+    tab = fig1_table(ctx)
+    measured: dict = {}
+    versus: dict = {}
+    verdicts = []
+    for d, g in tab.groupby("d"):
+        small = g[g["alpha"] <= CLAIM6_MAX_ALPHA * (1 + 1e-9)]
+        alpha, test = small["alpha"].to_numpy(), small["test_error"].to_numpy()
+        stats = truth_stats(next(s for s in specs if s.problem.params["d"] == d))
+        # the theorem bounds the squared absolute error ‖UUᵀ − X⋆‖_F² = (relative error · ‖X⋆‖_F)²
+        C = (test * stats.frobenius) ** 2 / np.array([thm11_error_bound(a, d, stats.kappa) for a in alpha])
+        i_min, i_max = np.argmin(alpha), np.argmax(alpha)
+        tau = kendall_tau(np.log(alpha), np.log(C))
+        grows = C[i_min] > CLAIM6_GROWTH_TOL * C[i_max]
+        verdicts.append("not reproduced" if grows else "reproduced" if tau >= CLAIM6_TAU else "partly reproduced")
+        window = [a for a in alpha if thm11_horizon(a, d, ETA, stats.kappa)[0] <= FIG1_STEPS
+                  <= thm11_horizon(a, d, ETA, stats.kappa)[1]]
+        measured[f"d={d}: C(alpha) for alpha = {', '.join(f'{a:.2g}' for a in alpha)}"] = [float(c) for c in C]
+        measured[f"d={d}: largest C over alpha <= 10^-1.5 (the bound's constant)"] = float(np.max(C))
+        measured[f"d={d}: kendall tau(log alpha, log C)"] = tau
+        measured[f"d={d}: alphas with T = 1e4 inside Thm 1.1's window (constants 1, kappa = {stats.kappa:.3g})"] = \
+            [float(a) for a in window]
+        slopes = _slopes_over_horizon(ctx, int(d))
+        measured[f"d={d}: slope d log(test)/d log(alpha) at T/4, T/2, T"] = [slopes[k] for k in ("T/4", "T/2", "T")]
+        versus[f"constant of ≲ α√d/κ², d={d}"] = {"paper": "not given", "ours": float(np.max(C))}
+    verdict = ("not reproduced" if "not reproduced" in verdicts else
+               "partly reproduced" if "partly reproduced" in verdicts else "reproduced")
+    return Outcome(
+        measured=measured, verdict=verdict, versus=versus, setting=_setting(ctx, ", α ≤ 10^-1.5"),
+        note="Thm 1.1 is an upper bound with an unspecified constant, so only its α-dependence can fail: C(α) "
+             "must not grow as α → 0. A relative test error ∝ α^s gives C ∝ α^(2s−1); the fitted slopes s (rows "
+             "'slope … at T/4, T/2, T') are measurements: a slope that changes with the horizon is not a property "
+             "of the dynamics. Verdict change from the old table: 'reproduced' on a different claim "
+             "(test ∝ α, with a slope criterion); see criterion_revised.",
+    )
+
+
+FIGURES = [Figure("li2018-fig1", PAPER, "Choice of initialization: final errors versus α", fig1_specs, fig1_plot)]
+CLAIMS = [claim1, claim6]

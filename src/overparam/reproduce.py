@@ -1,0 +1,138 @@
+"""``reproduce()``: reproduce paper figures and check their claims, from Python or the command line.
+
+    import overparam.reproduce as rp
+    res = rp.reproduce(["li2018"], quick=True, store="results", out="output", executor="pool")
+    res.figures["li2018-fig1"]        # [PNG, PDF]
+    [c.verdict for c in res.claims]   # one of the four verdicts each
+    res.claims_json, res.report
+
+It collects the runs (specs) and stored computations of every target, computes what the store lacks
+with the chosen executor, then draws the figures and checks the claims from the store alone, and
+writes ``claims.json``, ``claims.md`` and ``report.html`` into ``out``. ``overparam reproduce``
+calls it and only prints.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .experiments.claims import Claim, write_claims
+from .experiments.computations import run_computations
+from .experiments.errors import SpecError
+from .experiments.executors import run_sweep
+from .experiments.store import Store
+from .papers import resolve_targets
+from .papers.base import Context
+
+
+@dataclass
+class ReproduceResult:
+    """What :func:`reproduce` produced: paths, claims, and what was computed or reused."""
+
+    figures: dict[str, list[Path]]
+    claims: list[Claim]
+    claims_json: Path
+    claims_md: Path
+    report: Path
+    store: Path
+    quick: bool
+    runs_total: int = 0
+    runs_computed: int = 0
+    runs_skipped: int = 0
+    runs_failed: list[tuple[str, str]] = field(default_factory=list)
+    computations_computed: int = 0
+    computations_skipped: int = 0
+    computations_failed: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # figures not drawn, claims not checked
+    pending: list[str] = field(default_factory=list)  # planned papers (no figures or claims yet)
+    executor: str = "serial"
+    wall_time: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """No run or computation failed and every figure and claim was produced."""
+        return not (self.problems or self.runs_failed or self.computations_failed)
+
+    @property
+    def not_reproduced(self) -> list[str]:
+        return [c.id for c in self.claims if c.verdict == "not reproduced"]
+
+
+def _executor(executor: str, workers: int | None) -> tuple[int, str | None]:
+    """(workers, dask) for ``executor``: ``serial``, ``pool``, ``dask`` (a LocalCluster) or an address."""
+    n = workers if workers is not None else max(1, os.cpu_count() or 1)
+    if executor == "serial":
+        return 1, None
+    if executor == "pool":
+        return n, None
+    if executor in ("dask", "local"):
+        return n, "local"
+    if "://" in executor or ":" in executor:
+        return n, executor
+    raise SpecError(f"executor: got {executor!r}; accepted: serial, pool, dask, or a Dask scheduler address")
+
+
+def reproduce(targets: list[str] | str | None = None, *, quick: bool = False, store: Store | str | Path | None = None,
+              out: str | Path = "overparam-output", executor: str = "serial", workers: int | None = None,
+              threads: int = 1, device: str = "cpu", progress=None) -> ReproduceResult:
+    """Reproduce ``targets`` (paper, figure or claim ids; ``None``: every implemented paper).
+
+    Args:
+        targets: ids such as ``"li2018"``, ``"li2018-fig1"``, ``"li2018-claim8"``.
+        quick: the smaller settings of every figure and claim (minutes, not hours).
+        store: a :class:`Store` or its directory (default ``$OVERPARAM_STORE`` or ``./overparam-results``).
+        out: where figures (PNG + PDF), ``claims.json``, ``claims.md`` and ``report.html`` go.
+        executor: ``"serial"``, ``"pool"`` (``workers`` processes), ``"dask"`` (a LocalCluster of
+            ``workers``) or a Dask scheduler address; runs and computations use the same choice.
+        threads: BLAS threads per run.
+        device: ``"cpu"`` or ``"cuda"`` for every run and computation (part of their identity).
+        progress: an :class:`overparam.experiments.executors.Progress` for the runs (default none).
+    """
+    from .report import write_report
+
+    t0 = time.perf_counter()
+    if isinstance(targets, str):
+        targets = [targets]
+    n_workers, dask = _executor(executor, workers)
+    st = store if isinstance(store, Store) else Store(store)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise SpecError(f"--out {str(out)!r}: exists and is not a directory; accepted: a directory")
+    figures, checks, pending = resolve_targets(list(targets) if targets else None)
+    ctx = Context(store=st, quick=quick, device=device)
+    specs, comps = [], []
+    for item in (*figures, *checks):
+        specs += ctx.specs(item.specs)
+        comps += ctx.computations(item.computations)
+    sweep = run_sweep(specs, st, workers=n_workers, dask=dask, threads=threads, progress=progress)
+    creport = run_computations(comps, st, workers=n_workers, dask=dask, threads=threads)
+    out.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    drawn: dict[str, list[Path]] = {}
+    for f in figures:
+        try:
+            drawn[f.id] = f.plot(ctx, out)
+        except SpecError as exc:
+            problems.append(f"figure {f.id} not drawn: {exc}")
+    claims: list[Claim] = []
+    for c in checks:
+        try:
+            claims.append(c.check(ctx))
+        except SpecError as exc:
+            problems.append(f"claim {c.id} not checked: {exc}")
+    jpath, mpath = write_claims(claims, out, quick=quick)
+    html = write_report(out, st, figures=drawn)
+    return ReproduceResult(
+        figures=drawn, claims=claims, claims_json=jpath, claims_md=mpath, report=html, store=st.root, quick=quick,
+        runs_total=sweep.total, runs_computed=len(sweep.computed), runs_skipped=sweep.skipped,
+        runs_failed=list(sweep.failed), computations_computed=len(creport.computed),
+        computations_skipped=creport.skipped, computations_failed=list(creport.failed), problems=problems,
+        pending=pending, executor=sweep.executor if specs else ("serial" if dask is None else "dask"),
+        wall_time=time.perf_counter() - t0,
+    )
+
+
+__all__ = ["ReproduceResult", "reproduce"]

@@ -1,0 +1,76 @@
+"""``reproduce()`` from Python and ``overparam reproduce`` give the same claims.json; stored runs and
+computations are reused; the report pairs figures with papers by id; every verdict is one of four."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from overparam.cli import main
+from overparam.experiments.claims import VERDICTS, Claim
+from overparam.reproduce import reproduce
+
+TARGETS = ["li2018-fig1", "li2018-claim8"]
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    """The same quick targets through Python (first, computing) and through the CLI (reusing the store)."""
+    root = tmp_path_factory.mktemp("reproduce")
+    py = reproduce(TARGETS, quick=True, store=root / "store", out=root / "py", executor="pool", workers=2)
+    with pytest.raises(SystemExit) as info:
+        main(["reproduce", *TARGETS, "--quick", "--store", str(root / "store"), "--out", str(root / "cli"),
+              "--workers", "2", "--quiet"])
+    return root, py, info.value.code
+
+
+def test_python_and_cli_claims_json_are_identical(both):
+    root, py, code = both
+    assert code in (0, None) and py.ok
+    assert (root / "py" / "claims.json").read_bytes() == (root / "cli" / "claims.json").read_bytes()
+    assert [c.id for c in py.claims] == ["li2018-claim1", "li2018-claim6", "li2018-claim8"]
+
+
+def test_result_lists_figures_by_id_and_counts(both):
+    root, py, _ = both
+    assert set(py.figures) == {"li2018-fig1"}
+    assert {p.suffix for p in py.figures["li2018-fig1"]} == {".png", ".pdf"}
+    assert py.figures["li2018-fig1"][0].stat().st_size > 10_000
+    assert (py.runs_total, py.runs_computed, py.runs_skipped) == (6, 6, 0)
+    assert (py.computations_computed, py.computations_skipped) == (1, 0)
+    again = reproduce(TARGETS, quick=True, store=root / "store", out=root / "again")
+    assert (again.runs_computed, again.runs_skipped, again.computations_computed, again.computations_skipped) == \
+        (0, 6, 0, 1)  # a cache hit for the runs and the stored computation
+    assert [c.as_dict() for c in again.claims] == [c.as_dict() for c in py.claims]
+
+
+def test_report_pairs_figures_with_papers_by_id(both):
+    root, py, _ = both
+    html = py.report.read_text()
+    assert "li2018-fig1</b>" in html and "claims: li2018-claim1, li2018-claim6" in html
+    (root / "py" / "li2018-stray.png").write_bytes(py.figures["li2018-fig1"][0].read_bytes())
+    from overparam.experiments.store import Store
+    from overparam.report import write_report
+
+    rebuilt = write_report(root / "py", Store(root / "store")).read_text()
+    assert "li2018-stray" not in rebuilt and "li2018-fig1</b>" in rebuilt
+
+
+def test_claims_record_criterion_and_paper_numbers(both):
+    _, py, _ = both
+    data = json.loads(py.claims_json.read_text())
+    assert set(data["counts"]) == set(VERDICTS)
+    for c in data["claims"]:
+        assert c["verdict"] in VERDICTS and c["criterion"]
+        assert {"versus", "criterion_revised", "figure", "paper_value"} <= set(c)
+    c6 = next(c for c in data["claims"] if c["id"] == "li2018-claim6")
+    assert "loosened" in c6["criterion_revised"] and c6["versus"]
+    md = py.claims_md.read_text()
+    assert "| claim | verdict | paper says | we measure | criterion |" in md
+
+
+def test_verdict_vocabulary_is_enforced():
+    assert VERDICTS == ("reproduced", "partly reproduced", "not reproduced", "inconclusive")
+    with pytest.raises(ValueError):
+        Claim(id="x", paper="p", statement="s", setting="", measured={}, paper_value="", verdict="mostly")
