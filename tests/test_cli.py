@@ -189,10 +189,19 @@ def test_run_json_schema_and_resume(capsys, files, store):
 
 
 def test_failed_runs_exit_1_with_a_line_each(capsys, files, tmp_path):
+    """A run that passes validation but fails while running (the subspace diagnostics follow a
+    full-gradient step; SGD has none) is recorded per grid point and the sweep goes on."""
+    code, out, err = cli(capsys, "run", str(files / "sweep.toml"), "--store", str(tmp_path / "s"), "--quiet",
+                         "--workers", "1", "--set", "algorithm.name=sgd", "--set", 'metrics=["subspace_E_norm"]')
+    assert code == 1 and "Traceback" not in err
+    assert sum(line.startswith("run ") and "failed: ValueError" in line for line in err.splitlines()) == 2
+
+
+def test_contradicting_settings_exit_2_before_any_run(capsys, files, tmp_path):
     code, out, err = cli(capsys, "run", str(files / "sweep.toml"), "--store", str(tmp_path / "s"), "--quiet",
                          "--workers", "1", "--set", "param.name=hadamard")
-    assert code == 1 and "Traceback" not in err
-    assert sum(line.startswith("run ") and "failed: ParamError" in line for line in err.splitlines()) == 2
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "param.name = 'hadamard'" in err
+    assert not (tmp_path / "s" / "runs").exists()
 
 
 def test_no_arguments_prints_help(capsys):

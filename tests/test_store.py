@@ -132,8 +132,8 @@ def test_no_partial_runs_and_stale_tmp_cleanup(tmp_path):
 
 def test_failures_are_recorded_and_retried(tmp_path):
     store = Store(tmp_path / "s")
-    # a Hadamard (vector) parameterization of a matrix problem: a valid spec that fails when run
-    bad = spec(param={"name": "hadamard"})
+    # the subspace diagnostics under SGD (no full gradient operator per step): valid, fails when run
+    bad = spec(algorithm={"name": "sgd", "eta": 0.01}, metrics=["subspace_E_norm"])
     good = spec()
     report = run_sweep([bad, good], store)
     assert [k for k, _ in report.failed] == [bad.key()] and report.computed == [good.key()]

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -328,6 +329,14 @@ class RunSpec(BaseModel):
                 validate_component(kind, {"name": comp.name, **base})
         return self
 
+    @model_validator(mode="after")
+    def _check_constraints(self) -> RunSpec:
+        """Cross-field checks that need no data: the problem's own (r ≤ d, p or m), the
+        parameterization against the problem's shape, an init rank that fits a factor, a batch no
+        larger than m, and the operator's memory (see :func:`check_resources`)."""
+        check_constraints(self)
+        return self
+
     # -- identity --------------------------------------------------------------------------------
     def canonical(self) -> dict[str, Any]:
         """The spec as plain JSON data with every default filled in (tags excluded; the fields added
@@ -424,6 +433,66 @@ class RunSpec(BaseModel):
         for key, val in overrides.items():
             set_dotted(data, key, val)
         return cls.parse(data)
+
+
+#: refuse a run whose operator alone needs more than this fraction of the machine's memory
+MEMORY_FRACTION = 0.8
+
+
+def _available_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return None
+
+
+def check_constraints(spec: RunSpec) -> None:
+    """Raise a one-line :class:`SpecError` for settings that contradict each other (see
+    :meth:`RunSpec._check_constraints`); problems without known dimensions are checked at run time."""
+    from ..backend import BackendError
+    from ..params import ParamError
+    from ..problems.dims import problem_dims
+
+    param = spec.param.build("param")
+    blocks = set(param.blocks)
+    for kind in REPLICA_KINDS:
+        comp = getattr(spec, kind)
+        for field, v in (comp.params.items() if comp is not None else ()):
+            if isinstance(v, dict) and _is_numeric_field(registry.schema(kind, comp.name), field) and set(v) != blocks:
+                bad = sorted(set(v) ^ blocks)[0]
+                raise SpecError(f"{kind}.{field}.{bad}: a per-block table names exactly the blocks of param "
+                                f"{spec.param.name!r}: {', '.join(param.blocks)}")
+    for i, rep in enumerate(spec.replicas):
+        for key in rep:
+            parts = key.split(".")
+            if len(parts) == 3 and parts[0] in REPLICA_KINDS and parts[2] not in blocks:
+                raise SpecError(f"replicas[{i}].{key}: {parts[2]!r} is not a block of param {spec.param.name!r}; "
+                                f"accepted: {', '.join(param.blocks)}")
+    try:
+        dims = problem_dims(spec.problem.name, spec.problem.params)
+    except BackendError as exc:
+        raise SpecError(str(exc)) from None
+    if dims is None:
+        return
+    try:
+        shapes = param.shapes(dims.shape)
+    except (ParamError, BackendError) as exc:
+        raise SpecError(f"param.name = {spec.param.name!r}: {exc}") from None
+    ranks = [r.get("init.rank") for r in spec.replicas if "init.rank" in r] or [spec.init.params.get("rank")]
+    for rank in ranks:
+        if spec.init.name == "low_rank" and rank is not None:
+            limit = min(min(sh) for sh in shapes if len(sh) == 2)
+            if rank > limit:
+                raise SpecError(f"init.rank: got {rank}; accepted: 1 <= rank <= {limit} (the factors' smaller side)")
+    batch = spec.algorithm.params.get("batch_size")
+    if isinstance(batch, int) and batch > dims.m:
+        raise SpecError(f"algorithm.batch_size: got {batch}; accepted: 1 <= batch_size <= m = {dims.m}")
+    total = _available_memory()
+    need = dims.nbytes // (2 if spec.dtype == "float32" else 1)
+    if total is not None and need > MEMORY_FRACTION * total:
+        raise SpecError(f"problem: the operator needs {need / 2**30:.1f} GiB, more than {MEMORY_FRACTION:.0%} of this "
+                        f"machine's {total / 2**30:.1f} GiB; accepted: a smaller problem.m or dimensions, or "
+                        f"problem.operator = 'matrix_free' for Gaussian sensing")
 
 
 def _block_value(value: Any, block: str) -> Any:

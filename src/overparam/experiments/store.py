@@ -12,6 +12,8 @@
                                                 threads, wall time, status counts
     <root>/tmp/<key>.<host>.<pid>.<nonce>/      runs being written
     <root>/failures/<key>.json                  runs that raised (retried on the next sweep)
+    <root>/claims/<key>                         a run being computed by a live process (host, pid)
+    <root>/damaged/<key>.<nonce>/               damaged runs moved aside when recomputed
 
 A run is written into ``tmp/`` (every file fsynced) and renamed into place in one ``os.rename``, so
 a run directory that exists is complete: a crash (even SIGKILL) never leaves a run that looks
@@ -20,6 +22,18 @@ finished, and a resumed sweep recomputes exactly the runs without a directory. L
 this host at once, those of other hosts after a day. Two writers of the same spec are harmless:
 the first rename wins and the second discards its copy.
 
+A run directory counts as stored only when it is **complete and readable** (:meth:`Store.damage`:
+every file present, a regular file and not a link, JSON that parses, a Parquet footer and an npz
+directory that open): a run damaged after the fact (a truncated file, a disk error) is not served
+(``table`` and ``results`` skip it and name it), it is recomputed by the next sweep (the damaged copy
+is moved to ``damaged/``), and :meth:`Store.verify` lists every damaged run with the reason. Keys are
+checked (20 hex digits) before they become paths, and links are never followed, so a crafted key or
+a symlink under ``runs/`` cannot make the store read outside its directory. Nothing is unpickled.
+
+Two sweeps (or many Dask workers) writing one store coordinate through :meth:`Store.claim`: a
+process claims a key before computing it (an exclusive-create file naming host and pid); the others
+wait for its result instead of computing it again, and a claim of a process that died is taken over.
+
 Reading: :meth:`Store.table` (one row per run and replica, spec fields and final metrics, filtered
 by equality), :meth:`Store.traces` / :meth:`Store.trace_table` (the recorded traces of the matching
 rows), :meth:`Store.load` (one run: spec, summary, provenance, trace, final θ).
@@ -27,10 +41,12 @@ rows), :meth:`Store.load` (one run: spec, summary, provenance, trace, final θ).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import platform
+import re
 import shutil
 import socket
 import subprocess
@@ -49,6 +65,15 @@ from .spec import RunSpec, flatten
 DEFAULT_STORE = "./overparam-results"
 STALE_FOREIGN_TMP_S = 24 * 3600.0
 RUN_FILES = ("spec.json", "trace.parquet", "final.npz", "summary.json", "meta.json")
+JSON_FILES = ("spec.json", "summary.json", "meta.json")
+_KEY = re.compile(r"^[0-9a-f]{20}$")
+
+
+def check_key(key: str) -> str:
+    """``key`` if it is a run key (20 lowercase hex digits), else a :class:`SpecError`."""
+    if not isinstance(key, str) or not _KEY.match(key):
+        raise SpecError(f"run key: got {key!r}; accepted: 20 lowercase hexadecimal digits (a spec's key())")
+    return key
 
 
 def default_root() -> Path:
@@ -216,18 +241,127 @@ class Store:
         return self.root / "runs"
 
     def path(self, key: str) -> Path:
+        check_key(key)
         return self.runs_dir / key[:2] / key
 
     def has(self, spec: RunSpec | str) -> bool:
+        """Whether the run is stored complete and readable (a damaged run is not stored)."""
         key = spec if isinstance(spec, str) else spec.key()
-        return (self.path(key) / "summary.json").exists()
+        return self.damage(key) is None
+
+    def damage(self, key: str) -> str | None:
+        """Why the stored run ``key`` cannot be served (``"absent"``, a missing or unreadable file,
+        a link), or None when it is complete and readable."""
+        path = self.path(key)
+        if not path.exists() and not path.is_symlink():
+            return "absent"
+        if path.is_symlink() or path.parent.is_symlink():
+            return "a symbolic link (links are not followed)"
+        for name in RUN_FILES:
+            f = path / name
+            if f.is_symlink() or not f.is_file():
+                return f"{name}: missing" if not f.is_symlink() else f"{name}: a symbolic link"
+        try:
+            for name in JSON_FILES:
+                json.loads((path / name).read_text())
+        except (OSError, ValueError) as exc:
+            return f"{name}: unreadable ({type(exc).__name__})"
+        try:
+            import pyarrow.parquet as pq
+
+            pq.read_metadata(path / "trace.parquet")
+        except Exception as exc:  # noqa: BLE001 - any reader error means damaged
+            return f"trace.parquet: unreadable ({type(exc).__name__})"
+        try:
+            with np.load(path / "final.npz", allow_pickle=False) as z:
+                z.files  # noqa: B018 - reads the zip directory
+        except Exception as exc:  # noqa: BLE001
+            return f"final.npz: unreadable ({type(exc).__name__})"
+        return None
+
+    def verify(self) -> dict[str, Any]:
+        """Check every run directory: ``{"ok": n, "damaged": [{"key", "reason"}, …]}``."""
+        damaged, ok = [], 0
+        for key in self._all_keys():
+            why = self.damage(key)
+            if why is None:
+                ok += 1
+            else:
+                damaged.append({"key": key, "reason": why})
+        return {"ok": ok, "damaged": damaged}
+
+    def damaged(self) -> list[dict[str, str]]:
+        return self.verify()["damaged"]
+
+    def _all_keys(self) -> list[str]:
+        if not self.runs_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.runs_dir.glob("*/*") if _KEY.match(p.name))
+
+    def check_writable(self) -> None:
+        """A one-line :class:`SpecError` when runs cannot be written here (checked before a sweep starts)."""
+        try:
+            (self.root / "tmp").mkdir(parents=True, exist_ok=True)
+            probe = self.root / "tmp" / f".probe.{_host_tag()}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as exc:
+            raise SpecError(f"--store {str(self.root)!r}: not writable ({exc.strerror or exc}); accepted: a directory "
+                            "this user can write") from None
+
+    # -- claims: one computer per key across processes ---------------------------------------------
+    def claim(self, key: str) -> bool:
+        """Claim ``key`` for computing: True if this process now holds it (or already did), False
+        when a live process holds it. A claim of a dead process on this host (or one older than a
+        day from another host) is taken over."""
+        d = self.root / "claims"
+        d.mkdir(parents=True, exist_ok=True)
+        path = d / check_key(key)
+        me = f"{_host_tag()} {os.getpid()}"
+        for _ in range(3):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = _read_claim(path)
+                if holder == me:
+                    return True
+                if holder is not None and not _claim_stale(path, holder):
+                    return False
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()  # a dead holder's claim
+                continue
+            with os.fdopen(fd, "w") as fh:
+                fh.write(me)
+            return True
+        return False
+
+    def release(self, key: str) -> None:
+        """Release this process's claim on ``key`` (a claim held by another process is left alone)."""
+        path = self.root / "claims" / check_key(key)
+        if _read_claim(path) == f"{_host_tag()} {os.getpid()}":
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+    def claimed(self, key: str) -> bool:
+        """Whether a live process other than this one holds ``key``."""
+        path = self.root / "claims" / check_key(key)
+        holder = _read_claim(path)
+        return holder is not None and holder != f"{_host_tag()} {os.getpid()}" and not _claim_stale(path, holder)
 
     def save(self, spec: RunSpec, result: Result) -> Path:
         """Write a finished run atomically; if another writer got there first, keep theirs."""
+
+        key = spec.key()
+        try:
+            return self._save(key, spec, result)
+        except PermissionError as exc:
+            raise SpecError(f"--store {str(self.root)!r}: not writable ({exc.strerror or exc}); accepted: a directory "
+                            "this user can write") from None
+
+    def _save(self, key: str, spec: RunSpec, result: Result) -> Path:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        key = spec.key()
         final = self.path(key)
         tmp_root = self.root / "tmp"
         tmp_root.mkdir(parents=True, exist_ok=True)
@@ -255,6 +389,7 @@ class Store:
             _write_json(tmp / "meta.json", meta)
             _fsync_dir(tmp)
             final.parent.mkdir(parents=True, exist_ok=True)
+            self._move_aside_if_damaged(key)
             try:
                 os.rename(tmp, final)
             except OSError:
@@ -268,6 +403,15 @@ class Store:
             raise
         self.clear_failure(key)
         return final
+
+    def _move_aside_if_damaged(self, key: str) -> None:
+        """A damaged run directory in the way of a recomputed run goes to ``damaged/`` (kept as
+        evidence, never served)."""
+        final = self.path(key)
+        if (final.exists() or final.is_symlink()) and self.damage(key) is not None:
+            aside = self.root / "damaged"
+            aside.mkdir(parents=True, exist_ok=True)
+            os.rename(final, aside / f"{key}.{uuid.uuid4().hex[:8]}")
 
     def record_failure(self, spec: RunSpec, error: str) -> None:
         """Record that ``spec`` raised ``error`` (message + traceback); a later success clears it.
@@ -315,10 +459,8 @@ class Store:
         return removed
 
     def keys(self) -> list[str]:
-        """The keys of the stored (complete) runs, sorted."""
-        if not self.runs_dir.exists():
-            return []
-        return sorted(p.name for p in self.runs_dir.glob("*/*") if (p / "summary.json").exists())
+        """The keys of the stored (complete and readable) runs, sorted."""
+        return [k for k in self._all_keys() if self.damage(k) is None]
 
     def __len__(self) -> int:
         return len(self.keys())
@@ -327,10 +469,13 @@ class Store:
         return self.has(spec)
 
     def load(self, key: str) -> StoredRun:
-        p = self.path(key)
-        if not (p / "summary.json").exists():
+        why = self.damage(key)
+        if why == "absent":
             raise SpecError(f"run {key!r}: not in store {str(self.root)!r}")
-        return StoredRun(p)
+        if why is not None:
+            raise SpecError(f"run {key!r} in store {str(self.root)!r} is damaged: {why}; rerun its sweep to "
+                            "recompute it (overparam results --verify lists damaged runs)")
+        return StoredRun(self.path(key))
 
     def runs(self) -> Iterator[StoredRun]:
         for key in self.keys():
@@ -388,6 +533,23 @@ class Store:
                 tr.insert(i, col, row.get(col))
             frames.append(tr)
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _read_claim(path: Path) -> str | None:
+    try:
+        return path.read_text().strip() or None
+    except (FileNotFoundError, OSError):
+        return None
+
+
+def _claim_stale(path: Path, holder: str) -> bool:
+    host, _, pid = holder.partition(" ")
+    if host == _host_tag():
+        return not (pid.isdigit() and _pid_alive(int(pid)))
+    try:
+        return time.time() - path.stat().st_mtime > STALE_FOREIGN_TMP_S
+    except OSError:
+        return True
 
 
 def _pid_alive(pid: int) -> bool:

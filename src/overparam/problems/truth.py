@@ -80,6 +80,10 @@ def low_rank_truth(
         raise BackendError(f"truth_norm: got {norm!r}; accepted: {', '.join(NORMS)}")
     if psd and d1 != d2:
         raise BackendError(f"a PSD truth needs a square shape; got {shape}")
+    if kind != "orthonormal" and (spectrum is not None or kappa != 1.0):
+        what = "spectrum" if spectrum is not None else "kappa"
+        raise BackendError(f"{what}: applies to truth 'orthonormal' only (a prescribed spectrum); this truth is "
+                           f"{kind!r}, whose spectrum is random; accepted: truth = 'orthonormal' with {what}")
     g = generator(seed, "truth")
     if kind == "gaussian_unit_columns":
         L = torch.randn(d1, r, generator=g, dtype=torch.float64)

@@ -1,0 +1,197 @@
+"""Reliability: every input validated before work, a store that survives damage, claims that keep two
+writers from computing one run twice, nothing unpickled, and property-based specs."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.tiny import tiny_spec
+
+from overparam.errors import OverparamError
+from overparam.experiments import RunSpec, SpecError, run_sweep
+from overparam.experiments.execute import execute
+from overparam.experiments.store import Store
+
+# -- the store survives damage ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def stored(tmp_path):
+    store = Store(tmp_path / "s")
+    specs = [RunSpec.parse(tiny_spec(steps=5, data_seed=s)) for s in range(3)]
+    run_sweep(specs, store, workers=1)
+    return store, specs
+
+
+@pytest.mark.parametrize("victim, damage", [
+    ("summary.json", lambda p: p.write_text('{"trunc')),
+    ("spec.json", lambda p: p.write_text("")),
+    ("meta.json", lambda p: p.unlink()),
+    ("trace.parquet", lambda p: p.write_bytes(p.read_bytes()[:40])),
+    ("final.npz", lambda p: p.write_bytes(b"not a zip")),
+])
+def test_a_damaged_run_is_named_not_served_and_recomputed(stored, victim, damage):
+    store, specs = stored
+    key = specs[1].key()
+    damage(store.path(key) / victim)
+    assert not store.has(key) and key not in store.keys()
+    report = store.verify()
+    assert report["ok"] == 2 and [d["key"] for d in report["damaged"]] == [key] and victim in report["damaged"][0]["reason"]
+    assert len(store.table()) == 2 * specs[0].n_replicas  # the others are still readable
+    with pytest.raises(SpecError, match="damaged"):
+        store.load(key)
+    rep = run_sweep(specs, store, workers=1)  # the damaged run is recomputed, the others skipped
+    assert rep.skipped == 2 and len(rep.computed) == 1 and store.has(key)
+    assert len(list((store.root / "damaged").iterdir())) == 1  # kept aside as evidence
+
+
+def test_keys_are_checked_and_links_are_not_followed(stored, tmp_path):
+    store, specs = stored
+    for bad in ("../../etc", "ab", "0" * 19 + "/", "G" * 20):
+        with pytest.raises(SpecError, match="20 lowercase hexadecimal"):
+            store.load(bad)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    key = "ab" * 10
+    (store.runs_dir / key[:2]).mkdir(parents=True, exist_ok=True)
+    os.symlink(store.path(specs[0].key()), store.path(key))
+    assert not store.has(key) and "link" in store.damage(key)
+    with pytest.raises(SpecError):
+        store.load(key)
+
+
+def test_crafted_files_are_refused_without_unpickling(stored):
+    store, specs = stored
+    path = store.path(specs[0].key())
+    np.save(path / "evil.npy", np.array([object()], dtype=object), allow_pickle=True)
+    with open(path / "final.npz", "wb") as fh:
+        np.savez(fh, U=np.array([{"a": 1}], dtype=object))
+    assert not store.has(specs[0].key()) or pytest.raises(ValueError, store.load(specs[0].key()).arrays)
+    (path / "spec.json").write_text('{"problem": {"name": "__import__(\'os\')"}}')
+    with pytest.raises(SpecError):
+        store.load(specs[0].key()).spec  # noqa: B018
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through read-only permissions")
+def test_a_read_only_store_is_one_line(tmp_path):
+    root = tmp_path / "ro"
+    root.mkdir()
+    os.chmod(root, 0o555)
+    with pytest.raises(SpecError, match="not writable"):
+        Store(root).check_writable()
+
+
+def test_claims_keep_one_computer_per_key(tmp_path):
+    store = Store(tmp_path)
+    key = "cd" * 10
+    assert store.claim(key) and store.claim(key)  # re-entrant for its holder
+    (store.root / "claims" / key).write_text("otherhost 1")  # a live holder elsewhere (fresh mtime)
+    assert not store.claim(key) and store.claimed(key)
+    (store.root / "claims" / key).write_text(f"{__import__('socket').gethostname().replace('.', '_')} 999999999")
+    assert store.claim(key)  # a dead holder on this host is taken over
+    store.release(key)
+    assert not (store.root / "claims" / key).exists()
+
+
+# -- validation before work: property-based specs ------------------------------------------------------
+
+# valid settings, then (in about half of the specs) one field replaced by a bad value: most
+# generated specs are one mistake away from a valid one, which is where validation must be exact
+BAD = st.one_of(st.integers(-3, 0), st.floats(allow_nan=True, allow_infinity=True, width=32).filter(
+    lambda x: not math.isfinite(x) or x <= 0), st.booleans(), st.just("x"), st.none(), st.integers(10**9, 10**12))
+PROBLEMS = st.one_of(
+    st.fixed_dictionaries({"name": st.just("matrix_sensing"), "d": st.integers(2, 6), "r": st.integers(1, 3),
+                           "m": st.integers(1, 30)}),
+    st.fixed_dictionaries({"name": st.just("matrix_factorization"), "d1": st.integers(1, 6), "d2": st.integers(1, 6),
+                           "r": st.integers(1, 3)}),
+    st.fixed_dictionaries({"name": st.just("matrix_completion"), "d1": st.integers(2, 6), "d2": st.integers(2, 6),
+                           "r": st.integers(1, 2), "p": st.floats(0.2, 1.0)}),
+    st.fixed_dictionaries({"name": st.just("sparse_regression"), "n": st.integers(1, 20), "d": st.integers(1, 8),
+                           "k": st.integers(1, 3)}),
+)
+PARAMS = st.one_of(st.sampled_from(["symmetric", "asymmetric", "difference", "hadamard", "direct"]),
+                   st.fixed_dictionaries({"name": st.just("symmetric"), "k": st.integers(1, 6)}))
+ALGOS = st.one_of(
+    st.fixed_dictionaries({"name": st.just("gd"), "eta": st.floats(1e-4, 0.2)}, optional={"grad_scale": st.floats(0.1, 8)}),
+    st.fixed_dictionaries({"name": st.just("sgd"), "eta": st.floats(1e-4, 0.1), "batch_size": st.integers(1, 30)}),
+    st.fixed_dictionaries({"name": st.just("gd"), "eta": st.fixed_dictionaries({"F": st.floats(1e-3, .1),
+                                                                                  "G": st.floats(1e-3, .1)})}),
+)
+INITS = st.one_of(
+    st.fixed_dictionaries({"name": st.just("gaussian"), "scale": st.floats(1e-3, 1)}),
+    st.fixed_dictionaries({"name": st.just("low_rank"), "rank": st.integers(1, 6), "norm": st.floats(1e-2, 2)}),
+    st.fixed_dictionaries({"name": st.just("scaled_identity"), "alpha": st.floats(1e-3, 1)}),
+)
+VALID = st.fixed_dictionaries(
+    {"problem": PROBLEMS, "param": PARAMS, "algorithm": ALGOS, "init": INITS, "steps": st.integers(0, 3)},
+    optional={"target_train_error": st.floats(1e-6, 1), "diverge_factor": st.floats(2, 1e8), "data_seed": st.integers(0, 5),
+              "log": st.fixed_dictionaries({}, optional={"every": st.integers(1, 3), "points": st.integers(0, 5)}),
+              "metrics": st.lists(st.sampled_from(["loss", "train_error", "test_error"]), min_size=1, max_size=3),
+              "replicas": st.fixed_dictionaries({"init_seed": st.lists(st.integers(0, 5), min_size=1, max_size=3)})},
+)
+
+
+@st.composite
+def specs(draw):
+    data = draw(VALID)
+    if draw(st.booleans()):  # one mistake
+        section = draw(st.sampled_from(["problem", "algorithm", "init", "steps", "top"]))
+        if section == "steps":
+            data["steps"] = draw(BAD)
+        elif section == "top":
+            data[draw(st.sampled_from(["target_train_error", "diverge_factor", "data_seed", "stepz"]))] = draw(BAD)
+        else:
+            table = dict(data[section])
+            field = draw(st.sampled_from(sorted(k for k in table if k != "name") + ["name", "unknown_field"]))
+            table[field] = draw(BAD) if field != "name" else draw(st.sampled_from(["nope", "", "gd ", 3]))
+            data[section] = table
+    return data
+
+
+SPECS = specs()
+
+COUNTS = {"valid": 0, "invalid": 0}
+
+
+def _check_one(data: dict) -> None:
+    try:
+        spec = RunSpec.parse(data)
+    except SpecError as exc:
+        msg = str(exc)
+        assert "\n" not in msg and msg, msg
+        COUNTS["invalid"] += 1
+        return
+    COUNTS["valid"] += 1
+    assert RunSpec.parse(spec.canonical()).key() == spec.key()  # identity survives its own JSON
+    res = execute(spec)  # a valid spec runs: it completes, converges or diverges, never raises
+    assert set(res.status) <= {"completed", "converged", "diverged"} and len(res.status) == spec.n_replicas
+
+
+@settings(max_examples=500, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+@given(SPECS)
+def test_generated_specs_fail_only_by_validation_and_valid_ones_run(data):
+    try:
+        _check_one(data)
+    except OverparamError as exc:  # pragma: no cover - reported with the spec that caused it
+        raise AssertionError(f"{type(exc).__name__} after validation for {data!r}: {exc}") from exc
+
+
+@pytest.mark.slow
+@settings(max_examples=5000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(SPECS)
+def test_generated_specs_slow(data):
+    _check_one(data)
+
+
+def test_property_run_tried_valid_and_invalid_specs():
+    """Runs after the property test in file order: it saw both kinds (a generator that only makes
+    invalid specs would test validation alone)."""
+    if COUNTS["valid"] + COUNTS["invalid"] == 0:
+        pytest.skip("the property test did not run in this session")
+    assert COUNTS["valid"] >= 50 and COUNTS["invalid"] >= 200, COUNTS
