@@ -196,3 +196,14 @@ def test_property_run_tried_valid_and_invalid_specs():
     if COUNTS["valid"] + COUNTS["invalid"] == 0:
         pytest.skip("the property test did not run in this session")
     assert COUNTS["valid"] >= 50 and COUNTS["invalid"] >= 200, COUNTS
+
+
+def test_results_verify_names_damaged_runs(stored, capsys):
+    from overparam.cli import main
+
+    store, specs = stored
+    (store.path(specs[2].key()) / "summary.json").write_text("{")
+    with pytest.raises(SystemExit) as exc:
+        main(["results", "--verify", "--store", str(store.root)])
+    out, err = capsys.readouterr()
+    assert exc.value.code == 1 and f"damaged {specs[2].key()}: summary.json" in err and "2 runs complete, 1 damaged" in out

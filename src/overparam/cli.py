@@ -201,6 +201,8 @@ def results_cmd(
     store: StoreOpt = None,
     as_json: JsonOpt = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout")] = False,
+    verify: Annotated[bool, typer.Option("--verify", help="Check every stored run (files complete and readable); "
+                                                          "name each damaged one; exit 1 if any")] = False,
 ) -> None:
     """Query the store: one row per (run, replica) with spec fields, status and final metrics."""
     from .catalog import results_frame
@@ -208,6 +210,18 @@ def results_cmd(
 
     if as_json and as_csv:
         raise SpecError("results: --json and --csv both given; accepted: at most one of them")
+    if verify:
+        report = existing_store(store).verify()
+        if as_json:
+            typer.echo(json.dumps(report, indent=1))
+        else:
+            for d in report["damaged"]:
+                typer.echo(f"damaged {d['key']}: {d['reason']}", err=True)
+            typer.echo(f"{report['ok']} runs complete, {len(report['damaged'])} damaged"
+                       + (" (a sweep that contains them recomputes them)" if report["damaged"] else ""))
+        if report["damaged"]:
+            raise typer.Exit(1)
+        return
     filters = parse_overrides(where, option="--where")
     st = existing_store(store)
     df, cols = results_frame(st, filters, columns, trace)
