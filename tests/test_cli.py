@@ -122,6 +122,9 @@ LIST_KEYS = {
     "algorithms": {"name", "summary", "settings"},
     "inits": {"name", "summary", "settings"},
     "metrics": {"name", "summary"},
+    "regularizers": {"name", "summary", "settings"},
+    "stops": {"name", "summary", "settings"},
+    "recipes": {"name", "summary", "settings"},
 }
 
 

@@ -1,7 +1,8 @@
 """What ``overparam list`` and ``overparam results`` show, as data (the CLI only prints it).
 
 * :func:`catalog` — papers (discovered from their packages), figures, claims and the registered
-  problems, parameterizations, algorithms, initializations and metrics; optionally a store summary.
+  problems, parameterizations, algorithms, initializations, metrics, regularizers, stop rules and
+  recipes; optionally a store summary.
 * :func:`store_summary` — runs, replicas by status and recorded failures of a store.
 * :func:`results_frame` — the ``results`` query: final values or traces, filtered and with chosen columns.
 """
@@ -13,9 +14,11 @@ from typing import Any
 from .experiments.errors import SpecError
 from .experiments.store import Store
 
-SECTIONS = ("papers", "figures", "claims", "problems", "params", "algorithms", "inits", "metrics")
+SECTIONS = ("papers", "figures", "claims", "problems", "params", "algorithms", "inits", "metrics", "regularizers",
+            "stops", "recipes")
 ALIASES = {"parameterizations": "params", "initializations": "inits"}
-_KINDS = {"problems": "problem", "params": "param", "algorithms": "algorithm", "inits": "init", "metrics": "metric"}
+_KINDS = {"problems": "problem", "params": "param", "algorithms": "algorithm", "inits": "init", "metrics": "metric",
+          "regularizers": "regularizer", "stops": "stop", "recipes": "recipe"}
 
 
 def store_summary(store: Store) -> dict[str, Any]:
