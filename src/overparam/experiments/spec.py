@@ -318,15 +318,7 @@ class RunSpec(BaseModel):
                 if field not in fields:
                     raise SpecError(f"replicas[{i}].{key}: {kind} {comp.name!r} has no setting {field!r}; "
                                     f"accepted: {', '.join(fields)}")
-                base = dict(comp.params)
-                if block:
-                    cur = base.get(field)
-                    table = dict(cur) if isinstance(cur, dict) else {}
-                    table[block] = val
-                    base[field] = table
-                else:
-                    base[field] = val
-                validate_component(kind, {"name": comp.name, **base})
+                validate_component(kind, {"name": comp.name, **_with_value(comp.params, field, block, val)})
         return self
 
     @model_validator(mode="after")
@@ -380,13 +372,7 @@ class RunSpec(BaseModel):
         for key in sorted({k for r in self.replicas for k in r if k.startswith(kind + ".")}):
             field, _, block = key[len(kind) + 1:].partition(".")
             vals = [self.replicas[i].get(key, _block_value(comp.params.get(field), block)) for i in idx]
-            if block:
-                cur = params.get(field)
-                table = dict(cur) if isinstance(cur, dict) else {}
-                table[block] = vals
-                params[field] = table
-            else:
-                params[field] = vals
+            params = _with_value(params, field, block, vals)
         return params
 
     def seeds(self, name: str, replica_idx: list[int] | None = None) -> int | list[int]:
@@ -493,6 +479,20 @@ def check_constraints(spec: RunSpec) -> None:
         raise SpecError(f"problem: the operator needs {need / 2**30:.1f} GiB, more than {MEMORY_FRACTION:.0%} of this "
                         f"machine's {total / 2**30:.1f} GiB; accepted: a smaller problem.m or dimensions, or "
                         f"problem.operator = 'matrix_free' for Gaussian sensing")
+
+
+def _with_value(params: dict[str, Any], field: str, block: str, value: Any) -> dict[str, Any]:
+    """``params`` with ``field`` set to ``value`` — or, with a ``block``, that block's entry of the
+    field's per-block table (a scalar field becomes a table)."""
+    out = dict(params)
+    if block:
+        cur = out.get(field)
+        table = dict(cur) if isinstance(cur, dict) else {}
+        table[block] = value
+        out[field] = table
+    else:
+        out[field] = value
+    return out
 
 
 def _block_value(value: Any, block: str) -> Any:
