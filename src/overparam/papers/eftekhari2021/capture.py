@@ -125,7 +125,8 @@ def claim6(ctx: Context) -> Outcome:
             f"{lic['planted']['m']} at U♮ (σ_m ≈ {lic['planted']['sigma_m']:.1e}), so σ_m(ℳ_b) = 0 and the capture "
             "radius (6) is zero unless X♮ is infinitesimally perturbed (Remark 3.4). The comparison is of the rank "
             "scale only. Test error grows continuously with r₀; 'recovered' is the line "
-            f"{RECOVERED:g}.")
+            f"{RECOVERED:g}. A rank-1 init (< rank X♮, outside the theorem) can still end at X♮: floating-point "
+            "round-off outside row(U₀) is amplified until U_t has rank ≥ 2 (claim 5).")
     versus = {"largest init rank with recovery": {"paper": f"O(m/(d log d)) ≈ {c:.2f} (constant unspecified)",
                                                   "ours": r_max}}
     return Outcome(measured=measured, verdict=verdict, note=note, versus=versus,

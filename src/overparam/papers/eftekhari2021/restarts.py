@@ -88,18 +88,22 @@ def fig5_plot(ctx: Context, out_dir: Path) -> list[Path]:
     runs = _runs(ctx)
     fig, axes = new_figure(ncols=3, width=4.6, height=3.6)
     colors = {"gd": "tab:red", "literal": "tab:orange", "terminating": "tab:blue"}
+    styles = {"gd": ("-", 1), "literal": ("--", 3), "terminating": ("-", 2)}  # (line style, z-order)
+    ticks = {"literal": 3e3, "terminating": 3e2}
     for v, (spec, reps) in runs.items():
         rep, rows = reps[0]  # "a typical outcome": trial 0
         for ax, name in ((axes[0], "train_error_sq"), (axes[1], "test_error_sq")):
-            ax.plot(rows["step"], rows[name], color=colors[v], lw=1.2, label=_label(v))
+            ax.plot(rows["step"], rows[name], color=colors[v], lw=1.2, ls=styles[v][0], zorder=styles[v][1],
+                    label=_label(v))
         zoom = rows[rows["step"] <= 5000]
-        axes[2].plot(zoom["step"], zoom["train_error_sq"], color=colors[v], lw=1.0)
+        axes[2].plot(zoom["step"], zoom["train_error_sq"], color=colors[v], lw=1.0, ls=styles[v][0],
+                     zorder=styles[v][1])
         if v != "gd":
             ev = [e for e in restart_events(ctx, spec) if e["replica"] == rep["replica"]]
             for e in ev:
                 if e["step"] <= 5000:
                     axes[2].axvline(e["step"], color=colors[v], lw=0.5, ls="--", alpha=0.6)
-            axes[1].plot([e["step"] for e in ev], [1e3] * len(ev), "|", color=colors[v], ms=8)
+            axes[1].plot([e["step"] for e in ev], [ticks[v]] * len(ev), "|", color=colors[v], ms=8)
     for ax, lab in ((axes[0], r"training error $\|\mathcal{A}(U_kU_k^\top)-b\|_2^2$"),
                     (axes[1], r"test error $\|U_kU_k^\top-X^\natural\|_F^2$ (ticks: restarts)"),
                     (axes[2], "training error, k ≤ 5000 (restarts dashed)")):
@@ -107,7 +111,8 @@ def fig5_plot(ctx: Context, out_dir: Path) -> list[Path]:
         ax.set_xlabel("iteration k")
         ax.set_ylabel(lab, fontsize=8)
         ax.grid(True, alpha=0.3)
-    axes[0].legend(fontsize=7, title="trial 0 of 3 (init_seed 0)", title_fontsize=7)
+    axes[0].legend(fontsize=7, title="trial 0 of 3 (init_seed 0); the two modes\ncoincide until a restart sets r₀ = r",
+                   title_fontsize=7)
     a = ALG1
     fig.suptitle(f"Eftekhari–Zygalakis Fig. 5 ({mode(ctx.quick)}): fresh data, d=p={D}, rank X♮={R_TRUE}, m={M}, "
                  f"‖U₀‖_F={a['norm']:g}, r₀={a['rank']}, η={a['eta']:g}, W={a['window']}, τ={a['tau']}, "

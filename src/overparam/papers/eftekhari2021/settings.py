@@ -54,7 +54,7 @@ def steps(quick: bool) -> int:
 
 
 #: How every title states the step convention.
-STEP_LABEL = "Eq. 3: U←U−η∇‖𝒜(UUᵀ)−b‖² (grad_scale 8 on G=⅛‖·‖²)"
+STEP_LABEL = "Eq. 3: U←U−η∇‖A(UUᵀ)−b‖² (grad_scale 8 on G=⅛‖·‖²)"
 ERROR_BAR_LABEL = "mean ± ½ std over 3 trials (U₀ only)"
 
 
