@@ -7,8 +7,8 @@ origin both fail).
 ‖U₀‖_F = 10³ overflows at its first step (initial training error ≈ 10¹³–10¹⁴; stable steps need
 η·8‖𝒜‖²‖U‖² ≲ 2). The literal spec is kept: the run loop marks its replicas ``diverged`` with the
 step. The **stable variant** (``ETA_STABLE``) changes one thing, the step: η = 10⁻⁹, the largest
-power of ten at which no trial of either rank diverges on Example 1.1's instance (10⁻⁸ overflows);
-same data, same inits, same budget.
+power of ten at which no trial of either rank diverges on Example 1.1's instance (10⁻⁸ overflows
+every trial by step 3, 3·10⁻⁹ the rank-2 trials); same data, same inits, same budget.
 """
 
 from __future__ import annotations

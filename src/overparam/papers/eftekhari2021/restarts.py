@@ -12,7 +12,7 @@ algorithm is the engine's recipe ``restarts`` (:mod:`overparam.recipes.builtin`)
   first error to the old run's last (as printed; ``"reset"`` is the alternative).
 
 The paper gives no K and shows "a typical outcome" (one run); we run 3 inits (``init_seed`` 0, 1, 2)
-on one fresh instance, K = 60,000 in full mode (10,000 in quick mode). The plain GD baseline uses the
+on one fresh instance, K = 60,000 in full mode (8,000 in quick mode). The plain GD baseline uses the
 same spec without the recipe, so its U₀ is the recipe's first U₀ (same init, same seed).
 """
 
@@ -39,7 +39,7 @@ VARIANTS = ("gd", "literal", "terminating")
 
 
 def steps(quick: bool) -> int:
-    return 10_000 if quick else 60_000
+    return 8_000 if quick else 60_000
 
 
 def fig5_spec(variant: str, quick: bool) -> RunSpec:
