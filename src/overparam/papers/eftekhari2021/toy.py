@@ -1,0 +1,57 @@
+"""003 Fig. 4 — the zero-training-error set ℳ_b of the toy example d = p = m = 2, rank X♮ = 1,
+𝒜(UUᵀ) = [‖U[1,:]‖², ⟨A, UUᵀ⟩] with a random A, drawn in the coordinates (U[1,1], U[2,1], U[2,2]).
+
+The paper meshes a scattered point cloud (MATLAB File Exchange #63731); we draw ℳ_b from its exact
+parametrization, a 2-torus (:func:`overparam.papers.eftekhari2021.theory.toy_manifold`), and mark the
+orbit {U♮R : R ∈ 𝒪₂} of the planted factor U♮ = [x, 0], a circle on it. The ‖U‖ ≤ ξ cut of
+(manifold) is not drawn: the paper does not give ξ. No runs: the figure is computed at plot time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .._shared import save
+from ..base import Context, Figure
+from .settings import PAPER
+from .theory import toy_manifold, toy_problem, toy_violation
+
+#: The seed of the toy instance (X♮ = xxᵀ and A).
+TOY_SEED = 0
+
+
+def fig4_plot(ctx: Context, out_dir: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    toy = toy_problem(TOY_SEED)
+    pts = toy_manifold(toy, 90, 90)
+    viol = toy_violation(toy, pts)
+    fig = plt.figure(figsize=(6.2, 5.4))
+    ax = fig.add_subplot(projection="3d")
+    ax.plot_surface(pts[..., 0, 0], pts[..., 1, 0], pts[..., 1, 1], cmap="viridis", alpha=0.3, lw=0,
+                    rstride=2, cstride=2)
+    a = np.linspace(0, 2 * np.pi, 200)
+    x = toy.x
+    # U♮R = [[x1 cos a, x1 sin a], [x2 cos a, x2 sin a]] (first column of R^T running over the circle)
+    ax.plot(x[0] * np.cos(a), x[1] * np.cos(a), x[1] * np.sin(a), color="red", lw=2.5, zorder=10,
+            label="orbit {U♮R : R orthogonal} (UUᵀ = X♮)")
+    ax.set_xlabel("U[1,1]")
+    ax.set_ylabel("U[2,1]")
+    ax.set_zlabel("U[2,2]")
+    ax.legend(fontsize=7, loc="upper left")
+    ax.set_title(f"Eftekhari–Zygalakis Fig. 4: M_b for d=p=m=2, rank X♮=1 (seed {TOY_SEED}),\n"
+                 f"A(UUᵀ)=[‖U[1,:]‖², ⟨A,UUᵀ⟩]; exact torus parametrization, max |A(UUᵀ)−b| = {viol:.1e}; "
+                 "‖U‖≤ξ cut not drawn", fontsize=7)
+    return save(fig, out_dir, f"{PAPER}-fig4")
+
+
+def no_specs(quick: bool) -> list:
+    return []
+
+
+FIGURES = [Figure(f"{PAPER}-fig4", PAPER, "The toy zero-training-error set ℳ_b (d = p = m = 2)", no_specs, fig4_plot)]
