@@ -15,16 +15,20 @@ from overparam.papers import papers, resolve_targets
 from overparam.papers.base import Outcome, claim
 from overparam.papers.li2018 import lemma_a1
 
-PLANNED = {"rajaraman2023", "jiang2023", "eftekhari2021", "ma2025"}
+ALL_PAPERS = {"li2018", "rajaraman2023", "jiang2023", "eftekhari2021", "ma2025"}
 
 
 def test_papers_are_discovered_from_their_packages():
+    """Every package is found; implemented papers come first (by id), planned ones after, and
+    reproduce's pending list names exactly the planned ones."""
     found = papers()
-    assert set(found) == {"li2018", *PLANNED}
-    assert list(found)[0] == "li2018" and found["li2018"].implemented
-    assert all(not found[p].implemented for p in PLANNED)
+    assert set(found) == ALL_PAPERS and found["li2018"].implemented
+    flags = [p.implemented for p in found.values()]
+    assert flags == sorted(flags, reverse=True)
+    assert list(found) == sorted(k for k in found if found[k].implemented) + sorted(k for k in found
+                                                                                     if not found[k].implemented)
     _, _, pending = resolve_targets(None)
-    assert set(pending) == PLANNED
+    assert set(pending) == {k for k, p in found.items() if not p.implemented}
 
 
 def test_paper_metrics_register_on_import():
