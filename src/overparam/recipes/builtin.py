@@ -160,42 +160,46 @@ class EarlyStopping:
         name = self.metric
         if name not in ctx.spec.metrics:
             raise ValueError(f"recipe.metric: the oracle rule reads metric {name!r}; add it to the spec's metrics")
-        best = _BestIterate(get_metric(name))
-        ctx.stage(stops=[best])
+        ctx.stage(stops=[_BestIterate(get_metric(name))])
         for ln in ctx.lanes:
-            st = best.best.get(ln.replica)
+            st = (ln.carry or {}).get("best_iterate")
             if st is None:
                 continue
-            step, value, theta = st
-            ln.theta = theta
+            step, value = int(st["step"][0]), float(st["value"][0])
+            ln.theta = tuple(p[0] for p in st["theta"])
             ctx.event(ln, "early_stop", rule="oracle", metric=name, chosen_step=step, value=value)
             ln.step = step
 
 
 class _BestIterate(StopRule):
-    """A stop rule that never stops: it keeps, per replica, the step, value and θ with the smallest
-    ``metric`` (checked every step; the oracle stage runs all lanes as one batch, so rows are lanes)."""
+    """A stop rule that never stops: per replica it keeps the step, value and θ with the smallest
+    ``metric`` (checked every step, on the device: no host synchronization). Its state travels with
+    each replica to the end of the stage (the run's per-replica ``carry``)."""
 
     name = "best_iterate"
 
     def __init__(self, metric):
         self.metric = metric
-        self.best: dict[int, tuple[int, float, tuple]] = {}
 
     def init(self, ctx):
-        return {"rows": torch.arange(ctx.R)}
+        return None
 
     def check(self, state, t, snap):
-        v = self.metric(snap).detach().cpu()
-        for i, g in enumerate(state["rows"].tolist()):
-            val = float(v[i])
-            cur = self.best.get(g)
-            if cur is None or val < cur[1]:
-                self.best[g] = (t, val, tuple(p[i].detach().clone() for p in snap.theta))
-        return state, None
+        v = self.metric(snap).detach()
+        theta = tuple(p.detach() for p in snap.theta)
+        if state is None:
+            return {"value": v.clone(), "step": torch.full_like(v, float(t)), "theta": tuple(p.clone() for p in theta)}, None
+        better = v < state["value"]
+        sel = [better.reshape(-1, *([1] * (p.ndim - 1))) for p in theta]
+        return {"value": torch.where(better, v, state["value"]),
+                "step": torch.where(better, torch.full_like(v, float(t)), state["step"]),
+                "theta": tuple(torch.where(b, p, q) for b, p, q in zip(sel, theta, state["theta"], strict=True))}, None
 
     def select(self, state, keep):
-        return {"rows": state["rows"][keep.cpu()]}
+        if state is None:
+            return None
+        return {"value": state["value"][keep], "step": state["step"][keep],
+                "theta": tuple(p[keep] for p in state["theta"])}
 
 
 @register("recipe", "early_stopping")
