@@ -79,6 +79,8 @@ def summarize(ctx: Context, spec: RunSpec) -> list[ReplicaSummary]:
         last = rows.iloc[-1]
 
         def total(name: str, s0_cut=s0_cut, s1=s1) -> float:
+            if name not in s0_cut.columns:
+                return math.nan
             a = float(s0_cut[name].iloc[-1]) if len(s0_cut) else 0.0
             b = float(s1[name].iloc[-1]) if len(s1) else 0.0
             return a + b
@@ -87,13 +89,17 @@ def summarize(ctx: Context, spec: RunSpec) -> list[ReplicaSummary]:
         if "singular_values" in rows.columns:
             v = last["singular_values"]
             sv = np.asarray(v, dtype=float) if v is not None else None
-        r0 = s0["ma2025_r0"].dropna()
+        r0 = s0["ma2025_r0"].dropna() if "ma2025_r0" in s0.columns else s0["step"].iloc[:0]
+
+        def final(name: str, last=last) -> float:
+            return float(last[name]) if name in last.index else math.nan
+
         radius = float(radii[i]) if isinstance(radii, list) else float(radii if radii is not None else math.nan)
         out.append(ReplicaSummary(
             instance=spec.tags.get("instance", spec.problem.name), replica=i, radius=radius,
             status0="terminated" if terminated else "budget", ipgd_steps=end0, total_steps=int(last["step"]),
             perturbations=perts, r0=float(r0.iloc[0]) if len(r0) else math.nan,
-            r_T=float(last["ma2025_residual"]), dist_T=float(last["ma2025_dist"]), error_T=float(last["ma2025_error"]),
+            r_T=final("ma2025_residual"), dist_T=final("ma2025_dist"), error_T=final("ma2025_error"),
             Gamma_T=total("ma2025_Gamma"), Gamma1_T=total("ma2025_Gamma1"), rsum_T=total("ma2025_rsum"),
             singular_values=sv, rows=rows))
     return out
@@ -114,9 +120,9 @@ def numerical_rank(sv: np.ndarray | None, tol: float) -> int:
     return int(np.sum(np.asarray(sv) > tol))
 
 
-def linear_rate(rows, name: str = "ma2025_error", hi: float = 1e-1, floor_factor: float = 10.0):
+def linear_rate(rows, name: str = "ma2025_error", hi: float = 1e-1, lo: float = 1e-6):
     """Fit log10(name) against the step on the window from the first step with value ≤ ``hi`` to the
-    first step with value ≤ ``floor_factor`` × its final value: (decades per 100 steps, R², decades
+    first step with value ≤ max(``lo``, 10 × its final value): (decades per 100 steps, R², decades
     spanned, window). ``None`` when the window has fewer than 3 points."""
     from .._shared import fit_line
 
@@ -127,7 +133,7 @@ def linear_rate(rows, name: str = "ma2025_error", hi: float = 1e-1, floor_factor
     if start.size == 0:
         return None
     i0 = int(start[0])
-    stop = np.flatnonzero((v <= floor_factor * final) & (np.arange(v.size) >= i0))
+    stop = np.flatnonzero((v <= max(lo, 10.0 * final)) & (np.arange(v.size) >= i0))
     i1 = int(stop[0]) if stop.size else v.size - 1
     if i1 - i0 + 1 < 3:
         return None

@@ -25,9 +25,9 @@ with a leading replica axis where stated) and the problem's true rank or sparsit
 
 * symmetric: {U⋆R : R ∈ O(r')} with U⋆ = [VΣ^{1/2}, 0] (Procrustes, notes pitfall 11):
   dist² = ‖U‖² + ‖U⋆‖² − 2‖U⋆ᵀU‖_*;
-* asymmetric: no closed form (GL(r) ambiguity); we use the distance to the *balanced* solutions
-  {W⋆R : R ∈ O(r')}, W⋆ = [PΣ^{1/2}; QΣ^{1/2}] for X⋆ = PΣQᵀ — an upper bound on dist(·, 𝒳_M),
-  tight when UᵀU = VᵀV, which zero initialization keeps to first order (documented choice);
+* asymmetric: no closed form (GL(r) ambiguity; the factors are *not* balanced after discrete GD, so
+  the distance to the balanced solutions {[PΣ^{1/2}; QΣ^{1/2}]R} overestimates it by orders of
+  magnitude); we use the first-order projection of :func:`asymmetric_solution_distance`;
 * hadamard: per coordinate, the nearest point of the (finite) M-solution set: uv — (u, v) =
   ±(√|β_i|, sgn(β_i)√|β_i|); uu-vv — u_i = ±√β_i, v_i = 0 for β_i > 0, u_i = 0, v_i = ±√−β_i for
   β_i < 0, and (0, 0) off the support.
@@ -135,10 +135,32 @@ def low_rank_truth_factor(problem, kind: str, width: int) -> torch.Tensor:
 
 
 def procrustes_distance(W: torch.Tensor, W_star: torch.Tensor) -> torch.Tensor:
-    """min_{R ∈ O(k)} ‖W − W⋆R‖_F per replica: (‖W‖² + ‖W⋆‖² − 2‖W⋆ᵀW‖_*)^{1/2}; W (R, a, k)."""
-    nuc = torch.linalg.svdvals(W_star.mT @ W).sum(-1)
-    sq = (W * W).sum((-2, -1)) + (W_star * W_star).sum() - 2 * nuc
-    return sq.clamp_min(0.0).sqrt()
+    """min_{R ∈ O(k)} ‖W − W⋆R‖_F per replica, W (R, a, k): R = ABᵀ from the SVD W⋆ᵀW = AΣBᵀ, then the
+    norm of the difference itself (the closed form ‖W‖² + ‖W⋆‖² − 2‖W⋆ᵀW‖_* cancels catastrophically
+    near the solution set: it cannot resolve distances below ≈ 1e-8)."""
+    A, _, Bh = torch.linalg.svd(W_star.mT @ W)
+    D = W - W_star @ (A @ Bh)
+    return D.flatten(1).norm(dim=-1)
+
+
+def asymmetric_solution_distance(U: torch.Tensor, V: torch.Tensor, X_star: torch.Tensor, r: int) -> torch.Tensor:
+    """dist((U, V), 𝒳_M) for the rank-balanced region, 𝒳_M = {(U', V') : U'V'ᵀ = X⋆, rank [U'; V'] ≤ r},
+    to first order: from the signal (U_s, V_s) = P_M(U, V), the minimum-norm correction (ΔU, ΔV) = (ΛV_s,
+    ΛᵀU_s) with U_sU_sᵀΛ + ΛV_sV_sᵀ = X⋆ − U_sV_sᵀ (a Sylvester equation, pseudo-inverted; the correction
+    keeps the row spaces, so it stays in M) lands on 𝒳_M up to O(‖ΔU, ΔV‖²); returns ‖(U, V) − (U_s + ΔU,
+    V_s + ΔV)‖. Exact in the limit of a small signal error (the regime of claim 2), an upper bound otherwise."""
+    (Us, Vs) = project("asymmetric", (U, V), r)
+    E = X_star - Us @ Vs.mT
+    a, P = torch.linalg.eigh(Us @ Us.mT)
+    b, Q = torch.linalg.eigh(Vs @ Vs.mT)
+    den = a.unsqueeze(-1) + b.unsqueeze(-2)
+    tol = 1e-12 * den.amax((-2, -1), keepdim=True).clamp_min(1e-300)
+    Et = P.mT @ E @ Q
+    Lt = torch.where(den > tol, Et / torch.where(den > tol, den, torch.ones_like(den)), torch.zeros_like(Et))
+    Lam = P @ Lt @ Q.mT
+    dU = U - (Us + Lam @ Vs)
+    dV = V - (Vs + Lam.mT @ Us)
+    return ((dU * dU).flatten(1).sum(-1) + (dV * dV).flatten(1).sum(-1)).sqrt()
 
 
 def sparse_solution_distance(kind: str, u: torch.Tensor, v: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
@@ -160,10 +182,12 @@ def sparse_solution_distance(kind: str, u: torch.Tensor, v: torch.Tensor, beta: 
 
 def solution_distance(kind: str, theta, problem) -> torch.Tensor:
     """dist(x, 𝒳_M) per replica (θ with the replica axis)."""
-    if kind in ("symmetric", "asymmetric"):
-        W = theta[0] if kind == "symmetric" else torch.cat(list(theta), dim=-2)
-        W_star = low_rank_truth_factor(problem, kind, W.shape[-1]).to(W)
-        return procrustes_distance(W, W_star)
+    if kind == "symmetric":
+        W = theta[0]
+        return procrustes_distance(W, low_rank_truth_factor(problem, kind, W.shape[-1]).to(W))
+    if kind == "asymmetric":
+        U, V = theta
+        return asymmetric_solution_distance(U, V, problem.truth().to(U), problem.r)
     u, v = theta
     return sparse_solution_distance(kind, u, v, problem.X_star.to(u))
 
