@@ -297,3 +297,21 @@ def test_mirror_descent_from_a_small_init_generalizes_where_gd_on_x_does_not():
     for mirror in ("entropy", "hypentropy"):
         md = op.run(prob, op.params.Direct(), op.algorithms.mirror_descent(0.05, mirror=mirror, beta=1e-4), **kw)
         assert md.final("test_error")[0] < 0.05 < plain / 4
+
+
+def test_constructors_validate_settings_and_sequence_settings_whole():
+    """Every registered constructor checks its settings first (one-line SettingError); a setting that
+    is itself a sequence (a truth's spectrum) is validated whole, not as per-replica values."""
+    from overparam.errors import OverparamError, SettingError
+
+    for bad in (lambda: op.algorithms.gd(eta=-1), lambda: op.algorithms.sgd(0.1, batch_size=0),
+                lambda: op.init.scaled_identity(alpha=float("nan")), lambda: op.params.Symmetric(k=0),
+                lambda: op.problems.matrix_sensing(d=True, r=1, m=10), lambda: op.algorithms.gd(eta=[0.1, -2])):
+        with pytest.raises(SettingError) as exc:
+            bad()
+        assert isinstance(exc.value, OverparamError) and isinstance(exc.value, ValueError)
+        assert "\n" not in str(exc.value)
+    prob = op.problems.matrix_sensing(d=5, r=3, m=20, truth="orthonormal", spectrum=[1.0, 0.75, 0.5])
+    assert prob.r == 3
+    with pytest.raises(SettingError, match="spectrum"):
+        op.problems.matrix_sensing(d=5, r=3, m=20, truth="orthonormal", spectrum=[1.0, -1.0, 0.5])

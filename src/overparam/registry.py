@@ -82,7 +82,8 @@ def check_settings(kind: str, key: str, target: Callable[..., Any], args: tuple,
         if f is None:
             continue
         adapter = _adapter(kind, key, pname)
-        for path, x in _entries(pname, value):
+        entries = [(pname, value)] if _takes_sequence(f.annotation) else _entries(pname, value)
+        for path, x in entries:
             numeric = _numeric(f.annotation)
             if isinstance(x, bool) and numeric and not _accepts_bool(f.annotation):
                 raise SettingError(f"{kind}.{path} = {x!r}: expected a number, got a boolean")
@@ -126,6 +127,17 @@ def _numeric(ann: Any) -> bool:
         if base in (int, float):
             return True
     return False
+
+
+def _takes_sequence(ann: Any) -> bool:
+    """Whether the setting itself is a sequence (``spectrum: Sequence[float]``), not a scalar that a
+    per-replica list may repeat."""
+    import collections.abc
+    import types
+    import typing
+
+    arms = typing.get_args(ann) if typing.get_origin(ann) in (typing.Union, types.UnionType) else (ann,)
+    return any(typing.get_origin(a) in (collections.abc.Sequence, list, tuple) for a in arms)
 
 
 def _accepts_bool(ann: Any) -> bool:
