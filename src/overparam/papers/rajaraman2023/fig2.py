@@ -30,7 +30,7 @@ import numpy as np
 from ...experiments.spec import RunSpec
 from .._shared import bands, fit_line, mode, new_figure, replica_traces, save
 from ..base import Context, Figure, Outcome, claim
-from .common import events, settings_of
+from .common import events
 from .settings import PAPER, STEP_LABEL, pipeline_spec, sensing_problem
 
 D, K, R_TRUE, N = 20, 20, 3, 100

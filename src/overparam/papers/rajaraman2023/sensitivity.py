@@ -28,7 +28,7 @@ from ...experiments.spec import RunSpec
 from .._shared import mode, new_figure, save, summaries
 from ..base import Context, Figure, Outcome, claim
 from .common import events, settings_of
-from .fig2 import D, ETA, N, R_TRUE
+from .fig2 import ETA, R_TRUE, D, N
 from .settings import PAPER, STEP_LABEL, pipeline_spec, sensing_problem
 
 LAMS = [0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32]
