@@ -22,6 +22,12 @@ from overparam.papers.rajaraman2023.settings import (
     population_problem,
     sensing_problem,
 )
+from overparam.papers.rajaraman2023.theory import (
+    implied_constants,
+    noise_floors,
+    population_loss,
+    theory_parameters,
+)
 from overparam.registry import get
 
 
@@ -75,6 +81,22 @@ def test_gradient_of_loss_plus_group_lasso_matches_closed_form_and_finite_differ
     h = 1e-6
     fd = (obj.evaluate((U + h * V,), grad=False).loss - obj.evaluate((U - h * V,), grad=False).loss) / (2 * h)
     assert float(fd[0]) == pytest.approx(float((g * V[0]).sum()), rel=1e-7)
+
+
+def test_closed_form_population_loss_matches_the_dense_one():
+    prob = _problem(population_problem(7, 2))
+    U = torch.randn(2, 7, 5, generator=torch.Generator().manual_seed(6), dtype=torch.float64)
+    value, grad = population_loss(U, prob.truth_factors[0])
+    ev = Objective(prob, op.params.Symmetric(k=5)).evaluate((U,))
+    assert torch.allclose(value, ev.loss, rtol=1e-12)
+    assert torch.allclose(grad, ev.grad[0], atol=1e-12)
+
+
+def test_theory_parameters_and_implied_constants_invert_each_other():
+    p = theory_parameters(0.6, 3, 20, c_beta=0.2, c_lambda=0.7)
+    c = implied_constants(p["lam"], p["beta"], 0.6, 3, 20)
+    assert c["c_beta"] == pytest.approx(0.2) and c["c_lambda"] == pytest.approx(0.7)
+    assert noise_floors(0.1, 3, 20, 20, 100)["pruned"] == pytest.approx(0.006)
 
 
 def test_lanczos_recovers_the_extreme_eigenvalues_of_a_known_matrix():

@@ -30,6 +30,7 @@ from ..base import Context, Figure, Outcome, claim
 from .common import events, settings_of
 from .fig2 import ETA, R_TRUE, D, N
 from .settings import PAPER, STEP_LABEL, pipeline_spec, sensing_problem
+from .theory import weight_decay_lambda
 
 LAMS = [0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32]
 BETAS = [1e-3, 1e-2]
@@ -67,7 +68,7 @@ def spectral_matrix_eigs(spec: RunSpec) -> np.ndarray:
 
 def lambda_c(mu_r: float, beta: float) -> float:
     """λ_c = 2 μ_r √β: above it the r-th direction does not grow from inside the quadratic zone."""
-    return 2.0 * mu_r * beta**0.5
+    return weight_decay_lambda(mu_r, beta)
 
 
 def table(ctx: Context):
