@@ -1,0 +1,246 @@
+"""Fig. 2 (finite sample, d = k = 20, r = 3, n = 100, noiseless): ‖U_tU_tᵀ − U⋆U⋆ᵀ‖_F² against the
+iteration for vanilla GD and for Algorithm 1 (group-Lasso training → prune at 2√β → fine-tune), with the
+noisy variant σ = 0.1; claims 3 (error floor ≥ 10× lower), 4 (noisy floor ratio against k/r) and 5
+(linear convergence of fine-tuning).
+
+Choices (the caption gives d, k, r, n, "no added label noise" and "λ tuned minimally"):
+
+* λ = ``LAM`` = 0.02, β = ``BETA`` = 10⁻³ (threshold 2√β ≈ 0.063). With σ_r⋆² ≈ 0.35–0.5 (seeds 0–2)
+  these are c_β = βr/σ_r⋆² ≈ 0.006–0.009 and c_λ = λ√(kr)/σ_r⋆³ ≈ 0.4–0.75; the values notes-001 §5
+  verified (λ ∈ {0.02, 0.05}, β = 10⁻³) and λ below the small-init safe bound 2σ_r⋆²√β ≈ 0.022–0.032
+  of every seed's truth (claim 6).
+* U₀ entries N(0, α²), α = 10⁻² (column norms ≈ 0.045 > √β: outside the weight-decay zone), the same
+  draw for both runs; η = 0.4 in the analysis convention (0.1 on the exact gradient; the empirical
+  Hessian's λ_max ≈ 10.6 at the solution, so 0.1 is about half the stability limit) for training and
+  fine-tuning alike.
+* Vanilla GD is the λ = 0 replica of the same spec (same data, init, step and total budget; its
+  "pruning" threshold 10⁻¹² keeps every column), so λ is the only difference.
+* Budget: ``STEPS`` training + ``FINETUNE`` fine-tuning steps: 10⁴ + 10⁴ (full), 2,000 + 2,000 (quick).
+* 10 data seeds (truth, A_i and noise resampled); claim 4's k sweep (k ∈ {5, 10}) uses the first
+  ``K_SWEEP_SEEDS``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ...experiments.spec import RunSpec
+from .._shared import bands, fit_line, mode, new_figure, replica_traces, save
+from ..base import Context, Figure, Outcome, claim
+from .common import events
+from .settings import PAPER, STEP_LABEL, pipeline_spec, sensing_problem
+
+D, K, R_TRUE, N = 20, 20, 3, 100
+LAM = 0.02
+BETA = 1e-3
+ALPHA = 1e-2
+ETA = 0.4
+NOISE = 0.1
+SEEDS = list(range(10))
+K_SWEEP = [5, 10, 20]
+K_SWEEP_SEEDS = 5
+LANCZOS = 80
+#: Claim 5: points of the fine-tuning curve above this error are fitted (float64 round-off is ~1e-30).
+FIT_FLOOR = 1e-24
+
+
+def _budget(quick: bool) -> tuple[int, int]:
+    return (2000, 2000) if quick else (10_000, 10_000)
+
+
+def _spec(quick: bool, seed: int, noise: float, k: int = K) -> RunSpec:
+    steps, ft = _budget(quick)
+    return pipeline_spec(sensing_problem(D, R_TRUE, N, noise), k=k, lams=[0.0, LAM], betas=BETA, alphas=ALPHA,
+                         eta=ETA, steps=steps, finetune_steps=ft, data_seed=seed, lanczos_steps=LANCZOS,
+                         figure="rajaraman2023-fig2", log_points=150)
+
+
+def fig2_specs(quick: bool) -> list[RunSpec]:
+    return [_spec(quick, s, noise) for noise in (0.0, NOISE) for s in SEEDS]
+
+
+def k_sweep_specs(quick: bool) -> list[RunSpec]:
+    return [_spec(quick, s, NOISE, k) for k in K_SWEEP if k != K for s in SEEDS[:K_SWEEP_SEEDS]]
+
+
+def noiseless_specs(ctx: Context) -> list[RunSpec]:
+    return [s for s in ctx.specs(fig2_specs) if s.problem.params["noise"] == 0]
+
+
+def _pair(ctx: Context, spec: RunSpec):
+    """(vanilla rows, pruned rows) of one stored Fig. 2 run (replica 0 is λ = 0, replica 1 is λ = LAM)."""
+    reps = replica_traces(ctx, spec)
+    return reps[0][1], reps[1][1]
+
+
+def floors(ctx: Context, specs: list[RunSpec]) -> list[dict]:
+    out = []
+    for spec in specs:
+        van, pru = _pair(ctx, spec)
+        pr = events(ctx, spec, "prune")[1]
+        out.append({"seed": spec.data_seed, "k": spec.param.params.get("k"),
+                    "vanilla": float(van["test_error_sq"].iloc[-1]), "pruned": float(pru["test_error_sq"].iloc[-1]),
+                    "vanilla_best": float(van["test_error_sq"].min()), "kept": pr["width"], "prune_step": pr["step"]})
+    return out
+
+
+def fig2_plot(ctx: Context, out_dir: Path) -> list[Path]:
+    specs = ctx.specs(fig2_specs)
+    steps, ft = _budget(ctx.quick)
+    fig, axes = new_figure(ncols=2, width=5.0)
+    for ax, noise in zip(axes, (0.0, NOISE), strict=True):
+        group = [s for s in specs if s.problem.params["noise"] == noise]
+        pairs = [_pair(ctx, s) for s in group]
+        for j, (label, color) in enumerate((("vanilla GD (λ = 0, k = 20 columns)", "tab:red"),
+                                            (f"Algorithm 1: λ={LAM}, β={BETA}, prune at 2√β, fine-tune",
+                                             "tab:blue"))):
+            runs = [p[j] for p in pairs]
+            x, mid, lo, hi = bands(runs, "test_error_sq", "minmax")
+            ax.plot(x, np.maximum(mid, 1e-32), color=color, label=label)
+            ax.fill_between(x, np.maximum(mid - lo, 1e-32), mid + hi, color=color, alpha=0.18, lw=0)
+        ax.axvline(steps, color="k", ls=":", label=f"pruning (step {steps})")
+        ax.set_yscale("log")
+        ax.set_xlabel("iteration t")
+        ax.set_ylabel("‖U_tU_tᵀ − U⋆U⋆ᵀ‖_F²")
+        ax.set_title(f"σ = {noise:g}" + (" (noiseless, as in the paper)" if noise == 0 else " (our noisy variant)"),
+                     fontsize=8)
+        ax.legend(fontsize=6, title=f"mean over {len(group)} data seeds, band min–max", title_fontsize=6)
+        ax.grid(True, which="both", alpha=0.3)
+    fig.suptitle(f"Rajaraman et al. Fig. 2 ({mode(ctx.quick)}): sensing d=k={D}, r={R_TRUE}, n={N}, U₀~N(0,{ALPHA:g}²), "
+                 f"η={ETA}, {STEP_LABEL}, {steps}+{ft} steps", fontsize=8)
+    return save(fig, out_dir, "rajaraman2023-fig2")
+
+
+def _setting(ctx: Context, noise: float) -> str:
+    steps, ft = _budget(ctx.quick)
+    return (f"d = k = {D}, r = {R_TRUE}, n = {N}, σ = {noise:g}, λ = {LAM}, β = {BETA}, α = {ALPHA}, η = {ETA} "
+            f"(grad_scale ¼), {steps} + {ft} steps, {len(SEEDS)} data seeds, {mode(ctx.quick)} mode")
+
+
+@claim(
+    id="rajaraman2023-claim3", paper=PAPER, figure="rajaraman2023-fig2", specs=fig2_specs,
+    statement="In Fig. 2's setting (noiseless) the pruned and fine-tuned model's error floor is an order of "
+              "magnitude below vanilla GD's.",
+    paper_value="'an order of magnitude better' (Fig. 2 caption; ≥ 10×)",
+    criterion="Per data seed, ratio = vanilla's ‖UUᵀ − X⋆‖_F² / Algorithm 1's, both at the end of the same total "
+              "budget. Reproduced when the ratio is ≥ 10 for every seed; partly reproduced when the median ratio is "
+              "≥ 10; not reproduced otherwise.",
+)
+def claim3(ctx: Context) -> Outcome:
+    fl = floors(ctx, noiseless_specs(ctx))
+    ratios = np.array([f["vanilla"] / max(f["pruned"], 1e-300) for f in fl])
+    verdict = ("reproduced" if (ratios >= 10).all() else "partly reproduced" if np.median(ratios) >= 10
+               else "not reproduced")
+    measured = {"vanilla floor per seed": [f["vanilla"] for f in fl],
+                "pruned + fine-tuned floor per seed": [f["pruned"] for f in fl],
+                "ratio per seed": [float(r) for r in ratios], "smallest ratio": float(ratios.min()),
+                "vanilla best along its path (oracle early stop), per seed": [f["vanilla_best"] for f in fl]}
+    versus = {"floor ratio vanilla / pruned": {"paper": "≈ 10 ('an order of magnitude')",
+                                               "ours": f"min {ratios.min():.3g}, median {np.median(ratios):.3g}"}}
+    return Outcome(measured=measured, verdict=verdict, versus=versus, setting=_setting(ctx, 0.0),
+                   note="Noiseless, fine-tuning reaches float64 round-off, so the ratio is bounded by round-off, not "
+                        "by the method; vanilla GD's floor is set by its small initialization (≈ α-level bias).")
+
+
+@claim(
+    id="rajaraman2023-claim4", paper=PAPER, figure="rajaraman2023-fig2", specs=lambda q: [*fig2_specs(q),
+                                                                                           *k_sweep_specs(q)],
+    statement="With label noise, fine-tuning the pruned model reaches the floor σ²rd/n (Thm 5) while over-"
+              "parameterized GD's floor is σ²kd/n ([23]): the floor ratio grows like k/r.",
+    paper_value="floor ratio ≈ k/r (squared errors: σ²kd/n over σ²rd/n; Thm 5 vs [23], constants not given)",
+    criterion=f"σ = {NOISE}, ratio = vanilla / Algorithm 1 final ‖UUᵀ − X⋆‖_F², geometric mean over data seeds, for "
+              f"k ∈ {K_SWEEP} (d = 20, r = 3, n = 100; {K_SWEEP_SEEDS} seeds for k < 20, {len(SEEDS)} for k = 20). "
+              "Reproduced when the ratio at k = 20 is within a factor 2 of k/r = 6.7 and the log–log slope of the "
+              "ratio against k/r is in [0.5, 1.5]; partly reproduced when the ratio exceeds 1 at every k and grows "
+              "with k but level or slope fall outside; not reproduced otherwise.",
+)
+def claim4(ctx: Context) -> Outcome:
+    specs = [s for s in ctx.specs(fig2_specs) if s.problem.params["noise"] > 0] + ctx.specs(k_sweep_specs)
+    fl = floors(ctx, specs)
+    ks, gm, measured = [], [], {}
+    for k in K_SWEEP:
+        rows = [f for f in fl if f["k"] == k]
+        rat = np.array([f["vanilla"] / f["pruned"] for f in rows])
+        g = float(np.exp(np.mean(np.log(rat))))
+        ks.append(k)
+        gm.append(g)
+        measured[f"k={k}: ratio per seed"] = [float(x) for x in rat]
+        measured[f"k={k}: geometric-mean ratio (k/r = {k / R_TRUE:.3g})"] = g
+        measured[f"k={k}: pruned floor per seed"] = [f["pruned"] for f in rows]
+        measured[f"k={k}: vanilla floor per seed"] = [f["vanilla"] for f in rows]
+        measured[f"k={k}: kept columns per seed"] = [f["kept"] for f in rows]
+    slope = fit_line(np.log(np.array(ks) / R_TRUE), np.log(gm))[0]
+    measured["log-log slope of ratio against k/r"] = slope
+    measured["reference σ²rd/n (Thm 5's floor, constant 1)"] = NOISE**2 * R_TRUE * D / N
+    g20 = gm[K_SWEEP.index(K)]
+    grows = all(b > a for a, b in zip(gm, gm[1:], strict=False))
+    if 0.5 * K / R_TRUE <= g20 <= 2 * K / R_TRUE and 0.5 <= slope <= 1.5:
+        verdict = "reproduced"
+    elif min(gm) > 1 and grows:
+        verdict = "partly reproduced"
+    else:
+        verdict = "not reproduced"
+    versus = {f"floor ratio at k = {K}": {"paper": f"k/r = {K / R_TRUE:.3g} (order, no constant)", "ours": g20},
+              "slope of log ratio vs log(k/r)": {"paper": "1", "ours": slope}}
+    return Outcome(measured=measured, verdict=verdict, versus=versus, setting=_setting(ctx, NOISE),
+                   note="The vanilla floor is read at the end of the budget; its best value along the path (an "
+                        "oracle early stop) is lower and is listed in claim 3 for the noiseless runs.")
+
+
+@claim(
+    id="rajaraman2023-claim5", paper=PAPER, figure="rajaraman2023-fig2", specs=fig2_specs,
+    statement="Fine-tuning the pruned (exactly parameterized) model converges linearly (Thm 5, via Chen & "
+              "Wainwright), while unpruned over-parameterized GD does not.",
+    paper_value="linear convergence, m_fine-tune = C(σ₁⋆/σ_r⋆)¹⁰ log(·) iterations (no rate given)",
+    criterion="Noiseless Fig. 2 runs, per seed: least-squares fit of log10 ‖UUᵀ − X⋆‖_F² against the step over the "
+              f"fine-tuning stage (points above {FIT_FLOOR:g}); vanilla GD fitted over the same steps. Reproduced "
+              "when every seed's fine-tuning fit has R² ≥ 0.9 and a slope ≥ 10× steeper than vanilla's; partly "
+              "reproduced when ≥ 80 % of the seeds do; not reproduced otherwise. The SOSP certificate at the "
+              "pruning step (‖∇f‖_F, λ_min by Lanczos, ‖U‖_op) is reported, not judged.",
+)
+def claim5(ctx: Context) -> Outcome:
+    measured: dict = {"seed": [], "fine-tune rate per step": [], "fine-tune R2": [], "vanilla rate per step": [],
+                      "slope ratio": []}
+    certs = {"grad_norm": [], "lambda_min": [], "op_norm": []}
+    ok = []
+    for spec in noiseless_specs(ctx):
+        van, pru = _pair(ctx, spec)
+        p_step = events(ctx, spec, "prune")[1]["step"]
+        ftr = pru[(pru["stage"] == 1) & (pru["test_error_sq"] > FIT_FLOOR)]
+        if len(ftr) < 3:
+            ok.append(False)
+            continue
+        a, _, r2 = fit_line(ftr["step"], np.log10(ftr["test_error_sq"]))
+        end = float(ftr["step"].iloc[-1])
+        vw = van[(van["step"] >= p_step) & (van["step"] <= max(end, p_step + 1))]
+        av = fit_line(vw["step"], np.log10(vw["test_error_sq"]))[0] if len(vw) >= 2 else 0.0
+        ratio = abs(a) / max(abs(av), 1e-300) if av < 0 else math.inf
+        ok.append(bool(r2 >= 0.9 and a < 0 and ratio >= 10))
+        measured["seed"].append(spec.data_seed)
+        measured["fine-tune rate per step"].append(float(10**a))
+        measured["fine-tune R2"].append(r2)
+        measured["vanilla rate per step"].append(float(10**av))
+        measured["slope ratio"].append(ratio)
+        cert = events(ctx, spec, "sosp")[1]
+        for key in certs:
+            certs[key].append(cert.get(key))
+    for key, v in certs.items():
+        measured[f"SOSP certificate at pruning: {key} per seed"] = v
+    share = float(np.mean(ok))
+    verdict = "reproduced" if share == 1 else "partly reproduced" if share >= 0.8 else "not reproduced"
+    versus = {"fine-tuning convergence": {"paper": "linear (rate not given)",
+                                         "ours": f"rate per step median {np.median(measured['fine-tune rate per step']):.4g}"
+                                         if measured["seed"] else "no fit"}}
+    return Outcome(measured={**measured, "share of seeds passing": share}, verdict=verdict, versus=versus,
+                   setting=_setting(ctx, 0.0),
+                   note="A rate per step of 1 − ε means the error falls by 1 − ε per step; vanilla GD's rate ≈ 1 "
+                        "means it has stalled at its floor. Thm 4's SOSP tolerances are not met by a fixed budget "
+                        "(see the certificates); the pruning still finds r columns (claim 1).")
+
+
+FIGURES = [Figure("rajaraman2023-fig2", PAPER, "Vanilla GD against prune + fine-tune (finite sample)",
+                  fig2_specs, fig2_plot)]
+CLAIMS = [claim3, claim4, claim5]
