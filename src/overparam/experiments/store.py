@@ -165,6 +165,27 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
+#: events of one kind beyond this many are counted, not stored (perturbations and stops can be many;
+#: structural events — prune, restart, early_stop, sosp — are few and always kept whole)
+EVENTS_PER_KIND = 1000
+
+
+def capped_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """At most :data:`EVENTS_PER_KIND` events of each kind, in order; a final ``{"kind": "dropped", …}``
+    record counts what was left out per kind."""
+    seen: dict[str, int] = {}
+    kept = []
+    for ev in events:
+        k = str(ev.get("kind"))
+        seen[k] = seen.get(k, 0) + 1
+        if seen[k] <= EVENTS_PER_KIND:
+            kept.append(ev)
+    dropped = {k: n - EVENTS_PER_KIND for k, n in seen.items() if n > EVENTS_PER_KIND}
+    if dropped:
+        kept.append({"kind": "dropped", "counts": dropped})
+    return kept
+
+
 def final_arrays(result: Result) -> dict[str, np.ndarray]:
     """``final.npz``'s arrays: one per block (replica axis first), or one per block and replica
     (``U.r0``, …) when the replicas' shapes differ."""
@@ -385,7 +406,7 @@ class Store:
                 summary.append({**replicas[r], **row})
             _write_json(tmp / "summary.json", summary)
             meta = provenance(result)
-            meta["events"] = result.events[:1000]
+            meta["events"] = capped_events(result.events)
             _write_json(tmp / "meta.json", meta)
             _fsync_dir(tmp)
             final.parent.mkdir(parents=True, exist_ok=True)

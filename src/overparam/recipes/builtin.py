@@ -39,8 +39,9 @@ from .base import Recipe
 
 
 class PruneFinetune:
-    def __init__(self, threshold, finetune_steps, finetune_eta):
+    def __init__(self, threshold, finetune_steps, finetune_eta, finetune_algorithm):
         self.threshold, self.finetune_steps, self.finetune_eta = threshold, finetune_steps, finetune_eta
+        self.finetune_algorithm = finetune_algorithm
 
     def __call__(self, ctx: Recipe) -> None:
         if ctx.spec.regularizer is None or ctx.spec.regularizer.name != "group_lasso":
@@ -56,16 +57,21 @@ class PruneFinetune:
                 thr = 2.0 * math.sqrt(beta)
             ctx.prune_columns(ln, thr)
         overrides = {} if self.finetune_eta is None else {"eta": self.finetune_eta}
+        name = self.finetune_algorithm or ctx.spec.algorithm.name
+        if name == "gd" and ctx.spec.algorithm.name != "gd":  # keep the training step and convention
+            alg = ctx.spec.component_params("algorithm") or {}
+            overrides = {"eta": alg.get("eta"), "grad_scale": alg.get("grad_scale", 1.0), **overrides}
         ctx.stage(steps=self.finetune_steps, regularizer=None, stops="spec",
-                  algorithm=(ctx.spec.algorithm.name, overrides) if overrides else None)
+                  algorithm=(name, overrides) if (overrides or name != ctx.spec.algorithm.name) else None)
 
 
 @register("recipe", "prune_finetune")
 def prune_finetune(threshold: PosFloat | Sequence[PosFloat] | None = None, finetune_steps: PosInt = 1000,
-                   finetune_eta: PosFloat | None = None) -> PruneFinetune:
+                   finetune_eta: PosFloat | None = None, finetune_algorithm: str | None = None) -> PruneFinetune:
     """001: train with λR_β → prune columns with norm ≤ ``threshold`` (default 2√β) → fine-tune on the
-    unregularized loss for ``finetune_steps`` (step ``finetune_eta``, default the training step)."""
-    return PruneFinetune(threshold, finetune_steps, finetune_eta)
+    unregularized loss for ``finetune_steps`` (step ``finetune_eta``, default the training step) with
+    ``finetune_algorithm`` (default the training algorithm; ``"gd"`` after perturbed training)."""
+    return PruneFinetune(threshold, finetune_steps, finetune_eta, finetune_algorithm)
 
 
 class Restarts:
