@@ -16,9 +16,9 @@ it covers, else ``None`` (and the generic loop runs):
   Symmetric × packed      a numba segment: many steps per call,      000 small d, 001 Fig. 2,
   Gaussian sensing        the health checks inside                   003 Ex. 1.1, 004 (MS)
   (A ≤ ``MAX_BYTES``)     (:mod:`.operators._lean_kernels`)
-  Asymmetric × identity   three fused BLAS calls per step:           002 (factorization)
-  (factorization)         R = F Gᵀ − X once (``baddbmm``), then
-                          F − η R G and G − η Rᵀ F (``baddbmm``)
+  Asymmetric × identity   the generic step's own tensor operations   002 (factorization)
+  (factorization)         (the same bits) without the layers around
+                          them: three products per step
   ======================  =========================================  =============================
 
 The run loop (:class:`overparam.run._Loop`) asks :meth:`Lean.segment` to advance over the ordinary
@@ -34,7 +34,6 @@ or on which executor runs the spec.
 from __future__ import annotations
 
 import bisect
-import math
 
 import numpy as np
 import torch
@@ -52,6 +51,10 @@ from .params import Asymmetric, Symmetric
 #: memory traffic, the dispatch overhead is a few per cent, and the generic fused kernel (one read
 #: of A per step, rows split across threads) is the faster path.
 MAX_BYTES = 4 * 2**20
+#: From this many replicas the segment runs them as the lanes of SIMD vectors (groups of 8 in float64,
+#: 16 in float32); below, one replica at a time with the vectors across rows and columns. Both
+#: kernels give every replica exactly the same arithmetic (bits), whatever R, lane or thread.
+LANES_FROM = 5
 #: Multiply-adds per call below which a segment runs on one thread: a parallel region's start and
 #: barrier cost tens of µs, and a time slice (milliseconds) when a neighbour's process holds the other
 #: core, so only calls of several milliseconds of work (≈ 3·10⁷ multiply-adds) are split.
@@ -114,9 +117,9 @@ class SymPackedLean(Lean):
 
     def __init__(self, objective):
         super().__init__(objective)
-        from .operators._lean_kernels import sym_packed_kernel, sym_packed_lanes_kernel
+        from .operators._lean_kernels import blocked_transpose, sym_packed_lanes_kernel, sym_packed_single_kernel
 
-        self.kernel = sym_packed_kernel()
+        self.kernel = sym_packed_single_kernel()
         self.lanes_kernel = sym_packed_lanes_kernel()
         op = objective.problem.operator
         self.op = op
@@ -129,6 +132,7 @@ class SymPackedLean(Lean):
         self.where = pack.gather_index.contiguous().numpy()
         self.winv = pack.gather_weight.to(dt).contiguous().numpy()
         self.tag = (0.0,) * (8 if dt == torch.float64 else 16)
+        self.PT = blocked_transpose(self.P, len(self.tag))
         m, D = self.P.shape
         self.work = m * D
 
@@ -147,7 +151,7 @@ class SymPackedLean(Lean):
         dt = self.op.dtype
         f = self.np_dtype
         m = self.P.shape[0]
-        lanes = R >= L
+        lanes = R >= LANES_FROM  # the same bits either way: only the speed differs
         if lanes:
             ng = -(-R // L)
             pad = ng * L - R
@@ -169,17 +173,15 @@ class SymPackedLean(Lean):
                     f(target), n, check, stop, z.numpy(), fit.numpy(), grad.numpy(), self.tag)
             kernel = self.lanes_kernel
         else:
-            ng = self._threads(R, n, R)  # one group per thread: who computes a replica, never how
-            bounds = np.array([(R * q) // ng for q in range(ng + 1)], dtype=np.int64)
             cur, prev = torch.empty_like(U0), torch.empty_like(U0)
             z = torch.empty(R, m, dtype=dt)
             fit = torch.empty(R, dtype=dt)
             grad = torch.empty_like(U0) if not check else torch.empty(R, 1, 1, dtype=dt)
-            stop = np.zeros(ng, dtype=np.int64)
-            threads = ng
-            args = (self.P, self.y, f(self.s), f(self.c), self.wpk, self.where, self.winv, U0.numpy(), cur.numpy(),
-                    prev.numpy(), step.numpy(), ref.numpy(), f(factor), f(ynsq), f(target), n, check, bounds, stop,
-                    z.numpy(), fit.numpy(), grad.numpy(), self.tag)
+            stop = np.zeros(R, dtype=np.int64)
+            threads = self._threads(R, n, R)
+            args = (self.P, self.PT, self.y, f(self.s), f(self.c), self.wpk, self.where, self.winv, U0.numpy(),
+                    cur.numpy(), prev.numpy(), step.numpy(), ref.numpy(), f(factor), f(ynsq), f(target), n, check,
+                    stop, z.numpy(), fit.numpy(), grad.numpy(), self.tag)
             kernel = self.kernel
         old = numba.get_num_threads()
         numba.set_num_threads(max(1, min(old, threads)))
@@ -217,60 +219,51 @@ class SymPackedLean(Lean):
 
 
 class FactorizationLean(Lean):
-    """X = F Gᵀ on the identity operator (002's ½‖FGᵀ − X‖²): the residual once, then the two
-    gradient products fused with the update (``baddbmm`` with β = 1, α = −η s · 2c)."""
+    """X = F Gᵀ on the identity operator (002's ½‖FGᵀ − X‖²): the generic step's own tensor operations,
+    in the same order and shapes (so the same bits), without the pieces, objective and operator
+    layers around them: X = F Gᵀ, r = vec(X) − y, ‖r‖², W = 2c r, then F − η s (W G) and
+    G − η s (Wᵀ F). The three products are the whole arithmetic; nothing cheaper computes this step
+    (``benchmarks/RESULTS.md``)."""
 
-    name = "asymmetric×identity (fused BLAS step)"
+    name = "asymmetric×identity (lean torch step)"
 
     def __init__(self, objective):
         super().__init__(objective)
         prob = objective.problem
-        self.Y = prob.y.reshape(1, *prob.shape)
+        self.y = prob.y
+        self.shape = prob.shape
 
     def _residual(self, F, G):
-        Rm = torch.baddbmm(self.Y, F, G.mT, beta=-1.0)  # F Gᵀ − X in one BLAS call
-        fit = Rm.square().sum((-2, -1))
-        return Rm, fit
+        z = (F @ G.mT).reshape(F.shape[0], -1)
+        res = z - self.y
+        return z, res, (res * res).sum(-1)
 
-    def _update(self, F, G, Rm, step_size):
-        sF, sG = (t.reshape(-1, 1, 1) * self.s for t in step_size)
-        # the generic step: F − (η s)(2c R G); here R ← 2c R once, then F − (η s) R G in one call each
-        W = Rm * self.s
-        if _uniform(sF) and _uniform(sG):
-            F1 = torch.baddbmm(F, W, G, alpha=-float(step_size[0][0]))
-            G1 = torch.baddbmm(G, W.mT, F, alpha=-float(step_size[1][0]))
-        else:
-            F1 = F - step_size[0].reshape(-1, 1, 1) * (W @ G)
-            G1 = G - step_size[1].reshape(-1, 1, 1) * (W.mT @ F)
-        return F1, G1, W
+    def _update(self, F, G, res, step_size):
+        W = ((2.0 * self.c) * res).reshape(F.shape[0], *self.shape)
+        dF, dG = W @ G, W.mT @ F
+        sF, sG = step_size
+        return F - sF.reshape(-1, 1, 1) * dF, G - sG.reshape(-1, 1, 1) * dG, W, (dF, dG)
 
     def segment(self, theta, step_size, n, ref, factor, target, y_norm_sq):
         F, G = theta
         prev = theta
         lim = factor * ref
         for t in range(n):
-            Rm, fit = self._residual(F, G)
+            _, res, fit = self._residual(F, G)
             flag = ~(self.c * fit <= lim)
             if target is not None:
                 flag |= (fit / y_norm_sq).sqrt() <= target
             if bool(flag.any()):
                 return t, (F, G), prev
             prev = (F, G)
-            F, G, _ = self._update(F, G, Rm, step_size)
+            F, G, _, _ = self._update(F, G, res, step_size)
         return n, (F, G), prev
 
     def step(self, theta, step_size):
         F, G = theta
-        Rm, fit = self._residual(F, G)
-        F1, G1, W = self._update(F, G, Rm, step_size)
-        grad = (W @ G, W.mT @ F)
-        Gop = DenseGrad(W)
-        return StepOut((F1, G1), self._evaluation(Rm.reshape(Rm.shape[0], -1) + self.Y.reshape(1, -1), fit, grad,
-                                                  Gop), step_size=step_size)
-
-
-def _uniform(t: torch.Tensor) -> bool:
-    return bool((t == t.reshape(-1)[0]).all())
+        z, res, fit = self._residual(F, G)
+        F1, G1, W, grad = self._update(F, G, res, step_size)
+        return StepOut((F1, G1), self._evaluation(z, fit, grad, DenseGrad(W)), step_size=step_size)
 
 
 def next_boundary(schedule_sorted: list[int], t: int, steps: int) -> int:
@@ -279,4 +272,4 @@ def next_boundary(schedule_sorted: list[int], t: int, steps: int) -> int:
     return schedule_sorted[i] if i < len(schedule_sorted) else steps
 
 
-__all__ = ["MAX_BYTES", "Lean", "lean_for", "next_boundary", "math"]
+__all__ = ["MAX_BYTES", "Lean", "lean_for", "next_boundary"]

@@ -206,6 +206,9 @@ class _Loop:
                 out = lean.step(self.theta, self._step_size())
             elif t < steps:
                 out, self.state = self.algorithm.step(self.objective, self.theta, self.state, t)
+            elif lean is not None:  # θ_T: the lean evaluation, so that R and batching never change a bit
+                self._check(t, None, lean.step(self.theta, self._step_size()).evaluation)
+                break
             self._check(t, out)
             if self.progress is not None and t % every == 0:
                 self.progress(t, steps)
@@ -228,10 +231,10 @@ class _Loop:
             self.theta, self.prev = theta, prev
         return t + made
 
-    def _check(self, t: int, out: StepOut | None) -> None:
+    def _check(self, t: int, out: StepOut | None, final: Evaluation | None = None) -> None:
         """Health, stops and recording at step t, then advance; on the common step (nothing logged,
-        nothing stops) one host synchronization."""
-        ev, last, g = (out.evaluation if out else None), out is None, t + self.offset
+        nothing stops) one host synchronization. ``final``: the evaluation at θ_T, when known."""
+        ev, last, g = (out.evaluation if out else final), out is None, t + self.offset
         logged = last or t in self.schedule or bool(out.events)
         snap = Snapshot(g, self.theta, self.objective, ev, self.algorithm, self.diags.states)
         if ev is None and (logged or t == 0):

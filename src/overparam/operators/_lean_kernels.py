@@ -26,168 +26,162 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._simd import fma, hsum, load, mul, splat, store, sub, zero
+from ._simd import fma, fma1, load, mul, splat, store, sub, zero
 
 
 @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
-def sym_packed_segment(P, y, s, c, wpk, where, winv, U0, Ucur, Uprev, step, ref, factor, ynsq, target,
-                       n, check, bounds, stop, Z, FIT, GRAD, tag):  # pragma: no cover - compiled
-    """P (m, D); y (m,); s = 2c, c: the loss constant; wpk (D,) svec weights; where (d·d,) and winv
-    (d·d,): smat as one gather; U0 (R, d, k): θ at the segment's start; Ucur, Uprev (R, d, k): θ where
-    the group stopped and the θ before it; step (R,) η·s per replica; ref (R,) the divergence
-    reference; factor, ynsq = ‖y‖², target (< 0: none); n: steps; check: test the flags;
-    bounds (ng + 1,): replica groups; stop (ng,): steps each group made; Z (R, m), FIT (R,),
-    GRAD (R, d, k): z, ‖z − y‖² and ∇_U f at the last evaluated θ (GRAD when ``check`` is off)."""
+def sym_packed_single(P, PT, y, s, c, wpk, where, winv, U0, Ucur, Uprev, step, ref, factor, ynsq, target,
+                      n, check, stop, Z, FIT, GRAD, tag):  # pragma: no cover - compiled
+    """One replica at a time (replicas in parallel), with exactly the arithmetic of one lane of
+    :func:`sym_packed_lanes`, vectorized across what that kernel runs sequentially per lane:
+
+    * z: eight rows per vector (``PT`` (m/8, D, 8): P in blocks of eight rows, transposed), four
+      blocks at once; each row's dot product is one ``fma`` chain over the columns, in order;
+    * g = Pᵀ w: eight columns per vector, four at once; each column's sum is one ``fma`` chain over
+      the rows, in order; ‖z − y‖² one ``fma`` chain over the rows;
+    * svec(UUᵀ): eight entries of a row per vector; G U: eight columns of U per vector.
+
+    P (m, D); U0, Ucur, Uprev, GRAD (R, d, k); step, ref, FIT (R,); Z (R, m); stop (R,)."""
     m, D = P.shape
     R, d, k = U0.shape
     L = len(tag)
-    nv = D - D % L
-    ng = bounds.shape[0] - 1
+    nbk = PT.shape[0]
+    Dp = -(-D // L) * L
+    dp = -(-d // L) * L
+    kp = -(-k // L) * L
     zero_ = s - s
-    for q in nb.prange(ng):
-        r0 = bounds[q]
-        nr = bounds[q + 1] - r0
-        cur = np.empty((nr, d, k), dtype=U0.dtype)
-        nxt = np.empty((nr, d, k), dtype=U0.dtype)
-        for r in range(nr):
-            for j in range(d):
-                for a in range(k):
-                    cur[r, j, a] = U0[r0 + r, j, a]
-                    nxt[r, j, a] = U0[r0 + r, j, a]
-        x = np.empty((nr, D), dtype=U0.dtype)
-        g = np.empty((nr, D), dtype=U0.dtype)
-        UT = np.empty((k, d), dtype=U0.dtype)
-        acc = np.empty(d, dtype=U0.dtype)
-        acck = np.empty(k, dtype=U0.dtype)
-        fit = np.empty(nr, dtype=U0.dtype)
+    for r in nb.prange(R):
+        # U with its columns padded to a multiple of L (U[b, a] at b·kp + a), Uᵀ padded likewise
+        cur = np.zeros(d * kp, dtype=U0.dtype)
+        nxt = np.zeros(d * kp, dtype=U0.dtype)
+        for j in range(d):
+            for a in range(k):
+                cur[j * kp + a] = U0[r, j, a]
+        UT = np.zeros(k * dp + L, dtype=U0.dtype)
+        x = np.zeros(D, dtype=U0.dtype)
+        g = np.zeros(Dp, dtype=U0.dtype)
+        zb = np.zeros(nbk * L, dtype=U0.dtype)
+        w = np.zeros(m, dtype=U0.dtype)
+        Gj = np.zeros(d, dtype=U0.dtype)
+        xrow = np.zeros(dp, dtype=U0.dtype)
+        eta = step[r]
+        ev = splat(eta, tag)
+        two = splat(s / s + s / s, tag)  # 2 in the data's dtype
         made = n
         for t in range(n):
-            # x = svec(U Uᵀ): row j of U Uᵀ from j on, as Σ_a U[j, a] Uᵀ[a, :] (index order)
-            for r in range(nr):
-                Ur = cur[r]
-                for a in range(k):
-                    for b in range(d):
-                        UT[a, b] = Ur[b, a]
-                pos = 0
-                for j in range(d):
-                    for b in range(j, d):
-                        acc[b] = zero_
+            # x = svec(U Uᵀ): x_(j,b) = w Σ_a U[j, a] U[b, a], eight b at a time
+            for a in range(k):
+                for b in range(d):
+                    UT[a * dp + b] = cur[b * kp + a]
+            pos = 0
+            for j in range(d):
+                for b0 in range(j, d, L):
+                    acc = zero(x, tag)
                     for a in range(k):
-                        u = Ur[j, a]
-                        for b in range(j, d):
-                            acc[b] += u * UT[a, b]
-                    for b in range(j, d):
-                        x[r, pos] = acc[b] * wpk[pos]
+                        acc = fma(splat(cur[j * kp + a], tag), load(UT, a * dp + b0, tag), acc)
+                    store(xrow, 0, acc)
+                    for b in range(b0, min(d, b0 + L)):
+                        x[pos] = xrow[b - b0] * wpk[pos]
                         pos += 1
-                for e in range(D):
-                    g[r, e] = zero_
-                fit[r] = zero_
-            # z = P x, the residual, and g = Pᵀ (s (z − y)), four rows at a time (P's rows in L1)
-            i = 0
-            while i < m:
-                na = min(4, m - i)
-                p0 = P[i]
-                p1 = P[i + min(1, na - 1)]
-                p2 = P[i + min(2, na - 1)]
-                p3 = P[i + min(3, na - 1)]
-                for r in range(nr):
-                    xr = x[r]
-                    a0 = zero(xr, tag)
-                    a1 = zero(xr, tag)
-                    a2 = zero(xr, tag)
-                    a3 = zero(xr, tag)
-                    for j in range(0, nv, L):
-                        xj = load(xr, j, tag)
-                        a0 = fma(load(p0, j, tag), xj, a0)
-                        a1 = fma(load(p1, j, tag), xj, a1)
-                        a2 = fma(load(p2, j, tag), xj, a2)
-                        a3 = fma(load(p3, j, tag), xj, a3)
-                    s0 = hsum(a0)
-                    s1 = hsum(a1)
-                    s2 = hsum(a2)
-                    s3 = hsum(a3)
-                    for j in range(nv, D):
-                        s0 += p0[j] * xr[j]
-                        s1 += p1[j] * xr[j]
-                        s2 += p2[j] * xr[j]
-                        s3 += p3[j] * xr[j]
-                    zr = Z[r0 + r]
-                    e0 = s0 - y[i]
-                    zr[i] = s0
-                    f = fit[r] + e0 * e0
-                    w0 = s * e0
-                    w1 = w2 = w3 = zero_
-                    if na > 1:
-                        e1 = s1 - y[i + 1]
-                        zr[i + 1] = s1
-                        f += e1 * e1
-                        w1 = s * e1
-                    if na > 2:
-                        e2 = s2 - y[i + 2]
-                        zr[i + 2] = s2
-                        f += e2 * e2
-                        w2 = s * e2
-                    if na > 3:
-                        e3 = s3 - y[i + 3]
-                        zr[i + 3] = s3
-                        f += e3 * e3
-                        w3 = s * e3
-                    fit[r] = f
-                    gr = g[r]
-                    v0 = splat(w0, tag)
-                    v1 = splat(w1, tag)
-                    v2 = splat(w2, tag)
-                    v3 = splat(w3, tag)
-                    for j in range(0, nv, L):
-                        gj = load(gr, j, tag)
-                        gj = fma(v0, load(p0, j, tag), gj)
-                        gj = fma(v1, load(p1, j, tag), gj)
-                        gj = fma(v2, load(p2, j, tag), gj)
-                        gj = fma(v3, load(p3, j, tag), gj)
-                        store(gr, j, gj)
-                    for j in range(nv, D):
-                        gr[j] += w0 * p0[j] + w1 * p1[j] + w2 * p2[j] + w3 * p3[j]
-                i += 4
-            flagged = False
-            for r in range(nr):
-                FIT[r0 + r] = fit[r]
-                if check:
-                    loss = c * fit[r]
-                    if not (loss <= factor * ref[r0 + r]):
-                        flagged = True
-                    if target >= 0 and np.sqrt(fit[r] / ynsq) <= target:
-                        flagged = True
-            if flagged:
-                made = t
-                break
-            # G = smat(g); U ← U − η (2 G U), into the other buffer
-            for r in range(nr):
-                Ur = cur[r]
-                Un = nxt[r]
-                gr = g[r]
-                eta = step[r0 + r]
-                for j in range(d):
-                    for a in range(k):
-                        acck[a] = zero_
+            # z = P x: rows in vectors of eight, four blocks of rows at once
+            q = 0
+            while q < nbk:
+                nq = min(4, nbk - q)
+                q1 = q + min(1, nq - 1)
+                q2 = q + min(2, nq - 1)
+                q3 = q + min(3, nq - 1)
+                B0 = PT[q].reshape(-1)
+                B1 = PT[q1].reshape(-1)
+                B2 = PT[q2].reshape(-1)
+                B3 = PT[q3].reshape(-1)
+                a0 = zero(x, tag)
+                a1 = zero(x, tag)
+                a2 = zero(x, tag)
+                a3 = zero(x, tag)
+                for j in range(D):
+                    xj = splat(x[j], tag)
+                    a0 = fma(load(B0, j * L, tag), xj, a0)
+                    a1 = fma(load(B1, j * L, tag), xj, a1)
+                    a2 = fma(load(B2, j * L, tag), xj, a2)
+                    a3 = fma(load(B3, j * L, tag), xj, a3)
+                store(zb, q * L, a0)
+                if nq > 1:
+                    store(zb, q1 * L, a1)
+                if nq > 2:
+                    store(zb, q2 * L, a2)
+                if nq > 3:
+                    store(zb, q3 * L, a3)
+                q += 4
+            fv = zero_
+            for i in range(m):
+                e = zb[i] - y[i]
+                Z[r, i] = zb[i]
+                fv = fma1(e, e, fv)
+                w[i] = s * e
+            FIT[r] = fv
+            if check:
+                flagged = not (c * fv <= factor * ref[r])
+                if target >= 0 and np.sqrt(fv / ynsq) <= target:
+                    flagged = True
+                if flagged:
+                    made = t
+                    break
+            # g = Pᵀ w: columns in vectors of eight, four vectors at once, each a chain over the rows
+            Pf = P.reshape(-1)
+            j0 = 0
+            while j0 + 4 * L <= D:
+                g0 = zero(x, tag)
+                g1 = zero(x, tag)
+                g2 = zero(x, tag)
+                g3 = zero(x, tag)
+                for i in range(m):
+                    wi = splat(w[i], tag)
+                    o = i * D + j0
+                    g0 = fma(load(Pf, o, tag), wi, g0)
+                    g1 = fma(load(Pf, o + L, tag), wi, g1)
+                    g2 = fma(load(Pf, o + 2 * L, tag), wi, g2)
+                    g3 = fma(load(Pf, o + 3 * L, tag), wi, g3)
+                store(g, j0, g0)
+                store(g, j0 + L, g1)
+                store(g, j0 + 2 * L, g2)
+                store(g, j0 + 3 * L, g3)
+                j0 += 4 * L
+            while j0 + L <= D:
+                g0 = zero(x, tag)
+                for i in range(m):
+                    g0 = fma(load(Pf, i * D + j0, tag), splat(w[i], tag), g0)
+                store(g, j0, g0)
+                j0 += L
+            if j0 < D:  # the last columns: scalar chains, interleaved (the same arithmetic)
+                for jj in range(j0, D):
+                    g[jj] = zero_
+                for i in range(m):
+                    wi1 = w[i]
+                    for jj in range(j0, D):
+                        g[jj] = fma1(P[i, jj], wi1, g[jj])
+            # U ← U − η (2 G U), G = smat(g); eight columns of U per vector
+            for j in range(d):
+                for b in range(d):
+                    Gj[b] = g[where[j * d + b]] * winv[j * d + b]
+                for a0_ in range(0, kp, L):
+                    acc = zero(x, tag)
                     for b in range(d):
-                        gjb = gr[where[j * d + b]] * winv[j * d + b]
-                        for a in range(k):
-                            acck[a] += gjb * Ur[b, a]
-                    for a in range(k):
-                        d2 = 2.0 * acck[a]
-                        Un[j, a] = Ur[j, a] - eta * d2
-                        if not check:
-                            GRAD[r0 + r, j, a] = d2
+                        acc = fma(splat(Gj[b], tag), load(cur, b * kp + a0_, tag), acc)
+                    d2 = mul(two, acc)
+                    o = j * kp + a0_
+                    store(nxt, o, sub(load(cur, o, tag), mul(ev, d2)))
+                    if not check:
+                        store(xrow, 0, d2)
+                        for a in range(a0_, min(k, a0_ + L)):
+                            GRAD[r, j, a] = xrow[a - a0_]
             tmp = cur
             cur = nxt
             nxt = tmp
-        stop[q] = made
-        for r in range(nr):
-            for j in range(d):
-                for a in range(k):
-                    Ucur[r0 + r, j, a] = cur[r, j, a]
-                    Uprev[r0 + r, j, a] = nxt[r, j, a]
-
+        stop[r] = made
+        for j in range(d):
+            for a in range(k):
+                Ucur[r, j, a] = cur[j * kp + a]
+                Uprev[r, j, a] = nxt[j * kp + a]
 
 
 @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
@@ -351,9 +345,18 @@ def sym_packed_lanes(P, y, s, c, wpk, where, winv, U0, Ucur, Uprev, step, ref, n
 
 
 
-def sym_packed_kernel():
-    """The row-layout segment kernel (replica groups in parallel)."""
-    return sym_packed_segment
+def sym_packed_single_kernel():
+    """The one-replica-at-a-time segment kernel (replicas in parallel)."""
+    return sym_packed_single
+
+
+def blocked_transpose(P: np.ndarray, L: int) -> np.ndarray:
+    """P (m, D) as (⌈m/L⌉, D, L) blocks of L rows, transposed (rows past m are zeros)."""
+    m, D = P.shape
+    nb_ = -(-m // L)
+    out = np.zeros((nb_ * L, D), dtype=P.dtype)
+    out[:m] = P
+    return np.ascontiguousarray(out.reshape(nb_, L, D).transpose(0, 2, 1))
 
 
 def sym_packed_lanes_kernel():
