@@ -51,6 +51,12 @@ from .params import Asymmetric, Symmetric
 #: memory traffic, the dispatch overhead is a few per cent, and the generic fused kernel (one read
 #: of A per step, rows split across threads) is the faster path.
 MAX_BYTES = 4 * 2**20
+#: Metrics computed from θ, the problem and the loss value / fit alone: a lean segment records θ, fit
+#: and z at logged steps inside its kernel call, and these are then computed for all of them at once.
+BATCH_METRICS = frozenset({"loss", "train_error", "train_error_sq", "test_error", "test_error_sq", "param_norm",
+                           "singular_values", "effective_rank", "dist_best_rank_r", "column_norms"})
+#: Logged steps recorded per segment call at most (memory: θ per record and replica).
+MAX_RECORDS = 64
 #: From this many replicas the segment runs them as the lanes of SIMD vectors (groups of 8 in float64,
 #: 16 in float32); below, one replica at a time with the vectors across rows and columns. Both
 #: kernels give every replica exactly the same arithmetic (bits), whatever R, lane or thread.
@@ -94,11 +100,14 @@ class Lean:
         self.c = prob.loss.c
         self.s = prob.loss.fused_scale
 
+    #: whether :meth:`segment` can record θ, fit and z at given steps (``rec``) on the way
+    records = False
+
     def segment(self, theta, step_size, n: int, ref: torch.Tensor, factor: float, target: float | None,
-                y_norm_sq: float):
-        """Advance up to ``n`` ordinary steps from θ; stop before a step where some replica is
-        flagged (diverged: not loss ≤ factor·ref; reached: √(fit/‖y‖²) ≤ target).
-        Returns ``(made, θ, θ_prev)``."""
+                y_norm_sq: float, rec=None):
+        """Advance up to ``n`` steps from θ; stop before a step where some replica is flagged
+        (diverged: not loss ≤ factor·ref; reached: √(fit/‖y‖²) ≤ target). Returns ``(made, θ,
+        θ_prev, records)``; records (when ``records``): θ, fit and z at the local steps ``rec``."""
         raise NotImplementedError  # pragma: no cover - interface
 
     def step(self, theta, step_size) -> StepOut:
@@ -114,13 +123,15 @@ class SymPackedLean(Lean):
     """X = UUᵀ on packed-symmetric dense Gaussian sensing: the numba segment kernel."""
 
     name = "symmetric×packed-sensing (numba segment)"
+    records = True
 
     def __init__(self, objective):
         super().__init__(objective)
-        from .operators._lean_kernels import blocked_transpose, sym_packed_lanes_kernel, sym_packed_single_kernel
+        from .operators import _lean_kernels as lk
 
-        self.kernel = sym_packed_single_kernel()
-        self.lanes_kernel = sym_packed_lanes_kernel()
+        # (parallel, serial) for each layout, called through their compiled entry points
+        self.kernel = (lk.Entry(lk.sym_packed_single), lk.Entry(lk.sym_packed_single_serial))
+        self.lanes_kernel = (lk.Entry(lk.sym_packed_lanes), lk.Entry(lk.sym_packed_lanes_serial))
         op = objective.problem.operator
         self.op = op
         dt = op.dtype
@@ -132,7 +143,7 @@ class SymPackedLean(Lean):
         self.where = pack.gather_index.contiguous().numpy()
         self.winv = pack.gather_weight.to(dt).contiguous().numpy()
         self.tag = (0.0,) * (8 if dt == torch.float64 else 16)
-        self.PT = blocked_transpose(self.P, len(self.tag))
+        self.PT = lk.blocked_transpose(self.P, len(self.tag))
         m, D = self.P.shape
         self.work = m * D
 
@@ -141,9 +152,10 @@ class SymPackedLean(Lean):
 
         return 1 if n * R * self.work < PARALLEL_WORK else max(1, min(numba.get_num_threads(), groups))
 
-    def _call(self, U0, step, n, check, ref, factor, target, ynsq):
-        """Run the kernel (rows for R < L replicas, lanes for R ≥ L) and return
-        ``(stop per group, θ, θ_prev, z, fit, ∇)`` with the replica axis first."""
+    def _call(self, U0, step, n, check, ref, factor, target, ynsq, rec=None):
+        """Run the kernel (one replica at a time for R < ``LANES_FROM``, replica lanes from there) and
+        return ``(stop per group, θ, θ_prev, z, fit, ∇, records)`` with the replica axis first;
+        records: θ (nrec, R, d, k), fit (nrec, R), z (nrec, R, m) at the local steps ``rec``."""
         import numba
 
         R, d, k = U0.shape
@@ -151,6 +163,8 @@ class SymPackedLean(Lean):
         dt = self.op.dtype
         f = self.np_dtype
         m = self.P.shape[0]
+        rec = np.zeros(0, dtype=np.int64) if rec is None else np.asarray(rec, dtype=np.int64)
+        nrec = rec.shape[0]
         lanes = R >= LANES_FROM  # the same bits either way: only the speed differs
         if lanes:
             ng = -(-R // L)
@@ -165,57 +179,71 @@ class SymPackedLean(Lean):
             z = torch.empty(ng, m, L, dtype=dt)
             fit = torch.empty(ng, L, dtype=dt)
             grad = torch.empty_like(UL) if not check else torch.empty(ng, 1, 1, L, dtype=dt)
+            Urec = torch.empty(nrec, ng, d, k, L, dtype=dt)
+            FITrec = torch.empty(nrec, ng, L, dtype=dt)
+            Zrec = torch.empty(nrec, ng, m, L, dtype=dt)
             nvalid = np.array([min(L, R - q * L) for q in range(ng)], dtype=np.int64)
             stop = np.zeros(ng, dtype=np.int64)
             threads = self._threads(R, n, ng)
             args = (self.P, self.y, f(self.s), f(self.c), self.wpk, self.where, self.winv, UL.numpy(), cur.numpy(),
                     prev.numpy(), to_lanes(step, ()).numpy(), to_lanes(ref, ()).numpy(), nvalid, f(factor), f(ynsq),
-                    f(target), n, check, stop, z.numpy(), fit.numpy(), grad.numpy(), self.tag)
+                    f(target), n, check, stop, z.numpy(), fit.numpy(), grad.numpy(), rec, Urec.numpy(),
+                    FITrec.numpy(), Zrec.numpy(), self.tag)
             kernel = self.lanes_kernel
         else:
             cur, prev = torch.empty_like(U0), torch.empty_like(U0)
             z = torch.empty(R, m, dtype=dt)
             fit = torch.empty(R, dtype=dt)
             grad = torch.empty_like(U0) if not check else torch.empty(R, 1, 1, dtype=dt)
+            Urec = torch.empty(nrec, R, d, k, dtype=dt)
+            FITrec = torch.empty(nrec, R, dtype=dt)
+            Zrec = torch.empty(nrec, R, m, dtype=dt)
             stop = np.zeros(R, dtype=np.int64)
             threads = self._threads(R, n, R)
             args = (self.P, self.PT, self.y, f(self.s), f(self.c), self.wpk, self.where, self.winv, U0.numpy(),
                     cur.numpy(), prev.numpy(), step.numpy(), ref.numpy(), f(factor), f(ynsq), f(target), n, check,
-                    stop, z.numpy(), fit.numpy(), grad.numpy(), self.tag)
+                    stop, z.numpy(), fit.numpy(), grad.numpy(), rec, Urec.numpy(), FITrec.numpy(), Zrec.numpy(),
+                    self.tag)
             kernel = self.kernel
         old = numba.get_num_threads()
-        numba.set_num_threads(max(1, min(old, threads)))
-        try:
-            kernel(*args)
-        finally:
-            numba.set_num_threads(old)
+        threads = max(1, min(old, threads))
+        if threads == 1:
+            kernel[1](*args)
+        else:
+            numba.set_num_threads(threads)
+            try:
+                kernel[0](*args)
+            finally:
+                numba.set_num_threads(old)
         if lanes:
-            def back(t, shape):
-                return t.movedim(-1, 1).reshape(ng * L, *shape)[:R].contiguous()
+            def back(t, shape, lead=()):
+                return t.movedim(-1, len(lead) + 1).reshape(*lead, ng * L, *shape).narrow(len(lead), 0, R)
 
-            cur, prev, z, fit = back(cur, (d, k)), back(prev, (d, k)), back(z, (m,)), back(fit, ())
+            cur, prev = back(cur, (d, k)).contiguous(), back(prev, (d, k)).contiguous()
+            z, fit = back(z, (m,)), back(fit, ())
             grad = back(grad, (d, k)) if not check else None
-        return stop, cur, prev, z, fit, grad
+            Urec, FITrec, Zrec = back(Urec, (d, k), (nrec,)), back(FITrec, (), (nrec,)), back(Zrec, (m,), (nrec,))
+        return stop, cur, prev, z, fit, grad, (Urec, FITrec, Zrec)
 
-    def segment(self, theta, step_size, n, ref, factor, target, y_norm_sq):
+    def segment(self, theta, step_size, n, ref, factor, target, y_norm_sq, rec=None):
         U0 = theta[0].contiguous()
         step = step_size[0].contiguous()
         ref = ref.to(self.op.dtype).contiguous()
         tgt = -1.0 if target is None else float(target)
-        stop, cur, prev, *_ = self._call(U0, step, n, True, ref, factor, tgt, y_norm_sq)
+        stop, cur, prev, _, _, _, recs = self._call(U0, step, n, True, ref, factor, tgt, y_norm_sq, rec)
         made = int(stop.min())
         if made < int(stop.max()):  # groups that went further: replay them to the common step
-            stop, cur, prev, *_ = self._call(U0, step, made, True, ref, factor, tgt, y_norm_sq)
-        return made, (cur,), (prev,)
+            stop, cur, prev, _, _, _, recs = self._call(U0, step, made, True, ref, factor, tgt, y_norm_sq, rec)
+        return made, (cur,), (prev,), recs
 
     def step(self, theta, step_size):
         U0 = theta[0].contiguous()
         R = U0.shape[0]
         dummy = torch.zeros(R, dtype=self.op.dtype)
-        _, cur, _, z, fit, grad = self._call(U0, step_size[0].contiguous(), 1, False, dummy, 1.0, -1.0, 1.0)
+        _, cur, _, z, fit, grad, _ = self._call(U0, step_size[0].contiguous(), 1, False, dummy, 1.0, -1.0, 1.0)
         op, y, s = self.op, self.objective.problem.y, self.s
         G = KnownProducts(lambda: DenseGrad(op.adjoint(s * (z - y)), symmetric=True), symmetric=True)
-        return StepOut((cur,), self._evaluation(z, fit, (grad,), G), step_size=step_size)
+        return StepOut((cur,), self._evaluation(z, fit, (grad.contiguous(),), G), step_size=step_size)
 
 
 class FactorizationLean(Lean):
@@ -244,7 +272,7 @@ class FactorizationLean(Lean):
         sF, sG = step_size
         return F - sF.reshape(-1, 1, 1) * dF, G - sG.reshape(-1, 1, 1) * dG, W, (dF, dG)
 
-    def segment(self, theta, step_size, n, ref, factor, target, y_norm_sq):
+    def segment(self, theta, step_size, n, ref, factor, target, y_norm_sq, rec=None):
         F, G = theta
         prev = theta
         lim = factor * ref
@@ -254,10 +282,10 @@ class FactorizationLean(Lean):
             if target is not None:
                 flag |= (fit / y_norm_sq).sqrt() <= target
             if bool(flag.any()):
-                return t, (F, G), prev
+                return t, (F, G), prev, None
             prev = (F, G)
             F, G, _, _ = self._update(F, G, res, step_size)
-        return n, (F, G), prev
+        return n, (F, G), prev, None
 
     def step(self, theta, step_size):
         F, G = theta

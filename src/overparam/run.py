@@ -24,16 +24,18 @@ counted from ``step_offset`` (a recipe's later stages continue the count of the 
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 from .algorithms.base import Algorithm, RunContext, StepOut
 from .backend import BackendError, dtype_name, resolve_device, resolve_dtype
 from .init import Init
-from .lean import lean_for, next_boundary
+from .lean import BATCH_METRICS, MAX_RECORDS, lean_for, next_boundary
 from .metrics import DEFAULT_METRICS, Metric, Snapshot, resolve
 from .objective import Evaluation, Objective
 from .params import Parameterization, Params
@@ -190,18 +192,22 @@ class _Loop:
         self.prev = self.theta
         lean = self.lean
         marks = sorted(self.schedule) if lean is not None else []
+        batch = lean is not None and lean.records and all(m.name in BATCH_METRICS for m in self.recorder.metrics)
         t = 0
         while t <= steps:
             if self.reps.active.numel() == 0:
                 break
             out = None
             if t < steps and lean is not None:
-                if t not in self.schedule:  # ordinary steps up to the next logged one, in one go
-                    end = next_boundary(marks, t, steps)
+                if t > 0 and (batch or t not in self.schedule):
+                    # ordinary steps (and, with ``batch``, logged ones, recorded on the way) in one call
+                    end = steps if batch else next_boundary(marks, t, steps)
                     if self.progress is not None:
                         end = min(end, (t // every + 1) * every)
-                    t = self._lean_segment(lean, t, end)
-                    if t == steps:
+                    t = self._lean_segment(lean, t, end, marks if batch else None)
+                    if self.progress is not None and t % every == 0:
+                        self.progress(t, steps)
+                    if t == steps or (batch and t == end):
                         continue
                 out = lean.step(self.theta, self._step_size())
             elif t < steps:
@@ -220,16 +226,42 @@ class _Loop:
     def _step_size(self):
         return self.state[1]  # Descend's η·s per block (the lean path runs [Gradient, Descend] only)
 
-    def _lean_segment(self, lean, t: int, end: int) -> int:
-        """Ordinary steps t … end − 1 on the lean path; returns the step it stopped at (``end``, or a
-        step where a replica would stop, which the caller then takes through ``_check``)."""
+    def _lean_segment(self, lean, t: int, end: int, marks: list[int] | None = None) -> int:
+        """Steps t … end − 1 on the lean path; returns the step it stopped at (``end``, or a step
+        where a replica would stop, which the caller then takes through ``_check``). With ``marks``,
+        the logged steps on the way are recorded from the kernel's copies (at most ``MAX_RECORDS``
+        per call: the segment ends before the next one)."""
+        rec = None
+        if marks is not None:
+            i = bisect.bisect_left(marks, t)
+            j = bisect.bisect_left(marks, end)
+            if j - i > MAX_RECORDS:
+                end, j = marks[i + MAX_RECORDS], i + MAX_RECORDS
+            rec = [s - t for s in marks[i:j]]
         h = self.health
         ref = h.ref[self.reps.active.to(h.ref.device)]
-        made, theta, prev = lean.segment(self.theta, self._step_size(), end - t, ref, h.factor, h.target,
-                                         float(h.y_norm_sq))
+        made, theta, prev, recs = lean.segment(self.theta, self._step_size(), end - t, ref, h.factor, h.target,
+                                               float(h.y_norm_sq), rec)
+        if rec:
+            self._record_batch(lean, [t + s for s in rec if s < made], recs)
         if made > 0:
             self.theta, self.prev = theta, prev
         return t + made
+
+    def _record_batch(self, lean, steps: list[int], recs) -> None:
+        """Record the kernel's copies of θ, fit and z at ``steps`` (global: + offset) for every
+        active replica, the metrics computed once for all of them."""
+        if not steps:
+            return
+        n = len(steps)
+        U, fit, z = (r[:n] for r in recs)
+        R = U.shape[1]
+        flat = fit.reshape(n * R)
+        ev = Evaluation(loss=lean.c * flat, z=z.reshape(n * R, -1), fit_sq=flat, data_loss=lean.c * flat)
+        snap = Snapshot(steps[0] + self.offset, (U.reshape(n * R, *U.shape[2:]),), self.objective, ev,
+                        self.algorithm, {})
+        self.recorder.record_batch(snap, np.repeat(np.asarray(steps, dtype=np.int64) + self.offset, R),
+                                   np.tile(self.reps.active.numpy().astype(np.int64), n))
 
     def _check(self, t: int, out: StepOut | None, final: Evaluation | None = None) -> None:
         """Health, stops and recording at step t, then advance; on the common step (nothing logged,

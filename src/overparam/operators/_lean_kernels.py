@@ -31,7 +31,7 @@ from ._simd import fma, fma1, load, mul, splat, store, sub, zero
 
 @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
 def sym_packed_single(P, PT, y, s, c, wpk, where, winv, U0, Ucur, Uprev, step, ref, factor, ynsq, target,
-                      n, check, stop, Z, FIT, GRAD, tag):  # pragma: no cover - compiled
+                      n, check, stop, Z, FIT, GRAD, rec, Urec, FITrec, Zrec, tag):  # pragma: no cover - compiled
     """One replica at a time (replicas in parallel), with exactly the arithmetic of one lane of
     :func:`sym_packed_lanes`, vectorized across what that kernel runs sequentially per lane:
 
@@ -41,7 +41,9 @@ def sym_packed_single(P, PT, y, s, c, wpk, where, winv, U0, Ucur, Uprev, step, r
       the rows, in order; ‖z − y‖² one ``fma`` chain over the rows;
     * svec(UUᵀ): eight entries of a row per vector; G U: eight columns of U per vector.
 
-    P (m, D); U0, Ucur, Uprev, GRAD (R, d, k); step, ref, FIT (R,); Z (R, m); stop (R,)."""
+    P (m, D); U0, Ucur, Uprev, GRAD (R, d, k); step, ref, FIT (R,); Z (R, m); stop (R,).
+    rec: the steps (from 0, increasing) at which θ, ‖z − y‖² and z are copied into Urec (nrec, R, d, k),
+    FITrec (nrec, R) and Zrec (nrec, R, m) for the run loop's records (``check`` mode)."""
     m, D = P.shape
     R, d, k = U0.shape
     L = len(tag)
@@ -68,6 +70,8 @@ def sym_packed_single(P, PT, y, s, c, wpk, where, winv, U0, Ucur, Uprev, step, r
         ev = splat(eta, tag)
         two = splat(s / s + s / s, tag)  # 2 in the data's dtype
         made = n
+        nrec = rec.shape[0]
+        pos_rec = 0
         for t in range(n):
             # x = svec(U Uᵀ): x_(j,b) = w Σ_a U[j, a] U[b, a], eight b at a time
             for a in range(k):
@@ -126,6 +130,14 @@ def sym_packed_single(P, PT, y, s, c, wpk, where, winv, U0, Ucur, Uprev, step, r
                 if flagged:
                     made = t
                     break
+                if pos_rec < nrec and rec[pos_rec] == t:
+                    for j in range(d):
+                        for a in range(k):
+                            Urec[pos_rec, r, j, a] = cur[j * kp + a]
+                    FITrec[pos_rec, r] = fv
+                    for i in range(m):
+                        Zrec[pos_rec, r, i] = zb[i]
+                    pos_rec += 1
             # g = Pᵀ w: columns in vectors of eight, four vectors at once, each a chain over the rows
             Pf = P.reshape(-1)
             j0 = 0
@@ -186,10 +198,12 @@ def sym_packed_single(P, PT, y, s, c, wpk, where, winv, U0, Ucur, Uprev, step, r
 
 @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
 def sym_packed_lanes(P, y, s, c, wpk, where, winv, U0, Ucur, Uprev, step, ref, nvalid, factor, ynsq, target,
-                     n, check, stop, Z, FIT, GRAD, tag):  # pragma: no cover - compiled
+                     n, check, stop, Z, FIT, GRAD, rec, Urec, FITrec, Zrec, tag):  # pragma: no cover - compiled
     """As :func:`sym_packed_segment` with the replicas of group q in the lanes: U0, Ucur, Uprev,
     GRAD (ng, d, k, L); step, ref, FIT (ng, L); Z (ng, m, L); nvalid (ng,) real lanes per group.
-    Every lane is a plain sequential computation (``fma`` chains in index order)."""
+    Every lane is a plain sequential computation (``fma`` chains in index order). Records as in
+    :func:`sym_packed_single`, in the lane layout: Urec (nrec, ng, d, k, L), FITrec (nrec, ng, L),
+    Zrec (nrec, ng, m, L)."""
     m, D = P.shape
     ng, d, k, L = U0.shape
     ss = splat(s, tag)
@@ -202,6 +216,8 @@ def sym_packed_lanes(P, y, s, c, wpk, where, winv, U0, Ucur, Uprev, step, ref, n
         Zq = Z[q].reshape(-1)
         eta = load(step[q], 0, tag)
         made = n
+        nrec = rec.shape[0]
+        pos_rec = 0
         for t in range(n):
             # x = svec(U Uᵀ): x_(j,b) = w Σ_a U[j, a] U[b, a]
             pos = 0
@@ -322,6 +338,11 @@ def sym_packed_lanes(P, y, s, c, wpk, where, winv, U0, Ucur, Uprev, step, ref, n
             if flagged:
                 made = t
                 break
+            if check and pos_rec < nrec and rec[pos_rec] == t:
+                Urec[pos_rec, q] = cur.reshape(d, k, L)
+                FITrec[pos_rec, q] = fit
+                Zrec[pos_rec, q] = Zq.reshape(m, L)
+                pos_rec += 1
             # U ← U − η (2 G U), G = smat(g)
             two = splat(s / s + s / s, tag)  # 2 in the data's dtype
             for j in range(d):
@@ -345,9 +366,40 @@ def sym_packed_lanes(P, y, s, c, wpk, where, winv, U0, Ucur, Uprev, step, ref, n
 
 
 
-def sym_packed_single_kernel():
-    """The one-replica-at-a-time segment kernel (replicas in parallel)."""
-    return sym_packed_single
+def _serial(disp, name: str):
+    """``disp``'s Python function compiled again without ``parallel`` (``prange`` is then ``range``),
+    under its own name so that numba's disk cache keeps the two apart: a call of one replica group
+    skips the parallel region's launch (tens of µs per call)."""
+    import types
+
+    f = disp.py_func
+    g = types.FunctionType(f.__code__, f.__globals__, name, f.__defaults__, f.__closure__)
+    g.__qualname__ = name
+    g.__doc__ = f.__doc__
+    return nb.njit(cache=True, nogil=True, boundscheck=False)(g)
+
+
+sym_packed_single_serial = _serial(sym_packed_single, "sym_packed_single_serial")
+sym_packed_lanes_serial = _serial(sym_packed_lanes, "sym_packed_lanes_serial")
+
+
+class Entry:
+    """A kernel called through the compiled entry point of its one signature: numba's dispatcher
+    types every argument on every call (≈ 1 µs per array, 20–40 µs for these kernels); the run
+    calls a kernel with the same types each time, so the first call resolves the overload and later
+    calls go straight to it."""
+
+    def __init__(self, disp):
+        self.disp = disp
+        self.fn = None
+
+    def __call__(self, *args):
+        if self.fn is None:
+            self.disp(*args)
+            sig = tuple(nb.typeof(a) for a in args)
+            self.fn = self.disp.overloads[self.disp.signatures[self.disp.signatures.index(sig)]].entry_point
+            return None
+        return self.fn(*args)
 
 
 def blocked_transpose(P: np.ndarray, L: int) -> np.ndarray:
@@ -357,8 +409,3 @@ def blocked_transpose(P: np.ndarray, L: int) -> np.ndarray:
     out = np.zeros((nb_ * L, D), dtype=P.dtype)
     out[:m] = P
     return np.ascontiguousarray(out.reshape(nb_, L, D).transpose(0, 2, 1))
-
-
-def sym_packed_lanes_kernel():
-    """The segment kernel with replicas as SIMD lanes (R ≥ one vector): groups of L replicas."""
-    return sym_packed_lanes
