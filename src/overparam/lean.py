@@ -144,6 +144,7 @@ class SymPackedLean(Lean):
         self.winv = pack.gather_weight.to(dt).contiguous().numpy()
         self.tag = (0.0,) * (8 if dt == torch.float64 else 16)
         self.PT = lk.blocked_transpose(self.P, len(self.tag))
+        self.PA = lk.padded_columns(self.P, 8 * len(self.tag))
         m, D = self.P.shape
         self.work = m * D
 
@@ -200,7 +201,7 @@ class SymPackedLean(Lean):
             Zrec = torch.empty(nrec, R, m, dtype=dt)
             stop = np.zeros(R, dtype=np.int64)
             threads = self._threads(R, n, R)
-            args = (self.P, self.PT, self.y, f(self.s), f(self.c), self.wpk, self.where, self.winv, U0.numpy(),
+            args = (self.P, self.PT, self.PA, self.y, f(self.s), f(self.c), self.wpk, self.where, self.winv, U0.numpy(),
                     cur.numpy(), prev.numpy(), step.numpy(), ref.numpy(), f(factor), f(ynsq), f(target), n, check,
                     stop, z.numpy(), fit.numpy(), grad.numpy(), rec, Urec.numpy(), FITrec.numpy(), Zrec.numpy(),
                     self.tag)

@@ -30,7 +30,7 @@ from ._simd import fma, fma1, load, mul, splat, store, sub, zero
 
 
 @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
-def sym_packed_single(P, PT, y, s, c, wpk, where, winv, U0, Ucur, Uprev, step, ref, factor, ynsq, target,
+def sym_packed_single(P, PT, PA, y, s, c, wpk, where, winv, U0, Ucur, Uprev, step, ref, factor, ynsq, target,
                       n, check, stop, Z, FIT, GRAD, rec, Urec, FITrec, Zrec, tag):  # pragma: no cover - compiled
     """One replica at a time (replicas in parallel), with exactly the arithmetic of one lane of
     :func:`sym_packed_lanes`, vectorized across what that kernel runs sequentially per lane:
@@ -41,27 +41,28 @@ def sym_packed_single(P, PT, y, s, c, wpk, where, winv, U0, Ucur, Uprev, step, r
       the rows, in order; ‖z − y‖² one ``fma`` chain over the rows;
     * svec(UUᵀ): eight entries of a row per vector; G U: eight columns of U per vector.
 
-    P (m, D); U0, Ucur, Uprev, GRAD (R, d, k); step, ref, FIT (R,); Z (R, m); stop (R,).
+    P (m, D); PA (m, Dq): P with its columns padded by zeros to a multiple of 8L; U0, Ucur, Uprev,
+    GRAD (R, d, k); step, ref, FIT (R,); Z (R, m); stop (R,).
     rec: the steps (from 0, increasing) at which θ, ‖z − y‖² and z are copied into Urec (nrec, R, d, k),
     FITrec (nrec, R) and Zrec (nrec, R, m) for the run loop's records (``check`` mode)."""
     m, D = P.shape
     R, d, k = U0.shape
     L = len(tag)
     nbk = PT.shape[0]
-    Dp = -(-D // L) * L
     dp = -(-d // L) * L
     kp = -(-k // L) * L
     zero_ = s - s
     for r in nb.prange(R):
         # U with its columns padded to a multiple of L (U[b, a] at b·kp + a), Uᵀ padded likewise
-        cur = np.zeros(d * kp, dtype=U0.dtype)
-        nxt = np.zeros(d * kp, dtype=U0.dtype)
+        cur = np.zeros(d * kp + 4 * L, dtype=U0.dtype)  # + 4L: the four-vector loop below reads past kp
+        nxt = np.zeros(d * kp + 4 * L, dtype=U0.dtype)
         for j in range(d):
             for a in range(k):
                 cur[j * kp + a] = U0[r, j, a]
         UT = np.zeros(k * dp + L, dtype=U0.dtype)
         x = np.zeros(D, dtype=U0.dtype)
-        g = np.zeros(Dp, dtype=U0.dtype)
+        Dq = PA.shape[1]
+        g = np.zeros(Dq, dtype=U0.dtype)
         zb = np.zeros(nbk * L, dtype=U0.dtype)
         w = np.zeros(m, dtype=U0.dtype)
         Gj = np.zeros(d, dtype=U0.dtype)
@@ -87,35 +88,53 @@ def sym_packed_single(P, PT, y, s, c, wpk, where, winv, U0, Ucur, Uprev, step, r
                     for b in range(b0, min(d, b0 + L)):
                         x[pos] = xrow[b - b0] * wpk[pos]
                         pos += 1
-            # z = P x: rows in vectors of eight, four blocks of rows at once
+            # z = P x: rows in vectors of eight, eight blocks of rows at once
             q = 0
             while q < nbk:
-                nq = min(4, nbk - q)
-                q1 = q + min(1, nq - 1)
-                q2 = q + min(2, nq - 1)
-                q3 = q + min(3, nq - 1)
+                nq = min(8, nbk - q)
                 B0 = PT[q].reshape(-1)
-                B1 = PT[q1].reshape(-1)
-                B2 = PT[q2].reshape(-1)
-                B3 = PT[q3].reshape(-1)
+                B1 = PT[q + min(1, nq - 1)].reshape(-1)
+                B2 = PT[q + min(2, nq - 1)].reshape(-1)
+                B3 = PT[q + min(3, nq - 1)].reshape(-1)
+                B4 = PT[q + min(4, nq - 1)].reshape(-1)
+                B5 = PT[q + min(5, nq - 1)].reshape(-1)
+                B6 = PT[q + min(6, nq - 1)].reshape(-1)
+                B7 = PT[q + min(7, nq - 1)].reshape(-1)
                 a0 = zero(x, tag)
                 a1 = zero(x, tag)
                 a2 = zero(x, tag)
                 a3 = zero(x, tag)
+                a4 = zero(x, tag)
+                a5 = zero(x, tag)
+                a6 = zero(x, tag)
+                a7 = zero(x, tag)
                 for j in range(D):
                     xj = splat(x[j], tag)
-                    a0 = fma(load(B0, j * L, tag), xj, a0)
-                    a1 = fma(load(B1, j * L, tag), xj, a1)
-                    a2 = fma(load(B2, j * L, tag), xj, a2)
-                    a3 = fma(load(B3, j * L, tag), xj, a3)
+                    o = j * L
+                    a0 = fma(load(B0, o, tag), xj, a0)
+                    a1 = fma(load(B1, o, tag), xj, a1)
+                    a2 = fma(load(B2, o, tag), xj, a2)
+                    a3 = fma(load(B3, o, tag), xj, a3)
+                    a4 = fma(load(B4, o, tag), xj, a4)
+                    a5 = fma(load(B5, o, tag), xj, a5)
+                    a6 = fma(load(B6, o, tag), xj, a6)
+                    a7 = fma(load(B7, o, tag), xj, a7)
                 store(zb, q * L, a0)
                 if nq > 1:
-                    store(zb, q1 * L, a1)
+                    store(zb, (q + 1) * L, a1)
                 if nq > 2:
-                    store(zb, q2 * L, a2)
+                    store(zb, (q + 2) * L, a2)
                 if nq > 3:
-                    store(zb, q3 * L, a3)
-                q += 4
+                    store(zb, (q + 3) * L, a3)
+                if nq > 4:
+                    store(zb, (q + 4) * L, a4)
+                if nq > 5:
+                    store(zb, (q + 5) * L, a5)
+                if nq > 6:
+                    store(zb, (q + 6) * L, a6)
+                if nq > 7:
+                    store(zb, (q + 7) * L, a7)
+                q += 8
             fv = zero_
             for i in range(m):
                 e = zb[i] - y[i]
@@ -138,54 +157,61 @@ def sym_packed_single(P, PT, y, s, c, wpk, where, winv, U0, Ucur, Uprev, step, r
                     for i in range(m):
                         Zrec[pos_rec, r, i] = zb[i]
                     pos_rec += 1
-            # g = Pᵀ w: columns in vectors of eight, four vectors at once, each a chain over the rows
-            Pf = P.reshape(-1)
-            j0 = 0
-            while j0 + 4 * L <= D:
+            # g = Pᵀ w: columns in vectors of eight, eight vectors at once, each a chain over the rows
+            Pf = PA.reshape(-1)
+            for j0 in range(0, Dq, 8 * L):
                 g0 = zero(x, tag)
                 g1 = zero(x, tag)
                 g2 = zero(x, tag)
                 g3 = zero(x, tag)
+                g4 = zero(x, tag)
+                g5 = zero(x, tag)
+                g6 = zero(x, tag)
+                g7 = zero(x, tag)
                 for i in range(m):
                     wi = splat(w[i], tag)
-                    o = i * D + j0
+                    o = i * Dq + j0
                     g0 = fma(load(Pf, o, tag), wi, g0)
                     g1 = fma(load(Pf, o + L, tag), wi, g1)
                     g2 = fma(load(Pf, o + 2 * L, tag), wi, g2)
                     g3 = fma(load(Pf, o + 3 * L, tag), wi, g3)
+                    g4 = fma(load(Pf, o + 4 * L, tag), wi, g4)
+                    g5 = fma(load(Pf, o + 5 * L, tag), wi, g5)
+                    g6 = fma(load(Pf, o + 6 * L, tag), wi, g6)
+                    g7 = fma(load(Pf, o + 7 * L, tag), wi, g7)
                 store(g, j0, g0)
                 store(g, j0 + L, g1)
                 store(g, j0 + 2 * L, g2)
                 store(g, j0 + 3 * L, g3)
-                j0 += 4 * L
-            while j0 + L <= D:
-                g0 = zero(x, tag)
-                for i in range(m):
-                    g0 = fma(load(Pf, i * D + j0, tag), splat(w[i], tag), g0)
-                store(g, j0, g0)
-                j0 += L
-            if j0 < D:  # the last columns: scalar chains, interleaved (the same arithmetic)
-                for jj in range(j0, D):
-                    g[jj] = zero_
-                for i in range(m):
-                    wi1 = w[i]
-                    for jj in range(j0, D):
-                        g[jj] = fma1(P[i, jj], wi1, g[jj])
+                store(g, j0 + 4 * L, g4)
+                store(g, j0 + 5 * L, g5)
+                store(g, j0 + 6 * L, g6)
+                store(g, j0 + 7 * L, g7)
             # U ← U − η (2 G U), G = smat(g); eight columns of U per vector
             for j in range(d):
                 for b in range(d):
                     Gj[b] = g[where[j * d + b]] * winv[j * d + b]
-                for a0_ in range(0, kp, L):
-                    acc = zero(x, tag)
+                for a0_ in range(0, kp, 4 * L):
+                    c0 = zero(x, tag)
+                    c1 = zero(x, tag)
+                    c2 = zero(x, tag)
+                    c3 = zero(x, tag)
                     for b in range(d):
-                        acc = fma(splat(Gj[b], tag), load(cur, b * kp + a0_, tag), acc)
-                    d2 = mul(two, acc)
-                    o = j * kp + a0_
-                    store(nxt, o, sub(load(cur, o, tag), mul(ev, d2)))
-                    if not check:
-                        store(xrow, 0, d2)
-                        for a in range(a0_, min(k, a0_ + L)):
-                            GRAD[r, j, a] = xrow[a - a0_]
+                        gb = splat(Gj[b], tag)
+                        o = b * kp + a0_
+                        c0 = fma(gb, load(cur, o, tag), c0)
+                        c1 = fma(gb, load(cur, o + L, tag), c1)
+                        c2 = fma(gb, load(cur, o + 2 * L, tag), c2)
+                        c3 = fma(gb, load(cur, o + 3 * L, tag), c3)
+                    for v in range(min(4, (kp - a0_) // L)):
+                        acc = c0 if v == 0 else (c1 if v == 1 else (c2 if v == 2 else c3))
+                        d2 = mul(two, acc)
+                        o = j * kp + a0_ + v * L
+                        store(nxt, o, sub(load(cur, o, tag), mul(ev, d2)))
+                        if not check:
+                            store(xrow, 0, d2)
+                            for a in range(a0_ + v * L, min(k, a0_ + (v + 1) * L)):
+                                GRAD[r, j, a] = xrow[a - a0_ - v * L]
             tmp = cur
             cur = nxt
             nxt = tmp
@@ -400,6 +426,14 @@ class Entry:
             self.fn = self.disp.overloads[self.disp.signatures[self.disp.signatures.index(sig)]].entry_point
             return None
         return self.fn(*args)
+
+
+def padded_columns(P: np.ndarray, multiple: int) -> np.ndarray:
+    """P (m, D) with zero columns appended up to a multiple of ``multiple``."""
+    m, D = P.shape
+    out = np.zeros((m, -(-D // multiple) * multiple), dtype=P.dtype)
+    out[:, :D] = P
+    return out
 
 
 def blocked_transpose(P: np.ndarray, L: int) -> np.ndarray:
