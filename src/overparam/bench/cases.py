@@ -200,6 +200,7 @@ def run_vs_loop_sensing(*, d: int, r: int, m: int, k: int, R: int = 1, steps: in
     per replica-step. The peer runs replica 0's initialization; both must end at the same θ_T."""
     from ..run import run
 
+    r = min(r, d)
     prob = problems.matrix_sensing(d=d, r=r, m=m, data_seed=0, ensemble=ensemble, normalization=normalization)
     param = params.Symmetric(k=k)
     alphas = [alpha * (1 + i / max(R, 1)) for i in range(R)]
@@ -281,7 +282,7 @@ def suite(quick: bool = False, *, scale: float = 1.0, cuda: bool | None = None) 
         ("rank_one", lambda: rank_one(m=_sz(4000, s * s, 20), d=d, name="rank_one", targets=[
             T("speedup", ">=", 20.0, "≥ 20× faster than materialized")])),
         ("factorization", lambda: run_vs_loop_factorization(
-            d1=_sz(250, s), d2=_sz(200, s), k=_sz(200, s), steps=_sz(100 if quick else 200, s, 5), name="factorization",
+            d1=_sz(250, s), d2=_sz(200, s), k=_sz(200, s), steps=_sz(300 if quick else 1000, s, 5), name="factorization",
             targets=[T("speedup", ">=", 2.0, "≥ 2× the NumPy loop")])),
         ("small_d20", lambda: run_vs_loop_sensing(
             d=_sz(20, s), r=2, m=_sz(200, s * s, 20), k=_sz(20, s), steps=T_small, eta=2e-3, grad_scale=1.0,
