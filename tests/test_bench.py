@@ -10,7 +10,8 @@ from overparam.bench import cases
 from overparam.bench.timing import Stats, interleaved, ratio
 
 EXPECTED = {"sensing_f64", "sensing_f32", "replicas_1", "replicas_8", "replicas_32", "replicas_8_vs_separate",
-            "completion_2000", "completion_10000", "rank_one", "factorization", "small_d20"}
+            "completion_2000", "completion_10000", "rank_one", "factorization", "small_d20", "ex11_R1", "ex11_R32",
+            "fig2_001"}
 
 
 @pytest.fixture(scope="module")

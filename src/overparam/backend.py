@@ -139,13 +139,17 @@ def _numba_threads(n: int | None) -> int | None:
 
 
 @contextlib.contextmanager
-def threads(n: int | None) -> Iterator[None]:
+def threads(n: int | None, kernels: int | None = None) -> Iterator[None]:
     """Set the thread count of torch, the BLAS libraries and numba's kernels for the block
     (``None`` leaves them unchanged).
 
     The count can change the last bits of a result (BLAS splits reductions across threads), so the
     executors run every spec under the same count. numba is set first (see :func:`_numba_threads`),
     then torch, then the BLAS libraries NumPy loaded (through ``threadpoolctl``).
+
+    ``kernels`` gives numba's compiled kernels another count (default ``n``): their results do not
+    depend on it (fixed chunks, replicas computed whole by one thread), so a scheduler may hand a
+    run the cores no other run uses without changing a bit (:mod:`overparam.experiments.executors`).
     """
     if n is None:
         yield
@@ -154,7 +158,7 @@ def threads(n: int | None) -> Iterator[None]:
         raise BackendError(f"threads: got {n}; accepted: integers >= 1")
     from threadpoolctl import threadpool_limits
 
-    old_numba = _numba_threads(n)
+    old_numba = _numba_threads(max(n, kernels or n))
     old = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
@@ -164,6 +168,14 @@ def threads(n: int | None) -> Iterator[None]:
         if old_numba is not None:
             _numba_threads(old_numba)
         torch.set_num_threads(old)
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
 
 
 def pin_process_threads(n: int) -> None:

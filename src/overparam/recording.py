@@ -59,6 +59,14 @@ class Recorder:
             v = m(snap).detach()
             self.values[m.name].append(v[sel.to(v.device)].cpu().numpy())
 
+    def record_batch(self, snap: Snapshot, steps: np.ndarray, replicas: np.ndarray) -> None:
+        """Rows for a snapshot whose batch axis holds several (step, replica) pairs at once (the lean
+        path's logged steps of one segment): metric values in batch order, one row each."""
+        self.steps.append(steps)
+        self.replicas.append(replicas)
+        for m in self.metrics:
+            self.values[m.name].append(m(snap).detach().cpu().numpy())
+
     def trace(self) -> Trace:
         if not self.steps:
             cols = {"step": np.zeros(0, np.int64), "replica": np.zeros(0, np.int64)}

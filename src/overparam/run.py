@@ -24,15 +24,18 @@ counted from ``step_offset`` (a recipe's later stages continue the count of the 
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 from .algorithms.base import Algorithm, RunContext, StepOut
 from .backend import BackendError, dtype_name, resolve_device, resolve_dtype
 from .init import Init
+from .lean import BATCH_METRICS, MAX_RECORDS, lean_for, next_boundary
 from .metrics import DEFAULT_METRICS, Metric, Snapshot, resolve
 from .objective import Evaluation, Objective
 from .params import Parameterization, Params
@@ -104,6 +107,7 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     step_offset: int = 0,
     stop_carry: dict[str, Any] | None = None,
+    lean: bool = True,
 ) -> Result:
     """Run ``algorithm`` on ``problem`` under ``param`` from ``init`` (or ``theta0``) for ``steps`` steps.
 
@@ -122,6 +126,8 @@ def run(
         progress: called as ``progress(t, steps)`` about a hundred times per run.
         step_offset: the global step of θ_0 (recipes); recorded steps and events use global steps.
         stop_carry: the stop rules' states from the previous stage, by rule name (recipes).
+        lean: allow the lean path (:mod:`overparam.lean`) where it applies; ``False`` forces the
+            generic loop (tests compare the two).
 
     Returns:
         A :class:`~overparam.result.Result`.
@@ -152,14 +158,14 @@ def run(
     ctx = RunContext(R=R, algo_seeds=algo_seeds, device=dev, dtype=dt, steps=steps, blocks=param.blocks)
     loop = _Loop(objective, algorithm, theta, ctx, metric_objs, stops, step_offset, stop_carry,
                  _Health(R, diverge_factor, target_train_error, problem.y),
-                 set((log or LogSchedule()).steps(steps).tolist()), progress)
+                 set((log or LogSchedule()).steps(steps).tolist()), progress, use_lean=lean)
     t0 = time.perf_counter()
     reps = loop.run()
     info = {"problem": problem.info, "param": param.describe(), "algorithm": algorithm.describe(),
             "init": init.describe() if init is not None else "theta0", "steps": steps, "device": str(dev),
             "dtype": dtype_name(dt), "threads": torch.get_num_threads(),
             "regularizer": regularizer.describe() if regularizer is not None else None,
-            "stops": [s.describe() for s in stops]}
+            "stops": [s.describe() for s in stops], "engine": loop.lean.name if loop.lean is not None else "generic"}
     return Result.from_replicas(trace=loop.recorder.trace(), theta=reps.final_theta, blocks=param.blocks,
                                 status=reps.status, stop_step=reps.stop_step, events=reps.events,
                                 replicas=replica_info, wall_time=time.perf_counter() - t0, info=info,
@@ -169,7 +175,8 @@ def run(
 class _Loop:
     """The loop of :func:`run`: step, health, stops, recording, diagnostics, dropping replicas."""
 
-    def __init__(self, objective, algorithm, theta, ctx, metrics, stops, offset, carry, health, schedule, progress):
+    def __init__(self, objective, algorithm, theta, ctx, metrics, stops, offset, carry, health, schedule, progress,
+                 use_lean: bool = True):
         self.objective, self.algorithm, self.theta, self.ctx = objective, algorithm, theta, ctx
         self.state = algorithm.init_state(objective, theta, ctx)
         self.health, self.schedule, self.progress, self.offset = health, schedule, progress, offset
@@ -177,27 +184,89 @@ class _Loop:
         self.reps = Replicas(ctx.R, ctx.steps + offset)
         self.diags = Diagnostics(metrics, objective, theta, algorithm)
         self.stops = Stops(stops, ctx, offset, carry)
+        self.lean = lean_for(objective, algorithm, diagnostics=self.diags.diags, stops=self.stops.rules,
+                             device=ctx.device) if use_lean else None
 
     def run(self) -> Replicas:
         steps, every = self.ctx.steps, max(1, self.ctx.steps // 100)
         self.prev = self.theta
-        for t in range(steps + 1):
+        lean = self.lean
+        marks = sorted(self.schedule) if lean is not None else []
+        batch = lean is not None and lean.records and all(m.name in BATCH_METRICS for m in self.recorder.metrics)
+        t = 0
+        while t <= steps:
             if self.reps.active.numel() == 0:
                 break
             out = None
-            if t < steps:
+            if t < steps and lean is not None:
+                if t > 0 and (batch or t not in self.schedule):
+                    # ordinary steps (and, with ``batch``, logged ones, recorded on the way) in one call
+                    end = steps if batch else next_boundary(marks, t, steps)
+                    if self.progress is not None:
+                        end = min(end, (t // every + 1) * every)
+                    t = self._lean_segment(lean, t, end, marks if batch else None)
+                    if self.progress is not None and t % every == 0:
+                        self.progress(t, steps)
+                    if t == steps or (batch and t == end):
+                        continue
+                out = lean.step(self.theta, self._step_size())
+            elif t < steps:
                 out, self.state = self.algorithm.step(self.objective, self.theta, self.state, t)
+            elif lean is not None:  # θ_T: the lean evaluation, so that R and batching never change a bit
+                self._check(t, None, lean.step(self.theta, self._step_size()).evaluation)
+                break
             self._check(t, out)
             if self.progress is not None and t % every == 0:
                 self.progress(t, steps)
+            t += 1
         if self.progress is not None:
             self.progress(steps, steps)
         return self.reps
 
-    def _check(self, t: int, out: StepOut | None) -> None:
+    def _step_size(self):
+        return self.state[1]  # Descend's η·s per block (the lean path runs [Gradient, Descend] only)
+
+    def _lean_segment(self, lean, t: int, end: int, marks: list[int] | None = None) -> int:
+        """Steps t … end − 1 on the lean path; returns the step it stopped at (``end``, or a step
+        where a replica would stop, which the caller then takes through ``_check``). With ``marks``,
+        the logged steps on the way are recorded from the kernel's copies (at most ``MAX_RECORDS``
+        per call: the segment ends before the next one)."""
+        rec = None
+        if marks is not None:
+            i = bisect.bisect_left(marks, t)
+            j = bisect.bisect_left(marks, end)
+            if j - i > MAX_RECORDS:
+                end, j = marks[i + MAX_RECORDS], i + MAX_RECORDS
+            rec = [s - t for s in marks[i:j]]
+        h = self.health
+        ref = h.ref[self.reps.active.to(h.ref.device)]
+        made, theta, prev, recs = lean.segment(self.theta, self._step_size(), end - t, ref, h.factor, h.target,
+                                               float(h.y_norm_sq), rec)
+        if rec:
+            self._record_batch(lean, [t + s for s in rec if s < made], recs)
+        if made > 0:
+            self.theta, self.prev = theta, prev
+        return t + made
+
+    def _record_batch(self, lean, steps: list[int], recs) -> None:
+        """Record the kernel's copies of θ, fit and z at ``steps`` (global: + offset) for every
+        active replica, the metrics computed once for all of them."""
+        if not steps:
+            return
+        n = len(steps)
+        U, fit, z = (r[:n] for r in recs)
+        R = U.shape[1]
+        flat = fit.reshape(n * R)
+        ev = Evaluation(loss=lean.c * flat, z=z.reshape(n * R, -1), fit_sq=flat, data_loss=lean.c * flat)
+        snap = Snapshot(steps[0] + self.offset, (U.reshape(n * R, *U.shape[2:]),), self.objective, ev,
+                        self.algorithm, {})
+        self.recorder.record_batch(snap, np.repeat(np.asarray(steps, dtype=np.int64) + self.offset, R),
+                                   np.tile(self.reps.active.numpy().astype(np.int64), n))
+
+    def _check(self, t: int, out: StepOut | None, final: Evaluation | None = None) -> None:
         """Health, stops and recording at step t, then advance; on the common step (nothing logged,
-        nothing stops) one host synchronization."""
-        ev, last, g = (out.evaluation if out else None), out is None, t + self.offset
+        nothing stops) one host synchronization. ``final``: the evaluation at θ_T, when known."""
+        ev, last, g = (out.evaluation if out else final), out is None, t + self.offset
         logged = last or t in self.schedule or bool(out.events)
         snap = Snapshot(g, self.theta, self.objective, ev, self.algorithm, self.diags.states)
         if ev is None and (logged or t == 0):

@@ -148,8 +148,8 @@ def _evaluate_targets(row: dict[str, Any], targets: list[_cases.Target]) -> None
     out = []
     for t in targets:
         v = row.get(t.metric)
-        value = None if v is None else v["median"]
-        out.append({"text": t.text, "metric": t.metric, "op": t.op, "bound": t.bound, "value": value,
+        value = None if v is None else v[t.stat]
+        out.append({"text": t.text, "metric": t.metric, "stat": t.stat, "op": t.op, "bound": t.bound, "value": value,
                     "met": None if value is None else t.met(value)})
     row["targets"] = out
 
@@ -181,7 +181,7 @@ def run_suite(quick: bool = False, *, scale: float = 1.0, threads: int | None = 
             case = make()
             if progress is not None:
                 progress(case.name)
-            r = max(2, reps // 2) if case.name.endswith("_vs_separate") else reps
+            r = max(2, reps // 2) if case.name.endswith("_vs_separate") or case.name == "factorization" else reps
             row = measure(case, r)
             if case.name == "completion_10000" and row["baseline_s"] is None and "completion_2000" in by_name:
                 src = by_name["completion_2000"]

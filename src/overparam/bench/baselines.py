@@ -37,3 +37,24 @@ def factorization_step(X: np.ndarray, F: np.ndarray, G: np.ndarray, eta: float) 
     """GD on ½‖FGᵀ − X‖_F² (002 Eq. M): F ← F − η (FGᵀ − X) G, G ← G − η (FGᵀ − X)ᵀ F."""
     R = F @ G.T - X
     return F - eta * (R @ G), G - eta * (R.T @ F)
+
+
+def sensing_gemv_loop(A: np.ndarray, y: np.ndarray, U: np.ndarray, step: float, steps: int) -> np.ndarray:
+    """``steps`` GD steps on c‖𝒜(UUᵀ) − y‖² with a flat A ``(m, d²)`` of symmetric A_i, as a
+    researcher writes them: two matrix–vector products per step, r = A vec(UUᵀ) − y and
+    M = mat(rᵀA), then U ← U − step · M U (step = η s · 4c: ∇_U = 2 · 2c M U for symmetric A_i)."""
+    d = U.shape[0]
+    for _ in range(steps):
+        r = A @ (U @ U.T).ravel() - y
+        M = (r @ A).reshape(d, d)
+        U = U - step * (M @ U)
+    return U
+
+
+def factorization_loop(X: np.ndarray, F: np.ndarray, G: np.ndarray, eta: float, steps: int
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """``steps`` GD steps on ½‖FGᵀ − X‖_F² (002): the residual once, then the two gradient products."""
+    for _ in range(steps):
+        R = F @ G.T - X
+        F, G = F - eta * (R @ G), G - eta * (R.T @ F)
+    return F, G

@@ -1,7 +1,9 @@
 """Run many specs into a store: serially, on a local process pool, or on Dask distributed.
 
 Every executor calls the same :func:`work` on each spec with the same BLAS thread count (default
-1 per run), so a spec's numbers are bit-identical whichever executor ran it. Runs already in the
+1 per run), so a spec's numbers are bit-identical whichever executor ran it. numba's compiled
+kernels, whose results do not depend on their thread count, get the cores no other run of the
+sweep uses (:func:`kernel_threads_for`): a lone run gets all of them. Runs already in the
 store are skipped, so re-running a sweep computes nothing and a killed sweep resumes with exactly
 the missing runs. A run that raises is recorded under ``failures/`` and the sweep goes on; so is a
 run whose worker process died (out of memory, killed).
@@ -92,8 +94,10 @@ def label_of(spec: RunSpec) -> str:
     return f"{tag or spec.problem.name} {spec.key()[:8]}"
 
 
-def work(spec_json: str, store_root: str, threads: int, sink: Any = None) -> tuple[str, str | None]:
-    """Run one spec and save it; returns ``(key, error or None)``. Used by every executor."""
+def work(spec_json: str, store_root: str, threads: int, sink: Any = None,
+         kernel_threads: int | None = None) -> tuple[str, str | None]:
+    """Run one spec and save it; returns ``(key, error or None)``. Used by every executor.
+    ``kernel_threads``: numba's threads (bit-neutral; see :func:`kernel_threads_for`)."""
     from ..backend import threads as thread_ctx
     from .execute import execute
 
@@ -113,7 +117,7 @@ def work(spec_json: str, store_root: str, threads: int, sink: Any = None) -> tup
                 sink.put((key, label, t, steps))
 
     try:
-        with thread_ctx(threads):  # torch, BLAS and numba alike (numba first, see backend.threads)
+        with thread_ctx(threads, kernels=kernel_threads):  # numba first, then torch and BLAS (backend.threads)
             result = execute(spec, progress=progress if sink is not None else None)
         store.save(spec, result)
         return key, None
@@ -121,6 +125,48 @@ def work(spec_json: str, store_root: str, threads: int, sink: Any = None) -> tup
         msg = f"{type(exc).__name__}: {exc}"
         store.record_failure(spec, msg + "\n" + traceback.format_exc(limit=8))
         return key, msg
+
+
+def kernel_threads_for(threads: int, concurrent: int) -> int:
+    """numba's threads for each of ``concurrent`` runs sharing this machine: the usable cores split
+    among them, at least ``threads``. A lone run (the serial executor, or a sweep with one missing run)
+    gets every core for its compiled kernels. BLAS and torch keep ``threads`` (their sums depend on
+    the count); the compiled kernels' results do not, so the numbers are those of any other executor."""
+    from ..backend import usable_cpus
+
+    return max(threads, usable_cpus() // max(1, concurrent))
+
+
+def work_group(spec_jsons: list[str], store_root: str, threads: int, sink: Any = None,
+               kernel_threads: int | None = None) -> list[tuple[str, str | None]]:
+    """Run specs that :func:`overparam.experiments.grouping.plan` grouped as one batched run and
+    save each (bit-identical to running them one by one); one by one when that is not possible."""
+    from ..backend import threads as thread_ctx
+    from .grouping import run_group
+
+    specs = [RunSpec.model_validate_json(j) for j in spec_jsons]
+    store = Store(store_root)
+    todo = [s for s in specs if not store.has(s.key())]
+    done = [(s.key(), None) for s in specs if store.has(s.key())]
+    results = None
+    if len(todo) > 1:
+        try:
+            with thread_ctx(threads, kernels=kernel_threads):
+                results = run_group(todo)
+            if results is not None:
+                for spec, res in zip(todo, results, strict=True):
+                    store.save(spec, res)
+                return done + [(spec.key(), None) for spec in todo]
+        except Exception:  # noqa: BLE001 - run them one by one: each failure is recorded on its own
+            results = None
+    return done + [work(spec.model_dump_json(), store_root, threads, sink, kernel_threads) for spec in todo]
+
+
+def _task(fn_args: list[str], root: str, threads: int, sink: Any, kt: int | None) -> list[tuple[str, str | None]]:
+    """A task of the pool or Dask: one spec (``work``) or a group (``work_group``)."""
+    if len(fn_args) == 1:
+        return [work(fn_args[0], root, threads, sink, kt)]
+    return work_group(fn_args, root, threads, sink, kt)
 
 
 def _init_worker(threads: int) -> None:
@@ -152,6 +198,7 @@ def run_sweep(
     threads: int = 1,
     progress: Progress | None = None,
     dask_timeout: float = DASK_TIMEOUT_S,
+    group: bool = True,
 ) -> SweepReport:
     """Compute every spec missing from ``store``; see the module docstring for executors.
 
@@ -163,6 +210,8 @@ def run_sweep(
         threads: BLAS threads of every run, whichever executor (keep it equal to compare bits).
         progress: receives run and iteration progress (default: none).
         dask_timeout: seconds to reach a Dask scheduler before giving up.
+        group: run specs that share an operator as one batched run where that changes no bit
+            (:mod:`overparam.experiments.grouping`).
     """
     if workers < 1:
         raise SpecError(f"--workers: got {workers}; accepted: integers >= 1")
@@ -181,13 +230,17 @@ def run_sweep(
     store.clean_tmp()
     todo = [s for k, s in unique.items() if not store.has(k)]
     report = SweepReport(total=len(unique), skipped=len(unique) - len(todo))
+    from .grouping import plan
+
+    tasks = plan(todo) if group else [[s] for s in todo]
     t0 = time.perf_counter()
     if todo and dask is not None:
         report.executor = "dask"
         client, close = dask_client(dask, workers, timeout=dask_timeout)  # errors before any display
         try:
             progress.start(len(unique), report.skipped)
-            _run_dask(client, todo, store, threads, progress, report)
+            kt = kernel_threads_for(threads, workers) if dask == "local" else None  # remote: unknown cores
+            _run_dask(client, tasks, store, threads, progress, report, kt)
         finally:
             progress.close()
             close()
@@ -196,11 +249,11 @@ def run_sweep(
         try:
             if not todo:
                 pass
-            elif workers == 1 or len(todo) == 1:
-                _run_serial(todo, store, threads, progress, report)
+            elif workers == 1 or len(tasks) == 1:
+                _run_serial(tasks, store, threads, progress, report)
             else:
                 report.executor = "pool"
-                _run_pool(todo, store, min(workers, len(todo)), threads, progress, report)
+                _run_pool(tasks, store, min(workers, len(tasks)), threads, progress, report)
         finally:
             progress.close()
     report.wall_time = time.perf_counter() - t0
@@ -223,11 +276,12 @@ class _DirectSink:
         self.progress.run_update(*item)
 
 
-def _run_serial(todo, store, threads, progress, report) -> None:
+def _run_serial(tasks, store, threads, progress, report) -> None:
     sink = _DirectSink(progress)
-    for spec in todo:
-        key, err = work(spec.model_dump_json(), str(store.root), threads, sink)
-        _finish(report, progress, key, err)
+    kt = kernel_threads_for(threads, 1)
+    for task in tasks:
+        for key, err in _task([s.model_dump_json() for s in task], str(store.root), threads, sink, kt):
+            _finish(report, progress, key, err)
 
 
 def _drain(q, progress: Progress) -> None:
@@ -239,13 +293,13 @@ def _drain(q, progress: Progress) -> None:
         progress.run_update(*item)
 
 
-def _run_pool(todo, store, workers, threads, progress, report) -> None:
+def _run_pool(tasks, store, workers, threads, progress, report) -> None:
     import multiprocessing as mp
     from concurrent.futures.process import BrokenProcessPool
 
     ctx = mp.get_context("spawn")
     root = str(Path(store.root).resolve())
-    by_key = {s.key(): s for s in todo}
+    by_key = {s.key(): s for task in tasks for s in task}
     from multiprocessing.managers import SyncManager
 
     manager = SyncManager(ctx=ctx)  # serves the queue that carries iteration progress from the workers
@@ -254,18 +308,25 @@ def _run_pool(todo, store, workers, threads, progress, report) -> None:
         q = manager.Queue()
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(threads,))
         try:
-            pending = {pool.submit(work, s.model_dump_json(), root, threads, q): s.key() for s in todo}
+            kt = kernel_threads_for(threads, workers)
+            pending = {pool.submit(_task, [s.model_dump_json() for s in task], root, threads, q, kt):
+                       [s.key() for s in task] for task in tasks}
             while pending:
                 done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 _drain(q, progress)
                 for fut in done:
-                    key = pending.pop(fut)
+                    keys = pending.pop(fut)
                     try:
-                        key, err = fut.result()
+                        outcome = fut.result()
                     except BrokenProcessPool:
                         err = "worker process died (killed, or out of memory)"
-                        store.record_failure(by_key[key], err)
-                    _finish(report, progress, key, err)
+                        outcome = []
+                        for key in keys:
+                            if not store.has(key):
+                                store.record_failure(by_key[key], err)
+                            outcome.append((key, None if store.has(key) else err))
+                    for key, err in outcome:
+                        _finish(report, progress, key, err)
             _drain(q, progress)
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)  # Ctrl-C: do not run what is queued
@@ -341,7 +402,7 @@ class _DaskSink:
         get_worker().log_event(self.topic, list(item))
 
 
-def _run_dask(client, todo, store, threads, progress, report) -> None:
+def _run_dask(client, tasks, store, threads, progress, report, kernel_threads=None) -> None:
     from dask.distributed import as_completed
 
     root = str(Path(store.root).resolve())
@@ -359,18 +420,24 @@ def _run_dask(client, todo, store, threads, progress, report) -> None:
         sink = _DaskSink(topic)
     except Exception:  # noqa: BLE001 - an older scheduler without events: runs-level progress only
         sink = None
-    by_key = {s.key(): s for s in todo}
-    futures = {client.submit(work, s.model_dump_json(), root, threads, sink, pure=False, key=f"overparam-{s.key()}"):
-               s.key() for s in todo}
+    by_key = {s.key(): s for task in tasks for s in task}
+    futures = {client.submit(_task, [s.model_dump_json() for s in task], root, threads, sink, kernel_threads,
+                             pure=False, key=f"overparam-{'-'.join(s.key() for s in task)[:200]}"):
+               [s.key() for s in task] for task in tasks}
     try:
         for fut in as_completed(list(futures)):
-            key = futures[fut]
+            keys = futures[fut]
             try:
-                key, err = fut.result()
+                outcome = fut.result()
             except Exception as exc:  # noqa: BLE001 - a worker died (KilledWorker) or the task was lost
                 err = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-                store.record_failure(by_key[key], err)
-            _finish(report, progress, key, err)
+                outcome = []
+                for key in keys:
+                    if not store.has(key):
+                        store.record_failure(by_key[key], err)
+                    outcome.append((key, None if store.has(key) else err))
+            for key, err in outcome:
+                _finish(report, progress, key, err)
     except BaseException:
         client.cancel(list(futures))
         raise

@@ -26,64 +26,16 @@ MAX_CHUNKS = 8
 
 @functools.cache
 def _sddmm_kernel():
-    import numba as nb
+    from . import _compiled
 
-    @nb.njit(parallel=True, cache=True, nogil=True)
-    def sddmm_csr(crow, cols, L, R, out):  # pragma: no cover - compiled
-        n = crow.shape[0] - 1
-        k = L.shape[1]
-        for i in nb.prange(n):
-            for e in range(crow[i], crow[i + 1]):
-                j = cols[e]
-                s = 0.0
-                for l in range(k):
-                    s += L[i, l] * R[j, l]
-                out[e] = s
-
-    return sddmm_csr
+    return _compiled.sddmm_csr
 
 
 @functools.cache
 def _fused_kernels():
-    import numba as nb
+    from . import _compiled
 
-    from ._simd import fma, hsum_tree, load, mul, splat, store, zero
-
-    @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
-    def fused_step(crow, cols, bounds, L, R, y, s, z, GR, GtLp, rsq, tag):  # pragma: no cover - compiled
-        """One replica. A factor row (k = len(tag) numbers) is one SIMD vector, so G R's row i and
-        the dot products stay in registers. bounds (nch+1,) row ranges of the chunks; GR (n1, k)
-        out; GtLp (nch, n2, k) per-chunk partials of Gᵀ L; rsq (nch,) per-chunk Σ r_e²."""
-        nch = bounds.shape[0] - 1
-        k = len(tag)
-        Lf = L.reshape(-1)
-        Rf = R.reshape(-1)
-        GRf = GR.reshape(-1)
-        for c in nb.prange(nch):
-            part = GtLp[c].reshape(-1)
-            for t in range(0, part.size, k):
-                store(part, t, zero(part, tag))
-            acc = s - s
-            for i in range(bounds[c], bounds[c + 1]):
-                li = load(Lf, i * k, tag)
-                gi = zero(Lf, tag)
-                for e in range(crow[i], crow[i + 1]):
-                    j = cols[e]
-                    rj = load(Rf, j * k, tag)
-                    d = hsum_tree(mul(li, rj))  # Σ_l L[i,l] R[j,l]
-                    z[e] = d
-                    r = d - y[e]
-                    acc += r * r
-                    w = splat(s * r, tag)
-                    gi = fma(w, rj, gi)
-                    store(part, j * k, fma(w, li, load(part, j * k, tag)))
-                store(GRf, i * k, gi)
-            rsq[c] = acc
-
-
-    from ._dense_kernels import sum_chunks_kernel
-
-    return fused_step, sum_chunks_kernel()
+    return _compiled.fused_step, _compiled.sum_chunks
 
 
 def numba_available() -> bool:

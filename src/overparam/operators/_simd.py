@@ -11,7 +11,8 @@ a tuple argument (:func:`lane_tag`), so it is a compile-time constant and kernel
 * :func:`load` / :func:`store`: ``L`` consecutive elements of a C-contiguous 1-d array from flat
   index ``i`` (no bounds check: the caller guarantees ``i + L <= a.size``);
 * :func:`splat`: a scalar in every lane; :func:`zero`: zeros of an array's dtype;
-* :func:`fma` (``a·b + c`` rounded once, ``llvm.fma``, exact on every CPU), :func:`sub`, :func:`mul`;
+* :func:`fma` (``a·b + c`` rounded once, ``llvm.fma``, exact on every CPU; :func:`fma1` for
+  scalars), :func:`sub`, :func:`mul`;
 * :func:`hsum` / :func:`hsum_tree`: the sum of the lanes in lane order / as a tree;
 * :func:`prefetch`: a cache hint, to stream the next rows from memory while computing on these.
 
@@ -167,6 +168,20 @@ def fma(typingctx, a, b, c):
         bits = 64 if ty.element == ir.DoubleType() else 32
         fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ty, [ty, ty, ty]),
                                             f"llvm.fma.v{ty.count}f{bits}")
+        return builder.call(fn, args)
+
+    return a(a, b, c), codegen
+
+
+@intrinsic
+def fma1(typingctx, a, b, c):
+    """a·b + c for three scalars of one float type, rounded once (``llvm.fma``): the bits of one lane
+    of :func:`fma`."""
+
+    def codegen(context, builder, sig, args):
+        ty = args[0].type
+        bits = 64 if ty == ir.DoubleType() else 32
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ty, [ty, ty, ty]), f"llvm.fma.f{bits}")
         return builder.call(fn, args)
 
     return a(a, b, c), codegen

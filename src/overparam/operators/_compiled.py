@@ -1,0 +1,285 @@
+"""The numba kernels of :mod:`._dense_kernels` (dense sensing) and :mod:`._kernels` (completion),
+defined at module level so that numba's on-disk cache finds them in every process.
+
+A kernel defined inside a factory function is a closure over the intrinsics it calls, and numba
+keys a closure's cache entry on a pickle of those objects, which differs from process to process:
+every process compiled every kernel again (6–10 s each on the development machine). This module
+imports numba; it is itself imported only when a kernel is first needed, so ``import overparam``
+stays cheap. The documentation of each kernel is in the module that uses it.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+
+from ._simd import fma, hsum, hsum_tree, load, mul, prefetch, splat, store, sub, zero
+
+
+@nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
+def sum_chunks(parts, out):  # pragma: no cover - compiled
+    nch, N = parts.shape
+    tile = 2048
+    for t in nb.prange((N + tile - 1) // tile):
+        j0 = t * tile
+        j1 = min(N, j0 + tile)
+        for j in range(j0, j1):
+            out[j] = parts[0, j]
+        for c in range(1, nch):
+            for j in range(j0, j1):
+                out[j] += parts[c, j]
+
+
+@nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
+def fused_rows(P, x, y, s, z, gp, CH, tag):  # pragma: no cover - compiled
+    """One replica, SIMD along the row (L = len(tag) lanes): z = P x and the per-chunk partial
+    gradients gp[c] = Σ_{i∈chunk c} s(z_i − y_i) P_i. Each dot product is L interleaved partial
+    sums added in lane order, then the row's tail: a fixed order."""
+    m, n = P.shape
+    L = len(tag)
+    nv = n - n % L
+    Pf = P.reshape(-1)
+    nch = gp.shape[0]
+    for c in nb.prange(nch):
+        i0 = c * CH
+        i1 = min(m, i0 + CH)
+        g = gp[c]
+        for j in range(n):
+            g[j] = 0.0
+        i = i0
+        while i < i1:
+            na = min(4, i1 - i)
+            p0 = P[i]
+            p1 = P[i + min(1, na - 1)]
+            p2 = P[i + min(2, na - 1)]
+            p3 = P[i + min(3, na - 1)]
+            nxt = (i + 4) * n if i + 8 <= m else i * n  # the next rows, streamed in during the adjoint
+            a0 = zero(x, tag)
+            a1 = zero(x, tag)
+            a2 = zero(x, tag)
+            a3 = zero(x, tag)
+            for j in range(0, nv, L):
+                xj = load(x, j, tag)
+                a0 = fma(load(p0, j, tag), xj, a0)
+                a1 = fma(load(p1, j, tag), xj, a1)
+                a2 = fma(load(p2, j, tag), xj, a2)
+                a3 = fma(load(p3, j, tag), xj, a3)
+            s0 = hsum(a0)
+            s1 = hsum(a1)
+            s2 = hsum(a2)
+            s3 = hsum(a3)
+            for j in range(nv, n):
+                s0 += p0[j] * x[j]
+                s1 += p1[j] * x[j]
+                s2 += p2[j] * x[j]
+                s3 += p3[j] * x[j]
+            z[i] = s0
+            w0 = s * (s0 - y[i])
+            w1 = w2 = w3 = s - s  # zero of the data's dtype (weights of rows past the chunk)
+            if na > 1:
+                z[i + 1] = s1
+                w1 = s * (s1 - y[i + 1])
+            if na > 2:
+                z[i + 2] = s2
+                w2 = s * (s2 - y[i + 2])
+            if na > 3:
+                z[i + 3] = s3
+                w3 = s * (s3 - y[i + 3])
+            v0 = splat(w0, tag)
+            v1 = splat(w1, tag)
+            v2 = splat(w2, tag)
+            v3 = splat(w3, tag)
+            for j in range(0, nv, L):
+                prefetch(Pf, nxt + j)
+                prefetch(Pf, nxt + n + j)
+                prefetch(Pf, nxt + 2 * n + j)
+                prefetch(Pf, nxt + 3 * n + j)
+                gj = load(g, j, tag)
+                gj = fma(v0, load(p0, j, tag), gj)
+                gj = fma(v1, load(p1, j, tag), gj)
+                gj = fma(v2, load(p2, j, tag), gj)
+                gj = fma(v3, load(p3, j, tag), gj)
+                store(g, j, gj)
+            for j in range(nv, n):
+                g[j] += w0 * p0[j] + w1 * p1[j] + w2 * p2[j] + w3 * p3[j]
+            i += 4
+
+@nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
+def fused_replicas(P, XT, y, s, ZT, GP, CH, tag):  # pragma: no cover - compiled
+    """Replicas in SIMD lanes. XT (ng, n, L): replica group q's inputs, lane = replica;
+    ZT (ng, m, L) receives z; GP (nch, ng, n, L) the per-chunk partial gradients."""
+    m, n = P.shape
+    nch = GP.shape[0]
+    ng = XT.shape[0]
+    Pf = P.reshape(-1)
+    for c in nb.prange(nch):
+        i0 = c * CH
+        i1 = min(m, i0 + CH)
+        ss = splat(s, tag)
+        for q in range(ng):
+            G = GP[c, q].reshape(-1)
+            for j in range(0, G.size, len(tag)):
+                store(G, j, zero(G, tag))
+        i = i0
+        while i < i1:
+            na = min(8, i1 - i)
+            p0 = P[i]
+            p1 = P[i + min(1, na - 1)]
+            p2 = P[i + min(2, na - 1)]
+            p3 = P[i + min(3, na - 1)]
+            p4 = P[i + min(4, na - 1)]
+            p5 = P[i + min(5, na - 1)]
+            p6 = P[i + min(6, na - 1)]
+            p7 = P[i + min(7, na - 1)]
+            nxt = (i + 8) * n if i + 16 <= m else i * n  # the next rows, streamed in during the adjoint
+            for q in range(ng):
+                X = XT[q].reshape(-1)
+                Zq = ZT[q].reshape(-1)
+                G = GP[c, q].reshape(-1)
+                a0 = zero(X, tag)
+                a1 = zero(X, tag)
+                a2 = zero(X, tag)
+                a3 = zero(X, tag)
+                a4 = zero(X, tag)
+                a5 = zero(X, tag)
+                a6 = zero(X, tag)
+                a7 = zero(X, tag)
+                L = len(tag)
+                for j in range(n):
+                    xj = load(X, j * L, tag)
+                    a0 = fma(splat(p0[j], tag), xj, a0)
+                    a1 = fma(splat(p1[j], tag), xj, a1)
+                    a2 = fma(splat(p2[j], tag), xj, a2)
+                    a3 = fma(splat(p3[j], tag), xj, a3)
+                    a4 = fma(splat(p4[j], tag), xj, a4)
+                    a5 = fma(splat(p5[j], tag), xj, a5)
+                    a6 = fma(splat(p6[j], tag), xj, a6)
+                    a7 = fma(splat(p7[j], tag), xj, a7)
+                # z, then the residual weights w = s (z − y); rows past the chunk get w = 0
+                store(Zq, i * L, a0)
+                a0 = mul(ss, sub(a0, splat(y[i], tag)))
+                if na > 1:
+                    store(Zq, (i + 1) * L, a1)
+                    a1 = mul(ss, sub(a1, splat(y[i + 1], tag)))
+                else:
+                    a1 = zero(X, tag)
+                if na > 2:
+                    store(Zq, (i + 2) * L, a2)
+                    a2 = mul(ss, sub(a2, splat(y[i + 2], tag)))
+                else:
+                    a2 = zero(X, tag)
+                if na > 3:
+                    store(Zq, (i + 3) * L, a3)
+                    a3 = mul(ss, sub(a3, splat(y[i + 3], tag)))
+                else:
+                    a3 = zero(X, tag)
+                if na > 4:
+                    store(Zq, (i + 4) * L, a4)
+                    a4 = mul(ss, sub(a4, splat(y[i + 4], tag)))
+                else:
+                    a4 = zero(X, tag)
+                if na > 5:
+                    store(Zq, (i + 5) * L, a5)
+                    a5 = mul(ss, sub(a5, splat(y[i + 5], tag)))
+                else:
+                    a5 = zero(X, tag)
+                if na > 6:
+                    store(Zq, (i + 6) * L, a6)
+                    a6 = mul(ss, sub(a6, splat(y[i + 6], tag)))
+                else:
+                    a6 = zero(X, tag)
+                if na > 7:
+                    store(Zq, (i + 7) * L, a7)
+                    a7 = mul(ss, sub(a7, splat(y[i + 7], tag)))
+                else:
+                    a7 = zero(X, tag)
+                for j in range(n):
+                    if q == 0:
+                        prefetch(Pf, nxt + (j & 7) * n + j)
+                    gj = load(G, j * L, tag)
+                    gj = fma(splat(p0[j], tag), a0, gj)
+                    gj = fma(splat(p1[j], tag), a1, gj)
+                    gj = fma(splat(p2[j], tag), a2, gj)
+                    gj = fma(splat(p3[j], tag), a3, gj)
+                    gj = fma(splat(p4[j], tag), a4, gj)
+                    gj = fma(splat(p5[j], tag), a5, gj)
+                    gj = fma(splat(p6[j], tag), a6, gj)
+                    gj = fma(splat(p7[j], tag), a7, gj)
+                    store(G, j * L, gj)
+            i += 8
+
+
+@nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
+def embed_lanes(Xf, up, lo, w, XT):  # pragma: no cover - compiled
+    """XT[q, t, l] = ½(X[r, up_t] + X[r, lo_t]) w_t for replica r = qL + l (0 for padding lanes):
+    the svec packing (or vec, with up = lo, w = 1) straight into the replica-lane layout."""
+    R = Xf.shape[0]
+    ng, D, L = XT.shape
+    tile = 512
+    for b in nb.prange((D + tile - 1) // tile):
+        for t in range(b * tile, min(D, (b + 1) * tile)):
+            u = up[t]
+            v = lo[t]
+            wt = w[t]
+            for r in range(ng * L):
+                if r < R:
+                    XT[r // L, t, r % L] = 0.5 * (Xf[r, u] + Xf[r, v]) * wt
+                else:
+                    XT[r // L, t, r % L] = 0.0
+
+@nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
+def unembed_lanes(G, where, winv, out):  # pragma: no cover - compiled
+    """out[r, e] = G[q, where_e, l] winv_e: smat (or reshape) from the replica-lane layout."""
+    R, E = out.shape
+    L = G.shape[2]
+    tile = 512
+    for b in nb.prange((E + tile - 1) // tile):
+        for e in range(b * tile, min(E, (b + 1) * tile)):
+            t = where[e]
+            we = winv[e]
+            for r in range(R):
+                out[r, e] = G[r // L, t, r % L] * we
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def sddmm_csr(crow, cols, L, R, out):  # pragma: no cover - compiled
+    n = crow.shape[0] - 1
+    k = L.shape[1]
+    for i in nb.prange(n):
+        for e in range(crow[i], crow[i + 1]):
+            j = cols[e]
+            s = 0.0
+            for l in range(k):
+                s += L[i, l] * R[j, l]
+            out[e] = s
+
+
+@nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
+def fused_step(crow, cols, bounds, L, R, y, s, z, GR, GtLp, rsq, tag):  # pragma: no cover - compiled
+    """One replica. A factor row (k = len(tag) numbers) is one SIMD vector, so G R's row i and
+    the dot products stay in registers. bounds (nch+1,) row ranges of the chunks; GR (n1, k)
+    out; GtLp (nch, n2, k) per-chunk partials of Gᵀ L; rsq (nch,) per-chunk Σ r_e²."""
+    nch = bounds.shape[0] - 1
+    k = len(tag)
+    Lf = L.reshape(-1)
+    Rf = R.reshape(-1)
+    GRf = GR.reshape(-1)
+    for c in nb.prange(nch):
+        part = GtLp[c].reshape(-1)
+        for t in range(0, part.size, k):
+            store(part, t, zero(part, tag))
+        acc = s - s
+        for i in range(bounds[c], bounds[c + 1]):
+            li = load(Lf, i * k, tag)
+            gi = zero(Lf, tag)
+            for e in range(crow[i], crow[i + 1]):
+                j = cols[e]
+                rj = load(Rf, j * k, tag)
+                d = hsum_tree(mul(li, rj))  # Σ_l L[i,l] R[j,l]
+                z[e] = d
+                r = d - y[e]
+                acc += r * r
+                w = splat(s * r, tag)
+                gi = fma(w, rj, gi)
+                store(part, j * k, fma(w, li, load(part, j * k, tag)))
+            store(GRf, i * k, gi)
+        rsq[c] = acc

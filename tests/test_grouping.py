@@ -1,0 +1,75 @@
+"""Automatic grouping of a sweep's specs (overparam.experiments.grouping): only where it changes no
+bit, and then bit-identical to running each spec alone."""
+
+import numpy as np
+import torch
+
+from overparam.experiments import Store, run_sweep
+from overparam.experiments.execute import execute
+from overparam.experiments.grouping import group_key, plan, run_group
+from overparam.experiments.spec import RunSpec
+
+
+def spec(**changes):
+    data = {"steps": 150, "metrics": ["loss", "train_error", "test_error"],
+            "problem": {"name": "matrix_sensing", "d": 10, "r": 2, "m": 80, "normalization": "1/8"},
+            "param": {"name": "symmetric"},
+            "algorithm": {"name": "gd", "eta": 1e-3, "grad_scale": 8.0},
+            "init": {"name": "gaussian", "scale": 1e-2},
+            "target_train_error": 1e-2}
+    for k, v in changes.items():
+        cur = data
+        *head, last = k.split(".")
+        for h in head:
+            cur = cur[h]
+        cur[last] = v
+    return RunSpec.parse(data)
+
+
+def members():
+    return [spec(init_seed=0), spec(init_seed=1, **{"init.scale": 1e-3}), spec(init_seed=2, **{"algorithm.eta": 3e-2}),
+            RunSpec.parse({**spec().model_dump(mode="python"), "replicas": {"init_seed": [5, 6, 7]}})]
+
+
+def test_specs_that_share_data_are_grouped_and_others_are_not():
+    ms = members()
+    assert len({group_key(s) for s in ms}) == 1 and group_key(ms[0]) is not None
+    other = [spec(data_seed=1), spec(steps=100), spec(**{"problem.d": 12}), spec(**{"param.name": "asymmetric"}),
+             spec(data_seed=2)]
+    tasks = plan(ms + other)
+    assert [len(t) for t in tasks] == [4, 1, 1, 1, 1, 1]
+    assert group_key(spec(**{"problem.m": 10**6})) is None  # a large operator: the generic path
+    assert group_key(spec(**{"algorithm.name": "sgd"})) is None
+
+
+def test_a_group_gives_each_spec_the_bits_of_its_lone_run():
+    ms = members()
+    grouped = run_group(ms)
+    assert grouped is not None
+    assert "diverged" in grouped[2].status  # η = 3e-2 diverges: the batch shrinks mid-run
+    assert "converged" in grouped[0].status or "converged" in grouped[3].status
+    for s, g in zip(ms, grouped, strict=True):
+        alone = execute(s)
+        assert alone.status == g.status and alone.stop_step == g.stop_step
+        assert alone.events == g.events and alone.replicas == g.replicas
+        assert {k: v for k, v in alone.info.items()} == g.info
+        for k in alone.trace.columns:
+            assert np.array_equal(alone.trace.columns[k], g.trace.columns[k]), k
+        for a, b in zip(alone.theta_list, g.theta_list, strict=True):
+            assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_sweep_with_and_without_grouping_stores_the_same_numbers(tmp_path):
+    ms = members() + [spec(data_seed=3)]
+    r1 = run_sweep(ms, Store(tmp_path / "a"))
+    r2 = run_sweep(ms, Store(tmp_path / "b"), group=False)
+    assert len(r1.computed) == len(r2.computed) == len(ms) and not r1.failed
+    ta = Store(tmp_path / "a").table().drop(columns=["wall_time"]).sort_values(["key", "replica"])
+    tb = Store(tmp_path / "b").table().drop(columns=["wall_time"]).sort_values(["key", "replica"])
+    assert ta.reset_index(drop=True).equals(tb.reset_index(drop=True))
+    for s in ms:
+        a, b = Store(tmp_path / "a").load(s.key()), Store(tmp_path / "b").load(s.key())
+        fa, fb = a.arrays(), b.arrays()
+        assert fa.keys() == fb.keys() and all(np.array_equal(fa[k], fb[k]) for k in fa)
+        assert a.trace().equals(b.trace())
+    assert run_sweep(ms, Store(tmp_path / "a")).computed == []  # resume: nothing left

@@ -1,0 +1,151 @@
+"""The lean path of ``run`` (overparam.lean) against the generic loop: same structure, same numbers to
+round-off, same stops; the generic loop for everything it does not cover; bits independent of the
+thread count."""
+
+import numba
+import numpy as np
+import pytest
+import torch
+
+import overparam as op
+from overparam import lean
+
+METRICS = ["loss", "train_error", "test_error"]
+
+
+@pytest.fixture(scope="module")
+def sensing():
+    return op.problems.matrix_sensing(d=12, r=2, m=100, data_seed=0, normalization="1/8")
+
+
+@pytest.fixture(scope="module")
+def factorization():
+    return op.problems.matrix_factorization(d1=25, d2=20, r=3, data_seed=0)
+
+
+def both(prob, param, algo, init, **kw):
+    kw.setdefault("metrics", METRICS)
+    generic = op.run(prob, param, algo, init=init, lean=False, **kw)
+    fast = op.run(prob, param, algo, init=init, **kw)
+    assert generic.info["engine"] == "generic"
+    return generic, fast
+
+
+def assert_same_run(a, b, rtol=1e-12):
+    assert a.status == b.status
+    assert a.stop_step == b.stop_step
+    assert a.events == b.events
+    assert a.replicas == b.replicas
+    assert set(a.trace.columns) == set(b.trace.columns)
+    for k in ("step", "replica"):
+        assert np.array_equal(a.trace.columns[k], b.trace.columns[k])
+    for k in METRICS:
+        x, y = a.trace.columns[k], b.trace.columns[k]
+        assert np.abs(x - y).max() <= rtol * np.abs(x).max(), k
+    for ta, tb in zip(a.theta_list, b.theta_list, strict=True):
+        for p, q in zip(ta, tb, strict=True):
+            assert p.shape == q.shape
+            assert (p - q).abs().max() <= rtol * p.abs().max()
+
+
+@pytest.mark.parametrize("R", [1, 3, 8, 11])
+def test_symmetric_packed_sensing_matches_the_generic_loop(sensing, R):
+    alphas = list(np.logspace(-3, -0.5, R)) if R > 1 else 1e-2
+    a, b = both(sensing, op.params.Symmetric(), op.algorithms.gd(eta=2e-4, grad_scale=8.0),
+                op.init.scaled_identity(alpha=alphas), steps=400)
+    assert b.info["engine"].startswith("symmetric×packed")
+    assert_same_run(a, b)
+
+
+def test_narrow_width_and_per_replica_steps(sensing):
+    a, b = both(sensing, op.params.Symmetric(k=3), op.algorithms.gd(eta=[1e-4, 2e-4, 3e-4], grad_scale=8.0),
+                op.init.gaussian(scale=0.01), init_seed=[1, 2, 3], steps=300)
+    assert_same_run(a, b)
+
+
+@pytest.mark.parametrize("R", [2, 9])
+def test_divergence_and_target_stop_at_the_same_steps(sensing, R):
+    etas = [1e-3] * R
+    etas[0] = 5e-2  # diverges
+    a, b = both(sensing, op.params.Symmetric(), op.algorithms.gd(eta=etas, grad_scale=8.0),
+                op.init.scaled_identity(alpha=list(np.logspace(-3, -2, R))), steps=2000, target_train_error=1e-3)
+    assert a.status[0] == "diverged" and "converged" in a.status
+    assert_same_run(a, b, rtol=1e-10)
+
+
+def test_asymmetric_factorization_matches_the_generic_loop(factorization):
+    a, b = both(factorization, op.params.Asymmetric(), op.algorithms.gd(eta=0.05),
+                op.init.gaussian(scale=[1e-3, 1e-1]), steps=300, target_train_error=0.2)
+    assert b.info["engine"].startswith("asymmetric×identity")
+    assert_same_run(a, b)
+
+
+def test_factorization_with_per_block_and_per_replica_steps(factorization):
+    a, b = both(factorization, op.params.Asymmetric(), op.algorithms.gd(eta={"F": [0.05, 0.02], "G": 0.03}),
+                op.init.gaussian(scale=1e-2), init_seed=[0, 1], steps=200)
+    assert_same_run(a, b)
+
+
+def test_float32_runs_lean_and_agrees(sensing):
+    p32 = sensing.to(dtype=torch.float32)
+    a, b = both(p32, op.params.Symmetric(), op.algorithms.gd(eta=2e-4, grad_scale=8.0),
+                op.init.scaled_identity(alpha=1e-2), steps=200)
+    assert b.info["engine"] != "generic"
+    assert a.status == b.status
+    torch.testing.assert_close(a.theta[0], b.theta[0], rtol=1e-4, atol=1e-6)
+
+
+def test_everything_else_takes_the_generic_loop(sensing):
+    sym, gd = op.params.Symmetric(), op.algorithms.gd(eta=2e-4, grad_scale=8.0)
+    ini = op.init.scaled_identity(alpha=1e-2)
+    cases = [
+        dict(param=sym, algo=op.algorithms.sgd(eta=1e-4, batch_size=5)),
+        dict(param=sym, algo=gd, regularizer=op.regularizers.group_lasso(lam=1e-3, beta=1e-2)),
+        dict(param=sym, algo=gd, stops=[op.stops.plateau(window=10, rtol=1e-3)]),
+        dict(param=op.params.Difference(), algo=gd),
+        dict(param=sym, algo=op.algorithms.proximal_gd(eta=1e-4, lam=1e-3)),
+    ]
+    for c in cases:
+        res = op.run(sensing, c.pop("param"), c.pop("algo"), init=ini, steps=5, metrics=["loss"], **c)
+        assert res.info["engine"] == "generic"
+    big = op.problems.matrix_sensing(d=12, r=2, m=100, data_seed=0, operator="stored")
+    assert big.operator.nbytes <= lean.MAX_BYTES  # and one above the bound:
+    old = lean.MAX_BYTES
+    try:
+        lean.MAX_BYTES = 10
+        assert op.run(big, sym, gd, init=ini, steps=3, metrics=["loss"]).info["engine"] == "generic"
+    finally:
+        lean.MAX_BYTES = old
+
+
+def test_bits_do_not_depend_on_the_thread_count():
+    prob = op.problems.matrix_sensing(d=30, r=3, m=240, data_seed=1, normalization="1/8")
+    R = 24
+    etas = [3e-5] * R
+    etas[20] = 3e-2  # a replica of the last group diverges early: the other groups are replayed
+    kw = dict(steps=120, metrics=["loss"], log=op.LogSchedule(points=3))
+
+    def once(threads, rows):
+        old = numba.get_num_threads()
+        numba.set_num_threads(threads)
+        try:
+            n = 5 if rows else R  # 5 replicas: the row layout; 24: replica lanes
+            return op.run(prob, op.params.Symmetric(), op.algorithms.gd(eta=etas[-n:], grad_scale=8.0),
+                          init=op.init.scaled_identity(alpha=list(np.logspace(-3, -1, n))), **kw)
+        finally:
+            numba.set_num_threads(old)
+
+    for rows in (True, False):
+        one, two = once(1, rows), once(min(2, numba.config.NUMBA_NUM_THREADS), rows)
+        assert one.status == two.status and one.stop_step == two.stop_step
+        assert "diverged" in one.status
+        assert torch.equal(one.theta[0], two.theta[0])
+        for k in one.trace.columns:
+            assert np.array_equal(one.trace.columns[k], two.trace.columns[k])
+
+
+def test_progress_is_reported_on_the_lean_path(sensing):
+    seen = []
+    op.run(sensing, op.params.Symmetric(), op.algorithms.gd(eta=2e-4, grad_scale=8.0),
+           init=op.init.scaled_identity(alpha=1e-2), steps=500, metrics=["loss"], progress=lambda t, T: seen.append(t))
+    assert seen[-1] == 500 and len(seen) >= 50 and seen == sorted(seen)
