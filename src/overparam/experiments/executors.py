@@ -260,6 +260,16 @@ def run_sweep(
     return report
 
 
+def _lost(keys, store, by_key, err: str) -> list[tuple[str, str | None]]:
+    """The outcome of a task whose worker died: runs it stored stand; the others are failures."""
+    outcome = []
+    for key in keys:
+        if not store.has(key):
+            store.record_failure(by_key[key], err)
+        outcome.append((key, None if store.has(key) else err))
+    return outcome
+
+
 def _finish(report: SweepReport, progress: Progress, key: str, err: str | None) -> None:
     if err is None:
         report.computed.append(key)
@@ -319,12 +329,7 @@ def _run_pool(tasks, store, workers, threads, progress, report) -> None:
                     try:
                         outcome = fut.result()
                     except BrokenProcessPool:
-                        err = "worker process died (killed, or out of memory)"
-                        outcome = []
-                        for key in keys:
-                            if not store.has(key):
-                                store.record_failure(by_key[key], err)
-                            outcome.append((key, None if store.has(key) else err))
+                        outcome = _lost(keys, store, by_key, "worker process died (killed, or out of memory)")
                     for key, err in outcome:
                         _finish(report, progress, key, err)
             _drain(q, progress)
@@ -430,12 +435,7 @@ def _run_dask(client, tasks, store, threads, progress, report, kernel_threads=No
             try:
                 outcome = fut.result()
             except Exception as exc:  # noqa: BLE001 - a worker died (KilledWorker) or the task was lost
-                err = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-                outcome = []
-                for key in keys:
-                    if not store.has(key):
-                        store.record_failure(by_key[key], err)
-                    outcome.append((key, None if store.has(key) else err))
+                outcome = _lost(keys, store, by_key, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
             for key, err in outcome:
                 _finish(report, progress, key, err)
     except BaseException:
