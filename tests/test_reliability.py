@@ -207,3 +207,42 @@ def test_results_verify_names_damaged_runs(stored, capsys):
         main(["results", "--verify", "--store", str(store.root)])
     out, err = capsys.readouterr()
     assert exc.value.code == 1 and f"damaged {specs[2].key()}: summary.json" in err and "2 runs complete, 1 damaged" in out
+
+
+CONCURRENT_SCRIPT = """
+import importlib, sys
+ex = importlib.import_module("overparam.experiments.execute")
+from overparam.experiments import RunSpec, run_sweep
+from overparam.experiments.store import Store
+from tests.tiny import tiny_spec
+
+real = ex.execute
+def counted(spec, **kw):
+    with open(sys.argv[2], "a") as fh:
+        fh.write(spec.key() + "\\n")
+    return real(spec, **kw)
+ex.execute = counted
+specs = [RunSpec.parse(tiny_spec(steps=1500, data_seed=s)) for s in range(8)]
+run_sweep(specs[::int(sys.argv[3])], Store(sys.argv[1]), workers=1, group=False)
+"""
+
+
+def test_two_sweeps_into_one_store_compute_each_run_once(tmp_path):
+    """Two processes sweep the same 8 specs into one store at once, one forwards and one backwards, so
+    they meet in the middle on runs the other is computing: every run is stored once, none computed
+    twice (the second process waits on the first's claim), nothing lost."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = tmp_path / "s"
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT_SCRIPT, str(root), str(log), order], env=env)
+             for log, order in zip(logs, ("1", "-1"), strict=True)]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    computed = [k for log in logs for k in log.read_text().split()]
+    store = Store(root)
+    assert len(store.keys()) == 8 and not store.damaged()
+    assert len(computed) == len(set(computed)) == 8, computed  # nothing twice, nothing lost
+    assert not list((root / "claims").iterdir())  # every claim released

@@ -96,16 +96,40 @@ def label_of(spec: RunSpec) -> str:
 
 def work(spec_json: str, store_root: str, threads: int, sink: Any = None,
          kernel_threads: int | None = None) -> tuple[str, str | None]:
-    """Run one spec and save it; returns ``(key, error or None)``. Used by every executor.
-    ``kernel_threads``: numba's threads (bit-neutral; see :func:`kernel_threads_for`)."""
-    from ..backend import threads as thread_ctx
-    from .execute import execute
-
+    """Run one spec and save it; returns ``(key, error or None)``. Used by every executor. The run is
+    claimed in the store first (:meth:`Store.claim`), so two sweeps or many workers writing one store
+    compute it once. ``kernel_threads``: numba's threads (bit-neutral; see :func:`kernel_threads_for`)."""
     spec = RunSpec.model_validate_json(spec_json)
     key = spec.key()
     store = Store(store_root)
-    if store.has(key):
-        return key, None
+    if store.has(key) or not claim_or_wait(store, key):
+        return key, None  # stored, now or by the process that held its claim
+    try:
+        return _compute(spec, key, store, threads, sink, kernel_threads)
+    finally:
+        store.release(key)
+
+
+def claim_or_wait(store: Store, key: str, poll_s: float = 0.1) -> bool:
+    """True when this process holds ``key``'s claim and the run is still missing; False when another
+    process stored it meanwhile (this one waited for it instead of computing it twice). A holder that
+    dies leaves a stale claim, which the next waiter takes over."""
+    while True:
+        if store.claim(key):
+            if store.has(key):
+                store.release(key)
+                return False
+            return True
+        time.sleep(poll_s)
+        if store.has(key):
+            return False
+
+
+def _compute(spec: RunSpec, key: str, store: Store, threads: int, sink: Any, kernel_threads: int | None
+             ) -> tuple[str, str | None]:
+    from ..backend import threads as thread_ctx
+    from .execute import execute
+
     label = label_of(spec)
     last = [time.monotonic()]
 
