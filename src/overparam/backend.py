@@ -192,21 +192,14 @@ def pin_process_threads(n: int) -> None:
         pass
 
 
-def replica_count(**values: Any) -> int:
-    """The replica count implied by several scalar-or-sequence settings (1 if all scalar)."""
-    R: int | None = None
-    for name, v in values.items():
-        if isinstance(v, (list, tuple, np.ndarray)) or (isinstance(v, torch.Tensor) and v.ndim > 0):
-            n = len(v)
-            if R is not None and R != n:
-                raise BackendError(f"{name}: got {n} per-replica values but other settings give {R} replicas")
-            R = n
-    return R or 1
+def is_sequence(v: Any) -> bool:
+    """A per-replica sequence (list, tuple, array, non-scalar tensor), as opposed to one value."""
+    return isinstance(v, (list, tuple, np.ndarray)) or (isinstance(v, torch.Tensor) and v.ndim > 0)
 
 
 def per_replica(value: Any, R: int) -> list[Any]:
     """``value`` as a list of ``R`` entries (scalars repeat; sequences must have length ``R``)."""
-    if isinstance(value, (list, tuple, np.ndarray)) or (isinstance(value, torch.Tensor) and value.ndim > 0):
+    if is_sequence(value):
         seq = list(value)
         if len(seq) != R:
             raise BackendError(f"got {len(seq)} per-replica values for {R} replicas")

@@ -50,16 +50,35 @@ class Trace:
         return out
 
     @staticmethod
-    def concat(traces: list[Trace], stages: list[int] | None = None) -> Trace:
-        """Stack traces of consecutive stages (multi-stage recipes), adding a ``stage`` column."""
-        cols: dict[str, list[np.ndarray]] = {}
-        for i, tr in enumerate(traces):
-            n = len(tr)
-            stage = np.full(n, (stages or list(range(len(traces))))[i], dtype=np.int64)
-            for k, v in {**tr.columns, "stage": stage}.items():
-                cols.setdefault(k, []).append(v)
+    def concat(traces: list[Trace]) -> Trace:
+        """Stack the traces of a recipe's stages (each with its ``stage`` column), sorted by replica,
+        step and stage. A metric missing from a stage is NaN there; vector metrics whose length
+        changed (widths after pruning) are padded with NaN."""
+        names: list[str] = []
+        for tr in traces:
+            names += [k for k in tr.columns if k not in names]
+        if not traces:
+            return Trace({"step": np.zeros(0, np.int64), "replica": np.zeros(0, np.int64), "stage": np.zeros(0, np.int64)})
+        cols = {k: [tr.columns.get(k, np.full(len(tr), np.nan)) for tr in traces] for k in names}
+        merged = {k: np.concatenate(_pad(v)) for k, v in cols.items()}
+        order = np.lexsort((merged["stage"], merged["step"], merged["replica"]))
         vec = tuple(sorted({v for tr in traces for v in tr.vector_metrics}))
-        return Trace({k: np.concatenate(v) for k, v in cols.items()}, vec)
+        return Trace({k: v[order] for k, v in merged.items()}, vec)
+
+
+def _pad(arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """Vector metrics of different lengths (widths change when columns are pruned): pad with NaN."""
+    if all(a.ndim < 2 for a in arrays):
+        return arrays
+    q = max(a.shape[1] for a in arrays if a.ndim == 2)
+    out = []
+    for a in arrays:
+        if a.ndim == 1:  # a column missing from this stage (NaN filled)
+            a = np.full((len(a), q), np.nan)
+        elif a.shape[1] < q:
+            a = np.concatenate([a, np.full((a.shape[0], q - a.shape[1]), np.nan)], axis=1)
+        out.append(a)
+    return out
 
 
 @dataclass

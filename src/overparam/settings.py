@@ -17,14 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import torch
 
-from .backend import BackendError, per_replica
-
-
-def is_sequence(v: Any) -> bool:
-    return isinstance(v, (list, tuple, np.ndarray)) or (isinstance(v, torch.Tensor) and v.ndim > 0)
+from .backend import BackendError, is_sequence, per_replica
 
 
 def per_block(value: Any, blocks: Sequence[str], where: str = "setting") -> dict[str, Any]:

@@ -63,6 +63,7 @@ class Recipe:
         self.n_stages = 0
         self.progress = progress
         self.replica_info: list[dict[str, Any]] = [{} for _ in self.lanes]
+        self.info: dict[str, Any] = {}  # the last stage's run description
 
     # -- settings ------------------------------------------------------------------------------
     def setting(self, name: str, lane: Lane) -> Any:
@@ -109,23 +110,22 @@ class Recipe:
         kw: dict[str, Any] = dict(steps=steps, metrics=metrics or list(spec.metrics), stops=rules, regularizer=reg,
                                   log=LogSchedule(points=spec.log.points, every=spec.log.every),
                                   target_train_error=spec.target_train_error, diverge_factor=spec.diverge_factor,
-                                  init_seed=spec.seeds("init_seed", idx) if spec.replicas else spec.init_seed,
-                                  algo_seed=spec.seeds("algo_seed", idx) if spec.replicas else spec.algo_seed,
+                                  init_seed=self._seeds("init_seed", idx), algo_seed=self._seeds("algo_seed", idx),
                                   step_offset=offset, progress=self.progress)
         if group[0].theta is None:
             kw["init"] = build_component(spec, "init", idx)
-            if not spec.replicas:
-                kw["init_seed"], kw["algo_seed"] = [spec.init_seed], [spec.algo_seed]
         else:
             kw["theta0"] = tuple(torch.stack([ln.theta[j] for ln in group]) for j in range(len(group[0].theta)))
-            if not spec.replicas:
-                kw["init_seed"], kw["algo_seed"] = [spec.init_seed], [spec.algo_seed]
         carries = [ln.carry for ln in group]
         if all(c is not None for c in carries) and rules:
             kw["stop_carry"] = {r.name: concat_states([c.get(r.name) for c in carries]) for r in rules
                                 if all(r.name in c for c in carries)}
         res = run(self.problem, self.param, alg, **kw)
         self._absorb(group, index, res)
+
+    def _seeds(self, name: str, idx: list[int]) -> list[int]:
+        """The lanes' ``init_seed`` / ``algo_seed``, one per lane (the spec's seed when it has no replicas)."""
+        return self.spec.seeds(name, idx) if self.spec.replicas else [getattr(self.spec, name)] * len(idx)
 
     def _absorb(self, group: list[Lane], index: int, res: Result) -> None:
         """Lanes take the stage's final θ, step, status; the trace and events are relabelled."""
@@ -181,9 +181,9 @@ class Recipe:
 
     # -- the result ------------------------------------------------------------------------------
     def result(self, t0: float) -> Result:
-        trace = _concat(self.traces)
+        trace = Trace.concat(self.traces)
         blocks = self.param.blocks
-        info = dict(getattr(self, "info", {}))
+        info = dict(self.info)
         info.update(recipe=f"{self.spec.recipe.name}({self.spec.recipe.params})", stages=self.n_stages,
                     dtype=dtype_name(self.problem.dtype))
         events = sorted(self.events, key=lambda e: (e["replica"], e["step"], e.get("stage", 0)))
@@ -193,42 +193,5 @@ class Recipe:
                                     info=info, carry=[None] * len(self.lanes))
 
 
-def _pad(arrays: list[np.ndarray]) -> list[np.ndarray]:
-    """Vector metrics of different lengths (widths change when columns are pruned): pad with NaN."""
-    if all(a.ndim < 2 for a in arrays):
-        return arrays
-    q = max(a.shape[1] for a in arrays if a.ndim == 2)
-    out = []
-    for a in arrays:
-        if a.ndim == 1:  # a column missing from this stage (NaN filled)
-            a = np.full((len(a), q), np.nan)
-        elif a.shape[1] < q:
-            a = np.concatenate([a, np.full((a.shape[0], q - a.shape[1]), np.nan)], axis=1)
-        out.append(a)
-    return out
-
-
 def _plain(v: Any) -> Any:
     return v.item() if isinstance(v, torch.Tensor) else v
-
-
-def _concat(traces: list[Trace]) -> Trace:
-    cols: dict[str, list[np.ndarray]] = {}
-    names = []
-    for tr in traces:
-        for k in tr.columns:
-            if k not in names:
-                names.append(k)
-    for tr in traces:
-        n = len(tr)
-        for k in names:
-            v = tr.columns.get(k)
-            if v is None:
-                v = np.full(n, np.nan)
-            cols.setdefault(k, []).append(v)
-    if not cols:
-        return Trace({"step": np.zeros(0, np.int64), "replica": np.zeros(0, np.int64), "stage": np.zeros(0, np.int64)})
-    merged = {k: np.concatenate(_pad(v)) for k, v in cols.items()}
-    order = np.lexsort((merged["stage"], merged["step"], merged["replica"]))
-    vec = tuple(sorted({v for tr in traces for v in tr.vector_metrics}))
-    return Trace({k: v[order] for k, v in merged.items()}, vec)
