@@ -210,3 +210,43 @@ def test_contradicting_settings_exit_2_before_any_run(capsys, files, tmp_path):
 def test_no_arguments_prints_help(capsys):
     code, out, err = cli(capsys)
     assert code == 0 and "reproduce" in out and err == ""
+
+
+def _claim(id: str, verdict: str, **kw):
+    from overparam.experiments.claims import Claim
+
+    return Claim(id=id, paper=id.split("-")[0], statement="s", setting="", measured=kw.pop("measured", {"m": 1.0}),
+                 paper_value=kw.pop("paper_value", "qualitative"), verdict=verdict, **kw)
+
+
+def test_reproduce_summary_one_line_per_claim_within_100_columns(capsys, monkeypatch, tmp_path):
+    """The terminal summary: per paper a count line, then one line per claim (id, verdict, key number
+    against the paper's), none longer than the terminal's 100 columns; the full table is in the site."""
+    import overparam.reproduce as rp
+
+    long = {"a very long quantity name " * 3: {"paper": "≈ 1e-1 " * 10, "ours": [0.123456] * 20}}
+    claims = [_claim("li2018-claim2", "partly reproduced", versus={"α=1 test error": {"paper": "≈ 1e-1", "ours": 6.0976}}),
+              _claim("li2018-claim5", "not reproduced", versus=long),
+              _claim("ma2025-claim1", "reproduced", measured={"slope": 187.16}, paper_value="≈ 200"),
+              _claim("ma2025-claim2", "inconclusive", measured={}, paper_value="")]
+
+    def fake(targets, **kw):
+        out = kw["out"]
+        return rp.ReproduceResult(figures={}, claims=claims, claims_json=out / "claims.json",
+                                  claims_md=out / "claims.md", report=out / "site" / "index.html", store=tmp_path,
+                                  quick=True)
+
+    monkeypatch.setattr(rp, "reproduce", fake)
+    monkeypatch.setenv("COLUMNS", "100")
+    code, out, _ = cli(capsys, "reproduce", "li2018", "--store", str(tmp_path / "s"), "--out", str(tmp_path / "o"))
+    lines = out.splitlines()[:6]  # then the paths of the figures, claims, report and store
+    assert code == 0 and all(len(line) <= 100 for line in lines), [len(x) for x in lines]
+    assert lines[:6] == [
+        "li2018: 2 claims — 1 partly reproduced, 1 not reproduced",
+        "  li2018-claim2  partly reproduced  α=1 test error: 6.1 (paper: ≈ 1e-1)",
+        lines[2],
+        "ma2025: 2 claims — 1 reproduced, 1 inconclusive",
+        "  ma2025-claim1  reproduced         slope: 187 (paper: ≈ 200)",
+        "  ma2025-claim2  inconclusive",
+    ] and lines[2].startswith("  li2018-claim5  not reproduced     a very long") and lines[2].endswith("…")
+    assert len(lines[2]) == 100 and "report: " in out and "claims.md" in out and "figures: 0 drawn" in out

@@ -47,14 +47,21 @@ def test_result_lists_figures_by_id_and_counts(both):
 
 def test_report_pairs_figures_with_papers_by_id(both):
     root, py, _ = both
-    html = py.report.read_text()
-    assert "li2018-fig1</b>" in html and "claims: li2018-claim1, li2018-claim6" in html
+    site = root / "py" / "site"
+    assert py.report == site / "index.html" and "site/index.html" in (root / "py" / "report.html").read_text()
+    page = (site / "li2018.html").read_text()
+    assert "<img src='figures/li2018-fig1.png'" in page and "href='../li2018-fig1.pdf'" in page
+    assert "<a href='#li2018-claim1'>li2018-claim1</a>" in page and "<tbody id='li2018-claim8'>" in page
+    assert (site / "figures" / "li2018-fig1.png").read_bytes() == py.figures["li2018-fig1"][0].read_bytes()
+    assert "6 of 6 stored" in page and "1 of 1 stored" in page  # the runs and computation these targets read
     (root / "py" / "li2018-stray.png").write_bytes(py.figures["li2018-fig1"][0].read_bytes())
     from overparam.experiments.store import Store
     from overparam.report import write_report
 
-    rebuilt = write_report(root / "py", Store(root / "store")).read_text()
-    assert "li2018-stray" not in rebuilt and "li2018-fig1</b>" in rebuilt
+    rebuilt = write_report(root / "py", Store(root / "store"))
+    assert rebuilt == py.report and sorted(p.name for p in (site / "figures").iterdir()) == ["li2018-fig1.png"]
+    assert "li2018-stray" not in "".join(p.read_text() for p in site.glob("*.html"))
+    assert "<img src='figures/li2018-fig1.png'" in (site / "li2018.html").read_text()
 
 
 def test_claims_record_criterion_and_paper_numbers(both):

@@ -149,8 +149,11 @@ def reproduce_cmd(
     quiet: QuietOpt = False,
 ) -> None:
     """Reproduce paper figures and check their claims: runs into the store, figures (PNG + PDF),
-    claims.json, claims.md and report.html into --out (see overparam.reproduce.reproduce)."""
-    from .experiments.claims import fmt, versus_text
+    claims.json, claims.md and the report site (site/index.html; report.html forwards to it) into
+    --out (see overparam.reproduce.reproduce)."""
+    import shutil
+
+    from .experiments.claims import summary_lines
     from .reproduce import reproduce
 
     n_workers, n_threads = workers_count(workers), positive_int("--threads", threads)
@@ -165,15 +168,15 @@ def reproduce_cmd(
     if not quiet:
         colors = {"reproduced": "green", "partly reproduced": "cyan", "not reproduced": "red",
                   "inconclusive": "yellow"}
-        rows = []
-        for c in res.claims:
-            paper, ours = versus_text(c.versus, "\n")
-            if not paper:
-                paper, ours = c.paper_value, "\n".join(f"{k} = {fmt(v)}" for k, v in list(c.measured.items())[:3])
-            rows.append([c.id, f"[{colors[c.verdict]}]{c.verdict}[/]", paper, ours])
-        table("claims", ["claim", "verdict", "paper says", "we measure"], rows)
-        pngs = [str(p) for paths in res.figures.values() for p in paths if p.suffix == ".png"]
-        typer.echo(f"figures: {', '.join(pngs)}")
+        width = max(60, shutil.get_terminal_size((100, 24)).columns)
+        for line, verdict in summary_lines(res.claims, width):  # one line per claim; the full table: the site
+            if verdict is None:
+                typer.secho(line, bold=True)
+            else:  # color the verdict only (click drops the colors when stdout is not a terminal)
+                at = line.find(verdict)
+                typer.echo(line if at < 0 else
+                           line[:at] + typer.style(verdict, fg=colors[verdict]) + line[at + len(verdict):])
+        typer.echo(f"figures: {len(res.figures)} drawn (PNG + PDF) in {out}")
         typer.echo(f"claims: {res.claims_json}, {res.claims_md}")
         typer.echo(f"report: {res.report}")
         typer.echo(f"store: {res.store} ({res.runs_computed} runs computed, {res.runs_skipped} reused; "
@@ -248,7 +251,8 @@ def results_cmd(
 
 @app.command("report")
 def report_cmd(store: StoreOpt = None, out: OutOpt = DEFAULT_OUT) -> None:
-    """Rebuild the HTML report from --out (figures, claims.json) and the store."""
+    """Rebuild the report site (--out/site/index.html, one page per paper) from --out (figures,
+    claims.json) and the store; prints the index's path."""
     from .report import write_report
 
     if not out.is_dir():

@@ -4,12 +4,13 @@
     res = rp.reproduce(["li2018"], quick=True, store="results", out="output", executor="pool")
     res.figures["li2018-fig1"]        # [PNG, PDF]
     [c.verdict for c in res.claims]   # one of the four verdicts each
-    res.claims_json, res.report
+    res.claims_json, res.report       # res.report: <out>/site/index.html
 
 It collects the runs (specs) and stored computations of every target, computes what the store lacks
 with the chosen executor, then draws the figures and checks the claims from the store alone, and
-writes ``claims.json``, ``claims.md`` and ``report.html`` into ``out``. ``overparam reproduce``
-calls it and only prints.
+writes ``claims.json``, ``claims.md`` and the report site (``site/index.html``, one page per
+paper; ``report.html`` forwards to it, see :mod:`overparam.report`) into ``out``. ``overparam
+reproduce`` calls it and only prints.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class ReproduceResult:
     claims: list[Claim]
     claims_json: Path
     claims_md: Path
-    report: Path
+    report: Path  # the report site's index, <out>/site/index.html
     store: Path
     quick: bool
     runs_total: int = 0
@@ -84,7 +85,8 @@ def reproduce(targets: list[str] | str | None = None, *, quick: bool = False, st
         targets: ids such as ``"li2018"``, ``"li2018-fig1"``, ``"li2018-claim8"``.
         quick: the smaller settings of every figure and claim (minutes, not hours).
         store: a :class:`Store` or its directory (default ``$OVERPARAM_STORE`` or ``./overparam-results``).
-        out: where figures (PNG + PDF), ``claims.json``, ``claims.md`` and ``report.html`` go.
+        out: where figures (PNG + PDF), ``claims.json``, ``claims.md`` and the report site
+            (``site/``, and ``report.html`` forwarding to it) go.
         executor: ``"serial"``, ``"pool"`` (``workers`` processes), ``"dask"`` (a LocalCluster of
             ``workers``) or a Dask scheduler address; runs and computations use the same choice.
         threads: BLAS threads per run.
@@ -123,7 +125,7 @@ def reproduce(targets: list[str] | str | None = None, *, quick: bool = False, st
             claims.append(c.check(ctx))
         except SpecError as exc:
             problems.append(f"claim {c.id} not checked: {exc}")
-    jpath, mpath = write_claims(claims, out, quick=quick)
+    jpath, mpath = write_claims(claims, out, quick=quick, device=device)
     html = write_report(out, st, figures=drawn)
     return ReproduceResult(
         figures=drawn, claims=claims, claims_json=jpath, claims_md=mpath, report=html, store=st.root, quick=quick,

@@ -13,7 +13,8 @@ a criterion changed after a result was seen keeps the old one in ``criterion_rev
 was, what it became, and why"). ``versus`` pairs each number the paper gives with ours.
 
 ``reproduce`` writes every checked claim to ``claims.json`` (stable, documented keys) and
-``claims.md`` (a table for people). ``--strict`` exits 1 when any claim is ``not reproduced``.
+``claims.md`` (a table for people); :func:`summary_lines` is the one-line-per-claim terminal
+summary. ``--strict`` exits 1 when any claim is ``not reproduced``.
 """
 
 from __future__ import annotations
@@ -94,16 +95,58 @@ def versus_text(versus: dict[str, dict[str, Any]], sep: str = "; ") -> tuple[str
     return paper, ours
 
 
-def claims_payload(claims: list[Claim], *, quick: bool) -> dict[str, Any]:
-    """The content of ``claims.json``: mode, every claim, and the count of each verdict."""
-    return {"mode": "quick" if quick else "full", "claims": [c.as_dict() for c in claims],
+def headline(claim: Claim | dict[str, Any]) -> tuple[str, str, str]:
+    """``(quantity, ours, paper's)``: the claim's key number against the paper's — the first pair of
+    ``versus``, or (when the paper gives no number) the first measurement and the paper's value."""
+    c = claim.as_dict() if isinstance(claim, Claim) else claim
+    versus, measured = c.get("versus") or {}, c.get("measured") or {}
+    if versus:
+        name, pair = next(iter(versus.items()))
+        return str(name), fmt(pair.get("ours")), str(pair.get("paper", ""))
+    if measured:
+        name, value = next(iter(measured.items()))
+        return str(name), fmt(value), str(c.get("paper_value", ""))
+    return "", "", str(c.get("paper_value", ""))
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:max(0, width - 1)] + "…"
+
+
+def summary_lines(claims: list[Claim], width: int = 100) -> list[tuple[str, str | None]]:
+    """The terminal summary of ``reproduce``: per paper a count line, then one line per claim — id,
+    verdict, and the key number against the paper's (:func:`headline`), clipped with "…" so that no
+    line is longer than ``width`` characters. Returns ``(line, verdict)`` pairs (verdict ``None`` on
+    count lines) so that a caller may colour the verdicts; the full table is in claims.md and the site."""
+    lines: list[tuple[str, str | None]] = []
+    papers = list(dict.fromkeys(c.paper for c in claims))
+    id_w = max((len(c.id) for c in claims), default=0)
+    verdict_w = max(len(v) for v in VERDICTS)
+    for paper in papers:
+        mine = [c for c in claims if c.paper == paper]
+        counts = ", ".join(f"{n} {v}" for v in VERDICTS if (n := sum(c.verdict == v for c in mine)))
+        lines.append((_clip(f"{paper}: {len(mine)} claim{'s' * (len(mine) != 1)} — {counts}", width), None))
+        for c in mine:
+            name, ours, paper_value = headline(c)
+            number = f"{name}: {ours}" if name else ours
+            if paper_value:
+                number += f" (paper: {paper_value})"
+            head = f"  {c.id:<{id_w}}  {c.verdict:<{verdict_w}}  "
+            lines.append((_clip(head + " ".join(number.split()), width).rstrip(), c.verdict))
+    return lines
+
+
+def claims_payload(claims: list[Claim], *, quick: bool, device: str = "cpu") -> dict[str, Any]:
+    """The content of ``claims.json``: mode, the device the runs were asked on, every claim, and the
+    count of each verdict."""
+    return {"mode": "quick" if quick else "full", "device": device, "claims": [c.as_dict() for c in claims],
             "counts": {v: sum(c.verdict == v for c in claims) for v in VERDICTS}}
 
 
-def write_claims(claims: list[Claim], out_dir: Path, *, quick: bool) -> tuple[Path, Path]:
+def write_claims(claims: list[Claim], out_dir: Path, *, quick: bool, device: str = "cpu") -> tuple[Path, Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = claims_payload(claims, quick=quick)
+    data = claims_payload(claims, quick=quick, device=device)
     jpath = out_dir / "claims.json"
     jpath.write_text(json.dumps(data, indent=1, sort_keys=True))
     lines = [f"# Claims ({data['mode']} mode)", "",

@@ -60,12 +60,19 @@ class Context:
 
 @dataclass
 class Figure:
+    """A declared figure: its runs (``specs``), stored computations and ``plot``, and two texts the
+    report site shows beside the drawn figure: ``setting`` (the paper's setting of this figure and
+    our choices where it is silent, in a few lines) and ``paper_reports`` (what the paper's figure
+    shows, in its own terms and numbers)."""
+
     id: str
     paper: str
     title: str
     specs: SpecsFn
     plot: Callable[[Context, Path], list[Path]]
     computations: ComputationsFn = no_computations
+    setting: str = ""
+    paper_reports: str = ""
 
 
 @dataclass
