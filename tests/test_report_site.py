@@ -149,3 +149,11 @@ def test_site_renders_in_headless_chromium(site):
             assert shot.stat().st_size > 10_000
     finally:
         driver.quit()
+
+
+def test_every_declared_figure_says_its_setting_and_what_the_paper_reports():
+    from overparam.papers import papers
+
+    figures = [f for p in papers().values() for f in p.figures]
+    assert figures and all(len(f.setting) > 40 and len(f.paper_reports) > 40 for f in figures), \
+        [f.id for f in figures if not (f.setting and f.paper_reports)]

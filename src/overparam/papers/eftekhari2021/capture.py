@@ -136,5 +136,10 @@ def claim6(ctx: Context) -> Outcome:
 
 
 FIGURES = [Figure(f"{PAPER}-capture", PAPER, "Final test error against init rank at ‖U₀‖_F = 1 (capture condition)",
-                  capture_specs, capture_plot, licq_computations)]
+                  capture_specs, capture_plot, licq_computations,
+                  setting=("Not a figure of the paper: Example 1.1 at ‖U₀‖_F = 1 (where Fig. 2 shows the rank effect), the "
+                           "final test error over a sweep of the init rank; beside it, the stored LICQ check at the planted "
+                           "factor (Jacobian rank 2d − 1 = 59 < m)."),
+                  paper_reports=("Thm 1.2(i): GD is captured by X♮ when rank(U₀) = O(m/(d log d)) ≈ 2.35 here (constant "
+                                 "unspecified); the paper reads this as the limitation its Example 1.1 shows."))]
 CLAIMS = [claim6]

@@ -54,4 +54,9 @@ def no_specs(quick: bool) -> list:
     return []
 
 
-FIGURES = [Figure(f"{PAPER}-fig4", PAPER, "The toy zero-training-error set ℳ_b (d = p = m = 2)", no_specs, fig4_plot)]
+FIGURES = [Figure(f"{PAPER}-fig4", PAPER, "The toy zero-training-error set ℳ_b (d = p = m = 2)", no_specs, fig4_plot,
+                  setting=("The toy case d = p = m = 2, rank X♮ = 1, 𝒜(UUᵀ) = [‖U[1,:]‖², ⟨A, UUᵀ⟩] with a random A, in the "
+                           "coordinates (U[1,1], U[2,1], U[2,2]). The paper meshes a point cloud; we draw ℳ_b from its "
+                           "exact parametrization (a 2-torus) and mark the orbit of the planted factor. No runs."),
+                  paper_reports=("A 3-D picture of the zero-training-error set ℳ_b: a large set (a manifold), so the region "
+                                 "from which GD is captured is a tube around ℳ_b, not a ball around U♮."))]

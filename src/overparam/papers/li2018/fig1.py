@@ -197,5 +197,11 @@ def claim6(ctx: Context) -> Outcome:
     )
 
 
-FIGURES = [Figure("li2018-fig1", PAPER, "Choice of initialization: final errors versus α", fig1_specs, fig1_plot)]
+FIGURES = [Figure("li2018-fig1", PAPER, "Choice of initialization: final errors versus α", fig1_specs, fig1_plot,
+                  setting=("Paper (App. B): symmetric Gaussian sensing, d ∈ {100, 200}, r = 5, m = 5dr, X⋆ = U⋆U⋆ᵀ with "
+                           "unit-norm Gaussian columns; GD (Eq. 5) from U₀ = αI, α from 1 down to 10⁻³, η = 0.0025, 10⁴ "
+                           "steps, 3 trials resampling the A_i; relative train and test errors. Quick mode: d ∈ {20, 40} "
+                           "with r = 1 (the same ratios m/D, D = d(d+1)/2)."),
+                  paper_reports=("The gap between the training and the test error narrows as α decreases (no numbers in the "
+                                 "text; the y-axis spans 10⁻⁴ to 10¹)."))]
 CLAIMS = [claim1, claim6]

@@ -242,5 +242,12 @@ def claim5(ctx: Context) -> Outcome:
 
 
 FIGURES = [Figure("rajaraman2023-fig2", PAPER, "Vanilla GD against prune + fine-tune (finite sample)",
-                  fig2_specs, fig2_plot)]
+                  fig2_specs, fig2_plot,
+                  setting=("Paper: finite sample, d = k = 20, r = 3, n = 100 Gaussian measurements, no label noise; vanilla "
+                           "GD against group-Lasso training → pruning on the column norms → GD fine-tuning, λ 'tuned "
+                           "minimally'. Ours: λ = 0.02, β = 10⁻³, α = 10⁻², η = 0.1 on the exact gradient, 10⁴ + 10⁴ steps "
+                           "(quick 2,000 + 2,000), 10 data seeds; also a noisy variant (σ = 0.1) and k ∈ {5, 10}."),
+                  paper_reports=("The generalization error ‖U_tU_tᵀ − U⋆U⋆ᵀ‖_F² against the iteration: a sharp improvement "
+                                 "right after pruning, and an error floor an order of magnitude lower for the pruned and "
+                                 "fine-tuned solution than for vanilla GD."))]
 CLAIMS = [claim3, claim4, claim5]

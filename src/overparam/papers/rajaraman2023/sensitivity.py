@@ -160,5 +160,11 @@ def claim6(ctx: Context) -> Outcome:
 
 
 FIGURES = [Figure("rajaraman2023-sensitivity", PAPER, "Sensitivity to λ, β, α and the failure mode",
-                  sensitivity_specs, sensitivity_plot)]
+                  sensitivity_specs, sensitivity_plot,
+                  setting=("Not a figure of the paper: Fig. 2's setting (d = k = 20, r = 3, n = 100, data seed 0, "
+                           "noiseless) over the grid λ ∈ {0.005, …, 0.32} × β ∈ {10⁻³, 10⁻²} × init scale α ∈ {10⁻³, 10⁻²}, "
+                           "run as replicas of one operator."),
+                  paper_reports=("No sensitivity study in the paper. Its theory (notes-001 §7.4) implies that a penalty too "
+                                 "strong against √β — λ above λ_c = 2μ_r√β, from an init inside the weight-decay zone — "
+                                 "removes true directions, so that fewer than r columns survive pruning."))]
 CLAIMS = [claim6]
