@@ -243,10 +243,11 @@ def test_reproduce_summary_one_line_per_claim_within_100_columns(capsys, monkeyp
     assert code == 0 and all(len(line) <= 100 for line in lines), [len(x) for x in lines]
     assert lines[:6] == [
         "li2018: 2 claims — 1 partly reproduced, 1 not reproduced",
-        "  li2018-claim2  partly reproduced  α=1 test error: 6.1 (paper: ≈ 1e-1)",
+        "  li2018-claim2  partly reproduced  6.1 (paper: ≈ 1e-1) · α=1 test error",
         lines[2],
         "ma2025: 2 claims — 1 reproduced, 1 inconclusive",
-        "  ma2025-claim1  reproduced         slope: 187 (paper: ≈ 200)",
+        "  ma2025-claim1  reproduced         187 (paper: ≈ 200) · slope",
         "  ma2025-claim2  inconclusive",
-    ] and lines[2].startswith("  li2018-claim5  not reproduced     a very long") and lines[2].endswith("…")
+    ] and lines[2].startswith("  li2018-claim5  not reproduced     [0.123, 0.123, 0.123, … (20)] (paper: ≈ 1e-1 ≈")
+    assert lines[2].endswith("…")
     assert len(lines[2]) == 100 and "report: " in out and "claims.md" in out and "figures: 0 drawn" in out

@@ -95,17 +95,27 @@ def versus_text(versus: dict[str, dict[str, Any]], sep: str = "; ") -> tuple[str
     return paper, ours
 
 
+def short(v: Any, items: int = 4) -> str:
+    """:func:`fmt` with lists and dicts cut to their first ``items`` entries (``…`` and the count after)."""
+    if isinstance(v, (list, tuple)) and len(v) > items:
+        return "[" + ", ".join(short(x) for x in v[:items - 1]) + f", … ({len(v)})]"
+    if isinstance(v, dict) and len(v) > items:
+        return "{" + ", ".join(f"{k}: {short(x)}" for k, x in list(v.items())[:items - 1]) + f", … ({len(v)})}}"
+    return fmt(v)
+
+
 def headline(claim: Claim | dict[str, Any]) -> tuple[str, str, str]:
     """``(quantity, ours, paper's)``: the claim's key number against the paper's — the first pair of
-    ``versus``, or (when the paper gives no number) the first measurement and the paper's value."""
+    ``versus``, or (when the paper gives no number) the first measurement and the paper's value;
+    ours through :func:`short`."""
     c = claim.as_dict() if isinstance(claim, Claim) else claim
     versus, measured = c.get("versus") or {}, c.get("measured") or {}
     if versus:
         name, pair = next(iter(versus.items()))
-        return str(name), fmt(pair.get("ours")), str(pair.get("paper", ""))
+        return str(name), short(pair.get("ours")), str(pair.get("paper", ""))
     if measured:
         name, value = next(iter(measured.items()))
-        return str(name), fmt(value), str(c.get("paper_value", ""))
+        return str(name), short(value), str(c.get("paper_value", ""))
     return "", "", str(c.get("paper_value", ""))
 
 
@@ -115,7 +125,7 @@ def _clip(text: str, width: int) -> str:
 
 def summary_lines(claims: list[Claim], width: int = 100) -> list[tuple[str, str | None]]:
     """The terminal summary of ``reproduce``: per paper a count line, then one line per claim — id,
-    verdict, and the key number against the paper's (:func:`headline`), clipped with "…" so that no
+    verdict, our key number, the paper's, and what it is (:func:`headline`), clipped with "…" so that no
     line is longer than ``width`` characters. Returns ``(line, verdict)`` pairs (verdict ``None`` on
     count lines) so that a caller may colour the verdicts; the full table is in claims.md and the site."""
     lines: list[tuple[str, str | None]] = []
@@ -128,9 +138,7 @@ def summary_lines(claims: list[Claim], width: int = 100) -> list[tuple[str, str 
         lines.append((_clip(f"{paper}: {len(mine)} claim{'s' * (len(mine) != 1)} — {counts}", width), None))
         for c in mine:
             name, ours, paper_value = headline(c)
-            number = f"{name}: {ours}" if name else ours
-            if paper_value:
-                number += f" (paper: {paper_value})"
+            number = ours + (f" (paper: {paper_value})" if paper_value else "") + (f" · {name}" if name else "")
             head = f"  {c.id:<{id_w}}  {c.verdict:<{verdict_w}}  "
             lines.append((_clip(head + " ".join(number.split()), width).rstrip(), c.verdict))
     return lines

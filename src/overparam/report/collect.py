@@ -38,6 +38,15 @@ class FigureFiles:
     png: Path
     pdf: Path | None = None
 
+    @property
+    def size(self) -> tuple[int, int] | None:
+        """(width, height) in pixels from the PNG header, or None if it is not a PNG."""
+        with self.png.open("rb") as fh:
+            head = fh.read(24)
+        if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+            return None
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
 
 def figure_files(paper: Paper, out_dir: Path, drawn: dict[str, list[Path]] | None) -> list[FigureFiles]:
     """The figures of ``paper`` present in this output, in declaration order. ``drawn`` maps figure

@@ -231,19 +231,22 @@ def paper_html(v: PaperView, site: SiteView) -> str:
     for f in v.figures:
         fig = f.figure
         readers = [c["id"] for c in v.claims if c.get("figure") == fig.id]
-        text = [f"<h2>{esc(fig.title)}</h2><div class='muted small'><code>{esc(fig.id)}</code>"
-                + (f" · <a href='{href(v.pdf[fig.id])}'>PDF</a>" if fig.id in v.pdf else "") + "</div>"]
+        text = [f"<div class='head'><h2>{esc(fig.title)}</h2><div class='muted small'><code>{esc(fig.id)}</code>"
+                + (f" · <a href='{href(v.pdf[fig.id])}'>PDF</a>" if fig.id in v.pdf else "") + "</div></div>"]
         if fig.setting:
-            text.append(f"<div class='label'>Setting</div><p>{esc(fig.setting)}</p>")
+            text.append(f"<div><div class='label'>Setting</div><p>{esc(fig.setting)}</p></div>")
         if fig.paper_reports:
-            text.append(f"<div class='label'>The paper reports</div><p>{esc(fig.paper_reports)}</p>")
+            text.append(f"<div><div class='label'>The paper reports</div><p>{esc(fig.paper_reports)}</p></div>")
         if readers:
-            links = " ".join(f"<a href='#{esc(r)}'>{esc(r)}</a> {verdict_badge(c['verdict'])}"
+            links = " ".join(f"<span class='nowrap'><a href='#{esc(r)}'>{esc(r)}</a> {verdict_badge(c['verdict'])}</span>"
                              for r in readers for c in v.claims if c["id"] == r)
-            text.append(f"<div class='label'>Claims that read it</div><p>{links}</p>")
-        body.append(f"<section class='card fig' id='{esc(fig.id)}'><a href='{href(v.png[fig.id])}'>"
-                    f"<img src='{href(v.png[fig.id])}' alt='{esc(fig.id)}: {esc(fig.title)}'></a>"
-                    f"<div class='text'>{''.join(text)}</div></section>")
+            text.append(f"<div><div class='label'>Claims that read it</div><p>{links}</p></div>")
+        size = f.size
+        wide = size is not None and size[0] >= 2 * size[1]  # multi-panel figures: full width, text below
+        dims = f" width='{size[0]}' height='{size[1]}'" if size else ""
+        body.append(f"<section class='card fig{' wide' if wide else ''}' id='{esc(fig.id)}'>"
+                    f"<a href='{href(v.png[fig.id])}'><img src='{href(v.png[fig.id])}'{dims} "
+                    f"alt='{esc(fig.id)}: {esc(fig.title)}'></a><div class='text'>{''.join(text)}</div></section>")
     if v.claims:
         body.append("<h3>Claims</h3><table class='claims'><colgroup><col style='width:36%'><col style='width:12%'>"
                     "<col style='width:26%'><col style='width:26%'></colgroup><thead><tr><th>claim</th><th>verdict</th>"

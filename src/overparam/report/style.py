@@ -20,7 +20,7 @@ header.top .crumb{font-size:.85em;margin-bottom:.3em}header.top .crumb a{color:#
 main{padding:.4em 0 3em}
 h2{font-size:1.2em;margin:0 0 .15em;font-weight:600}
 h3{font-size:1.05em;margin:1.6em 0 .6em;padding-bottom:.25em;border-bottom:1px solid var(--line)}
-.muted{color:var(--muted)}.small{font-size:.86em}
+.muted{color:var(--muted)}.small{font-size:.86em}.nowrap{white-space:nowrap}
 .card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:1em 1.25em;margin:1.1em 0;
 box-shadow:0 1px 2px rgba(20,30,40,.04)}
 .card.planned{background:#fbfbfc;color:var(--muted)}
@@ -53,6 +53,10 @@ color:var(--muted);font-size:.76em;line-height:1.3}
 .fig img{display:block;width:100%;height:auto;border:1px solid var(--line);border-radius:4px;background:#fff}
 .fig .text p{margin:.2em 0 .8em}
 .fig .label{font-size:.78em;font-weight:600;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}
+.fig.wide{grid-template-columns:1fr;gap:.8em}
+.fig.wide .text{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:0 1.6em}
+.fig.wide .text .head{grid-column:1/-1;margin-bottom:.5em}
+.fig .head{margin-bottom:.6em}
 @media (max-width:820px){.fig{grid-template-columns:1fr}}
 table.claims{font-size:.88em;background:#fff;table-layout:fixed;border:1px solid var(--line)}
 table.claims td.v{white-space:nowrap}
