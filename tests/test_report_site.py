@@ -122,18 +122,28 @@ def test_site_renders_in_headless_chromium(site):
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     artifacts = Path(os.environ.get("OVERPARAM_ARTIFACTS") or "test-artifacts").resolve()
     artifacts.mkdir(parents=True, exist_ok=True)
+    broken = site / "broken.html"  # the checks below must see a missing image and a console error
+    broken.write_text("<!doctype html><img src='missing.png'><script>console.error('seen')</script>")
     driver = webdriver.Chrome(service=Service(found[1]), options=options)
+    driver.set_script_timeout(30)
+
+    def images() -> list:
+        """[src, naturalWidth] of every <img>, once each has loaded or failed."""
+        driver.execute_script("document.querySelectorAll('img').forEach(i => i.loading = 'eager')")
+        return driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "const imgs = [...document.images];"
+            "Promise.all(imgs.map(i => i.complete ? 0 : new Promise(r => {i.onload = i.onerror = r})))"
+            ".then(() => done(imgs.map(i => [i.getAttribute('src'), i.naturalWidth])));")
+
     try:
+        driver.get(broken.resolve().as_uri())
+        assert images() == [["missing.png", 0]]
+        assert {e["source"] for e in driver.get_log("browser") if e["level"] == "SEVERE"} >= {"network", "console-api"}
         for page in ("index.html", "li2018.html"):
             driver.get((site / "site" / page).resolve().as_uri())
-            driver.execute_script("document.querySelectorAll('img').forEach(i => i.loading = 'eager')")
-            driver.set_script_timeout(30)
-            images = driver.execute_async_script(
-                "const done = arguments[arguments.length - 1];"
-                "const imgs = [...document.images];"
-                "Promise.all(imgs.map(i => i.complete ? 0 : new Promise(r => {i.onload = i.onerror = r})))"
-                ".then(() => done(imgs.map(i => [i.getAttribute('src'), i.naturalWidth])));")
-            assert images and all(w > 0 for _, w in images), f"{page}: images not loaded: {images}"
+            loaded = images()
+            assert loaded and all(w > 0 for _, w in loaded), f"{page}: images not loaded: {loaded}"
             sheets = driver.execute_script("return document.styleSheets.length")
             assert sheets == 1, f"{page}: style.css not loaded"
             text = driver.execute_script("return document.body.innerText")
