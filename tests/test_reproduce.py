@@ -71,6 +71,10 @@ def test_claims_record_criterion_and_paper_numbers(both):
     for c in data["claims"]:
         assert c["verdict"] in VERDICTS and c["criterion"]
         assert {"versus", "criterion_revised", "figure", "paper_value"} <= set(c)
+    assert data["device"] == "cpu"
+    for c, claim in zip(data["claims"], py.claims, strict=True):  # the first number the check wrote (the
+        name = next(iter(claim.versus or claim.measured))  # keys of claims.json are sorted)
+        assert c["headline"]["quantity"] == name
     c6 = next(c for c in data["claims"] if c["id"] == "li2018-claim6")
     assert "loosened" in c6["criterion_revised"] and c6["versus"]
     md = py.claims_md.read_text()

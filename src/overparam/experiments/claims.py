@@ -107,7 +107,11 @@ def short(v: Any, items: int = 4) -> str:
 def headline(claim: Claim | dict[str, Any]) -> tuple[str, str, str]:
     """``(quantity, ours, paper's)``: the claim's key number against the paper's — the first pair of
     ``versus``, or (when the paper gives no number) the first measurement and the paper's value;
-    ours through :func:`short`."""
+    ours through :func:`short`. ``claims.json`` keeps it as ``headline`` (its keys are sorted, so
+    "first" is read from the :class:`Claim`, in the order its check wrote them)."""
+    if isinstance(claim, dict) and isinstance(claim.get("headline"), dict):
+        h = claim["headline"]
+        return str(h.get("quantity", "")), str(h.get("ours", "")), str(h.get("paper", ""))
     c = claim.as_dict() if isinstance(claim, Claim) else claim
     versus, measured = c.get("versus") or {}, c.get("measured") or {}
     if versus:
@@ -147,7 +151,9 @@ def summary_lines(claims: list[Claim], width: int = 100) -> list[tuple[str, str 
 def claims_payload(claims: list[Claim], *, quick: bool, device: str = "cpu") -> dict[str, Any]:
     """The content of ``claims.json``: mode, the device the runs were asked on, every claim, and the
     count of each verdict."""
-    return {"mode": "quick" if quick else "full", "device": device, "claims": [c.as_dict() for c in claims],
+    return {"mode": "quick" if quick else "full", "device": device,
+            "claims": [{**c.as_dict(), "headline": dict(zip(("quantity", "ours", "paper"), headline(c), strict=True))}
+                       for c in claims],
             "counts": {v: sum(c.verdict == v for c in claims) for v in VERDICTS}}
 
 
