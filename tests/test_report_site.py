@@ -79,6 +79,20 @@ def test_site_layout_links_and_escaping(site):
     assert "0 of " in page and "store</dt>" in page  # li2018's quick runs are not in this tiny store
 
 
+def test_planned_papers_are_listed_as_planned(site, monkeypatch, tmp_path):
+    import overparam.papers as registry
+    from overparam.papers.base import Paper
+
+    known = registry.papers()
+    planned = Paper(id="zz2099", title="A <planned> paper", citation="nobody")
+    monkeypatch.setattr(registry, "papers", lambda: {**known, "zz2099": planned})
+    out = tmp_path / "out"
+    shutil.copytree(site, out)
+    index = write_report(out, Store(site.parent / "store")).read_text()
+    assert "A &lt;planned&gt; paper" in index and "planned: no figures or claims yet" in index
+    assert not (out / "site" / "zz2099.html").exists() and (out / "site" / "li2018.html").is_file()
+
+
 def test_runs_provenance_reads_each_runs_meta(site):
     store = Store(site.parent / "store")
     spec = RunSpec.parse(tiny_spec(steps=60))

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ..experiments.store import Store
 from .collect import figure_files, load_claims, paper_provenance, store_summary
-from .pages import PaperView, SiteView, esc, index_html, paper_html
+from .pages import PaperView, SiteView, index_html, paper_html
 from .style import CSS
 
 SITE_DIR = "site"
@@ -99,4 +99,4 @@ def write_report(out_dir: Path, store: Store, *, figures: dict[str, list[Path]] 
     return site_dir / "index.html"
 
 
-__all__ = ["SITE_DIR", "esc", "write_report"]
+__all__ = ["SITE_DIR", "write_report"]
