@@ -117,8 +117,11 @@ def test_psd_detection_from_the_truth():
 
 
 @pytest.mark.parametrize("call, field", [
-    (lambda: nuclear_norm(op.problems.matrix_sensing(d=convex_mod.MAX_PSD_DIM + 1, r=1, m=5)), "d <= "),
-    (lambda: nuclear_norm(op.problems.asymmetric_sensing(d1=60, d2=60, r=1, m=5)), "d1·d2 <= "),
+    (lambda: nuclear_norm(op.problems.matrix_sensing(d=71, r=1, m=5, operator="matrix_free")), "d <= 70"),
+    (lambda: nuclear_norm(op.problems.matrix_factorization(d1=121, d2=121, r=1, symmetric=True), solver="SCS"),
+     "d <= 120"),
+    (lambda: nuclear_norm(op.problems.asymmetric_sensing(d1=41, d2=40, r=1, m=5, operator="matrix_free")),
+     "d1·d2 <= 1600"),
     (lambda: nuclear_norm(op.problems.sparse_regression(n=10, d=20, k=2)), "vector problem"),
     (lambda: nuclear_norm(op.problems.matrix_sensing(d=6, r=1, m=10), solver="MOSEK"), "solver"),
     (lambda: nuclear_norm(op.problems.matrix_sensing(d=6, r=1, m=10), eps=-1.0), "eps"),

@@ -18,12 +18,21 @@ packed or not, rank-one sensing, ``from_arrays``) through its m × d1·d2 matrix
 (:meth:`~overparam.operators.LinearOperator.dense_matrix`). A symmetric-domain operator reads
 only sym(X), so the variable is then symmetric.
 
-Size limits (``MAX_PSD_DIM``, ``MAX_NUCLEAR_ENTRIES``, ``MAX_DENSE_ENTRIES``) keep one solve near a
-minute on the 2-core development machine (load ≈ 4, Clarabel 0.11, cvxpy 1.9; Gaussian sensing
-with m = 5d): PSD trace minimization d = 40: 1.5 s, d = 60: 11 s, d = 80: 47 s; nuclear norm
-(cvxpy's SDP with a 2d × 2d block, far slower) d = 20: 1.5 s, d = 30: 6.7 s, d = 40: 28 s,
-d = 50: 69 s. SCS is faster at these sizes (d = 80 PSD: 5 s) but stops at ≈ 1e-6 relative accuracy
-(≈ 3e-7 relative error at d = 30), Clarabel at ≈ 1e-8.
+Size limits (``MAX_PSD_DIM``, ``MAX_NUCLEAR_ENTRIES`` per solver; ``MAX_DENSE_ENTRIES``) keep one
+solve under about a minute on the 2-core development machine, measured under a load of 6–10 from
+other jobs (cvxpy 1.9.3, Clarabel 0.11.1, SCS 3.3.1; Gaussian sensing, r = 2, m = 5d):
+
+==========================  ==========================================  =========================================
+program                     Clarabel (interior point, ≈ 1e-8)            SCS (first order, ≈ 1e-4 relative error)
+==========================  ==========================================  =========================================
+PSD trace, d × d            d = 40: 2.0 s, 60: 16 s, 80: 89 s → d ≤ 70  d = 80: 4.2 s, 120: 57 s, 160: 185 s → d ≤ 120
+nuclear norm, d × d         d = 30: 6.7 s, 40: 42 s, 50: 240 s          d = 50: 3.3 s, 70: 3.3 s, 100: 21 s
+                            → d1·d2 ≤ 1600                              → d1·d2 ≤ 10 000
+==========================  ==========================================  =========================================
+
+cvxpy writes ‖X‖_* as an SDP with a (d1+d2)-dimensional PSD block, which is why it costs far more
+than the PSD trace program of the same d. Clarabel ends degenerate low-rank instances with status
+``optimal_inaccurate`` at ≈ 1e-7 relative error (kept as solved).
 """
 
 from __future__ import annotations
@@ -40,11 +49,10 @@ from ..errors import OverparamError
 from ..operators import EntrySampling, IdentityOperator
 from ..problems import Problem
 
-#: Largest d of PSD trace minimization (one d × d PSD cone): d = 80 solves in ≈ 47 s (module docstring).
-MAX_PSD_DIM = 80
-#: Largest d1·d2 of nuclear-norm minimization (a (d1+d2)-dimensional PSD cone): 40 × 40 in ≈ 28 s,
-#: 50 × 50 in ≈ 69 s.
-MAX_NUCLEAR_ENTRIES = 2500
+#: Largest d of PSD trace minimization (one d × d PSD cone), per solver (module docstring's table).
+MAX_PSD_DIM = {"CLARABEL": 70, "SCS": 120}
+#: Largest d1·d2 of nuclear-norm minimization (a (d1+d2)-dimensional PSD cone), per solver.
+MAX_NUCLEAR_ENTRIES = {"CLARABEL": 1600, "SCS": 10_000}
 #: Largest m·d1·d2 of a dense measurement matrix handed to cvxpy (sensing; 5·10⁷ float64 = 400 MB).
 MAX_DENSE_ENTRIES = 50_000_000
 #: cvxpy statuses whose X is returned; any other status returns X filled with NaN.
@@ -126,20 +134,21 @@ def _measurements(cp, problem: Problem, X):
     return M.numpy() @ vecX
 
 
-def _check_size(shape: tuple[int, ...], psd: bool) -> None:
+def _check_size(shape: tuple[int, ...], psd: bool, solver: str) -> None:
     if len(shape) != 2:
         raise ConvexError(f"nuclear_norm: needs a matrix problem; got a vector problem of shape {tuple(shape)}")
     d1, d2 = shape
     if psd:
         if d1 != d2:
             raise ConvexError(f"nuclear_norm: psd=True needs a square problem; got {d1}×{d2}")
-        if d1 > MAX_PSD_DIM:
-            raise ConvexError(f"nuclear_norm: PSD trace minimization at d = {d1} is too large; accepted: "
-                              f"d <= {MAX_PSD_DIM} (about a minute with Clarabel on 2 cores)")
-    elif d1 * d2 > MAX_NUCLEAR_ENTRIES:
+        if d1 > MAX_PSD_DIM[solver]:
+            raise ConvexError(f"nuclear_norm: PSD trace minimization at d = {d1} is too large for {solver}; "
+                              f"accepted: d <= {MAX_PSD_DIM[solver]} (about a minute on 2 cores; SCS allows "
+                              f"d <= {MAX_PSD_DIM['SCS']} at lower accuracy)")
+    elif d1 * d2 > MAX_NUCLEAR_ENTRIES[solver]:
         raise ConvexError(f"nuclear_norm: nuclear-norm minimization of a {d1}×{d2} matrix (d1·d2 = {d1 * d2}) "
-                          f"is too large; accepted: d1·d2 <= {MAX_NUCLEAR_ENTRIES} (about a minute with "
-                          "Clarabel on 2 cores)")
+                          f"is too large for {solver}; accepted: d1·d2 <= {MAX_NUCLEAR_ENTRIES[solver]} (about a "
+                          f"minute on 2 cores; SCS allows d1·d2 <= {MAX_NUCLEAR_ENTRIES['SCS']} at lower accuracy)")
 
 
 def nuclear_norm(
@@ -156,7 +165,8 @@ def nuclear_norm(
     Args:
         problem: a matrix problem (sensing, completion, factorization, ``from_arrays``).
         eps: ε = 0 imposes 𝒜(X) = y; ε > 0 imposes ‖𝒜(X) − y‖₂ ≤ ε (no 1/m).
-        solver: ``"CLARABEL"`` (interior point, ≈ 1e-8 accuracy) or ``"SCS"`` (first order, ≈ 1e-6).
+        solver: ``"CLARABEL"`` (interior point, ≈ 1e-8 accuracy) or ``"SCS"`` (first order, faster,
+            ≈ 1e-4 relative error at its default tolerances; larger size limits).
         psd: ``True``: min tr X s.t. X ⪰ 0; ``False``: min ‖X‖_*; ``None``: PSD when the planted X⋆
             is symmetric PSD (:func:`is_psd_problem`).
         solver_options: keyword arguments passed to the solver through ``cvxpy.Problem.solve``.
@@ -178,7 +188,7 @@ def nuclear_norm(
     if psd is None:
         psd = is_psd_problem(problem)
     shape = tuple(problem.shape)
-    _check_size(shape, psd)
+    _check_size(shape, psd, solver)
     cp = _cvxpy()
     if solver not in cp.installed_solvers():
         raise ConvexError(f"nuclear_norm: solver {solver} is not installed; installed: "
