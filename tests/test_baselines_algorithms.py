@@ -9,6 +9,7 @@ import torch
 import overparam as op
 from overparam.backend import BackendError, threads
 from overparam.baselines import spectral, spectral_estimate, spectral_matrix, truncated_svd
+from overparam.baselines.compare import scaled_gd_versus_gd
 from overparam.experiments import RunSpec
 from overparam.experiments.execute import execute
 from overparam.stops import metric_crossing
@@ -143,20 +144,12 @@ def test_factorization_gd_and_scaled_gd_reach_the_truncated_svd():
 def test_scaled_gd_lambda_from_small_random_init_is_kappa_free():
     # Xu et al. 2023: k > r, X₀ = αG (α tiny), λ ∝ σ_min(X⋆) (here λ = σ_r). Iterations to 1e-6 barely move
     # with κ, those of over-parameterized GD from the same init grow with κ (σ_r = 1/κ: a slower direction).
-    counts = {}
-    for kappa in (1.0, 10.0):
-        prob = op.problems.matrix_sensing(d=20, r=2, m=200, truth="orthonormal", kappa=kappa, data_seed=0)
-        sigma_r = float(torch.linalg.eigvalsh(prob.truth())[-2])
-        param, init = op.params.Symmetric(k=6), op.init.gaussian(scale=1e-10)
-        counts[kappa] = (
-            _to_tolerance(prob, param, op.algorithms.scaled_gd(eta=0.3, lam=sigma_r, grad_scale=0.5), init, 1500),
-            _to_tolerance(prob, param, op.algorithms.gd(eta=0.15), init, 5000),
-        )
-    for (_, e_s), (_, e_g) in counts.values():
-        assert e_s <= 1e-6 and e_g <= 1e-6
-    (s1, _), (g1, _) = counts[1.0]
-    (s10, _), (g10, _) = counts[10.0]
-    assert g10 > 3 * g1 and s10 < 1.5 * s1 and s10 < g10
+    rows = scaled_gd_versus_gd(kappas=(1.0, 10.0), steps=5000)
+    for row in rows:
+        assert row["scaled_gd"] is not None and row["gd"] is not None, row
+        assert row["scaled_gd_error"] <= 1e-6 and row["gd_error"] <= 1e-6
+    one, ten = rows
+    assert ten["gd"] > 3 * one["gd"] and ten["scaled_gd"] < 1.5 * one["scaled_gd"] and ten["scaled_gd"] < ten["gd"]
 
 
 # -- mirror descent (Wu & Rebeschini 2021) ------------------------------------------------------------------
