@@ -41,11 +41,14 @@ def nuclear_norm_solution(*, problem: str, params: dict[str, Any], data_seed: in
                           solver: str = "CLARABEL", psd: bool | None = None) -> dict[str, Any]:
     """The minimum-trace PSD (or nuclear-norm) solution for the operator and y of problem ``problem``
     built with ``params`` and ``data_seed`` (the data a run with those settings sees):
-    :func:`overparam.baselines.nuclear_norm`, with X stored as nested lists (float64)."""
+    :func:`overparam.baselines.nuclear_norm`, with X stored as nested lists (float64) and its relative
+    error ‖X − X⋆‖_F/‖X⋆‖_F as ``test_error`` (NaN when unsolved)."""
     from ... import registry
     from ...baselines import nuclear_norm
 
     prob = registry.get("problem", problem)(**params, data_seed=data_seed, dtype="float64", device="cpu")
     res = nuclear_norm(prob, eps=eps, solver=solver, psd=psd)
+    truth = prob.truth()
+    rel = float((res.X - truth).norm() / truth.norm()) if truth is not None and res.solved else float("nan")
     return {"X": res.X.tolist(), "status": res.status, "objective": res.objective, "solve_time_s": res.solve_time_s,
-            "solver": res.solver, "psd": res.psd, "eps": res.eps}
+            "solver": res.solver, "psd": res.psd, "eps": res.eps, "test_error": rel}
