@@ -163,3 +163,12 @@ def test_claim10_small_alpha_gd_approaches_the_minimum_trace_solution(tmp_path):
     dist = next(v for k, v in claim.measured.items() if k.startswith("||X_GD - X_nuc||"))
     assert dist[-1] < dist[0] / 100  # α from 10⁻¹ to 10⁻⁵
     assert claim.measured["||X_nuc - X*||_F/||X*||_F"] < 1e-5
+
+
+def test_without_the_convex_extra_fig4_and_claim10_leave_the_convex_program_out(tmp_path, monkeypatch):
+    from overparam.papers.li2018 import convex
+
+    monkeypatch.setattr("overparam.baselines.convex.convex_available", lambda: False)
+    assert baselines.fig4_computations(True) == [] and convex.claim10_computations(True) == []
+    claim = convex.claim10.check(Context(Store(tmp_path), quick=True))
+    assert claim.verdict == "inconclusive" and "overparam[convex]" in claim.note

@@ -92,6 +92,14 @@ class NuclearNormResult:
         return self.status in SOLVED
 
 
+def convex_available() -> bool:
+    """Whether cvxpy and a conic solver of :data:`SOLVERS` are importable (the ``convex`` extra)."""
+    import importlib.util
+
+    return importlib.util.find_spec("cvxpy") is not None and any(
+        importlib.util.find_spec(name) is not None for name in ("clarabel", "scs"))
+
+
 def _cvxpy():
     try:
         import cvxpy as cp
@@ -224,4 +232,4 @@ def nuclear_norm(
 
 
 __all__ = ["MAX_DENSE_ENTRIES", "MAX_NUCLEAR_ENTRIES", "MAX_PSD_DIM", "ConvexError", "NuclearNormResult",
-           "is_psd_problem", "nuclear_norm"]
+           "convex_available", "is_psd_problem", "nuclear_norm"]

@@ -19,7 +19,8 @@ Choices where the paper is silent (module constants):
   label; the claim is about recovery).
 * **"Recovers"** — mean relative test error ≤ ``RECOVERY_TOL = 0.05``.
 * **The convex program** (000's other baseline, issue 17) — min tr X s.t. 𝒜(X) = y, X ⪰ 0 on the same data
-  (a stored computation ``li2018.nuclear_norm`` per (d, m, trial)), drawn beside PGD; not part of claim 4.
+  (a stored computation ``li2018.nuclear_norm`` per (d, m, trial)), drawn beside PGD; not part of claim 4;
+  left out when cvxpy is not installed (``pip install 'overparam[convex]'``).
   SCS (≈ 1e-4 relative accuracy, far below the 0.05 recovery threshold): quick mode 18 solves at
   d ∈ {24, 36}, 28 s of solver wall time on 2 cores under a load of ≈ 10 from other jobs (largest error
   5e-4; Clarabel took 38 s for the same 18). Full mode:
@@ -80,8 +81,10 @@ def fig4_specs(quick: bool) -> list[RunSpec]:
 def fig4_computations(quick: bool) -> list[Computation]:
     """The minimum-trace solution of every factorized run's data (same problem settings and data seed),
     for d within the solver's size limit (module docstring)."""
-    from ...baselines.convex import MAX_PSD_DIM
+    from ...baselines.convex import MAX_PSD_DIM, convex_available
 
+    if not convex_available():  # without the convex extra the figure shows GD and PGD only
+        return []
     solver = FIG4_CONVEX_SOLVER[quick]
     comps = []
     for spec in fig4_specs(quick):
