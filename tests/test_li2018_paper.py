@@ -27,7 +27,7 @@ def _cli(args, capsys):
 def test_every_figure_and_claim_is_declared_with_specs_in_both_modes():
     paper = papers()["li2018"]
     assert [f.id for f in paper.figures] == [f"li2018-fig{i}" for i in range(1, 6)]
-    assert [c.id for c in paper.claims] == [f"li2018-claim{i}" for i in range(1, 10)]
+    assert [c.id for c in paper.claims] == [f"li2018-claim{i}" for i in range(1, 11)]
     fig_ids = {f.id for f in paper.figures}
     for c in paper.claims:
         assert c.statement and c.paper_value and c.criterion, c.id
@@ -141,9 +141,34 @@ def test_quick_reproduction_end_to_end(tmp_path, capsys):
         assert (tmp_path / "o" / f"li2018-fig{i}.pdf").exists()
     data = json.loads((tmp_path / "o" / "claims.json").read_text())
     claims = {c["id"]: c for c in data["claims"]}
-    assert set(claims) == {f"li2018-claim{i}" for i in range(1, 10)}
+    assert set(claims) == {f"li2018-claim{i}" for i in range(1, 11)}
     for c in claims.values():
         assert c["verdict"] in VERDICTS
         assert c["measured"] and c["paper_value"] and c["note"] and c["criterion"]
     assert claims["li2018-claim2"]["verdict"] == "partly reproduced"  # 6.1 against the paper's ≈ 10⁻¹
     assert not Store(tmp_path / "s").failures()
+
+
+def test_claim10_small_alpha_gd_approaches_the_minimum_trace_solution(tmp_path):
+    """Claim 10 in quick mode: the stored convex solution and the GD runs over α, a verdict (issue 17)."""
+    pytest.importorskip("cvxpy")
+    from overparam.experiments import run_sweep
+    from overparam.papers.li2018 import convex
+
+    store = Store(tmp_path)
+    run_sweep(convex.claim10_specs(True), store, workers=1)
+    assert run_computations(convex.claim10_computations(True), store).computed
+    claim = convex.claim10.check(Context(store, quick=True))
+    assert claim.verdict in VERDICTS
+    dist = next(v for k, v in claim.measured.items() if k.startswith("||X_GD - X_nuc||"))
+    assert dist[-1] < dist[0] / 100  # α from 10⁻¹ to 10⁻⁵
+    assert claim.measured["||X_nuc - X*||_F/||X*||_F"] < 1e-5
+
+
+def test_without_the_convex_extra_fig4_and_claim10_leave_the_convex_program_out(tmp_path, monkeypatch):
+    from overparam.papers.li2018 import convex
+
+    monkeypatch.setattr("overparam.baselines.convex.convex_available", lambda: False)
+    assert baselines.fig4_computations(True) == [] and convex.claim10_computations(True) == []
+    claim = convex.claim10.check(Context(Store(tmp_path), quick=True))
+    assert claim.verdict == "inconclusive" and "overparam[convex]" in claim.note

@@ -29,12 +29,16 @@ from .settings import at_replica, per_block, replica_count
 
 class Init:
     """θ₀ = ``fn(shape, settings, g)`` for every tensor of θ and every replica; a ``joint`` init
-    draws all blocks together, ``fn(shapes, settings, g) -> [tensors]`` (the balanced deep init)."""
+    draws all blocks together, ``fn(shapes, settings, g) -> [tensors]`` (the balanced deep init).
+    A joint init with ``needs_problem`` also reads the problem's data, ``fn(shapes, settings, g,
+    problem=, blocks=)`` (the spectral init); ``run`` passes the problem to every init."""
 
-    def __init__(self, name: str, fn: Callable[..., Any], *, joint: bool = False, **settings: Any):
+    def __init__(self, name: str, fn: Callable[..., Any], *, joint: bool = False, needs_problem: bool = False,
+                 **settings: Any):
         self.name = name
         self.fn = fn
-        self.joint = joint
+        self.joint = joint or needs_problem
+        self.needs_problem = needs_problem
         self.settings = settings
 
     @property
@@ -55,15 +59,21 @@ class Init:
         seeds: Sequence[int],
         device: torch.device,
         dtype: torch.dtype,
+        problem: Any = None,
     ) -> Params:
         R = len(seeds)
         shapes = param.shapes(in_shape)
         blocks = param.blocks or tuple(str(j) for j in range(len(shapes)))
         per = self.replica_settings(R)
+        extra: dict[str, Any] = {}
+        if self.needs_problem:
+            if problem is None:
+                raise BackendError(f"init '{self.name}' reads the problem's data; call it with problem=")
+            extra = {"problem": problem, "blocks": blocks}
         tensors: list[list[torch.Tensor]] = [[] for _ in shapes]
         for i in range(R):
             if self.joint:
-                for j, t in enumerate(self.fn(shapes, g=generator(seeds[i], "init", self.name), **per[i])):
+                for j, t in enumerate(self.fn(shapes, g=generator(seeds[i], "init", self.name), **extra, **per[i])):
                     tensors[j].append(t)
                 continue
             by_block = {k: per_block(v, blocks, f"init.{k}") for k, v in per[i].items()}
@@ -176,6 +186,21 @@ def balanced(scale: PosFloat | Sequence[PosFloat] = 1e-3) -> Init:
     return Init("balanced", _balanced, joint=True, scale=scale)
 
 
+def _spectral(shapes, *, g, problem, blocks):
+    from .baselines.spectral import spectral_init_fn  # the baselines package imports problems (no cycle)
+
+    return spectral_init_fn(shapes, g=g, problem=problem, blocks=blocks)
+
+
+@register("init")
+def spectral() -> Init:
+    """Spectral initialization (Tong, Ma, Chi 2021): the top-k part of Y = 𝒜*(y)/ν, U₀ = V_kΛ_k^{1/2}
+    (param ``symmetric``) or F₀ = U_kΣ_k^{1/2}, G₀ = V_kΣ_k^{1/2} (``asymmetric``), k = the param's
+    width; ν = m s² (Gaussian sensing), p (completion), 1 (factorization). Deterministic: every replica
+    starts from the same θ₀. See :mod:`overparam.baselines.spectral`."""
+    return Init("spectral", _spectral, needs_problem=True)
+
+
 @register("init")
 def zero() -> Init:
     """θ₀ = 0 (004: IPGD starts at the origin, a strict saddle)."""
@@ -189,4 +214,4 @@ def constant(alpha: NonNegFloat | Sequence[NonNegFloat] = 1e-3) -> Init:
                 alpha=alpha)
 
 
-__all__ = ["Init", "balanced", "constant", "gaussian", "low_rank", "scaled_identity", "zero"]
+__all__ = ["Init", "balanced", "constant", "gaussian", "low_rank", "scaled_identity", "spectral", "zero"]

@@ -151,7 +151,7 @@ def run(
         theta = tuple(p.to(device=dev, dtype=dt) for p in theta0)
         replica_info: list[dict[str, Any]] = [{} for _ in range(R)]
     else:
-        theta = init(param, problem.shape, seeds=init_seeds, device=dev, dtype=dt)
+        theta = init(param, problem.shape, seeds=init_seeds, device=dev, dtype=dt, problem=problem)
         replica_info = [{f"init.{k}": v for k, v in s.items()} for s in init.replica_settings(R)]
     for r in range(R):
         replica_info[r].update(init_seed=init_seeds[r], algo_seed=algo_seeds[r])

@@ -54,8 +54,15 @@ def proximal_gd(eta: Eta, lam: NonNegFloat | Sequence[NonNegFloat], grad_scale: 
 
 @register("algorithm", "scaled_gd")
 def scaled_gd(eta: Eta, lam: NonNegFloat | Sequence[NonNegFloat] = 0.0, grad_scale: PosFloat = 1.0) -> Composed:
-    """ScaledGD(λ): U ← U − η s ∇_U f (UᵀU + λI)⁻¹ (Xu et al. 2023, over-parameterized, small init);
-    λ = 0 is ScaledGD (Tong, Ma, Chi 2021). For FGᵀ each factor is preconditioned by the other's Gram."""
+    """ScaledGD(λ): U ← U − η s ∇_U f (UᵀU + λI)⁻¹ (Xu, Shen, Ma, Tong, Chi 2023, over-parameterized,
+    small random init, λ ∝ σ_min(X⋆)); λ = 0 is ScaledGD (Tong, Ma, Chi 2021, Eq. 6, known rank from the
+    spectral init ``init.spectral``). For FGᵀ each factor is preconditioned by the other's Gram:
+    F ← F − η s ∇_F f (GᵀG + λI)⁻¹, G ← G − η s ∇_G f (FᵀF + λI)⁻¹.
+
+    Conventions: both papers write the symmetric loss as f(X) = ¼‖𝒜(XXᵀ) − y‖² with 𝒜's entries
+    N(0, 1/m), whose gradient is (1/m)Σ r_i A_i X; on the library's 1/(2m) loss the exact gradient is
+    twice that, so the papers' η is ``eta`` with ``grad_scale = 0.5``. Asymmetric (½‖𝒜(FGᵀ) − y‖²),
+    completion (1/(2p)) and factorization (½) match with ``grad_scale = 1``. ``docs/baselines.md``."""
     return Composed("scaled_gd", [Gradient(), ScaledPrecondition(lam), Descend(eta, grad_scale)])
 
 
@@ -75,6 +82,10 @@ def ipgd(eta: Eta, radius: PosFloat | Sequence[PosFloat], g_thres: NonNegFloat |
 @register("algorithm", "mirror_descent")
 def mirror_descent(eta: PosFloat | Sequence[PosFloat], mirror: Literal["entropy", "hypentropy"] = "entropy",
                    beta: PosFloat = 1e-3, grad_scale: PosFloat = 1.0) -> Composed:
-    """Mirror descent on θ = X with the spectral entropy (PSD) or hypentropy (indefinite) mirror map
-    (Wu & Rebeschini 2021); see :class:`~overparam.algorithms.pieces.MirrorDescend`."""
+    """Mirror descent on θ = X (param ``direct``), Wu & Rebeschini 2021: ∇Φ(X_{t+1}) = ∇Φ(X_t) − η s ∇f(X_t)
+    with the spectral entropy Φ(X) = tr(X log X − X) (PSD X, from X₀ = αI: X_{t+1} = exp(log X_t − η s ∇f))
+    or the spectral hypentropy Φ_β(X) = tr(X arcsinh(X/β) − √(X² + β²I)) (symmetric indefinite X, from
+    X₀ = 0: X_{t+1} = β sinh(arcsinh(X_t/β) − η s ∇f)); ∇f is the exact gradient of the problem's loss,
+    symmetrized. Their early stopping is the ``early_stopping`` recipe. See
+    :class:`~overparam.algorithms.pieces.MirrorDescend`."""
     return Composed("mirror_descent", [Gradient(), MirrorDescend(eta, mirror, beta, grad_scale)])

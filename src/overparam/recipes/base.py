@@ -173,7 +173,7 @@ class Recipe:
         init = comp.build("init")
         seed = int(spec.seeds("init_seed", [lane.replica])[0]) if spec.replicas else spec.init_seed
         fresh = init(self.param, self.problem.shape, seeds=[derive_seed(seed, "restart", count) % (2**63)],
-                     device=self.problem.device, dtype=self.problem.dtype)
+                     device=self.problem.device, dtype=self.problem.dtype, problem=self.problem)
         lane.theta = tuple(p[0] for p in fresh)
         lane.step += 1
         lane.status = "running"

@@ -8,6 +8,7 @@ quadratic-activation networks. Settings from ``shared/papers/notes-000.md`` §5 
 * :mod:`.baselines` — Fig. 4 and claim 4 (projected GD on the PSD cone versus factorized GD);
 * :mod:`.network` — Fig. 5 and claims 5, 9 (the quadratic network, Algorithm 1);
 * :mod:`.lemma_a1` — claim 8 (Lemma A.1 at finite m, a stored computation);
+* :mod:`.convex` — claim 10 (the small-α limit of GD and the minimum-trace solution, issue 17);
 * :mod:`.metrics`, :mod:`.theory`, :mod:`.diagnostics`, :mod:`.computations` — the paper's own metrics,
   formulas, numerical checks and stored computations.
 
@@ -23,7 +24,7 @@ Choices where the paper is silent, shared by every figure (constants of :mod:`.s
 from __future__ import annotations
 
 from ..base import Paper
-from . import baselines, dynamics, fig1, lemma_a1, network
+from . import baselines, convex, dynamics, fig1, lemma_a1, network
 from .settings import PAPER as _ID
 
 
@@ -37,9 +38,10 @@ PAPER = Paper(
           "Quadratic Activations",
     citation="Y. Li, T. Ma, H. Zhang. COLT 2018 (PMLR 75:2–47), arXiv:1712.09203",
     figures=[*fig1.FIGURES, *dynamics.FIGURES, *baselines.FIGURES, *network.FIGURES],
-    claims=sorted([*fig1.CLAIMS, *dynamics.CLAIMS, *baselines.CLAIMS, *network.CLAIMS, *lemma_a1.CLAIMS],
+    claims=sorted([*fig1.CLAIMS, *dynamics.CLAIMS, *baselines.CLAIMS, *network.CLAIMS, *lemma_a1.CLAIMS,
+                   *convex.CLAIMS],
                   key=_claim_number),
     docs="docs/li2018.md",
 )
 
-__all__ = ["PAPER", "baselines", "dynamics", "fig1", "lemma_a1", "network"]
+__all__ = ["PAPER", "baselines", "convex", "dynamics", "fig1", "lemma_a1", "network"]

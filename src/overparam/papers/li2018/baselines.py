@@ -18,6 +18,14 @@ Choices where the paper is silent (module constants):
 * **y-axis** — the relative test error ‖X̂ − X⋆‖_F/‖X⋆‖_F at the stopping point (the text keeps no axis
   label; the claim is about recovery).
 * **"Recovers"** — mean relative test error ≤ ``RECOVERY_TOL = 0.05``.
+* **The convex program** (000's other baseline, issue 17) — min tr X s.t. 𝒜(X) = y, X ⪰ 0 on the same data
+  (a stored computation ``li2018.nuclear_norm`` per (d, m, trial)), drawn beside PGD; not part of claim 4;
+  left out when cvxpy is not installed (``pip install 'overparam[convex]'``).
+  SCS (≈ 1e-4 relative accuracy, far below the 0.05 recovery threshold): quick mode 18 solves at
+  d ∈ {24, 36}, 28 s of solver wall time on 2 cores under a load of ≈ 10 from other jobs (largest error
+  5e-4; Clarabel took 38 s for the same 18). Full mode:
+  d = 100 (≈ 30 s a solve), none at d = 150, above the size limit
+  (:data:`overparam.baselines.convex.MAX_PSD_DIM`).
 * **Quick mode** — d ∈ {24, 36} (the ratio 1.5 of 100 → 150) and m/d ∈ {5, 8, 11}: every quick m
   stays below D = d(d+1)/2, the number of measurements that determines a symmetric X by itself
   (m/D ≤ 0.88 at d = 24, ≤ 0.59 at d = 36), as at the full sizes (m/D ≤ 0.69 at d = 100). The
@@ -31,10 +39,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ...experiments.computations import Computation
 from ...experiments.errors import SpecError
 from ...experiments.spec import RunSpec
 from .._shared import ERROR_BAR_LABELS, colors, error_bar, mode, new_figure, save, summaries
 from ..base import Context, Figure, Outcome, claim
+from .computations import nuclear_norm_solution
 from .settings import ERROR_BAR, ETA, PAPER, TRIALS, run_spec, sensing_spec
 
 FIG4_R = 1
@@ -45,7 +55,9 @@ FIG4_TARGET = 1e-3
 FIG4_ALPHA = 1e-4
 FIG4_PGD_INIT = "zero"
 RECOVERY_TOL = 0.05
-METHODS = {"factorized": "factorized GD (U₀=10⁻⁴I, Eq. 5)", "pgd": "PGD on the PSD cone (X₀=0)"}
+FIG4_CONVEX_SOLVER = {True: "SCS", False: "SCS"}
+METHODS = {"factorized": "factorized GD (U₀=10⁻⁴I, Eq. 5)", "pgd": "PGD on the PSD cone (X₀=0)",
+           "convex": "min tr X s.t. A(X)=y, X⪰0 (cvxpy)"}
 
 
 def fig4_specs(quick: bool) -> list[RunSpec]:
@@ -66,6 +78,39 @@ def fig4_specs(quick: bool) -> list[RunSpec]:
     return specs
 
 
+def fig4_computations(quick: bool) -> list[Computation]:
+    """The minimum-trace solution of every factorized run's data (same problem settings and data seed),
+    for d within the solver's size limit (module docstring)."""
+    from ...baselines.convex import MAX_PSD_DIM, convex_available
+
+    if not convex_available():  # without the convex extra the figure shows GD and PGD only
+        return []
+    solver = FIG4_CONVEX_SOLVER[quick]
+    comps = []
+    for spec in fig4_specs(quick):
+        p = spec.problem.params
+        if spec.algorithm.name == "projected_gd" or p["d"] > MAX_PSD_DIM[solver]:
+            continue
+        comps.append(nuclear_norm_solution.spec(label=f"li2018-fig4 convex d={p['d']} m={p['m']} "
+                                                      f"trial={spec.data_seed}",
+                                                problem=spec.problem.name, params=dict(p), data_seed=spec.data_seed,
+                                                eps=0.0, solver=solver))
+    return comps
+
+
+def fig4_convex_table(ctx: Context):
+    """Mean (and error bars) of the convex solution's relative error per (d, m/d)."""
+    import pandas as pd
+
+    rows = [{"d": c.settings["params"]["d"], "m_over_d": c.settings["params"]["m"] // c.settings["params"]["d"],
+             "test_error": ctx.result(c)["test_error"]} for c in ctx.computations(fig4_computations)]
+    out = []
+    for (d, k), g in pd.DataFrame(rows, columns=["d", "m_over_d", "test_error"]).groupby(["d", "m_over_d"]):
+        c, lo, hi = error_bar(g["test_error"].to_numpy(), ERROR_BAR)
+        out.append({"method": "convex", "d": int(d), "m_over_d": int(k), "test_error": c, "lo": lo, "hi": hi})
+    return pd.DataFrame(out, columns=["method", "d", "m_over_d", "test_error", "lo", "hi"])
+
+
 def fig4_table(ctx: Context):
     """Mean (and error bars) of the final test error per (method, d, m/d), with steps and status counts."""
     import pandas as pd
@@ -83,14 +128,17 @@ def fig4_table(ctx: Context):
 
 
 def fig4_plot(ctx: Context, out_dir: Path) -> list[Path]:
-    tab = fig4_table(ctx)
+    import pandas as pd
+
+    tab = pd.concat([fig4_table(ctx), fig4_convex_table(ctx)], ignore_index=True)
     fig, (ax,) = new_figure(width=5.8)
-    markers = {"factorized": "o", "pgd": "s"}
+    markers = {"factorized": "o", "pgd": "s", "convex": "^"}
+    styles = {"factorized": "-", "pgd": "--", "convex": ":"}
     dims = sorted(int(d) for d in tab["d"].unique())
     color_of = dict(zip(dims, colors(len(dims)), strict=True))
     for (method, d), g in tab.groupby(["method", "d"]):
         ax.errorbar(g["m_over_d"], g["test_error"], yerr=[g["lo"].clip(upper=g["test_error"] * 0.999), g["hi"]],
-                    marker=markers[method], ls="-" if method == "factorized" else "--", color=color_of[d], capsize=3,
+                    marker=markers[method], ls=styles[method], color=color_of[d], capsize=3,
                     label=f"{METHODS[method]}, d={d}")
     ax.axhline(RECOVERY_TOL, color="gray", lw=0.8, ls=":", label=f"recovery threshold {RECOVERY_TOL}")
     ax.set_yscale("log")
@@ -166,11 +214,12 @@ def claim4(ctx: Context) -> Outcome:
 
 
 FIGURES = [Figure("li2018-fig4", PAPER, "Projected GD on the PSD cone versus factorized GD across m/d", fig4_specs,
-                  fig4_plot,
+                  fig4_plot, computations=fig4_computations,
                   setting=("Paper: r = 1, d ∈ {100, 150}, m from 5d to 35d; projected GD on the PSD cone (X-space, loss "
                            "(1/m)Σ(⟨A_i, X⟩ − b_i)²) against factorized GD, η = 0.0025 for both, stop at train error < 10⁻³ "
                            "or after 10⁴ steps, 3 trials. Ours: m/d ∈ {5, 10, …, 35}, PGD from X₀ = 0, factorized GD from α "
-                           "= 10⁻⁴; quick: d ∈ {24, 36}, m/d ∈ {5, 8, 11}."),
+                           "= 10⁻⁴, and the convex program min tr X s.t. X ⪰ 0, 𝒜(X) = y (SCS; d ≤ 120, so d = 100 only in "
+                           "full mode); quick: d ∈ {24, 36}, m/d ∈ {5, 8, 11}."),
                   paper_reports=("Factorized GD consistently recovers X⋆ across m ∈ [5d, 35d]; PGD needs more samples and "
                                  "gets worse as d grows from 100 to 150 (no numbers; the y-quantity is not stated)."))]
 CLAIMS = [claim4]
