@@ -72,6 +72,10 @@ REPLICA_KEYS = ("init_seed", "algo_seed", "algorithm.<setting>", "init.<setting>
 #: defaults, so every earlier spec keeps its key
 NEW_FIELDS_DEFAULTS = {"regularizer": None, "stops": (), "recipe": None}
 RANGE_KEYS = ("start", "stop", "step")
+#: The most runs one sweep may expand to, and the most values one range table may hold: checked
+#: before anything is expanded, so a typo such as ``{stop = 1000000000}`` is an error, not minutes
+#: of expansion followed by a MemoryError.
+MAX_GRID_POINTS = 100_000
 
 
 def expand_range(where: str, value: Any) -> Any:
@@ -84,7 +88,11 @@ def expand_range(where: str, value: Any) -> Any:
     bounds = [value.get("start", 0), value["stop"], value.get("step", 1)]
     if not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds) or bounds[2] == 0:
         raise SpecError(f"{where} = {value!r}: range start, stop and step must be integers (step != 0)")
-    return list(range(*bounds))
+    values = range(*bounds)
+    if len(values) > MAX_GRID_POINTS:
+        raise SpecError(f"{where} = {value!r}: {len(values):,} values; accepted: at most {MAX_GRID_POINTS:,} "
+                        "(split the sweep)")
+    return list(values)
 
 
 def _is_range(value: Any) -> bool:
