@@ -6,6 +6,7 @@ finite metrics."""
 from __future__ import annotations
 
 import math
+import re
 import typing
 
 import numpy as np
@@ -194,3 +195,18 @@ def test_a_cuda_spec_without_a_gpu_fails_before_any_run(tmp_path, monkeypatch):
     with pytest.raises(SpecError, match="device = 'cuda': no CUDA device"):
         run_sweep(specs, Store(tmp_path / "s"), workers=1)
     assert not (tmp_path / "s").exists()  # not one run computed, no failure records
+
+
+@pytest.mark.parametrize("changes, what", [
+    ({"param": {"name": "symmetric", "k": 10**8}}, "1 replica(s) of 'symmetric'"),  # before: exit 1, a failed allocation
+    ({"problem": {"name": "matrix_sensing", "d": 200, "r": 1, "m": 1000},
+      "replicas": {"init_seed": {"stop": 100_000}}}, "100000 replica(s)"),  # before: ran out of memory
+])
+def test_iterates_that_cannot_fit_in_memory_are_refused_at_validation(changes, what):
+    with pytest.raises(SpecError, match=rf"param: {re.escape(what)}.*GiB for their iterates.*accepted: fewer replicas"):
+        RunSpec.parse(tiny_spec(steps=1, **changes))
+
+
+def test_the_operator_memory_guard_covers_a_huge_m():
+    with pytest.raises(SpecError, match=r"problem: the operator needs .* GiB"):
+        RunSpec.parse(tiny_spec(steps=1, problem={"name": "matrix_sensing", "d": 8, "r": 1, "m": 10**11}))

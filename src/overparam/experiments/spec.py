@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -487,6 +488,24 @@ def check_constraints(spec: RunSpec) -> None:
         raise SpecError(f"problem: the operator needs {need / 2**30:.1f} GiB, more than {MEMORY_FRACTION:.0%} of this "
                         f"machine's {total / 2**30:.1f} GiB; accepted: a smaller problem.m or dimensions, or "
                         f"problem.operator = 'matrix_free' for Gaussian sensing")
+    iterates = iterate_bytes(spec, shapes, dims.shape)
+    if total is not None and need + iterates > MEMORY_FRACTION * total:
+        raise SpecError(f"param: {spec.n_replicas} replica(s) of {spec.param.name!r} parameters on a "
+                        f"{' × '.join(map(str, dims.shape))} problem need about {iterates / 2**30:.1f} GiB for their "
+                        f"iterates (+ {need / 2**30:.1f} GiB operator), more than {MEMORY_FRACTION:.0%} of this machine's "
+                        f"{total / 2**30:.1f} GiB; accepted: fewer replicas, a smaller param.k or smaller dimensions")
+
+
+#: copies of θ a run holds at once (θ_t, θ_{t+1}, the previous θ, the gradient, the algorithm's state)
+ITERATE_COPIES = 5
+
+
+def iterate_bytes(spec: RunSpec, shapes, shape) -> int:
+    """A lower estimate of the memory a run's iterates take: per replica, :data:`ITERATE_COPIES` copies
+    of every parameter block plus the matrix X = g(θ) of the problem's shape."""
+    itemsize = 4 if spec.dtype == "float32" else 8
+    per_replica = ITERATE_COPIES * sum(math.prod(sh) for sh in shapes) + math.prod(shape)
+    return spec.n_replicas * per_replica * itemsize
 
 
 def _with_value(params: dict[str, Any], field: str, block: str, value: Any) -> dict[str, Any]:
