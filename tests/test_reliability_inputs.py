@@ -210,3 +210,41 @@ def test_iterates_that_cannot_fit_in_memory_are_refused_at_validation(changes, w
 def test_the_operator_memory_guard_covers_a_huge_m():
     with pytest.raises(SpecError, match=r"problem: the operator needs .* GiB"):
         RunSpec.parse(tiny_spec(steps=1, problem={"name": "matrix_sensing", "d": 8, "r": 1, "m": 10**11}))
+
+
+# -- the issue's numbered input defects, on the command line: one line, exit 2, before any run --------------
+
+FACTORIZATION = ['problem={name = "matrix_factorization", d1 = 6, d2 = 5, r = 1}', "param.name=asymmetric"]
+
+
+@pytest.mark.parametrize("sets, field", [
+    (FACTORIZATION + ["problem.noise_op_norm=inf"], "problem.noise_op_norm"),  # 1: inf broke the key
+    (["target_train_error=inf"], "target_train_error"),  # 1
+    (["grid.algorithm.eta=[0.01, inf]"], "algorithm.eta"),  # 1: aborted differently per executor
+    (["problem.m=100000000000"], "the operator needs"),  # 3
+    (["grid.data_seed={stop=1000000000}"], "grid.data_seed"),  # 3
+    (["problem.r=9"], "problem.r"),  # 6
+    (["log.every=0"], "log.every"),  # 6
+    (['algorithm={name = "sgd", eta = 0.01, batch_size = 41}'], "algorithm.batch_size"),  # 6: m = 40
+    (['init={name = "low_rank", rank = 9, norm = 1.0}'], "init.rank"),  # 6: d = 8
+    (["device=cuda"], "device = 'cuda'"),  # 6 (no GPU here: see the fixture)
+    (["problem.d=true"], "problem.d"),  # 10: ran as d = 1
+    (['problem.truth="gaussian"', "problem.spectrum=[2.0]"], "problem.spectrum"),  # 10: silently ignored
+])
+def test_the_issues_input_defects_are_one_line_exit_2_before_any_run(tmp_path, capsys, monkeypatch, sets, field):
+    import torch
+    from tests.tiny import tiny_toml
+
+    from overparam.cli import main
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    path = tmp_path / "s.toml"
+    path.write_text(tiny_toml(steps=1))
+    args = ["run", str(path), "--store", str(tmp_path / "s"), "--quiet"]
+    for s in sets:
+        args += ["--set", s]
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.count("\n") == 1 and field in err, err
+    assert not (tmp_path / "s" / "runs").exists() and not (tmp_path / "s" / "failures").exists()
