@@ -39,7 +39,7 @@ SPECS_CODE = """
 from tests.tiny import tiny_spec
 from overparam.experiments import RunSpec
 def sweep_specs():
-    return [RunSpec.parse(tiny_spec(steps=40000, data_seed=s, init={"name": "gaussian", "scale": sc}))
+    return [RunSpec.parse(tiny_spec(steps=60000, data_seed=s, init={"name": "gaussian", "scale": sc}))
             for s in range(6) for sc in (0.01, 0.1)]
 """
 SWEEP_SCRIPT = SPECS_CODE + """
@@ -139,10 +139,11 @@ TRIALS: list[dict] = []
 
 
 def kill_and_resume(trial: int, tmp_path: Path, reference: Store) -> dict:
-    """One trial: start the pool sweep, SIGKILL it at a seeded random moment after it started computing
-    (trial parity: even → the parent only, odd → the whole process group), then check that no
-    process is left, ``results --verify`` finds no damaged run, and the resumed store equals the
-    reference bit for bit."""
+    """One trial: start the pool sweep, SIGKILL it at a seeded random moment of its computing (once a
+    random number 0–11 of its 12 runs are stored, plus a random 0–0.2 s: a moment that follows the
+    sweep's progress whatever the machine's load), the parent only (even trials) or the whole process
+    group (odd ones); then check that no process is left, ``results --verify`` finds no damaged
+    run, and the resumed store equals the reference bit for bit."""
     from overparam.cli import main
 
     rng = random.Random(1000 + trial)
@@ -151,8 +152,10 @@ def kill_and_resume(trial: int, tmp_path: Path, reference: Store) -> dict:
     proc = subprocess.Popen([sys.executable, "-c", SWEEP_SCRIPT, str(root)], env=ENV, cwd=ROOT,
                             start_new_session=True, stderr=subprocess.DEVNULL)
     try:
-        _wait_for(lambda: (root / "claims").exists() or proc.poll() is not None, what="the sweep to start")
-        time.sleep(rng.uniform(0.0, 2.5))
+        target, extra = rng.randrange(12), rng.uniform(0.0, 0.2)
+        _wait_for(lambda: (root / "claims").exists() and len(Store(root).keys()) >= target or proc.poll() is not None,
+                  what=f"{target} runs stored")
+        time.sleep(extra)
         family = descendants(proc.pid)
         os.killpg(proc.pid, signal.SIGKILL) if mode == "group" else proc.kill()
         proc.wait(timeout=HANG_S)
@@ -175,7 +178,8 @@ def kill_and_resume(trial: int, tmp_path: Path, reference: Store) -> dict:
     assert sorted(store.keys()) == sorted(keys)
     for key in keys:
         _same_run(store.load(key), reference.load(key))
-    row = {"trial": trial, "mode": mode, "helpers": len(family), "stored_at_kill": stored, "damaged": len(damaged)}
+    row = {"trial": trial, "mode": mode, "helpers": len(family), "kill_after_stored": target, "stored_at_kill": stored,
+           "finished_before_kill": proc.returncode == 0, "damaged": len(damaged)}
     TRIALS.append(row)
     print(json.dumps(row))
     return row
