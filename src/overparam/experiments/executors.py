@@ -189,10 +189,15 @@ def work_group(spec_jsons: list[str], store_root: str, threads: int, sink: Any =
     try:
         for spec in specs:
             key = spec.key()
-            if not store.has(key) and store.claim(key):
-                (mine.append(spec) if not store.has(key) else out.append((key, None)))
+            if store.has(key):
+                out.append((key, None))
+            elif not store.claim(key):
+                theirs.append(spec)
+            elif store.has(key):  # stored by another process between the look and the claim
+                store.release(key)
+                out.append((key, None))
             else:
-                (out.append((key, None)) if store.has(key) else theirs.append(spec))
+                mine.append(spec)
         results = None
         if len(mine) > 1:
             try:
@@ -262,9 +267,10 @@ def _exit_with_parent(parent: int, poll_s: float = PARENT_POLL_S) -> None:
 @contextlib.contextmanager
 def _sigint_blocked():
     """Block SIGINT in this thread while helper processes are spawned: they inherit the blocked
-    mask and unblock it in :func:`_init_helper`. A Ctrl-C meanwhile is delivered here on leaving
-    (one KeyboardInterrupt in the parent, none in the helpers). The standard library's resource
-    tracker is started the same way, but then unblocks SIGINT outright, so it is started before."""
+    mask and unblock it in :func:`_init_helper`. A Ctrl-C meanwhile still reaches the parent (through
+    another of its threads, or this one on leaving): one KeyboardInterrupt there, none in the
+    helpers. The standard library's resource tracker is started the same way, but then unblocks
+    SIGINT outright, so it is started before."""
     if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
         yield
         return
@@ -485,20 +491,24 @@ def _reachable(address: str, timeout: float) -> str | None:
         return None
     deadline = time.monotonic() + timeout
     try:
-        with socket.create_connection((parsed.hostname, parsed.port), timeout=timeout) as sock:
-            if parsed.scheme != "tcp":
-                return None
-            head = b""
+        sock = socket.create_connection((parsed.hostname, parsed.port), timeout=timeout)
+    except OSError as exc:
+        return exc.strerror or str(exc) or type(exc).__name__
+    with sock:
+        if parsed.scheme != "tcp":
+            return None
+        head = b""
+        try:
             while len(head) < 8:
                 sock.settimeout(max(0.01, deadline - time.monotonic()))
                 chunk = sock.recv(8 - len(head))
                 if not chunk:
                     return "the server closed the connection without a Dask handshake: not a Dask scheduler"
                 head += chunk
-    except TimeoutError:
-        return f"no Dask handshake within {timeout:g} s: something answers there, but not a Dask scheduler"
-    except OSError as exc:
-        return exc.strerror or str(exc) or type(exc).__name__
+        except TimeoutError:
+            return f"no Dask handshake within {timeout:g} s: something answers there, but not a Dask scheduler"
+        except OSError as exc:
+            return exc.strerror or str(exc) or type(exc).__name__
     if not 0 < int.from_bytes(head, sys.byteorder) <= MAX_HANDSHAKE_BYTES:
         return "the server's first bytes are not a Dask handshake: not a Dask scheduler"
     return None
