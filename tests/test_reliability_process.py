@@ -196,6 +196,40 @@ def test_sigkill_at_random_moments_slow(trial, tmp_path, reference):
     kill_and_resume(trial, tmp_path, reference)
 
 
+LONG_SWEEP = """
+import sys
+from tests.tiny import tiny_spec
+from overparam.experiments import RunSpec, run_sweep
+from overparam.experiments.store import Store
+specs = [RunSpec.parse(tiny_spec(steps=10**7, data_seed=s)) for s in range(4)]  # about a minute each
+run_sweep(specs, Store(sys.argv[1]), workers=2)
+"""
+
+
+def test_killing_only_the_parent_ends_its_workers_manager_and_tracker(tmp_path):
+    """SIGKILL to the sweep's process alone while both pool workers are in the middle of long runs:
+    the workers, the progress manager and the resource tracker must all be gone within 10 s (the
+    watchdog polls every 0.25 s). Before: the workers ran their runs to the end and the manager and
+    the tracker stayed forever (the 10 s bound is far below a run's length, so a worker that merely
+    finishes its run fails here)."""
+    root = tmp_path / "s"
+    proc = subprocess.Popen([sys.executable, "-c", LONG_SWEEP, str(root)], env=ENV, cwd=ROOT, start_new_session=True,
+                            stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(lambda: len(list((root / "claims").glob("*"))) >= 2 if (root / "claims").exists()
+                  else proc.poll() is not None, what="two runs in progress")
+        family = descendants(proc.pid)
+        proc.kill()
+        proc.wait(timeout=HANG_S)
+        left = wait_gone(family, limit_s=10)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL) if proc.poll() is None else None
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert len(family) == 4 and not left, f"left behind: {sorted(left)} of {sorted(family)}"
+    assert not Store(root).keys() and not Store(root).damaged()
+
+
 # -- Ctrl-C during the pool's start-up ----------------------------------------------------------------------
 
 
