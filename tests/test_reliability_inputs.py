@@ -103,13 +103,25 @@ def parts():
     ({"log": "x"}, "log"), ({"log": {"points": 3}}, "log"),
     ({"init_seed": -1}, "init_seed"), ({"init_seed": 1.5}, "init_seed"), ({"algo_seed": [0, -2]}, "algo_seed"),
     ({"init_seed": []}, "init_seed"), ({"step_offset": -1}, "step_offset"),
+    ({"init": "gaussian"}, "init"), ({"stops": [1]}, "stops"), ({"progress": 5}, "progress"),
+    ({"regularizer": "x"}, "regularizer"), ({"metrics": "loss"}, "metrics"),
+    ({"init": None, "theta0": "zeros"}, "theta0"),
 ])
 def test_run_keywords_are_validated_before_work(parts, kwargs, field):
     prob, param, algo, init = parts
-    kw = {"steps": 5, **kwargs}
+    kw = {"steps": 5, "init": init, **kwargs}
     with pytest.raises(OverparamError) as exc:
-        op.run(prob, param, algo, init=init, **kw)
-    assert str(exc.value).startswith(f"{field}: got") and isinstance(exc.value, ValueError)
+        op.run(prob, param, algo, **kw)
+    assert str(exc.value).startswith(f"{field}:") and isinstance(exc.value, ValueError)
+
+
+def test_run_parts_of_the_wrong_kind_are_named(parts):
+    """Before: AttributeError / TypeError from inside the loop (``'str' object has no attribute ...``)."""
+    prob, param, algo, init = parts
+    for args, field in (((prob, "symmetric", algo), "param"), ((prob, param, "gd"), "algorithm"),
+                        (("sensing", param, algo), "problem")):
+        with pytest.raises(OverparamError, match=rf"^{field}: got"):
+            op.run(*args, init=init, steps=2)
 
 
 def test_run_keywords_accept_numpy_integers_and_seed_lists(parts):

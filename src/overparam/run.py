@@ -100,6 +100,31 @@ def _check_arguments(*, steps, step_offset, diverge_factor, target_train_error, 
             raise BackendError(f"{name}: got {v!r}; accepted: an integer >= 0 or a non-empty list of them")
 
 
+def _check_parts(*, problem, param, algorithm, init, stops, regularizer, theta0, metrics, progress) -> None:
+    """:func:`run`'s parts are of the kinds it takes (a one-line :class:`BackendError` naming the
+    argument, instead of an AttributeError from deep inside the loop)."""
+    kinds = (("problem", problem, Problem, "an overparam.problems problem"),
+             ("param", param, Parameterization, "an overparam.params parameterization, e.g. op.params.Symmetric()"),
+             ("algorithm", algorithm, Algorithm, "an overparam.algorithms algorithm, e.g. op.algorithms.gd(eta=0.01)"),
+             ("init", init, (Init, type(None)), "an overparam.init initialization, e.g. op.init.gaussian(scale=1e-3)"))
+    for name, value, cls, what in kinds:
+        if not isinstance(value, cls):
+            raise BackendError(f"{name}: got {value!r}; accepted: {what}")
+    if isinstance(metrics, str) or not isinstance(metrics, Sequence):
+        raise BackendError(f"metrics: got {metrics!r}; accepted: a list of metric names (or Metric objects)")
+    if isinstance(stops, (str, StopRule)) or not isinstance(stops, Sequence) or \
+            not all(isinstance(r, StopRule) for r in stops):
+        raise BackendError(f"stops: got {stops!r}; accepted: a list of overparam.stops rules")
+    if regularizer is not None and not callable(getattr(regularizer, "bind", None)):
+        raise BackendError(f"regularizer: got {regularizer!r}; accepted: an overparam.regularizers penalty or None")
+    if progress is not None and not callable(progress):
+        raise BackendError(f"progress: got {progress!r}; accepted: a function progress(t, steps) or None")
+    if theta0 is not None and (not isinstance(theta0, (tuple, list)) or
+                               not all(isinstance(p, torch.Tensor) and p.dim() >= 2 for p in theta0)):
+        raise BackendError("theta0: accepted: a tuple of tensors, one per parameter block, each (R, ...) with the "
+                           f"replicas first; got {type(theta0).__name__}")
+
+
 def _replica_count(init, theta0, init_seed, algo_seed, algorithm, regularizer) -> int:
     counts = {"theta0": theta0[0].shape[0]} if theta0 is not None else {"init": init.replicas}
     counts["algorithm"] = algorithm.replicas
@@ -158,6 +183,8 @@ def run(
     Returns:
         A :class:`~overparam.result.Result`.
     """
+    _check_parts(problem=problem, param=param, algorithm=algorithm, init=init, stops=stops, regularizer=regularizer,
+                 theta0=theta0, metrics=metrics, progress=progress)
     _check_arguments(steps=steps, step_offset=step_offset, diverge_factor=diverge_factor,
                      target_train_error=target_train_error, log=log, init_seed=init_seed, algo_seed=algo_seed)
     if init is None and theta0 is None:
