@@ -141,7 +141,7 @@ VALID = st.fixed_dictionaries(
 def specs(draw):
     data = draw(VALID)
     if draw(st.booleans()):  # one mistake
-        section = draw(st.sampled_from(["problem", "algorithm", "init", "steps", "top"]))
+        section = draw(st.sampled_from(["problem", "algorithm", "init", "steps", "top"] + (["log"] if data.get("log") else [])))
         if section == "steps":
             data["steps"] = draw(BAD)
         elif section == "top":

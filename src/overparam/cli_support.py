@@ -157,4 +157,6 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    if rv == 130:  # Typer's form of Ctrl-C outside standalone mode: it returns 130 (no command returns it)
+        typer.echo("interrupted", err=True)
     sys.exit(rv if isinstance(rv, int) else 0)

@@ -25,6 +25,7 @@ counted from ``step_offset`` (a recipe's later stages continue the count of the 
 from __future__ import annotations
 
 import bisect
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -72,6 +73,56 @@ class _Health:
         if self.target is not None:
             reached = ((ev.fit_sq / self.y_norm_sq).sqrt() <= self.target) & ~diverged
         return nonfinite, diverged, reached
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _check_arguments(*, steps, step_offset, diverge_factor, target_train_error, log, init_seed, algo_seed) -> None:
+    """:func:`run`'s own settings, checked before any work: a one-line :class:`BackendError` that names
+    the argument, the value and what is accepted (the same ranges as a spec's fields)."""
+    for name, v in (("steps", steps), ("step_offset", step_offset)):
+        if not _is_int(v) or v < 0:
+            raise BackendError(f"{name}: got {v!r}; accepted: integers >= 0")
+    for name, v in (("diverge_factor", diverge_factor), ("target_train_error", target_train_error)):
+        if v is None and name == "target_train_error":
+            continue
+        if not (isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+                and math.isfinite(v) and v > 0):
+            raise BackendError(f"{name}: got {v!r}; accepted: finite numbers > 0"
+                               + (" or None" if name == "target_train_error" else ""))
+    if log is not None and not isinstance(log, LogSchedule):
+        raise BackendError(f"log: got {log!r}; accepted: an overparam.schedule.LogSchedule or None")
+    for name, v in (("init_seed", init_seed), ("algo_seed", algo_seed)):
+        seeds = list(v) if isinstance(v, (list, tuple, np.ndarray)) else [v]
+        if not seeds or not all(_is_int(x) and x >= 0 for x in seeds):
+            raise BackendError(f"{name}: got {v!r}; accepted: an integer >= 0 or a non-empty list of them")
+
+
+def _check_parts(*, problem, param, algorithm, init, stops, regularizer, theta0, metrics, progress) -> None:
+    """:func:`run`'s parts are of the kinds it takes (a one-line :class:`BackendError` naming the
+    argument, instead of an AttributeError from deep inside the loop)."""
+    kinds = (("problem", problem, Problem, "an overparam.problems problem"),
+             ("param", param, Parameterization, "an overparam.params parameterization, e.g. op.params.Symmetric()"),
+             ("algorithm", algorithm, Algorithm, "an overparam.algorithms algorithm, e.g. op.algorithms.gd(eta=0.01)"),
+             ("init", init, (Init, type(None)), "an overparam.init initialization, e.g. op.init.gaussian(scale=1e-3)"))
+    for name, value, cls, what in kinds:
+        if not isinstance(value, cls):
+            raise BackendError(f"{name}: got {value!r}; accepted: {what}")
+    if isinstance(metrics, str) or not isinstance(metrics, Sequence):
+        raise BackendError(f"metrics: got {metrics!r}; accepted: a list of metric names (or Metric objects)")
+    if isinstance(stops, (str, StopRule)) or not isinstance(stops, Sequence) or \
+            not all(isinstance(r, StopRule) for r in stops):
+        raise BackendError(f"stops: got {stops!r}; accepted: a list of overparam.stops rules")
+    if regularizer is not None and not callable(getattr(regularizer, "bind", None)):
+        raise BackendError(f"regularizer: got {regularizer!r}; accepted: an overparam.regularizers penalty or None")
+    if progress is not None and not callable(progress):
+        raise BackendError(f"progress: got {progress!r}; accepted: a function progress(t, steps) or None")
+    if theta0 is not None and (not isinstance(theta0, (tuple, list)) or
+                               not all(isinstance(p, torch.Tensor) and p.dim() >= 2 for p in theta0)):
+        raise BackendError("theta0: accepted: a tuple of tensors, one per parameter block, each (R, ...) with the "
+                           f"replicas first; got {type(theta0).__name__}")
 
 
 def _replica_count(init, theta0, init_seed, algo_seed, algorithm, regularizer) -> int:
@@ -132,8 +183,10 @@ def run(
     Returns:
         A :class:`~overparam.result.Result`.
     """
-    if steps < 0:
-        raise BackendError(f"steps: got {steps}; accepted: integers >= 0")
+    _check_parts(problem=problem, param=param, algorithm=algorithm, init=init, stops=stops, regularizer=regularizer,
+                 theta0=theta0, metrics=metrics, progress=progress)
+    _check_arguments(steps=steps, step_offset=step_offset, diverge_factor=diverge_factor,
+                     target_train_error=target_train_error, log=log, init_seed=init_seed, algo_seed=algo_seed)
     if init is None and theta0 is None:
         raise BackendError("run: give init= (an overparam.init initialization) or theta0=")
     dev = resolve_device(device) if device is not None else problem.device
@@ -184,6 +237,7 @@ class _Loop:
         self.reps = Replicas(ctx.R, ctx.steps + offset)
         self.diags = Diagnostics(metrics, objective, theta, algorithm)
         self.stops = Stops(stops, ctx, offset, carry)
+        self.logged_step = -1  # the last global step at which every active replica was recorded
         self.lean = lean_for(objective, algorithm, diagnostics=self.diags.diags, stops=self.stops.rules,
                              device=ctx.device) if use_lean else None
 
@@ -255,6 +309,7 @@ class _Loop:
             return
         n = len(steps)
         U, fit, z = (r[:n] for r in recs)
+        self.logged_step = steps[-1] + self.offset
         R = U.shape[1]
         flat = fit.reshape(n * R)
         ev = Evaluation(loss=lean.c * flat, z=z.reshape(n * R, -1), fit_sq=flat, data_loss=lean.c * flat)
@@ -295,6 +350,14 @@ class _Loop:
         want = (torch.full_like(diverged, logged) | stop_now | diverged) & ~nonfinite & ~req
         if bool(want.any()):
             self.recorder.record(snap, reps.active, want)
+        lost = nonfinite & ~req
+        if bool(lost.any()) and g > self.offset and self.logged_step != g - 1:
+            # θ_t overflowed: record the last finite iterate θ_{t−1} at its own step, so that the final
+            # metrics are those just before the divergence (its step is the stop step), not the last logged ones
+            self.recorder.record(Snapshot(g - 1, self.prev, self.objective, None, self.algorithm, self.diags.states),
+                                 reps.active, lost)
+        if logged:
+            self.logged_step = g
         fixed = _replace(theta, {i: requests[i].theta for i in torch.nonzero(req).flatten().tolist()})
         if bool(req.any()):  # an algorithm's own termination: record and keep its returned point
             self.recorder.record(Snapshot(g, fixed, self.objective, None, self.algorithm, self.diags.states),

@@ -17,10 +17,15 @@ class LogSchedule:
     every: int | None = None
 
     def __post_init__(self):
-        if self.points < 0:
-            raise ValueError(f"log.points: got {self.points}; accepted: integers >= 0")
-        if self.every is not None and self.every < 1:
-            raise ValueError(f"log.every: got {self.every}; accepted: integers >= 1 or none")
+        from .errors import SettingError
+
+        def bad(v) -> bool:
+            return isinstance(v, bool) or not isinstance(v, (int, np.integer))
+
+        if bad(self.points) or self.points < 0:
+            raise SettingError(f"log.points: got {self.points!r}; accepted: integers >= 0")
+        if self.every is not None and (bad(self.every) or self.every < 1):
+            raise SettingError(f"log.every: got {self.every!r}; accepted: integers >= 1 or none")
 
     def steps(self, total: int) -> np.ndarray:
         pts = {0, total}

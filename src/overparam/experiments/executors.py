@@ -27,7 +27,10 @@ from __future__ import annotations
 import contextlib
 import os
 import queue as queue_mod
+import signal
 import socket
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -44,6 +47,12 @@ from .store import Store
 PROGRESS_INTERVAL_S = 0.25
 DASK_TIMEOUT_S = 5.0
 DASK_PROGRESS_TOPIC = "overparam-progress"
+#: A Dask handshake frame is a few hundred bytes; a first "length" above this is not Dask.
+MAX_HANDSHAKE_BYTES = 1 << 20
+#: Local worker processes per usable CPU at most (:func:`max_workers`).
+WORKERS_PER_CPU = 4
+#: How often a pool helper checks that the sweep's process is still alive (:func:`_exit_with_parent`).
+PARENT_POLL_S = 0.25
 
 
 class Progress(Protocol):
@@ -164,26 +173,50 @@ def kernel_threads_for(threads: int, concurrent: int) -> int:
 def work_group(spec_jsons: list[str], store_root: str, threads: int, sink: Any = None,
                kernel_threads: int | None = None) -> list[tuple[str, str | None]]:
     """Run specs that :func:`overparam.experiments.grouping.plan` grouped as one batched run and
-    save each (bit-identical to running them one by one); one by one when that is not possible."""
+    save each (bit-identical to running them one by one); one by one when that is not possible.
+
+    Each member is claimed in the store first, like :func:`work`: the members this process claims
+    run as the batch; those another process holds are left to it (waited for by :func:`work`
+    afterwards), so two sweeps that group the same specs still compute each once."""
     from ..backend import threads as thread_ctx
     from .grouping import run_group
 
     specs = [RunSpec.model_validate_json(j) for j in spec_jsons]
     store = Store(store_root)
-    todo = [s for s in specs if not store.has(s.key())]
-    done = [(s.key(), None) for s in specs if store.has(s.key())]
-    results = None
-    if len(todo) > 1:
-        try:
-            with thread_ctx(threads, kernels=kernel_threads):
-                results = run_group(todo)
-            if results is not None:
-                for spec, res in zip(todo, results, strict=True):
-                    store.save(spec, res)
-                return done + [(spec.key(), None) for spec in todo]
-        except Exception:  # noqa: BLE001 - run them one by one: each failure is recorded on its own
-            results = None
-    return done + [work(spec.model_dump_json(), store_root, threads, sink, kernel_threads) for spec in todo]
+    out: list[tuple[str, str | None]] = []
+    mine: list[RunSpec] = []
+    theirs: list[RunSpec] = []
+    try:
+        for spec in specs:
+            key = spec.key()
+            if store.has(key):
+                out.append((key, None))
+            elif not store.claim(key):
+                theirs.append(spec)
+            elif store.has(key):  # stored by another process between the look and the claim
+                store.release(key)
+                out.append((key, None))
+            else:
+                mine.append(spec)
+        results = None
+        if len(mine) > 1:
+            try:
+                with thread_ctx(threads, kernels=kernel_threads):
+                    results = run_group(mine)
+                if results is not None:
+                    for spec, res in zip(mine, results, strict=True):
+                        store.save(spec, res)
+            except Exception:  # noqa: BLE001 - run them one by one: each failure is recorded on its own
+                results = None
+        for spec in mine:
+            if results is not None or store.has(spec.key()):
+                out.append((spec.key(), None))
+            else:
+                out.append(_compute(spec, spec.key(), store, threads, sink, kernel_threads))
+    finally:
+        for spec in mine:
+            store.release(spec.key())
+    return out + [work(spec.model_dump_json(), store_root, threads, sink, kernel_threads) for spec in theirs]
 
 
 def _task(fn_args: list[str], root: str, threads: int, sink: Any, kt: int | None) -> list[tuple[str, str | None]]:
@@ -193,19 +226,62 @@ def _task(fn_args: list[str], root: str, threads: int, sink: Any, kt: int | None
     return work_group(fn_args, root, threads, sink, kt)
 
 
-def _init_worker(threads: int) -> None:
+def _init_worker(threads: int, parent: int | None = None) -> None:
     from ..backend import pin_process_threads
 
-    _quiet_sigint()
+    _init_helper(parent)
     pin_process_threads(threads)
 
 
-def _quiet_sigint() -> None:
-    """Ctrl-C reaches every process of the terminal's group: let helper processes end at once and
-    silently (what they were writing stays in tmp/ and is cleaned later); the parent reports it."""
-    import signal
+def _init_helper(parent: int | None = None) -> None:
+    """First thing in a pool worker or the progress manager: quiet Ctrl-C, and exit with the parent.
 
+    Ctrl-C reaches every process of the terminal's group: helpers end at once and silently (what
+    they were writing stays in tmp/ and is cleaned later); the parent reports it. Helpers are
+    started with SIGINT blocked (:func:`_sigint_blocked`), so a Ctrl-C during their start-up waits
+    until here, where it ends them silently, instead of printing a KeyboardInterrupt traceback
+    from the middle of an import.
+
+    ``parent``: the sweep's process id. If that process dies without shutting the pool down
+    (SIGKILL, out of memory), nothing tells its helpers: a watchdog thread sees the process
+    re-parented (:func:`_exit_with_parent`) and exits it. Polling ``os.getppid()`` was chosen over
+    Linux's ``prctl(PR_SET_PDEATHSIG)``: it works on every POSIX system, and PDEATHSIG fires when
+    the parent *thread* that started the process ends, not the parent process, which would kill
+    helpers started from a short-lived thread. The resource tracker needs nothing: it exits when the
+    last process holding its pipe (the parent and these helpers) is gone."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    if parent is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent,), name="overparam-parent-watch", daemon=True).start()
+
+
+def _exit_with_parent(parent: int, poll_s: float = PARENT_POLL_S) -> None:
+    """Exit this process (status 1, no clean-up: the store's writes are atomic) once ``parent`` is no
+    longer its parent process, i.e. it died and this process was re-parented."""
+    while os.getppid() == parent:
+        time.sleep(poll_s)
+    os._exit(1)
+
+
+@contextlib.contextmanager
+def _sigint_blocked():
+    """Block SIGINT in this thread while helper processes are spawned: they inherit the blocked
+    mask and unblock it in :func:`_init_helper`. A Ctrl-C meanwhile still reaches the parent (through
+    another of its threads, or this one on leaving): one KeyboardInterrupt there, none in the
+    helpers. The standard library's resource tracker is started the same way, but then unblocks
+    SIGINT outright, so it is started before."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        yield
+        return
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()  # first: starting it *unblocks* SIGINT in this thread
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def clean_stale_tmp(store: Store) -> int:
@@ -237,8 +313,7 @@ def run_sweep(
         group: run specs that share an operator as one batched run where that changes no bit
             (:mod:`overparam.experiments.grouping`).
     """
-    if workers < 1:
-        raise SpecError(f"--workers: got {workers}; accepted: integers >= 1")
+    check_workers(workers, dask)
     if threads < 1:
         raise SpecError(f"--threads: got {threads}; accepted: integers >= 1")
     if dask is not None:
@@ -247,6 +322,8 @@ def run_sweep(
     unique: dict[str, RunSpec] = {}
     for s in specs:
         unique.setdefault(s.key(), s)
+    if dask in (None, "local"):
+        check_devices(unique.values())
     try:
         store.root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -282,6 +359,17 @@ def run_sweep(
             progress.close()
     report.wall_time = time.perf_counter() - t0
     return report
+
+
+def check_devices(specs) -> None:
+    """Every spec's ``device`` is available on this machine (the local executors run here): a spec
+    with ``device = "cuda"`` and no GPU fails before any work, not as one failure per run."""
+    if any(s.device == "cuda" for s in specs):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise SpecError("device = 'cuda': no CUDA device is available on this machine; accepted: 'cpu' "
+                            "(or run where a GPU is, e.g. on a Dask scheduler's workers)")
 
 
 def _lost(keys, store, by_key, err: str) -> list[tuple[str, str | None]]:
@@ -337,14 +425,24 @@ def _run_pool(tasks, store, workers, threads, progress, report) -> None:
     from multiprocessing.managers import SyncManager
 
     manager = SyncManager(ctx=ctx)  # serves the queue that carries iteration progress from the workers
-    manager.start(_quiet_sigint)
+    try:
+        with _sigint_blocked():
+            manager.start(_init_helper, (os.getpid(),))
+    except BaseException:  # Ctrl-C while it starts: the manager ignores SIGINT, so end it here (or exit waits on it)
+        helper = getattr(manager, "_process", None)
+        if helper is not None and helper.is_alive():
+            helper.kill()
+            helper.join()
+        raise
     with manager:
         q = manager.Queue()
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(threads,))
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                   initargs=(threads, os.getpid()))
         try:
             kt = kernel_threads_for(threads, workers)
-            pending = {pool.submit(_task, [s.model_dump_json() for s in task], root, threads, q, kt):
-                       [s.key() for s in task] for task in tasks}
+            with _sigint_blocked():  # the workers are spawned by the first submits
+                pending = {pool.submit(_task, [s.model_dump_json() for s in task], root, threads, q, kt):
+                           [s.key() for s in task] for task in tasks}
             while pending:
                 done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 _drain(q, progress)
@@ -378,15 +476,61 @@ def check_dask_address(address: str) -> None:
 
 
 def _reachable(address: str, timeout: float) -> str | None:
-    """``None`` when a TCP connection to the scheduler's host and port opens, else why not."""
+    """``None`` when the address answers like a Dask scheduler within ``timeout`` seconds, else why not.
+
+    Every scheme: a TCP connection to the host and port must open. Plain ``tcp://`` (no TLS in the
+    way): the server must also send the first frame of Dask's handshake unasked, as a Dask server
+    does on accepting a connection (``distributed.comm.core.Listener.on_connection``: it writes its
+    handshake, then reads the client's). Dask's own ``connect`` then waits for that frame with no
+    time limit, so a port that accepts and stays silent (an HTTP server, any other service) would
+    hang ``Client(...)`` forever; here it fails within ``timeout``. The frame starts with its length
+    as a native-order uint64 (``distributed.comm.tcp``): a banner such as ``SSH-2.0`` reads as an
+    absurd length and is refused too."""
     parsed = urlsplit(address if "://" in address else f"tcp://{address}")
     if parsed.scheme not in ("tcp", "tls", "ws", "wss"):
         return None
+    deadline = time.monotonic() + timeout
     try:
-        with socket.create_connection((parsed.hostname, parsed.port), timeout=timeout):
-            return None
+        sock = socket.create_connection((parsed.hostname, parsed.port), timeout=timeout)
     except OSError as exc:
         return exc.strerror or str(exc) or type(exc).__name__
+    with sock:
+        if parsed.scheme != "tcp":
+            return None
+        head = b""
+        try:
+            while len(head) < 8:
+                sock.settimeout(max(0.01, deadline - time.monotonic()))
+                chunk = sock.recv(8 - len(head))
+                if not chunk:
+                    return "the server closed the connection without a Dask handshake: not a Dask scheduler"
+                head += chunk
+        except TimeoutError:
+            return f"no Dask handshake within {timeout:g} s: something answers there, but not a Dask scheduler"
+        except OSError as exc:
+            return exc.strerror or str(exc) or type(exc).__name__
+    if not 0 < int.from_bytes(head, sys.byteorder) <= MAX_HANDSHAKE_BYTES:
+        return "the server's first bytes are not a Dask handshake: not a Dask scheduler"
+    return None
+
+
+def max_workers() -> int:
+    """The most worker processes a local executor (pool or ``--dask local``) starts: 4 per usable
+    core. More only adds memory (each worker holds torch, ~200 MB) and contention, never speed."""
+    from ..backend import usable_cpus
+
+    return WORKERS_PER_CPU * usable_cpus()
+
+
+def check_workers(workers: int, dask: str | None = None) -> None:
+    """Reject a worker count out of range (one-line :class:`SpecError`); a remote scheduler's workers
+    are its own, so there only ``workers >= 1`` is checked."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise SpecError(f"--workers: got {workers!r}; accepted: integers >= 1")
+    cap = max_workers()
+    if dask in (None, "local") and workers > cap:
+        raise SpecError(f"--workers: got {workers}; accepted: 1 to {cap} ({WORKERS_PER_CPU} per usable CPU "
+                        "of this machine) for a local pool or --dask local")
 
 
 def dask_client(address: str, workers: int, *, timeout: float = DASK_TIMEOUT_S) -> tuple[Any, Callable[[], None]]:

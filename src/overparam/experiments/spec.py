@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -72,6 +73,10 @@ REPLICA_KEYS = ("init_seed", "algo_seed", "algorithm.<setting>", "init.<setting>
 #: defaults, so every earlier spec keeps its key
 NEW_FIELDS_DEFAULTS = {"regularizer": None, "stops": (), "recipe": None}
 RANGE_KEYS = ("start", "stop", "step")
+#: The most runs one sweep may expand to, and the most values one range table may hold: checked
+#: before anything is expanded, so a typo such as ``{stop = 1000000000}`` is an error, not minutes
+#: of expansion followed by a MemoryError.
+MAX_GRID_POINTS = 100_000
 
 
 def expand_range(where: str, value: Any) -> Any:
@@ -84,7 +89,11 @@ def expand_range(where: str, value: Any) -> Any:
     bounds = [value.get("start", 0), value["stop"], value.get("step", 1)]
     if not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds) or bounds[2] == 0:
         raise SpecError(f"{where} = {value!r}: range start, stop and step must be integers (step != 0)")
-    return list(range(*bounds))
+    values = range(*bounds)
+    if len(values) > MAX_GRID_POINTS:
+        raise SpecError(f"{where} = {value!r}: {len(values):,} values; accepted: at most {MAX_GRID_POINTS:,} "
+                        "(split the sweep)")
+    return list(values)
 
 
 def _is_range(value: Any) -> bool:
@@ -479,6 +488,24 @@ def check_constraints(spec: RunSpec) -> None:
         raise SpecError(f"problem: the operator needs {need / 2**30:.1f} GiB, more than {MEMORY_FRACTION:.0%} of this "
                         f"machine's {total / 2**30:.1f} GiB; accepted: a smaller problem.m or dimensions, or "
                         f"problem.operator = 'matrix_free' for Gaussian sensing")
+    iterates = iterate_bytes(spec, shapes, dims.shape)
+    if total is not None and need + iterates > MEMORY_FRACTION * total:
+        raise SpecError(f"param: {spec.n_replicas} replica(s) of {spec.param.name!r} parameters on a "
+                        f"{' × '.join(map(str, dims.shape))} problem need about {iterates / 2**30:.1f} GiB for their "
+                        f"iterates (+ {need / 2**30:.1f} GiB operator), more than {MEMORY_FRACTION:.0%} of this machine's "
+                        f"{total / 2**30:.1f} GiB; accepted: fewer replicas, a smaller param.k or smaller dimensions")
+
+
+#: copies of θ a run holds at once (θ_t, θ_{t+1}, the previous θ, the gradient, the algorithm's state)
+ITERATE_COPIES = 5
+
+
+def iterate_bytes(spec: RunSpec, shapes, shape) -> int:
+    """A lower estimate of the memory a run's iterates take: per replica, :data:`ITERATE_COPIES` copies
+    of every parameter block plus the matrix X = g(θ) of the problem's shape."""
+    itemsize = 4 if spec.dtype == "float32" else 8
+    per_replica = ITERATE_COPIES * sum(math.prod(sh) for sh in shapes) + math.prod(shape)
+    return spec.n_replicas * per_replica * itemsize
 
 
 def _with_value(params: dict[str, Any], field: str, block: str, value: Any) -> dict[str, Any]:

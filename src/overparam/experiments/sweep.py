@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
-from .spec import RunSpec, expand_range, flatten_axes, set_dotted
+from .spec import MAX_GRID_POINTS, RunSpec, expand_range, flatten_axes, set_dotted
 
 
 def parse_value(text: str) -> Any:
@@ -84,6 +85,7 @@ def expand(data: dict[str, Any], overrides: dict[str, Any] | None = None) -> lis
             raise SpecError(f"grid.{key} = {values!r}: expected a non-empty list of values or a range table "
                             "{start = 0, stop = N}")
     axes = list(grid.items())
+    check_grid_size(axes)
     specs = []
     seen = set()
     for combo in itertools.product(*(v for _, v in axes)) if axes else [()]:
@@ -95,6 +97,16 @@ def expand(data: dict[str, Any], overrides: dict[str, Any] | None = None) -> lis
             seen.add(spec.key())
             specs.append(spec)
     return specs
+
+
+def check_grid_size(axes: list[tuple[str, list[Any]]]) -> None:
+    """The number of grid points (the product of the axes' lengths) is at most
+    :data:`~overparam.experiments.spec.MAX_GRID_POINTS`, checked before any spec is made."""
+    total = math.prod(len(v) for _, v in axes)
+    if total > MAX_GRID_POINTS:
+        sizes = " × ".join(f"{k} {len(v):,}" for k, v in axes)
+        raise SpecError(f"grid: {total:,} points ({sizes}); accepted: at most {MAX_GRID_POINTS:,} runs per sweep "
+                        "(split it into several sweeps into one store)")
 
 
 def load_sweep(path: str | Path, overrides: dict[str, Any] | None = None) -> list[RunSpec]:
