@@ -60,6 +60,10 @@ class Context:
 
 @dataclass
 class Figure:
+    """A paper's figure: ``specs(quick)`` lists the runs it needs (pure data, so ``reproduce`` can
+    compute them with any executor), ``plot(ctx, out_dir)`` draws it from the store alone and
+    returns the files it wrote; ``computations(quick)`` lists stored computations it also reads."""
+
     id: str
     paper: str
     title: str
@@ -124,6 +128,10 @@ def claim(*, id: str, paper: str, statement: str, paper_value: str, criterion: s
 
 @dataclass
 class Paper:
+    """A paper package's metadata (``PAPER`` in ``papers/<id>/__init__.py``): its id (the package
+    name), title, citation, figures, declared claims and its docs page. A paper without figures or
+    claims is listed as planned."""
+
     id: str
     title: str
     citation: str
