@@ -51,11 +51,21 @@ def test_own_data(tmp_path):
     assert {p.name for p in (tmp_path / "d").iterdir()} == {"A.npy", "y.npy", "X_star.npy", "X_hat.npy"}
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("custom_problem", "a bad setting is refused: problem.m = 0"),
-    ("custom_algorithm", "heavy_ball(β=0) = gd bit for bit: True"),
-    ("custom_metric", "checks passed"),
-    ("paper_package", "demo2018-claim1: reproduced"),
+def printed_in_docs(page: str) -> list[str]:
+    """The lines of the "What it prints (quick form):" block of a how-to page."""
+    text = (EXAMPLES.parent / "docs" / "howto" / f"{page}.md").read_text()
+    block = text.split("What it prints (quick form):", 1)[1].split("```", 2)[1]
+    return [ln for ln in block.splitlines() if ln.strip()]
+
+
+@pytest.mark.parametrize("name, page, expected", [
+    ("custom_problem", "add-problem", "a bad setting is refused: problem.m = 0"),
+    ("custom_algorithm", "add-algorithm", "heavy_ball(β=0) = gd bit for bit: True"),
+    ("custom_metric", "add-metric", "checks passed"),
+    ("paper_package", "add-paper", "demo2018-claim1: reproduced"),
 ])
-def test_howto_examples(tmp_path, name, expected):
-    assert expected in run_example(name, tmp_path)
+def test_howto_examples(tmp_path, name, page, expected):
+    out = run_example(name, tmp_path)
+    assert expected in out
+    for line in printed_in_docs(page):          # the page shows what the script prints
+        assert line in out, f"docs/howto/{page}.md shows {line!r}; the script printed:\n{out}"
