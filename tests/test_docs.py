@@ -54,3 +54,26 @@ def test_rest_docstrings_become_markdown():
     assert md.endswith("\n\nAfter.")
     assert hook.literal_markers("In TOML::\n\n    x = 1\n") == "In TOML:\n\n    x = 1\n"
     assert "::" not in hook.literal_markers("::\n\n    x\n")
+
+
+def test_rest_roles_become_cross_references(tmp_path):
+    """Roles resolve like Python names seen from the object: member, module, relative, explicit title;
+    an unknown target stays code (no link, no warning)."""
+    import griffe
+
+    hook = _load_hook()
+    pkg = tmp_path / "demo"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text('"""See :mod:`.sub`."""\n')
+    (pkg / "sub.py").write_text('class A:\n    """Doc."""\n\n    def f(self):\n        """Doc."""\n')
+    demo = griffe.load("demo", search_paths=[str(tmp_path)])
+    A = demo["sub.A"]
+    text = ("Use :meth:`f`, :class:`~demo.sub.A`, :meth:`the method\n<demo.sub.A.f>`, :func:`A.f()` "
+            "and :class:`nowhere.X`.")
+    out = hook.roles_to_refs(A, text)
+    assert '<autoref identifier="demo.sub.A.f" optional><code>f</code></autoref>' in out
+    assert '<autoref identifier="demo.sub.A" optional><code>A</code></autoref>' in out
+    assert '<autoref identifier="demo.sub.A.f" optional><code>the method</code></autoref>' in out
+    assert '<autoref identifier="demo.sub.A.f" optional><code>A.f()</code></autoref>' in out
+    assert "<code>nowhere.X</code>" in out and "nowhere.X</autoref>" not in out and ":class:" not in out
+    assert 'identifier="demo.sub"' in hook.roles_to_refs(demo, demo.docstring.value)

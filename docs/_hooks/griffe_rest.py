@@ -4,8 +4,8 @@ The docstrings are written to read well in ``help()`` and use three reST convent
 does not know; this extension rewrites them when the API reference is built (the source is left
 as it is):
 
-* Sphinx roles — ``:class:`~overparam.result.Trace``` (also ``:func:``, ``:meth:``, ``:mod:``,
-  ``:attr:``, ``:data:``, ``:exc:``, ``:obj:``) — become cross-references to the rendered object
+* Sphinx roles — ``:class:`~overparam.result.Trace```, ``:meth:`title <target>``` (also ``:func:``,
+  ``:mod:``, ``:attr:``, ``:data:``, ``:exc:``, ``:obj:``) — become cross-references to the rendered object
   (an optional autoref: a target that has no page is shown as code, without a warning); relative
   (``.settings``) and bare (``evaluate``) targets are resolved against the object's module and class;
 * simple tables (``====  ====`` rules) become pipe tables; continuation lines (first cell blank)
@@ -21,7 +21,8 @@ from typing import Any
 
 import griffe
 
-ROLE = re.compile(r":(?:py:)?(?:class|func|meth|mod|attr|data|exc|obj|const):`(~?)([\w.]+?)(\(\))?`")
+ROLE = re.compile(r":(?:py:)?(?:class|func|meth|mod|attr|data|exc|obj|const):`([^`]+)`")
+EXPLICIT = re.compile(r"(.*?)\s*<([\w.]+)>", flags=re.S)      # :meth:`title <target>`
 RULE = re.compile(r"^( *)(=+)((?: +=+)+) *$")
 
 
@@ -65,8 +66,13 @@ def roles_to_refs(obj: Any, text: str) -> str:
     """Sphinx roles → ``<autoref optional>`` cross-references (code spans when unresolved)."""
 
     def sub(m: re.Match) -> str:
-        tilde, target, call = m.group(1), m.group(2), m.group(3) or ""
-        shown = (target.rsplit(".", 1)[-1] if tilde else target.lstrip(".")) + call
+        body = m.group(1)
+        if explicit := EXPLICIT.fullmatch(body):
+            shown, target = " ".join(explicit.group(1).split()), explicit.group(2)
+        else:
+            call = "()" if body.endswith("()") else ""
+            target = body.removesuffix("()").lstrip("~")
+            shown = (target.rsplit(".", 1)[-1] if body.startswith("~") else target.lstrip(".")) + call
         code = f"<code>{html.escape(shown)}</code>"
         path = resolve(obj, target)
         if path is None:
