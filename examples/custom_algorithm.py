@@ -16,15 +16,19 @@ same number of steps is lower than GD's.
 
 import argparse
 from collections.abc import Sequence
+from typing import Annotated
 
 import numpy as np
+from pydantic import Field
 
 import overparam as op
-from overparam._types import NonNegFloat, PosFloat
 from overparam.algorithms import Composed, Descend, Gradient, Piece
 from overparam.algorithms.base import scale_like
 from overparam.registry import register
 from overparam.settings import replica_tensor
+
+PosFloat = Annotated[float, Field(gt=0)]   # the settings' ranges: the registry checks them, specs include them
+NonNegFloat = Annotated[float, Field(ge=0)]
 
 
 class Momentum(Piece):

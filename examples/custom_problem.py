@@ -13,11 +13,12 @@ you import before building specs — here, this script, run in-process with ``ex
 """
 
 import argparse
+from typing import Annotated
 
 import torch
+from pydantic import Field
 
 import overparam as op
-from overparam._types import PosInt, Seed  # constrained types: they become the spec schema
 from overparam.backend import generator, resolve_device, resolve_dtype  # seeded: same seed, same data
 from overparam.errors import OverparamError
 from overparam.experiments import RunSpec, execute
@@ -25,6 +26,9 @@ from overparam.losses import SquaredLoss, normalization_constant
 from overparam.operators import GaussianSensing  # any stack of m sensing matrices (packed if symmetric)
 from overparam.problems import Problem, low_rank_truth
 from overparam.registry import register
+
+PosInt = Annotated[int, Field(ge=1)]       # constrained types: they become the spec schema, ranges included
+Seed = Annotated[int, Field(ge=0)]
 
 
 @register("problem")                                # the name is the function's: "rademacher_sensing"
@@ -68,7 +72,9 @@ def main() -> None:
                           "param": "symmetric", "algorithm": {"name": "gd", "eta": 0.1 / d ** 0.5},
                           "init": {"name": "scaled_identity", "alpha": 1e-3}, "steps": steps,
                           "metrics": ["test_error"]})
-    print(f"spec key {spec.key()}: test error {execute(spec).final('test_error')[0]:.2e} (same as α = 1e-3 above)")
+    lone = execute(spec).final("test_error")[0]
+    print(f"spec key {spec.key()}: test error {lone:.2e} (same as α = 1e-3 above)")
+    assert abs(lone - res.final("test_error")[0]) <= 1e-9 * lone     # batched replicas agree to rounding
     try:
         RunSpec.parse({**spec.model_dump(), "problem": {"name": "rademacher_sensing", "d": d, "r": r, "m": 0}})
     except OverparamError as e:                  # a SpecError: one line naming field and range
