@@ -5,10 +5,12 @@ from m Gaussian measurements y_i = ⟨A_i, X⋆⟩ by gradient descent on X = UU
 U ∈ ℝ^{d×d}, from U₀ = αI. Small α generalizes (test error → small), large α overfits.
 Four replicas (four α) share one operator and advance as one batched computation.
 
-    python examples/sensing_run.py            # the paper's size: d = 100, r = 5, m = 2500
+    python examples/sensing_run.py            # the paper's size: d = 100, r = 5, m = 2500 (minutes*)
     python examples/sensing_run.py --quick    # d = 30, r = 2, m = 400 (seconds)
 
 Prints the final errors per α, and writes ``sensing_run.png`` (test error against the step).
+(*) Measured: 17 min on 2 cores shared with other jobs (load average ~11), final test errors
+2.1e-3, 1.7e-2, 0.12, 3.3 for α = 1e-3 … 1 — the README's "~2e-3 … ~3.3".
 """
 
 import argparse
