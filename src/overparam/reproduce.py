@@ -91,7 +91,8 @@ def reproduce(targets: list[str] | str | None = None, *, quick: bool = False, st
             ``workers``) or a Dask scheduler address; runs and computations use the same choice.
         threads: BLAS threads per run.
         device: ``"cpu"`` or ``"cuda"`` for every run and computation (part of their identity).
-        progress: an :class:`overparam.experiments.executors.Progress` for the runs (default none).
+        progress (Progress | None): an :class:`overparam.experiments.executors.Progress` for the runs
+            (default none).
     """
     from .report import write_report
 

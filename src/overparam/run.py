@@ -167,13 +167,15 @@ def run(
         steps: the maximum number of updates T.
         metrics: metric names (see :mod:`overparam.metrics`) recorded at logged steps.
         log: which steps to record (default: 200 log-spaced points).
-        init_seed, algo_seed: one seed, or one per replica.
+        init_seed: the initialization's seed, or one per replica.
+        algo_seed: the algorithm's seed (SGD batches, perturbations), or one per replica.
         target_train_error: stop a replica once its relative train error is at most this.
         diverge_factor: a replica diverges when its loss exceeds this × its initial loss.
         stops: stop rules (:mod:`overparam.stops`), checked after every step.
         regularizer: a penalty from :mod:`overparam.regularizers` added to the loss (λ may be per replica).
         theta0: explicit initial parameters ``(R, …)`` instead of ``init`` (recipes' later stages).
-        device, dtype: placement (default: the problem's dtype, CPU).
+        device: where the run computes (default: the problem's device).
+        dtype: the precision (default: the problem's dtype).
         progress: called as ``progress(t, steps)`` about a hundred times per run.
         step_offset: the global step of θ_0 (recipes); recorded steps and events use global steps.
         stop_carry: the stop rules' states from the previous stage, by rule name (recipes).

@@ -46,9 +46,13 @@ class MatrixFreeGaussianSensing(EmbeddedRows, LinearOperator):
     Args:
         m: number of measurements.
         shape: ``(d1, d2)`` of X.
-        seed, packed, ensemble, scale, block_rows: as in :meth:`GaussianSensing.sample`; equal
-            arguments give equal rows.
-        dtype, device: where the products run (rows are drawn in float64, then cast).
+        seed: the rows' seed, as in :meth:`GaussianSensing.sample` (equal arguments give equal rows).
+        packed: as in :meth:`GaussianSensing.sample`.
+        ensemble: as in :meth:`GaussianSensing.sample`.
+        scale: as in :meth:`GaussianSensing.sample`.
+        block_rows: as in :meth:`GaussianSensing.sample`.
+        dtype: the precision of the products (rows are drawn in float64, then cast).
+        device: where the products run.
         threads: worker threads drawing blocks (default: torch's intra-op thread count).
         generate_on: the device the rows are drawn on (default CPU: identical to the stored
             operator; ``"cuda"`` draws with a CUDA generator, which is fast but gives other rows).

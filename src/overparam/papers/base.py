@@ -60,10 +60,12 @@ class Context:
 
 @dataclass
 class Figure:
-    """A declared figure: its runs (``specs``), stored computations and ``plot``, and two texts the
-    report site shows beside the drawn figure: ``setting`` (the paper's setting of this figure and
-    our choices where it is silent, in a few lines) and ``paper_reports`` (what the paper's figure
-    shows, in its own terms and numbers)."""
+    """A paper's figure: ``specs(quick)`` lists the runs it needs (pure data, so ``reproduce`` can
+    compute them with any executor), ``plot(ctx, out_dir)`` draws it from the store alone and
+    returns the files it wrote; ``computations(quick)`` lists stored computations it also reads.
+    Two texts the report site shows beside the drawn figure: ``setting`` (the paper's setting of
+    this figure and our choices where it is silent, in a few lines) and ``paper_reports`` (what the
+    paper's figure shows, in its own terms and numbers)."""
 
     id: str
     paper: str
@@ -131,6 +133,10 @@ def claim(*, id: str, paper: str, statement: str, paper_value: str, criterion: s
 
 @dataclass
 class Paper:
+    """A paper package's metadata (``PAPER`` in ``papers/<id>/__init__.py``): its id (the package
+    name), title, citation, figures, declared claims and its docs page. A paper without figures or
+    claims is listed as planned."""
+
     id: str
     title: str
     citation: str
