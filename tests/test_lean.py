@@ -220,3 +220,24 @@ def test_completion_kernel_claims_each_chunk_once(completion_step_inputs):
     call(ref, True)
     for a, b in zip(alone[1:], ref[1:], strict=True):
         assert np.array_equal(a, b)
+
+
+def test_a_logged_factorization_step_reuses_the_steps_product(factorization, monkeypatch):
+    """Recording test_error at a logged step takes X = F Gᵀ from the step's own z (the identity
+    operator's ``matrix_of``) instead of forming the product again; same numbers as to_matrix(θ)."""
+    param = op.params.Asymmetric()
+    calls = []
+    to_matrix = type(param).to_matrix
+    monkeypatch.setattr(type(param), "to_matrix", lambda self, theta: calls.append(1) or to_matrix(self, theta))
+    res = op.run(factorization, param, op.algorithms.gd(eta=0.05), init=op.init.gaussian(scale=1e-2), steps=50,
+                 metrics=["test_error", "test_error_sq"])
+    assert res.info["engine"].startswith("asymmetric×identity")
+    assert calls == []  # no logged step formed X again
+    monkeypatch.undo()
+    F, G = res.theta
+    D = to_matrix(param, (F, G)) - factorization.X_star
+    last = res.trace.columns["step"] == 50
+    assert res.trace.columns["test_error_sq"][last][0] == pytest.approx(float((D * D).sum()), rel=1e-14)
+    assert factorization.operator.matrix_of(torch.zeros(2, factorization.operator.m)).shape == (2, 25, 20)
+    sym = op.operators.IdentityOperator((4, 4), symmetric=True)
+    assert sym.matrix_of(torch.zeros(16)) is None  # it measures ½(X + Xᵀ), not X
