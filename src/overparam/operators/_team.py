@@ -13,6 +13,7 @@ Results do not depend on the team: the chunks and their reduction order are fixe
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
@@ -25,7 +26,8 @@ _queues: list[queue.SimpleQueue] = []
 def _helper(q: queue.SimpleQueue) -> None:
     while True:
         kernel, args = q.get()
-        kernel(*args)
+        with contextlib.suppress(Exception):  # only dispatch can fail, before any claim: the caller does it all
+            kernel(*args)
 
 
 def _reset_after_fork() -> None:  # pragma: no cover - forked children only
