@@ -149,3 +149,95 @@ def test_progress_is_reported_on_the_lean_path(sensing):
     op.run(sensing, op.params.Symmetric(), op.algorithms.gd(eta=2e-4, grad_scale=8.0),
            init=op.init.scaled_identity(alpha=1e-2), steps=500, metrics=["loss"], progress=lambda t, T: seen.append(t))
     assert seen[-1] == 500 and len(seen) >= 50 and seen == sorted(seen)
+
+
+@pytest.fixture(scope="module")
+def completion_step_inputs():
+    from overparam.operators import EntrySampling
+
+    entries = EntrySampling.sample((300, 260), seed=4, p=0.2)
+    g = torch.Generator().manual_seed(5)
+    L = torch.randn(300, 8, generator=g, dtype=torch.float64)
+    R = torch.randn(260, 8, generator=g, dtype=torch.float64)
+    y = torch.randn(entries.m, generator=g, dtype=torch.float64)
+    return entries, L, R, y
+
+
+def _fused_completion(entries, L, R, y, helpers, monkeypatch):
+    from overparam.operators import _dense_kernels, _team
+
+    monkeypatch.setattr(_dense_kernels, "SERIAL_WORK", 0)  # the team even for this small problem
+    monkeypatch.setattr(_team, "helpers_for", lambda threads: helpers)
+    z, G, rsq = entries.forward_factored_adjoint(L, R, y, 0.7)
+    return z, G.mm(R), G.tmm(L), rsq
+
+
+def test_completion_team_bits_do_not_depend_on_the_team(completion_step_inputs, monkeypatch):
+    """The fused completion step claims its chunks one at a time (operators/_team): any number of
+    threads gives the same bits, and the numbers of the unfused products to round-off."""
+    entries, L, R, y = completion_step_inputs
+    ref = _fused_completion(entries, L, R, y, 0, monkeypatch)
+    for helpers in (1, 3):
+        for _ in range(5):  # who runs which chunk varies from call to call
+            out = _fused_completion(entries, L, R, y, helpers, monkeypatch)
+            assert all(torch.equal(a, b) for a, b in zip(ref, out, strict=True))
+    z0 = entries.forward_factored(L, R)
+    G0 = entries.gradient(0.7 * (z0 - y))
+    assert torch.allclose(ref[0], z0, rtol=1e-12, atol=1e-12)
+    assert torch.allclose(ref[1], G0.mm(R), rtol=1e-12, atol=1e-12)
+    assert torch.allclose(ref[2], G0.tmm(L), rtol=1e-12, atol=1e-12)
+    assert torch.allclose(ref[3], ((z0 - y) ** 2).sum(), rtol=1e-12)
+
+
+def test_completion_kernel_claims_each_chunk_once(completion_step_inputs):
+    """A helper that starts after the work is claimed returns at once and writes nothing; a helper
+    that runs alone (``last=False``) does every chunk and tile, and the caller then only waits."""
+    from overparam.operators import _compiled, _kernels
+
+    entries, L, R, y = completion_step_inputs
+    crow, cols = entries.crow.numpy(), entries.cols.numpy()
+    bounds = _kernels.chunk_bounds(crow)
+    nch, (n1, k), n2 = bounds.shape[0] - 1, L.shape, R.shape[0]
+
+    def buffers():
+        return (np.zeros(4, dtype=np.int64), np.full(cols.shape[0], np.nan), np.full((n1, k), np.nan),
+                np.full((nch, n2, k), np.nan), np.full(nch, np.nan), np.full(n2 * k, np.nan))
+
+    def call(buf, last):
+        ctr, z, GR, parts, rsq, GtL = buf
+        _compiled.fused_step(ctr, crow, cols, bounds, L.numpy(), R.numpy(), y.numpy(), 0.7, z, GR, parts, rsq, GtL,
+                             64, (0.0,) * k, last)
+
+    alone = buffers()
+    call(alone, False)
+    ntile = -(-n2 * k // 64)
+    assert list(alone[0]) == [nch + 1, nch, ntile + 1, ntile]  # each claimed once (+1: the claim that found none)
+    late = buffers()
+    late[0][:] = [nch, nch, ntile, ntile]
+    call(late, True)
+    assert all(np.isnan(a).all() for a in late[1:])
+    ref = buffers()
+    call(ref, True)
+    for a, b in zip(alone[1:], ref[1:], strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_a_logged_factorization_step_reuses_the_steps_product(factorization, monkeypatch):
+    """Recording test_error at a logged step takes X = F Gᵀ from the step's own z (the identity
+    operator's ``matrix_of``) instead of forming the product again; same numbers as to_matrix(θ)."""
+    param = op.params.Asymmetric()
+    calls = []
+    to_matrix = type(param).to_matrix
+    monkeypatch.setattr(type(param), "to_matrix", lambda self, theta: calls.append(1) or to_matrix(self, theta))
+    res = op.run(factorization, param, op.algorithms.gd(eta=0.05), init=op.init.gaussian(scale=1e-2), steps=50,
+                 metrics=["test_error", "test_error_sq"])
+    assert res.info["engine"].startswith("asymmetric×identity")
+    assert calls == []  # no logged step formed X again
+    monkeypatch.undo()
+    F, G = res.theta
+    D = to_matrix(param, (F, G)) - factorization.X_star
+    last = res.trace.columns["step"] == 50
+    assert res.trace.columns["test_error_sq"][last][0] == pytest.approx(float((D * D).sum()), rel=1e-14)
+    assert factorization.operator.matrix_of(torch.zeros(2, factorization.operator.m)).shape == (2, 25, 20)
+    sym = op.operators.IdentityOperator((4, 4), symmetric=True)
+    assert sym.matrix_of(torch.zeros(16)) is None  # it measures ½(X + Xᵀ), not X

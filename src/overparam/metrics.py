@@ -76,6 +76,13 @@ class Snapshot:
 
     @cached_property
     def X(self) -> torch.Tensor:
+        """X = to_matrix(θ); taken from the evaluation's z where the operator is a reshape of X
+        (factorization: the step's own F Gᵀ, so a logged step forms no extra product)."""
+        ev = self._evaluation
+        if ev is not None and ev.z is not None:
+            X = self.problem.operator.matrix_of(ev.z)
+            if X is not None:
+                return X
         return self.param.to_matrix(self.theta)
 
     @cached_property

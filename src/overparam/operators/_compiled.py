@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numba as nb
 
+from ._atomic import fetch_add, wait_until
 from ._simd import fma, hsum, hsum_tree, load, mul, prefetch, splat, store, sub, zero
 
 
@@ -253,33 +254,68 @@ def sddmm_csr(crow, cols, L, R, out):  # pragma: no cover - compiled
             out[e] = s
 
 
-@nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
-def fused_step(crow, cols, bounds, L, R, y, s, z, GR, GtLp, rsq, tag):  # pragma: no cover - compiled
-    """One replica. A factor row (k = len(tag) numbers) is one SIMD vector, so G R's row i and
-    the dot products stay in registers. bounds (nch+1,) row ranges of the chunks; GR (n1, k)
-    out; GtLp (nch, n2, k) per-chunk partials of Gᵀ L; rsq (nch,) per-chunk Σ r_e²."""
-    nch = bounds.shape[0] - 1
+@nb.njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _entry_chunk(c, crow, cols, bounds, Lf, Rf, y, s, z, GRf, GtLp, rsq, tag):  # pragma: no cover - compiled
+    """Chunk c of the fused completion step (rows bounds[c] .. bounds[c+1]): see :func:`fused_step`."""
     k = len(tag)
+    part = GtLp[c].reshape(-1)
+    for t in range(0, part.size, k):
+        store(part, t, zero(part, tag))
+    acc = s - s
+    for i in range(bounds[c], bounds[c + 1]):
+        li = load(Lf, i * k, tag)
+        gi = zero(Lf, tag)
+        for e in range(crow[i], crow[i + 1]):
+            j = cols[e]
+            rj = load(Rf, j * k, tag)
+            d = hsum_tree(mul(li, rj))  # Σ_l L[i,l] R[j,l]
+            z[e] = d
+            r = d - y[e]
+            acc += r * r
+            w = splat(s * r, tag)
+            gi = fma(w, rj, gi)
+            store(part, j * k, fma(w, li, load(part, j * k, tag)))
+        store(GRf, i * k, gi)
+    rsq[c] = acc
+
+
+@nb.njit(cache=True, nogil=True, boundscheck=False)
+def fused_step(ctr, crow, cols, bounds, L, R, y, s, z, GR, GtLp, rsq, GtL, tile, tag, last):  # pragma: no cover
+    """One replica of the fused completion step, run by every thread of a :mod:`._team` at once; the
+    work is claimed chunk by chunk through the atomic counters ``ctr`` (int64[4], zeros: next row
+    chunk, row chunks done, next column tile, column tiles done).
+
+    Phase 1, row chunks (bounds (nch+1,) row ranges): a factor row (k = len(tag) numbers) is one SIMD
+    vector, so G R's row i and the dot products stay in registers; z (|Ω|,) and GR (n1, k) out, each
+    chunk's partial of Gᵀ L into GtLp[c] (n2, k) and its Σ r_e² into rsq[c]. Phase 2, once every chunk
+    is done: Gᵀ L = Σ_c GtLp[c] in chunk order, ``tile`` numbers per claim, into GtL (n2·k,). The
+    thread with ``last`` set returns only when every tile is done. Which thread ran a chunk or tile
+    does not change a bit of the result."""
+    nch = bounds.shape[0] - 1
     Lf = L.reshape(-1)
     Rf = R.reshape(-1)
     GRf = GR.reshape(-1)
-    for c in nb.prange(nch):
-        part = GtLp[c].reshape(-1)
-        for t in range(0, part.size, k):
-            store(part, t, zero(part, tag))
-        acc = s - s
-        for i in range(bounds[c], bounds[c + 1]):
-            li = load(Lf, i * k, tag)
-            gi = zero(Lf, tag)
-            for e in range(crow[i], crow[i + 1]):
-                j = cols[e]
-                rj = load(Rf, j * k, tag)
-                d = hsum_tree(mul(li, rj))  # Σ_l L[i,l] R[j,l]
-                z[e] = d
-                r = d - y[e]
-                acc += r * r
-                w = splat(s * r, tag)
-                gi = fma(w, rj, gi)
-                store(part, j * k, fma(w, li, load(part, j * k, tag)))
-            store(GRf, i * k, gi)
-        rsq[c] = acc
+    while True:
+        c = fetch_add(ctr, 0, 1)
+        if c >= nch:
+            break
+        _entry_chunk(c, crow, cols, bounds, Lf, Rf, y, s, z, GRf, GtLp, rsq, tag)
+        fetch_add(ctr, 1, 1)
+    N = GtL.shape[0]
+    parts = GtLp.reshape(nch, N)
+    ntile = (N + tile - 1) // tile
+    wait_until(ctr, 1, nch)
+    while True:
+        t = fetch_add(ctr, 2, 1)
+        if t >= ntile:
+            break
+        j0 = t * tile
+        j1 = min(N, j0 + tile)
+        for j in range(j0, j1):
+            GtL[j] = parts[0, j]
+        for q in range(1, nch):
+            for j in range(j0, j1):
+                GtL[j] += parts[q, j]
+        fetch_add(ctr, 3, 1)
+    if last:
+        wait_until(ctr, 3, ntile)

@@ -56,8 +56,9 @@ def parallel_policy(work: int) -> Iterator[None]:
     * small products (``work`` < ``SERIAL_WORK`` multiply-adds, ≈ 50 µs on one core) run on one
       thread: a parallel region's start and barrier cost tens of µs, and milliseconds when a
       neighbour's process holds the other core;
-    * larger ones hand their chunks to threads one at a time (chunk size 1), so a thread that the
-      OS pauses does not hold the others at the barrier with its share of the work.
+    * larger ones run with chunk size 1. On numba's OpenMP and workqueue layers this does *not*
+      hand the chunks out one at a time (measured: the split stays static, half to each of two
+      threads); the completion kernel claims its chunks itself for that reason (:mod:`._team`).
 
     The chunks themselves are fixed by the data sizes, so results do not depend on either choice.
     """

@@ -134,6 +134,11 @@ class LinearOperator:
     def adjoint(self, w: torch.Tensor) -> torch.Tensor:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def matrix_of(self, z: torch.Tensor) -> torch.Tensor | None:
+        """X itself from z = 𝒜(X) where 𝒜 only rearranges X's entries (the identity), else ``None``:
+        the recording then reuses the step's X instead of forming it again (``Snapshot.X``)."""
+        return None
+
     # -- fast paths (defaults form what they need) --------------------------------------------
     def forward_factored(self, L: torch.Tensor, R: torch.Tensor) -> torch.Tensor:
         """𝒜(L Rᵀ) for factors ``L (…, d1, k)`` and ``R (…, d2, k)``."""

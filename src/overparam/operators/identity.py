@@ -40,6 +40,10 @@ class IdentityOperator(LinearOperator):
             X = 0.5 * (X + X.mT)
         return X.reshape(*X.shape[:-2], self.m)
 
+    def matrix_of(self, z: torch.Tensor) -> torch.Tensor | None:
+        """X = mat(z), a view (the symmetric domain measures ½(X + Xᵀ): ``None`` there)."""
+        return None if self.symmetric_domain else z.reshape(*z.shape[:-1], *self.in_shape)
+
     def adjoint(self, w: torch.Tensor) -> torch.Tensor:
         G = w.reshape(*w.shape[:-1], *self.in_shape)
         return 0.5 * (G + G.mT) if self.symmetric_domain else G
