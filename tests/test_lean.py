@@ -241,3 +241,31 @@ def test_a_logged_factorization_step_reuses_the_steps_product(factorization, mon
     assert factorization.operator.matrix_of(torch.zeros(2, factorization.operator.m)).shape == (2, 25, 20)
     sym = op.operators.IdentityOperator((4, 4), symmetric=True)
     assert sym.matrix_of(torch.zeros(16)) is None  # it measures ½(X + Xᵀ), not X
+
+
+def test_the_numba_segment_runs_torch_on_one_thread_and_restores_it(sensing, monkeypatch):
+    """The symmetric × packed stepper runs torch at one intra-op thread (its torch work is a few
+    small tensor operations; a second OpenMP thread only spins): the run's numbers are those of a
+    run whose process is at one thread, and the process's count is restored afterwards."""
+    from overparam.backend import threads
+
+    kw = dict(steps=200, metrics=METRICS, init=op.init.scaled_identity(alpha=[1e-3, 1e-2]))
+    algo = op.algorithms.gd(eta=2e-4, grad_scale=8.0)
+    with threads(1):
+        one = op.run(sensing, op.params.Symmetric(), algo, **kw)
+    with threads(2):
+        seen = []
+        orig = lean.SymPackedLean.segment
+
+        def spy(self, *a, **k):
+            seen.append(torch.get_num_threads())
+            return orig(self, *a, **k)
+
+        monkeypatch.setattr(lean.SymPackedLean, "segment", spy)
+        two = op.run(sensing, op.params.Symmetric(), algo, **kw)
+        assert torch.get_num_threads() == 2
+    assert seen and set(seen) == {1}
+    assert two.info["engine"].startswith("symmetric×packed")
+    assert torch.equal(one.theta[0], two.theta[0])
+    for k in one.trace.columns:
+        assert np.array_equal(one.trace.columns[k], two.trace.columns[k])

@@ -34,6 +34,7 @@ or on which executor runs the spec.
 from __future__ import annotations
 
 import bisect
+import contextlib
 
 import numpy as np
 import torch
@@ -67,6 +68,19 @@ LANES_FROM = 5
 PARALLEL_WORK = 1 << 25
 
 
+@contextlib.contextmanager
+def _torch_threads(n: int | None):
+    if n is None or torch.get_num_threads() == n:
+        yield
+        return
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
 def lean_for(objective, algorithm, *, diagnostics, stops, device) -> Lean | None:
     """A :class:`Lean` stepper for this run, or ``None`` when the generic loop must run it."""
     if device.type != "cpu" or objective.regularizer is not None or diagnostics or stops:
@@ -93,6 +107,16 @@ class Lean:
     """A stepper for the ordinary GD steps of a covered run (module docstring)."""
 
     name = "lean"
+    #: torch's intra-op thread count while this stepper runs (``None``: unchanged). The numba
+    #: segment's work around it — recording, logged steps — is a few small tensor operations,
+    #: which torch runs on one thread anyway; a second OpenMP thread only spins, taking the core
+    #: numba's kernel or the run's neighbour needs (measured at 2 threads on 003 Ex. 1.1, R = 1:
+    #: 13–17 µs per step with torch at 1 thread, 51–60 µs with torch at 2; RESULTS.md).
+    torch_threads: int | None = None
+
+    def threads(self):
+        """A context in which the stepper runs: torch at :attr:`torch_threads` (restored after)."""
+        return _torch_threads(self.torch_threads)
 
     def __init__(self, objective):
         self.objective = objective
@@ -124,6 +148,7 @@ class SymPackedLean(Lean):
 
     name = "symmetric×packed-sensing (numba segment)"
     records = True
+    torch_threads = 1
 
     def __init__(self, objective):
         super().__init__(objective)

@@ -25,6 +25,7 @@ counted from ``step_offset`` (a recipe's later stages continue the count of the 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -215,7 +216,8 @@ def run(
                  _Health(R, diverge_factor, target_train_error, problem.y),
                  set((log or LogSchedule()).steps(steps).tolist()), progress, use_lean=lean)
     t0 = time.perf_counter()
-    reps = loop.run()
+    with loop.lean.threads() if loop.lean is not None else contextlib.nullcontext():
+        reps = loop.run()
     info = {"problem": problem.info, "param": param.describe(), "algorithm": algorithm.describe(),
             "init": init.describe() if init is not None else "theta0", "steps": steps, "device": str(dev),
             "dtype": dtype_name(dt), "threads": torch.get_num_threads(),
