@@ -10,7 +10,7 @@ recovery — problems, parameterizations, algorithms, one run loop, and the five
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import algorithms, experiments, init, metrics, operators, params, problems, recipes, regularizers, stops
+from . import algorithms, baselines, experiments, init, metrics, operators, params, problems, recipes, regularizers, stops
 from .algorithms import Algorithm
 from .init import Init
 from .metrics import Metric, Snapshot
@@ -43,6 +43,7 @@ __all__ = [
     "Trace",
     "__version__",
     "algorithms",
+    "baselines",
     "experiments",
     "init",
     "metrics",
