@@ -43,8 +43,8 @@ class Budget:
     gd: int = 5000
     projected_gd: int = 3000
     scaled_gd: int = 1500
-    ipgd: int = 4000
-    ipgd_plain: int = 1500
+    ipgd: int = 2500
+    ipgd_plain: int = 600
     target_train_error: float = 1e-6
 
 
@@ -105,7 +105,7 @@ def psd_dof_line(d: int, r: int) -> float:
 
 #: Quick mode (≤ 5 minutes on 2 cores): d = 10, r ∈ {1, 2, 3}, 6 ratios, 4 trials, shorter budgets.
 QUICK = Grid(d=10, ranks=(1, 2, 3), ratios=(0.5, 1.0, 1.5, 2.0, 3.0, 4.0), trials=4,
-             budget=Budget(gd=3000, projected_gd=2000, scaled_gd=1000, ipgd=2500, ipgd_plain=600), label="quick")
+             budget=Budget(gd=3000, projected_gd=2000, scaled_gd=1000), label="quick")
 
 #: Full mode: d = 30, r = 1..5, m/(dr) from 0.5 to 5 in steps of 0.25, 10 trials.
 FULL = Grid(d=30, ranks=(1, 2, 3, 4, 5), ratios=tuple(0.5 + 0.25 * i for i in range(19)), trials=10, label="full")
