@@ -62,9 +62,10 @@ def heatmaps(table, bounds, grid: Grid, out_dir: Path, name: str = "phase_transi
     fig.legend(handles, labels, loc="upper center", ncol=3, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.02))
     if mesh is not None:
         fig.colorbar(mesh, ax=axes[0].tolist(), label="P(recovery)", fraction=0.02, pad=0.01)
+    lo, hi = (int(table["trials"].min()), int(table["trials"].max())) if len(table) else (0, 0)
     fig.suptitle(f"Phase transition of exact recovery: symmetric PSD Gaussian sensing, d = {grid.d}; "
-                 f"recovered: ‖X̂ − X⋆‖_F/‖X⋆‖_F < {grid.threshold:g}; {grid.trials} trials per cell"
-                 + (f" × {grid.replicas} seeds (random-init methods)" if grid.replicas > 1 else ""), fontsize=9, y=1.04)
+                 f"recovered: ‖X̂ − X⋆‖_F/‖X⋆‖_F < {grid.threshold:g}; "
+                 f"{lo if lo == hi else f'{lo}–{hi}'} outcomes per cell", fontsize=9, y=1.04)
     out_dir.mkdir(parents=True, exist_ok=True)
     png, pdf = out_dir / f"{name}.png", out_dir / f"{name}.pdf"
     fig.savefig(png, dpi=150, bbox_inches="tight")
