@@ -1,6 +1,6 @@
 """The ``overparam`` command line (Typer + Rich).
 
-Commands: ``list``, ``run``, ``reproduce``, ``results``, ``report``, ``bench`` (see docs/cli.md). Every
+Commands: ``list``, ``run``, ``reproduce``, ``results``, ``report``, ``bench``, ``study`` (see docs/cli.md). Every
 command takes ``--store DIR`` (default ``$OVERPARAM_STORE`` or ``./overparam-results``). The work is
 done by the library (:func:`overparam.reproduce.reproduce`, :mod:`overparam.catalog`, the executors);
 this module parses arguments and prints.
@@ -275,6 +275,57 @@ def bench_cmd(
 
     del store  # accepted for uniformity with the other commands; benchmarks store nothing
     raise typer.Exit(bench_main(quick=quick, as_json=as_json))
+
+
+study_app = typer.Typer(help="Studies that compare methods over a grid of problems (docs/phase_transition.md).",
+                        no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(study_app, name="study")
+
+
+@study_app.command("phase-transition")
+def phase_transition_cmd(
+    quick: Annotated[bool, typer.Option("--quick", help="d = 10, r = 1..3, 6 ratios, 4 trials (minutes)")] = False,
+    methods: Annotated[str | None, typer.Option("--methods", help="Comma-separated subset of gd, projected_gd, "
+                                                                  "nuclear_norm, scaled_gd, ipgd_plus [default: all; "
+                                                                  "nuclear_norm only with cvxpy]")] = None,
+    threshold: Annotated[float | None, typer.Option("--threshold", help="Recovered: relative error below this "
+                                                                        "[default: 1e-2]")] = None,
+    store: StoreOpt = None,
+    out: Annotated[Path, typer.Option("--out", help="Directory for the tables and heatmaps")]
+    = DEFAULT_OUT / "phase_transition",
+    workers: WorkersOpt = None,
+    dask: DaskOpt = None,
+    threads: ThreadsOpt = "1",
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Probability of exact recovery over m/(dr) and r for five methods: heatmaps (PNG + PDF), the table
+    (CSV + JSON) and the 50% boundaries; stored runs are reused (see overparam.studies.phase_transition)."""
+    from .studies.phase_transition import run as run_study
+
+    n_workers, n_threads = workers_count(workers), positive_int("--threads", threads)
+    check_dask(dask)
+    chosen = [m.strip() for m in methods.split(",") if m.strip()] if methods is not None else None
+    res = run_study(quick=quick, methods=chosen, store=store_at(store), out=out, workers=n_workers, dask=dask,
+                    threads=n_threads, progress=progress(quiet or as_json), threshold=threshold)
+    print_failures(res.failed, store_at(store))
+    if as_json:
+        typer.echo(json.dumps({**res.as_dict(), "boundaries": json.loads(res.boundaries.to_json(orient="records"))},
+                              indent=1))
+    elif not quiet:
+        for name, why in res.skipped_methods.items():
+            typer.echo(f"skipped {name}: {why}", err=True)
+        rows = [[b.method, str(b.r), "-" if b.bound == "above" else f"{b.boundary_ratio:.3g}", b.bound,
+                 f"{b.information_ratio:.3g}", f"{b.psd_dof_ratio:.3g}"] for b in res.boundaries.itertuples()]
+        table("50% recovery boundary, m/(dr)", ["method", "r", "boundary", "bound", "r(2d-r)/(dr)",
+                                                 "PSD dof/(dr)"], rows)
+        typer.echo(f"figures: {res.files['png']}, {res.files['pdf']}")
+        typer.echo(f"tables: {res.files['table_csv']}, {res.files['boundaries_csv']}, {res.files['json']}")
+        typer.echo(f"store: {store_at(store).root} ({res.runs_computed} of {res.runs_total} runs and "
+                   f"{res.computations_computed} of {res.computations_total} computations computed; "
+                   f"{res.wall_time:.1f}s)")
+    if res.failed:
+        raise typer.Exit(1)
 
 
 def main(argv: list[str] | None = None) -> None:
