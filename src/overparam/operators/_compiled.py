@@ -16,18 +16,22 @@ from ._atomic import fetch_add, wait_until
 from ._simd import fma, hsum, hsum_tree, load, mul, prefetch, splat, store, sub, zero
 
 
+@nb.njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _sum_tile(parts, out, j0, j1):  # pragma: no cover - compiled
+    """out[j0:j1] = Σ_c parts[c, j0:j1], summed in chunk order (the one reduction order)."""
+    for j in range(j0, j1):
+        out[j] = parts[0, j]
+    for c in range(1, parts.shape[0]):
+        for j in range(j0, j1):
+            out[j] += parts[c, j]
+
+
 @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
 def sum_chunks(parts, out):  # pragma: no cover - compiled
-    nch, N = parts.shape
+    N = parts.shape[1]
     tile = 2048
     for t in nb.prange((N + tile - 1) // tile):
-        j0 = t * tile
-        j1 = min(N, j0 + tile)
-        for j in range(j0, j1):
-            out[j] = parts[0, j]
-        for c in range(1, nch):
-            for j in range(j0, j1):
-                out[j] += parts[c, j]
+        _sum_tile(parts, out, t * tile, min(N, t * tile + tile))
 
 
 @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
@@ -309,13 +313,7 @@ def fused_step(ctr, crow, cols, bounds, L, R, y, s, z, GR, GtLp, rsq, GtL, tile,
         t = fetch_add(ctr, 2, 1)
         if t >= ntile:
             break
-        j0 = t * tile
-        j1 = min(N, j0 + tile)
-        for j in range(j0, j1):
-            GtL[j] = parts[0, j]
-        for q in range(1, nch):
-            for j in range(j0, j1):
-                GtL[j] += parts[q, j]
+        _sum_tile(parts, GtL, t * tile, min(N, t * tile + tile))
         fetch_add(ctr, 3, 1)
     if last:
         wait_until(ctr, 3, ntile)
