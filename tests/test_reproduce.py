@@ -85,3 +85,26 @@ def test_verdict_vocabulary_is_enforced():
     assert VERDICTS == ("reproduced", "partly reproduced", "not reproduced", "inconclusive")
     with pytest.raises(ValueError):
         Claim(id="x", paper="p", statement="s", setting="", measured={}, paper_value="", verdict="mostly")
+
+
+def test_targets_reproduced_one_at_a_time_build_one_report(both, tmp_path):
+    """A later call into the same --out keeps the earlier call's claims and figures of the same mode
+    (papers reproduced one at a time make one report); an output of the other mode is replaced."""
+    import shutil
+
+    root, py, _ = both
+    out = tmp_path / "out"
+    shutil.copytree(root / "py", out)
+    later = reproduce(["li2018-claim8"], quick=True, store=root / "store", out=out)
+    assert [c.id for c in later.claims] == ["li2018-claim8"] and later.figures == {}
+    data = json.loads((out / "claims.json").read_text())
+    assert [c["id"] for c in data["claims"]] == ["li2018-claim1", "li2018-claim6", "li2018-claim8"]
+    assert data["counts"] == json.loads((root / "py" / "claims.json").read_text())["counts"]
+    page = (out / "site" / "li2018.html").read_text()
+    assert "<img src='figures/li2018-fig1.png'" in page and "<tbody id='li2018-claim1'>" in page
+
+    data["mode"] = "full"  # as if a full-mode reproduction had written this directory
+    (out / "claims.json").write_text(json.dumps(data))
+    again = reproduce(["li2018-claim8"], quick=True, store=root / "store", out=out)
+    assert [c["id"] for c in json.loads((out / "claims.json").read_text())["claims"]] == ["li2018-claim8"]
+    assert again.figures == {} and "li2018-fig1.png" not in (out / "site" / "li2018.html").read_text()

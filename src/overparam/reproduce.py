@@ -15,9 +15,10 @@ reproduce`` calls it and only prints.
 
 from __future__ import annotations
 
+import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .experiments.claims import Claim, write_claims
@@ -76,6 +77,40 @@ def _executor(executor: str, workers: int | None) -> tuple[int, str | None]:
     raise SpecError(f"executor: got {executor!r}; accepted: serial, pool, dask, or a Dask scheduler address")
 
 
+def _earlier_output(out: Path, quick: bool, claims: list[Claim],
+                    drawn: dict[str, list[Path]]) -> tuple[list[Claim], dict[str, list[Path]]]:
+    """What an earlier ``reproduce`` of the same mode left in ``out`` for targets this call did not
+    check or draw: its claims (from ``claims.json``) and its figures (``<out>/<figure id>.png``), so
+    that reproducing papers one at a time into one directory builds one report. An output of the
+    other mode (quick vs full), or an unreadable ``claims.json``, contributes nothing: its claims
+    are replaced, never mixed with this mode's."""
+    from .papers import papers
+
+    try:
+        data = json.loads((out / "claims.json").read_text())
+    except (OSError, ValueError):
+        return [], {}
+    if not isinstance(data, dict) or data.get("mode") != ("quick" if quick else "full"):
+        return [], {}
+    names = {f.name for f in fields(Claim)}
+    now = {c.id for c in claims}
+    kept = []
+    for d in data.get("claims", []):
+        if not isinstance(d, dict) or d.get("id") in now:
+            continue
+        try:
+            kept.append(Claim(**{k: v for k, v in d.items() if k in names}))
+        except (TypeError, ValueError):
+            continue
+    figures = {}
+    for paper in papers().values():
+        for fig in paper.figures:
+            files = [p for p in (out / f"{fig.id}.png", out / f"{fig.id}.pdf") if p.is_file()]
+            if fig.id not in drawn and files:
+                figures[fig.id] = files
+    return kept, figures
+
+
 def reproduce(targets: list[str] | str | None = None, *, quick: bool = False, store: Store | str | Path | None = None,
               out: str | Path = "overparam-output", executor: str = "serial", workers: int | None = None,
               threads: int = 1, device: str = "cpu", progress=None) -> ReproduceResult:
@@ -86,7 +121,9 @@ def reproduce(targets: list[str] | str | None = None, *, quick: bool = False, st
         quick: the smaller settings of every figure and claim (minutes, not hours).
         store: a :class:`Store` or its directory (default ``$OVERPARAM_STORE`` or ``./overparam-results``).
         out: where figures (PNG + PDF), ``claims.json``, ``claims.md`` and the report site
-            (``site/``, and ``report.html`` forwarding to it) go.
+            (``site/``, and ``report.html`` forwarding to it) go. Claims and figures an earlier call
+            of the same mode left there for other targets are kept, so papers reproduced one at a
+            time into one directory make one report; the other mode's are replaced.
         executor: ``"serial"``, ``"pool"`` (``workers`` processes), ``"dask"`` (a LocalCluster of
             ``workers``) or a Dask scheduler address; runs and computations use the same choice.
         threads: BLAS threads per run.
@@ -126,8 +163,10 @@ def reproduce(targets: list[str] | str | None = None, *, quick: bool = False, st
             claims.append(c.check(ctx))
         except SpecError as exc:
             problems.append(f"claim {c.id} not checked: {exc}")
-    jpath, mpath = write_claims(claims, out, quick=quick, device=device)
-    html = write_report(out, st, figures=drawn)
+    kept, earlier = _earlier_output(out, quick, claims, drawn)
+    written = sorted(kept + claims, key=lambda c: c.paper)  # stable: each paper's claims in their order
+    jpath, mpath = write_claims(written, out, quick=quick, device=device)
+    html = write_report(out, st, figures={**earlier, **drawn})
     return ReproduceResult(
         figures=drawn, claims=claims, claims_json=jpath, claims_md=mpath, report=html, store=st.root, quick=quick,
         runs_total=sweep.total, runs_computed=len(sweep.computed), runs_skipped=sweep.skipped,
