@@ -15,7 +15,6 @@ reproduce`` calls it and only prints.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass, field, fields
@@ -85,29 +84,26 @@ def _earlier_output(out: Path, quick: bool, claims: list[Claim],
     other mode (quick vs full), or an unreadable ``claims.json``, contributes nothing: its claims
     are replaced, never mixed with this mode's."""
     from .papers import papers
+    from .report.collect import figure_files, load_claims
 
     try:
-        data = json.loads((out / "claims.json").read_text())
-    except (OSError, ValueError):
+        data = load_claims(out)
+    except (ValueError, TypeError):  # an unreadable claims.json: nothing to keep
         return [], {}
-    if not isinstance(data, dict) or data.get("mode") != ("quick" if quick else "full"):
+    if data["mode"] != ("quick" if quick else "full"):
         return [], {}
     names = {f.name for f in fields(Claim)}
     now = {c.id for c in claims}
     kept = []
-    for d in data.get("claims", []):
+    for d in data["claims"]:
         if not isinstance(d, dict) or d.get("id") in now:
             continue
         try:
             kept.append(Claim(**{k: v for k, v in d.items() if k in names}))
         except (TypeError, ValueError):
             continue
-    figures = {}
-    for paper in papers().values():
-        for fig in paper.figures:
-            files = [p for p in (out / f"{fig.id}.png", out / f"{fig.id}.pdf") if p.is_file()]
-            if fig.id not in drawn and files:
-                figures[fig.id] = files
+    figures = {f.figure.id: [p for p in (f.png, f.pdf) if p is not None]
+               for paper in papers().values() for f in figure_files(paper, out, None) if f.figure.id not in drawn}
     return kept, figures
 
 
