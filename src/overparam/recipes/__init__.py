@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..algorithms import Algorithm
+from ..params import Parameterization
+from ..problems import Problem
 from ..result import Result
 from .base import RUN, Lane, Recipe
 from .builtin import (PruneFinetune, early_stopping, perturbed_then_plain, prune_finetune, prune_threshold, restarts,
@@ -18,10 +21,19 @@ from .builtin import (PruneFinetune, early_stopping, perturbed_then_plain, prune
 from .factory import Factory, ObjectFactory, setting_of
 
 
-def run_recipe(recipe: Callable[[Recipe], Any], problem, param, algorithm, **kw: Any) -> Result:
+def run_recipe(recipe: Callable[[Recipe], Any], problem: Problem, param: Parameterization, algorithm: Algorithm,
+               **kw: Any) -> Result:
     """Run ``recipe`` (e.g. ``prune_finetune(finetune_steps=300)``, or any function of a
     :class:`Recipe`) on built objects; ``kw`` are :class:`Recipe`'s (``init``, ``steps``,
-    ``regularizer``, ``metrics``, …). Returns the one :class:`~overparam.result.Result` of all stages."""
+    ``regularizer``, ``metrics``, …). Returns the one :class:`~overparam.result.Result` of all stages.
+
+    Args:
+        recipe: the recipe (a registered recipe's factory called with its settings, or a function).
+        problem: the problem.
+        param: the parameterization.
+        algorithm: the first stage's algorithm.
+        **kw: the rest of :class:`Recipe`'s arguments.
+    """
     kw.setdefault("label", getattr(recipe, "name", None) or getattr(recipe, "__name__", None) or type(recipe).__name__)
     ctx = Recipe(problem, param, algorithm, **kw)
     recipe(ctx)

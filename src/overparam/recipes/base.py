@@ -36,11 +36,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..algorithms import Algorithm
 from ..backend import derive_seed, dtype_name, is_sequence
 from ..errors import SettingError
 from ..metrics import DEFAULT_METRICS
+from ..init import Init
 from ..objective import Objective
-from ..params import Params
+from ..params import Parameterization, Params
+from ..problems import Problem
 from ..recording import concat_states
 from ..result import Result, Trace
 from ..run import run
@@ -69,19 +72,28 @@ class Recipe:
     """The context a recipe function receives (module docstring).
 
     Args:
-        problem, param, algorithm: the run's problem, parameterization and (first-stage) algorithm.
+        problem: the run's problem.
+        param: the parameterization.
+        algorithm: the first stage's algorithm (and of any stage that names none).
         init: the initialization of the first stage (per-replica settings give the replicas).
         steps: the first stage's budget (and the default of every later stage).
         regularizer: the penalty of the first stage (and of any stage that asks for ``RUN``).
-        stops, metrics, log, target_train_error, diverge_factor: as for :func:`~overparam.run`.
-        init_seed, algo_seed: one seed, or one per replica.
+        stops: stop rules (of the first stage, and of any stage that asks for ``RUN``).
+        metrics: metric names recorded at logged steps, as for :func:`~overparam.run`.
+        log: the log schedule of every stage (default :class:`~overparam.schedule.LogSchedule`).
+        target_train_error: as for :func:`~overparam.run`.
+        diverge_factor: as for :func:`~overparam.run`.
+        init_seed: one seed, or one per replica.
+        algo_seed: one seed, or one per replica.
         replicas: the number of lanes (default: what the settings and seeds imply).
         factory: builds what the objects do not cover (default :class:`~.factory.ObjectFactory`
             over ``algorithm``, ``init`` and ``regularizer``).
         label: the run's recipe as the result's ``info["recipe"]`` names it.
+        progress: called as ``progress(t, steps)`` by every stage's run.
     """
 
-    def __init__(self, problem, param, algorithm, *, init, steps: int, regularizer: Any = None,
+    def __init__(self, problem: Problem, param: Parameterization, algorithm: Algorithm, *, init: Init | None,
+                 steps: int, regularizer: Any = None,
                  stops: Sequence[Any] = (), metrics: Sequence[Any] = DEFAULT_METRICS, log: LogSchedule | None = None,
                  target_train_error: float | None = None, diverge_factor: float = 1e8,
                  init_seed: int | Sequence[int] = 0, algo_seed: int | Sequence[int] = 0, replicas: int | None = None,
