@@ -39,8 +39,8 @@ import torch
 from ..algorithms import Algorithm
 from ..backend import derive_seed, dtype_name, is_sequence
 from ..errors import SettingError
-from ..metrics import DEFAULT_METRICS
 from ..init import Init
+from ..metrics import DEFAULT_METRICS
 from ..objective import Objective
 from ..params import Parameterization, Params
 from ..problems import Problem

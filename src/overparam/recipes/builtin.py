@@ -34,6 +34,7 @@ from typing import Any, Literal
 import torch
 
 from .._types import NonNegFloat, PosFloat, PosInt
+from ..metrics import get_metric
 from ..registry import register
 from ..settings import at_replica
 from ..stops import MetricCrossing, Plateau, StopRule, WindowRatio
@@ -177,11 +178,9 @@ class EarlyStopping:
             ctx.event(ln, "early_stop", rule=self.rule, stopped=hit)
 
     def _oracle(self, ctx: Recipe) -> None:
-        from ..metrics import get_metric
-
         name = self.metric
         if name not in ctx.metrics:
-            raise ValueError(f"recipe.metric: the oracle rule reads metric {name!r}; add it to the spec's metrics")
+            raise ValueError(f"recipe.metric: the oracle rule reads metric {name!r}; add it to the run's metrics")
         ctx.stage(stops=[_BestIterate(get_metric(name))])
         for ln in ctx.lanes:
             st = (ln.carry or {}).get("best_iterate")
