@@ -253,7 +253,8 @@ class Recipe:
         events = sorted(self.events, key=lambda e: (e["replica"], e["step"], e.get("stage", 0)))
         return Result.from_replicas(trace=trace, theta=[ln.theta for ln in self.lanes], blocks=blocks,
                                     status=[ln.status for ln in self.lanes], stop_step=[ln.step for ln in self.lanes],
-                                    events=events, replicas=self.replica_info, wall_time=time.perf_counter() - (self._t0 if t0 is None else t0),
+                                    events=events, replicas=self.replica_info,
+                                    wall_time=time.perf_counter() - (self._t0 if t0 is None else t0),
                                     info=info, carry=[None] * len(self.lanes))
 
 

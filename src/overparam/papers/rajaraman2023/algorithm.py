@@ -2,13 +2,13 @@
 approximate second-order point, certify it (gradient norm, ‖U‖_op, λ_min of the Hessian by Lanczos),
 greedily prune every column with ‖Ue_i‖₂ ≤ 2√β, fine-tune by GD on the unregularized loss.
 
-* :func:`Algorithm1` is the built-in recipe :class:`~overparam.recipes.PruneFinetune` with
+* :class:`Algorithm1` is the built-in recipe :class:`~overparam.recipes.PruneFinetune` with
   :class:`SospCertificate` as its ``before_prune`` hook (one pipeline; the threshold 2√β is
   :func:`~overparam.recipes.prune_threshold`), registered as recipe ``rajaraman2023.algorithm1`` (a
-  spec's ``[recipe]``), so
-  the whole pipeline is one stored run: one trace with a ``stage`` column (0 = training, 1 =
-  fine-tuning, global steps), a ``sosp`` event (the certificate) and a ``prune`` event (kept columns,
-  width, all column norms, the threshold) per replica, and per-replica final U (``U.r0``, …).
+  spec's ``[recipe]``), so the whole pipeline is one stored run: one trace with a ``stage`` column
+  (0 = training, 1 = fine-tuning, global steps), a ``sosp`` event (the certificate) and a ``prune``
+  event (kept columns, width, all column norms, the threshold) per replica, and per-replica final U
+  (``U.r0``, …).
 * :func:`algorithm1` is the same pipeline as one Python call returning one
   :class:`~overparam.result.Result`.
 * :func:`lanczos_extremes` is a plain Lanczos iteration (full re-orthogonalization) on a symmetric
