@@ -6,10 +6,12 @@ whole quick reproduction."""
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 import overparam as op
+from overparam.experiments import RunSpec
 from overparam.experiments.execute import execute
 from overparam.objective import Objective
 from overparam.papers import papers, resolve_targets
@@ -150,6 +152,30 @@ def test_algorithm1_trains_with_perturbed_gd_and_fine_tunes_with_plain_gd():
     widths = [e["width"] for e in res.events if e["kind"] == "prune"]
     assert widths == [1]
     assert res.final("test_error_sq")[0] < 1e-12
+
+
+def test_algorithm1_is_prune_finetune_with_the_sosp_hook_and_gives_its_numbers():
+    """One pipeline: Algorithm 1 is the built-in ``prune_finetune`` (fine-tuning with plain GD) plus the
+    SOSP-certificate hook; the two recipes give the same trace, θ and prune events bit for bit, and
+    Algorithm 1 adds one ``sosp`` event per replica before the prune."""
+    from overparam.papers.rajaraman2023.algorithm import Algorithm1, sosp_certificate
+    from overparam.recipes import PruneFinetune
+
+    assert issubclass(Algorithm1, PruneFinetune) and "__call__" not in vars(Algorithm1)
+    spec = pipeline_spec(sensing_problem(6, 1, 30), k=6, lams=[0.0, 0.02, 0.05], betas=[1e-3, 1e-3, 2e-3],
+                         alphas=1e-2, eta=0.4, steps=300, finetune_steps=60, figure="t", lanczos_steps=6,
+                         metrics=("test_error_sq", "column_norms"))
+    data = spec.model_dump(mode="python")
+    data["recipe"] = {"name": "prune_finetune", "finetune_steps": 60, "finetune_algorithm": "gd",
+                      "threshold": spec.recipe.params["threshold"]}
+    plain = RunSpec.parse(data)
+    a, b = execute(spec), execute(plain)
+    pd.testing.assert_frame_equal(a.trace.to_frame(), b.trace.to_frame(), check_exact=True)
+    assert all(torch.equal(x, y) for ta, tb in zip(a.theta_list, b.theta_list, strict=True)
+               for x, y in zip(ta, tb, strict=True))
+    assert [e for e in a.events if e["kind"] != "sosp"] == b.events
+    sosp = {e["replica"]: e for e in a.events if e["kind"] == "sosp"}
+    assert sorted(sosp) == [0, 1, 2] and not any(e["kind"] == "sosp" for e in b.events)
 
 
 def test_same_spec_gives_the_same_numbers():

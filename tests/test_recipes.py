@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import ast
+import functools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
+import overparam as op
 from overparam.experiments import RunSpec, run_sweep
 from overparam.experiments.execute import execute
 from overparam.experiments.store import Store
+from overparam.recipes import prune_finetune, restarts, run_recipe
 
 
 def prune_spec(**changes) -> dict:
@@ -165,3 +172,102 @@ def test_perturbed_then_plain_and_early_stopping():
     frame = res.trace.to_frame()
     assert ev["rule"] == "oracle" and ev["value"] <= frame["test_error"].min() + 1e-15
     assert res.stop_step[0] == ev["chosen_step"] < 400
+
+
+# -- recipes on objects ---------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_no_recipes_module_imports_the_experiment_layer():
+    """Recipes sit below experiments (DESIGN.md, dependency rules): no import of ``overparam.experiments``,
+    at module level or inside a function, in any module of ``src/overparam/recipes``."""
+    bad = []
+    for path in sorted((ROOT / "src" / "overparam" / "recipes").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                target = "." * node.level + (node.module or "")
+                names = [target + "." + a.name for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            if any(n.startswith(("overparam.experiments", "..experiments", "...experiments")) for n in names):
+                bad.append(f"{path.name}:{node.lineno}")
+    assert bad == []
+
+
+def _same(a, b) -> None:
+    """Bit-identical results: trace (every column), per-replica final θ, status, steps and events."""
+    pd.testing.assert_frame_equal(a.trace.to_frame(), b.trace.to_frame(), check_exact=True)
+    assert len(a.theta_list) == len(b.theta_list)
+    for ta, tb in zip(a.theta_list, b.theta_list, strict=True):
+        assert all(torch.equal(x, y) for x, y in zip(ta, tb, strict=True))
+    assert a.status == b.status and a.stop_step == b.stop_step and a.events == b.events
+
+
+def test_prune_finetune_from_objects_gives_the_spec_numbers_bit_for_bit():
+    """Per-replica λ and η: after pruning the lanes split into groups of different widths, so the
+    fine-tuning GD is built for subsets of replicas, by the spec's factory on one side and by the
+    objects' factory on the other."""
+    lams, etas = [0.0, 0.003, 0.01, 0.05], [0.05, 0.04, 0.05, 0.045]
+    spec = RunSpec.parse(prune_spec(steps=600, log={"points": 40}, metrics=["loss", "test_error"],
+                                    recipe={"name": "prune_finetune", "finetune_steps": 150, "finetune_eta": 0.03},
+                                    replicas={"regularizer.lam": lams, "algorithm.eta": etas}))
+    want = execute(spec)
+    assert len({e["width"] for e in want.events if e["kind"] == "prune"}) > 1
+    got = run_recipe(prune_finetune(finetune_steps=150, finetune_eta=0.03),
+                     op.problems.matrix_sensing(d=10, r=2, m=150), op.params.Symmetric(), op.algorithms.gd(eta=etas),
+                     init=op.init.gaussian(scale=0.1), regularizer=op.regularizers.group_lasso(lam=lams, beta=1e-3),
+                     steps=600, metrics=["loss", "test_error"], log=op.LogSchedule(points=40))
+    _same(got, want)
+
+
+def test_restarts_from_objects_give_the_spec_numbers_bit_for_bit():
+    """Fresh initializations (new rank and norm) come from the factory: spec and objects agree."""
+    d = _restart_spec("terminating")
+    want = execute(RunSpec.parse({**d, "steps": 1500}))
+    assert any(e["kind"] == "restart" for e in want.events)
+    got = run_recipe(restarts(window=20, tau=0.999, rank_step=3, factor=0.5, min_rank=2, mode="terminating"),
+                     op.problems.matrix_sensing(d=12, r=2, m=100, normalization="1/8"), op.params.Symmetric(),
+                     op.algorithms.gd(eta=0.0005, grad_scale=8.0), init=op.init.low_rank(rank=12, norm=2.0),
+                     steps=1500, metrics=["train_error_sq", "test_error"], log=op.LogSchedule(points=60))
+    _same(got, want)
+
+
+def test_a_recipe_run_builds_its_regularizer_once(monkeypatch):
+    """The group-Lasso penalty is constructed once per run, whatever the replicas and stages (001's
+    Algorithm 1 with its per-replica SOSP certificate, and prune_finetune)."""
+    from overparam import registry
+
+    calls = []
+    original = registry.get("regularizer", "group_lasso")
+
+    @functools.wraps(original)  # the same signature: the spec schema is read from it
+    def counting(*args, **kw):
+        calls.append(kw)
+        return original(*args, **kw)
+
+    monkeypatch.setitem(registry._TABLES["regularizer"], "group_lasso", counting)
+    for recipe in ({"name": "prune_finetune", "finetune_steps": 50},
+                   {"name": "rajaraman2023.algorithm1", "finetune_steps": 50, "lanczos_steps": 5}):
+        calls.clear()
+        res = execute(RunSpec.parse(prune_spec(steps=200, recipe=recipe, log={"points": 10})))
+        assert sum(e["kind"] == "prune" for e in res.events) == 4
+        assert len(calls) == 1, recipe["name"]
+
+
+def test_the_readme_recipe_snippet_runs_and_matches_the_spec_example():
+    """The README's recipe-from-objects example runs as written, its prune_finetune equals the spec
+    example above it bit for bit, and the hand-written three stages give the same numbers."""
+    text = (ROOT / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S) if "run_recipe" in b]
+    assert len(blocks) == 1
+    spec_block = next(b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S) if "RunSpec.parse" in b)
+    ns: dict = {}
+    exec(compile(spec_block, "README-spec", "exec"), ns)
+    exec(compile(blocks[0], "README-objects", "exec"), ns)
+    assert [e["width"] for e in ns["res"].events if e["kind"] == "prune"] == [10, 9, 4, 2]
+    _same(ns["res"], ns["execute"](ns["spec"]))
+    assert set(ns["mine"].trace.to_frame()["stage"]) == {0, 1}
+    assert np.array_equal(ns["mine"].final("test_error"), ns["res"].final("test_error"))

@@ -1,11 +1,13 @@
 """Turn a :class:`RunSpec` into objects and run it: the one function every executor calls.
 
-A spec with a ``recipe`` runs the recipe (:mod:`overparam.recipes`); any other spec is one
+A spec with a ``recipe`` runs the recipe (:mod:`overparam.recipes`) on the objects :func:`build`
+makes, with a :class:`SpecFactory` for what a stage builds later; any other spec is one
 :func:`~overparam.run` call. Either way the result is one :class:`~overparam.result.Result`.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +16,7 @@ from ..algorithms import Algorithm
 from ..init import Init
 from ..params import Parameterization
 from ..problems import Problem
+from ..recipes import Recipe
 from ..result import Result
 from ..run import run
 from ..schedule import LogSchedule
@@ -74,11 +77,34 @@ def build(spec: RunSpec) -> Built:
     return Built(problem, param, build_component(spec, "algorithm"), kwargs["init"], kwargs)
 
 
+class SpecFactory:
+    """The factory a recipe run from a spec receives (:class:`overparam.recipes.Factory`): builds a
+    component for some replicas with :func:`build_component` (the spec's per-replica settings over
+    ``replicas``; a component other than the spec's own keeps the spec's per-replica values of
+    settings of the same name unless ``overrides`` sets them)."""
+
+    def __init__(self, spec: RunSpec):
+        self.spec = spec
+
+    def build(self, kind: str, replicas, name: str | None = None, overrides: dict[str, Any] | None = None) -> Any:
+        return build_component(self.spec, kind, list(replicas), name, overrides)
+
+
+def execute_recipe(spec: RunSpec, *, progress=None) -> Result:
+    """Run the recipe of ``spec`` (``spec.recipe`` set): its components are built once, the recipe
+    (the registered factory called with the spec's recipe settings, per-replica values as lists)
+    runs on them and the :class:`SpecFactory`."""
+    t0 = time.perf_counter()
+    b = build(spec)
+    ctx = Recipe(b.problem, b.param, b.algorithm, replicas=spec.n_replicas, factory=SpecFactory(spec),
+                 label=f"{spec.recipe.name}({spec.recipe.params})", progress=progress, **b.run_kwargs)
+    registry.get("recipe", spec.recipe.name)(**(spec.component_params("recipe") or {}))(ctx)
+    return ctx.result(t0)
+
+
 def execute(spec: RunSpec, *, progress=None) -> Result:
     """Run ``spec`` (all its replicas, every stage of its recipe) and return the result."""
     if spec.recipe is not None:
-        from ..recipes import execute_recipe
-
         return execute_recipe(spec, progress=progress)
     b = build(spec)
     return run(b.problem, b.param, b.algorithm, progress=progress, **b.run_kwargs)

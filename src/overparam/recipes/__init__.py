@@ -1,27 +1,45 @@
-"""Multi-stage recipes as specs: ``[recipe] name = "prune_finetune"`` (see :mod:`.base`, :mod:`.builtin`).
+"""Multi-stage runs: recipes on built objects (see :mod:`.base`, :mod:`.factory`, :mod:`.builtin`).
 
-A recipe spec is validated, keyed, stored, swept, resumed and executed on every executor exactly
-like a single run: :func:`execute_recipe` is what :func:`overparam.experiments.execute` calls.
+A recipe is a function of a :class:`Recipe` context made of built components and a factory. From
+Python, :func:`run_recipe` hands it the objects directly; a spec's ``[recipe]`` table is turned into
+the same objects (and a factory that builds from the spec) by :func:`overparam.experiments.execute`,
+which stores, sweeps and resumes it like a single run. Nothing here imports the experiment layer.
 """
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
+from typing import Any
 
-from .. import registry
+from ..algorithms import Algorithm
+from ..params import Parameterization
+from ..problems import Problem
 from ..result import Result
-from .base import Lane, Recipe
-from .builtin import early_stopping, perturbed_then_plain, prune_finetune, restarts
+from .base import RUN, Lane, Recipe
+from .builtin import (PruneFinetune, early_stopping, perturbed_then_plain, prune_finetune, prune_threshold, restarts,
+                      training_step)
+from .factory import Factory, ObjectFactory, setting_of
 
 
-def execute_recipe(spec, *, progress=None) -> Result:
-    """Run the recipe of ``spec`` (a :class:`~overparam.experiments.RunSpec` with ``recipe`` set)."""
-    t0 = time.perf_counter()
-    ctx = Recipe(spec, progress=progress)
-    fn = registry.get("recipe", spec.recipe.name)(**(spec.component_params("recipe") or {}))
-    fn(ctx)
-    return ctx.result(t0)
+def run_recipe(recipe: Callable[[Recipe], Any], problem: Problem, param: Parameterization, algorithm: Algorithm,
+               **kw: Any) -> Result:
+    """Run ``recipe`` (e.g. ``prune_finetune(finetune_steps=300)``, or any function of a
+    :class:`Recipe`) on built objects; ``kw`` are :class:`Recipe`'s (``init``, ``steps``,
+    ``regularizer``, ``metrics``, …). Returns the one :class:`~overparam.result.Result` of all stages.
+
+    Args:
+        recipe: the recipe (a registered recipe's factory called with its settings, or a function).
+        problem: the problem.
+        param: the parameterization.
+        algorithm: the first stage's algorithm.
+        **kw: the rest of :class:`Recipe`'s arguments.
+    """
+    kw.setdefault("label", getattr(recipe, "name", None) or getattr(recipe, "__name__", None) or type(recipe).__name__)
+    ctx = Recipe(problem, param, algorithm, **kw)
+    recipe(ctx)
+    return ctx.result()
 
 
-__all__ = ["Lane", "Recipe", "early_stopping", "execute_recipe", "perturbed_then_plain", "prune_finetune",
-           "restarts"]
+__all__ = ["RUN", "Factory", "Lane", "ObjectFactory", "PruneFinetune", "Recipe", "early_stopping",
+           "perturbed_then_plain", "prune_finetune", "prune_threshold", "restarts", "run_recipe", "setting_of",
+           "training_step"]

@@ -3,7 +3,8 @@
 ================================  ===============================================================  =====
 recipe                            stages                                                           paper
 ================================  ===============================================================  =====
-``prune_finetune``                train on loss + λR_β (the spec's algorithm, regularizer, steps)   001
+``prune_finetune``                train on loss + λR_β (the run's algorithm, regularizer, steps)    001
+                                  → (a hook may certify each lane: 001's SOSP certificate)
                                   → prune every column with norm ≤ ``threshold`` (default 2√β)
                                   → fine-tune by GD on the unregularized loss
 ``restarts``                      003 Algorithm 1: GD from a rank-r₀ init of norm ρ₀; when the      003
@@ -12,7 +13,7 @@ recipe                            stages                                        
                                   and norm factor·ρ₀; ``mode = "literal"`` as printed (it never
                                   stops testing), ``"terminating"`` stops testing once r₀ = r
                                   (our extension, labelled as such)
-``perturbed_then_plain``          IPGD (the spec's algorithm, e.g. ``ipgd``) until it terminates     004
+``perturbed_then_plain``          IPGD (the run's algorithm, e.g. ``ipgd``) until it terminates      004
                                   or its budget ends → plain GD with the same step (IPGD+)
 ``early_stopping``                GD with a stopping rule: ``oracle`` keeps the iterate with the     002
                                   smallest ``metric`` (knows the truth); ``plateau`` (loss stalls
@@ -27,42 +28,60 @@ with the new rank and norm, ``early_stop`` with the rule and the chosen step).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 import torch
 
 from .._types import NonNegFloat, PosFloat, PosInt
+from ..metrics import get_metric
 from ..registry import register
+from ..settings import at_replica
 from ..stops import MetricCrossing, Plateau, StopRule, WindowRatio
-from .base import Recipe
+from .base import RUN, Lane, Recipe
+from .factory import setting_of
+
+
+def prune_threshold(beta: float) -> float:
+    """2√β: the column norm at or below which 001's pruning removes a column after training on
+    L + λR_β (Algorithm 1; the one place this threshold is computed)."""
+    return 2.0 * math.sqrt(beta)
+
+
+def training_step(algorithm) -> dict[str, Any]:
+    """The step settings of a built algorithm, ``{"eta", "grad_scale"}`` (a later stage's plain GD
+    keeps the training step and convention)."""
+    return {"eta": setting_of(algorithm, "eta"), "grad_scale": setting_of(algorithm, "grad_scale", 1.0)}
 
 
 class PruneFinetune:
-    def __init__(self, threshold, finetune_steps, finetune_eta, finetune_algorithm):
+    """Train on L + λR_β → (``before_prune(ctx, lane)`` for each lane: a certificate, …) → prune
+    columns with norm ≤ ``threshold`` (per lane; default :func:`prune_threshold` of the lane's β)
+    → fine-tune on the unregularized loss (registered factory :func:`prune_finetune`)."""
+
+    def __init__(self, threshold=None, finetune_steps=1000, finetune_eta=None, finetune_algorithm=None, *,
+                 before_prune: Callable[[Recipe, Lane], None] | None = None, name: str = "prune_finetune"):
         self.threshold, self.finetune_steps, self.finetune_eta = threshold, finetune_steps, finetune_eta
-        self.finetune_algorithm = finetune_algorithm
+        self.finetune_algorithm, self.before_prune, self.name = finetune_algorithm, before_prune, name
 
     def __call__(self, ctx: Recipe) -> None:
-        if ctx.spec.regularizer is None or ctx.spec.regularizer.name != "group_lasso":
-            raise ValueError("recipe 'prune_finetune' trains with the group-Lasso penalty: give "
+        reg = ctx.regularizer
+        if getattr(reg, "name", None) != "group_lasso":
+            raise ValueError(f"recipe {self.name!r} trains with the group-Lasso penalty: give "
                              "[regularizer] name = \"group_lasso\" (lam, beta)")
         ctx.stage()
-        reg = ctx.spec.component_params("regularizer") or {}
         for ln in ctx.running():
-            thr = ctx.setting("threshold", ln)
-            if thr is None:
-                beta = reg["beta"]
-                beta = beta[ln.replica] if isinstance(beta, list) else beta
-                thr = 2.0 * math.sqrt(beta)
-            ctx.prune_columns(ln, thr)
+            if self.before_prune is not None:
+                self.before_prune(ctx, ln)
+            thr = at_replica(self.threshold, ln.replica)
+            ctx.prune_columns(ln, prune_threshold(at_replica(reg.beta, ln.replica)) if thr is None else thr)
+        own = ctx.algorithm.name
         overrides = {} if self.finetune_eta is None else {"eta": self.finetune_eta}
-        name = self.finetune_algorithm or ctx.spec.algorithm.name
-        if name == "gd" and ctx.spec.algorithm.name != "gd":  # keep the training step and convention
-            alg = ctx.spec.component_params("algorithm") or {}
-            overrides = {"eta": alg.get("eta"), "grad_scale": alg.get("grad_scale", 1.0), **overrides}
-        ctx.stage(steps=self.finetune_steps, regularizer=None, stops="spec",
-                  algorithm=(name, overrides) if (overrides or name != ctx.spec.algorithm.name) else None)
+        name = self.finetune_algorithm or own
+        if name == "gd" and own != "gd":  # keep the training step and convention
+            overrides = {**training_step(ctx.algorithm), **overrides}
+        ctx.stage(steps=self.finetune_steps, regularizer=None, stops=RUN,
+                  algorithm=(name, overrides) if (overrides or name != own) else None)
 
 
 @register("recipe", "prune_finetune")
@@ -80,15 +99,15 @@ class Restarts:
         self.min_rank, self.mode, self.history = min_rank, mode, history
 
     def __call__(self, ctx: Recipe) -> None:
-        init = ctx.spec.init
-        if init.name != "low_rank":
+        init = ctx.init
+        if getattr(init, "name", None) != "low_rank":
             raise ValueError("recipe 'restarts' (003 Algorithm 1) restarts from init 'low_rank' (rank r₀, norm ρ₀); "
-                             f"got init {init.name!r}")
-        K = ctx.spec.steps
+                             f"got init {getattr(init, 'name', init)!r}")
+        K = ctx.steps
         rule = WindowRatio(self.window, self.tau, self.history)
         for ln in ctx.lanes:
-            params = ctx.spec.component_params("init", [ln.replica])
-            ln.settings.update(rank=_one(params["rank"]), norm=_one(params["norm"]), restarts=0, testing=True)
+            ln.settings.update(rank=at_replica(setting_of(init, "rank"), ln.replica),
+                               norm=at_replica(setting_of(init, "norm"), ln.replica), restarts=0, testing=True)
         while ctx.running():
             lanes = ctx.running()
             testing = [ln for ln in lanes if ln.settings["testing"]]
@@ -115,9 +134,9 @@ class Restarts:
 def restarts(window: PosInt = 100, tau: PosFloat = 0.998, rank_step: PosInt = 3, factor: PosFloat = 0.5,
              min_rank: PosInt = 2, mode: Literal["literal", "terminating"] = "literal",
              history: Literal["literal", "reset"] = "literal") -> Restarts:
-    """003 Algorithm 1 (adaptive restarts) within the spec's step budget K = ``steps``: window W,
+    """003 Algorithm 1 (adaptive restarts) within the run's step budget K = ``steps``: window W,
     threshold τ, Δ_rank = ``rank_step``, ``factor`` (norm multiplier), r = ``min_rank``; the first
-    init is the spec's ``low_rank`` (r₀ = rank, ρ₀ = norm). ``mode="terminating"`` is our extension."""
+    init is the run's ``low_rank`` (r₀ = rank, ρ₀ = norm). ``mode="terminating"`` is our extension."""
     if not 0 < factor < 1:
         raise ValueError(f"recipe.factor: got {factor}; accepted: 0 < factor < 1")
     return Restarts(window, tau, rank_step, factor, min_rank, mode, history)
@@ -129,14 +148,12 @@ class PerturbedThenPlain:
 
     def __call__(self, ctx: Recipe) -> None:
         ctx.stage()
-        alg = ctx.spec.component_params("algorithm") or {}
-        ctx.stage(steps=self.plain_steps, stops="spec",
-                  algorithm=("gd", {"eta": alg.get("eta"), "grad_scale": alg.get("grad_scale", 1.0)}))
+        ctx.stage(steps=self.plain_steps, stops=RUN, algorithm=("gd", training_step(ctx.algorithm)))
 
 
 @register("recipe", "perturbed_then_plain")
 def perturbed_then_plain(plain_steps: PosInt = 1000) -> PerturbedThenPlain:
-    """004 IPGD+: the spec's (perturbed) algorithm, then ``plain_steps`` of GD with the same step."""
+    """004 IPGD+: the run's (perturbed) algorithm, then ``plain_steps`` of GD with the same step."""
     return PerturbedThenPlain(plain_steps)
 
 
@@ -161,11 +178,9 @@ class EarlyStopping:
             ctx.event(ln, "early_stop", rule=self.rule, stopped=hit)
 
     def _oracle(self, ctx: Recipe) -> None:
-        from ..metrics import get_metric
-
         name = self.metric
-        if name not in ctx.spec.metrics:
-            raise ValueError(f"recipe.metric: the oracle rule reads metric {name!r}; add it to the spec's metrics")
+        if name not in ctx.metrics:
+            raise ValueError(f"recipe.metric: the oracle rule reads metric {name!r}; add it to the run's metrics")
         ctx.stage(stops=[_BestIterate(get_metric(name))])
         for ln in ctx.lanes:
             st = (ln.carry or {}).get("best_iterate")
@@ -216,7 +231,3 @@ def early_stopping(rule: Literal["oracle", "plateau", "discrepancy"] = "oracle",
     ``plateau``: the loss fell by ≤ ``rtol`` over ``window`` steps; ``discrepancy``: ‖𝒜(X) − y‖² ≤
     (1 + τ)·``noise_energy``). An ``early_stop`` event records the rule and the chosen step."""
     return EarlyStopping(rule, metric, window, rtol, noise_energy, tau)
-
-
-def _one(v):
-    return v[0] if isinstance(v, list) else v

@@ -2,10 +2,13 @@
 approximate second-order point, certify it (gradient norm, ‖U‖_op, λ_min of the Hessian by Lanczos),
 greedily prune every column with ‖Ue_i‖₂ ≤ 2√β, fine-tune by GD on the unregularized loss.
 
-* :class:`Algorithm1` is registered as recipe ``rajaraman2023.algorithm1`` (a spec's ``[recipe]``), so
-  the whole pipeline is one stored run: one trace with a ``stage`` column (0 = training, 1 =
-  fine-tuning, global steps), a ``sosp`` event (the certificate) and a ``prune`` event (kept columns,
-  width, all column norms, the threshold) per replica, and per-replica final U (``U.r0``, …).
+* :class:`Algorithm1` is the built-in recipe :class:`~overparam.recipes.PruneFinetune` with
+  :class:`SospCertificate` as its ``before_prune`` hook (one pipeline; the threshold 2√β is
+  :func:`~overparam.recipes.prune_threshold`), registered as recipe ``rajaraman2023.algorithm1`` (a
+  spec's ``[recipe]``), so the whole pipeline is one stored run: one trace with a ``stage`` column
+  (0 = training, 1 = fine-tuning, global steps), a ``sosp`` event (the certificate) and a ``prune``
+  event (kept columns, width, all column norms, the threshold) per replica, and per-replica final U
+  (``U.r0``, …).
 * :func:`algorithm1` is the same pipeline as one Python call returning one
   :class:`~overparam.result.Result`.
 * :func:`lanczos_extremes` is a plain Lanczos iteration (full re-orthogonalization) on a symmetric
@@ -25,7 +28,6 @@ depend on it, only the time scale (notes-001 §7.1; Thm 8's α ≤ 1/8 is in thi
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,13 +36,10 @@ import torch
 
 from ..._types import NonNegInt, PosFloat, PosInt
 from ...backend import generator
+from ...recipes import PruneFinetune
 from ...registry import register
 
 RECIPE = "rajaraman2023.algorithm1"
-
-
-def _one(v: Any) -> Any:
-    return v[0] if isinstance(v, (list, tuple)) and len(v) == 1 else v
 
 
 # -- Lanczos on a Hessian-vector product ---------------------------------------------------------------
@@ -109,38 +108,28 @@ def sosp_certificate(objective, theta: tuple[torch.Tensor, ...], *, lanczos_step
 # -- the recipe ---------------------------------------------------------------------------------------------
 
 
-class Algorithm1:
-    """The recipe behind ``rajaraman2023.algorithm1`` (module docstring)."""
+class SospCertificate:
+    """The hook :class:`~overparam.recipes.PruneFinetune` calls for each lane before pruning: records
+    the lane's :func:`sosp_certificate` (the run's regularizer, built once, bound to the lane) as a
+    ``sosp`` event."""
 
-    def __init__(self, threshold, finetune_steps, finetune_eta, lanczos_steps):
-        self.threshold, self.finetune_steps = threshold, finetune_steps
-        self.finetune_eta, self.lanczos_steps = finetune_eta, lanczos_steps
+    def __init__(self, lanczos_steps: int):
+        self.lanczos_steps = lanczos_steps
 
-    def __call__(self, ctx) -> None:
-        from ...experiments.execute import build_component
-        from ...objective import Objective
+    def __call__(self, ctx, lane) -> None:
+        theta = tuple(p[None] for p in lane.theta)
+        cert = sosp_certificate(ctx.objective(lane), theta, lanczos_steps=self.lanczos_steps, seed=lane.replica)
+        ctx.event(lane, "sosp", **cert)
 
-        spec = ctx.spec
-        if spec.regularizer is None or spec.regularizer.name != "group_lasso":
-            raise ValueError(f"recipe {RECIPE!r} trains with the group-Lasso penalty: give [regularizer] "
-                             "name = \"group_lasso\" (lam, beta)")
-        ctx.stage()
-        for ln in ctx.running():
-            reg_params = spec.component_params("regularizer", [ln.replica]) or {}
-            thr = _one((spec.component_params("recipe", [ln.replica]) or {}).get("threshold"))
-            if thr is None:
-                thr = 2.0 * math.sqrt(float(_one(reg_params["beta"])))
-            reg = build_component(spec, "regularizer", [ln.replica]).bind(
-                1, ctx.problem.device, ctx.problem.dtype, ctx.param)
-            obj = Objective(ctx.problem, ctx.param, reg)
-            theta = tuple(p[None] for p in ln.theta)
-            cert = sosp_certificate(obj, theta, lanczos_steps=self.lanczos_steps, seed=ln.replica)
-            ctx.event(ln, "sosp", **cert)
-            ctx.prune_columns(ln, thr)
-        alg = spec.component_params("algorithm") or {}
-        eta = self.finetune_eta if self.finetune_eta is not None else alg.get("eta")
-        overrides = {"eta": eta, "grad_scale": alg.get("grad_scale", 1.0)}
-        ctx.stage(steps=self.finetune_steps, regularizer=None, stops="spec", algorithm=("gd", overrides))
+
+class Algorithm1(PruneFinetune):
+    """001 Algorithm 1: the recipe :class:`~overparam.recipes.PruneFinetune` with :class:`SospCertificate`
+    as its ``before_prune`` hook, fine-tuning with plain GD at the training step (or ``finetune_eta``)
+    and convention. No pipeline of its own."""
+
+    def __init__(self, threshold=None, finetune_steps=1000, finetune_eta=None, lanczos_steps=60):
+        super().__init__(threshold, finetune_steps, finetune_eta, "gd", before_prune=SospCertificate(lanczos_steps),
+                         name=RECIPE)
 
 
 @register("recipe", RECIPE)
@@ -193,5 +182,5 @@ def algorithm1(problem: dict[str, Any], *, k: int, lam, beta, eta: float, steps:
     return execute(spec)
 
 
-__all__ = ["RECIPE", "Algorithm1", "algorithm1", "algorithm1_recipe", "hessian_min_eig", "lanczos_extremes",
-           "sosp_certificate"]
+__all__ = ["RECIPE", "Algorithm1", "SospCertificate", "algorithm1", "algorithm1_recipe", "hessian_min_eig",
+           "lanczos_extremes", "sosp_certificate"]

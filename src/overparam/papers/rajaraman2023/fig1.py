@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ...experiments.spec import RunSpec
+from ...recipes import prune_threshold
 from .._shared import mode, new_figure, save
 from ..base import Context, Figure, Outcome, claim
 from .common import events, frac_at_least, settings_of
@@ -101,7 +102,8 @@ def fig1_plot(ctx: Context, out_dir: Path) -> list[Path]:
             continue
         lab = "no regularization" if row["lam"] == 0 else f"group Lasso λ={LAM}"
         ax2.hist(row["norms"], bins=bins, color=colors[row["lam"]], alpha=0.55, label=lab)
-    ax2.axvline(2 * BETA**0.5, color="k", ls=":", label=f"pruning threshold 2√β = {2 * BETA**0.5:.2g}")
+    thr = prune_threshold(BETA)
+    ax2.axvline(thr, color="k", ls=":", label=f"pruning threshold 2√β = {thr:.2g}")
     ax2.set_yscale("log")
     ax2.set_xlabel("column norm ‖Ue_i‖₂")
     ax2.set_ylabel(f"number of columns (of k = {d}), init seed {FIG1_SEEDS[0]}")

@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...experiments.spec import RunSpec
+from ...recipes import prune_threshold
 from .algorithm import RECIPE
 
 PAPER = "rajaraman2023"
@@ -57,7 +58,7 @@ def pipeline_spec(problem: dict[str, Any], *, k: int, lams: list[float], betas: 
     R = len(lams)
     betas = betas if isinstance(betas, list) else [betas] * R
     alphas = alphas if isinstance(alphas, list) else [alphas] * R
-    thr = [NO_PRUNE if lam == 0 else 2.0 * b**0.5 for lam, b in zip(lams, betas, strict=True)]
+    thr = [NO_PRUNE if lam == 0 else prune_threshold(b) for lam, b in zip(lams, betas, strict=True)]
     reps: dict[str, Any] = {"regularizer.lam": [float(x) for x in lams], "regularizer.beta": [float(b) for b in betas],
                             "init.scale": [float(a) for a in alphas], "recipe.threshold": thr}
     if init_seeds is not None:
