@@ -37,7 +37,7 @@ import torch
 from .algorithms.base import Algorithm, RunContext, StepOut
 from .backend import BackendError, dtype_name, resolve_device, resolve_dtype
 from .init import Init
-from .lean import BATCH_METRICS, MAX_RECORDS, lean_for, next_boundary
+from .engines import BATCH_METRICS, MAX_RECORDS, next_boundary, select_engine
 from .metrics import DEFAULT_METRICS, Metric, Snapshot, resolve
 from .objective import Evaluation, Objective
 from .params import Parameterization, Params
@@ -180,8 +180,8 @@ def run(
         progress: called as ``progress(t, steps)`` about a hundred times per run.
         step_offset: the global step of θ_0 (recipes); recorded steps and events use global steps.
         stop_carry: the stop rules' states from the previous stage, by rule name (recipes).
-        lean: allow the lean path (:mod:`overparam.lean`) where it applies; ``False`` forces the
-            generic loop (tests compare the two).
+        lean: allow a compiled engine (:func:`overparam.engines.select_engine`) where one applies;
+            ``False`` forces the generic loop (tests compare the two).
 
     Returns:
         A :class:`~overparam.result.Result`.
@@ -242,8 +242,9 @@ class _Loop:
         self.diags = Diagnostics(metrics, objective, theta, algorithm)
         self.stops = Stops(stops, ctx, offset, carry)
         self.logged_step = -1  # the last global step at which every active replica was recorded
-        self.lean = lean_for(objective, algorithm, diagnostics=self.diags.diags, stops=self.stops.rules,
-                             device=ctx.device) if use_lean else None
+        engine = select_engine(objective.problem, objective.param, algorithm, metrics=metrics, stops=self.stops.rules,
+                               regularizer=objective.regularizer, device=ctx.device) if use_lean else None
+        self.lean = engine(objective) if engine is not None else None
 
     def run(self) -> Replicas:
         steps, every = self.ctx.steps, max(1, self.ctx.steps // 100)
@@ -282,7 +283,13 @@ class _Loop:
         return self.reps
 
     def _step_size(self):
-        return self.state[1]  # Descend's η·s per block (the lean path runs [Gradient, Descend] only)
+        return self.algorithm.step_sizes(self.state)  # η·s per block (engines run plain GD only)
+
+    def _evaluation_at(self, theta) -> Evaluation | None:
+        """The evaluation at ``theta`` by the engine that runs this loop (``None``: the generic loop's
+        snapshot evaluates it). An engine's run takes every recorded number from the engine's own
+        arithmetic, so that no number depends on whether its step was logged (the log schedule)."""
+        return self.lean.step(theta, self._step_size()).evaluation if self.lean is not None else None
 
     def _lean_segment(self, lean, t: int, end: int, marks: list[int] | None = None) -> int:
         """Steps t … end − 1 on the lean path; returns the step it stopped at (``end``, or a step
@@ -358,8 +365,8 @@ class _Loop:
         if bool(lost.any()) and g > self.offset and self.logged_step != g - 1:
             # θ_t overflowed: record the last finite iterate θ_{t−1} at its own step, so that the final
             # metrics are those just before the divergence (its step is the stop step), not the last logged ones
-            self.recorder.record(Snapshot(g - 1, self.prev, self.objective, None, self.algorithm, self.diags.states),
-                                 reps.active, lost)
+            self.recorder.record(Snapshot(g - 1, self.prev, self.objective, self._evaluation_at(self.prev),
+                                          self.algorithm, self.diags.states), reps.active, lost)
         if logged:
             self.logged_step = g
         fixed = _replace(theta, {i: requests[i].theta for i in torch.nonzero(req).flatten().tolist()})

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._simd import fma, fma1, load, mul, splat, store, sub, zero
+from ..operators._simd import fma, fma1, load, mul, splat, store, sub, zero
 
 
 @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
