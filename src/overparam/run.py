@@ -319,7 +319,8 @@ class _Loop:
         if not steps:
             return
         n = len(steps)
-        U, fit, z = (r[:n] for r in recs)
+        # contiguous: a strided view (the lane layout's) makes torch's reductions sum in another order
+        U, fit, z = (r[:n].contiguous() for r in recs)
         self.logged_step = steps[-1] + self.offset
         R = U.shape[1]
         flat = fit.reshape(n * R)
