@@ -195,3 +195,62 @@ def test_every_registered_metric_evaluates_on_a_tiny_run(name):
         else:
             return
     pytest.fail(f"no tiny run evaluates metric {name!r}: {errors}")
+
+
+# -- shapes are checked before any compiled kernel runs (issue 23.2) --------------------------------------
+
+BAD_SHAPES = r'''
+import numpy as np, torch, overparam as op
+from overparam.errors import OverparamError
+sens = op.problems.matrix_sensing(d=6, r=1, m=30, data_seed=0)
+fac = op.problems.matrix_factorization(d1=6, d2=5, r=1, data_seed=0)
+A = np.random.default_rng(0).standard_normal((30, 6, 6)); A = A + A.transpose(0, 2, 1)
+mine = op.problems.from_arrays(A=A, y=np.ones(30))
+r = lambda *s: torch.ones(*s, dtype=torch.float64)
+cases = [(sens, op.params.Symmetric(), (r(2, 9, 6),)), (sens, op.params.Symmetric(), (r(2, 5, 6),)),
+         (sens, op.params.Symmetric(), (r(2, 6, 6), r(2, 6, 6))), (sens, op.params.Symmetric(), (r(2, 6, 6, 1),)),
+         (fac, op.params.Asymmetric(), (r(2, 6, 3), r(2, 5, 2))), (fac, op.params.Asymmetric(), (r(2, 6, 3), r(3, 5, 3))),
+         (mine, op.params.Symmetric(), (r(2, 7, 6),)), (mine, op.params.Symmetric(), (r(1, 60, 6),))]
+for prob, param, th in cases:
+    for lean in (True, False):
+        try:
+            op.run(prob, param, op.algorithms.gd(eta=0.01), theta0=th, steps=20, metrics=["loss"], lean=lean)
+            print("RAN", [tuple(p.shape) for p in th])
+        except OverparamError as e:
+            print("ERR", str(e))
+'''
+
+
+def test_a_theta0_of_the_wrong_shape_is_a_one_line_error_not_a_crash():
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", BAD_SHAPES], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, (out.returncode, out.stderr[-2000:])  # before: -11 (segfault) on the compiled path
+    lines = out.stdout.strip().splitlines()
+    assert len(lines) == 16 and all(ln.startswith("ERR theta0:") for ln in lines), lines
+    assert all("expected" in ln for ln in lines)
+
+
+def test_a_pruned_width_is_a_valid_theta0():
+    """A recipe's later stage continues from fewer columns: only the width may differ."""
+    prob = _sensing()
+    res = op.run(prob, op.params.Symmetric(), op.algorithms.gd(eta=0.02), theta0=(torch.full((2, 6, 3), 0.1,
+                 dtype=torch.float64),), steps=5, metrics=["loss"])
+    assert res.info["engine"] == SymPackedEngine.name and res.theta[0].shape == (2, 6, 3)
+
+
+def test_the_engine_checks_every_array_at_its_kernel_entry():
+    prob = _sensing()
+    res = op.run(prob, op.params.Symmetric(), op.algorithms.gd(eta=0.02), init=op.init.gaussian(scale=0.1),
+                 steps=2, metrics=["loss"])
+    assert res.info["engine"] == SymPackedEngine.name
+    from overparam.objective import Objective
+
+    eng = SymPackedEngine(Objective(prob, op.params.Symmetric(), None))
+    step, ref = torch.full((2,), 0.01, dtype=torch.float64), torch.ones(2, dtype=torch.float64)
+    with pytest.raises(OverparamError, match=r"theta0: got \(2, 7, 6\); expected \(R, 6, k\)"):
+        eng.segment((torch.zeros(2, 7, 6, dtype=torch.float64),), (step,), 3, ref, 1e8, None, 1.0)
+    with pytest.raises(OverparamError, match="algorithm.eta"):
+        eng.segment((torch.zeros(2, 6, 6, dtype=torch.float64),), (step[:1],), 3, ref, 1e8, None, 1.0)
+    with pytest.raises(OverparamError, match="log: record steps"):
+        eng.segment((torch.zeros(2, 6, 6, dtype=torch.float64),), (step,), 3, ref, 1e8, None, 1.0, [0, 5])

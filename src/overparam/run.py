@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import copy
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -36,6 +37,7 @@ import torch
 
 from .algorithms.base import Algorithm, RunContext, StepOut
 from .backend import BackendError, dtype_name, resolve_device, resolve_dtype
+from .errors import OverparamError
 from .init import Init
 from .engines import BATCH_METRICS, MAX_RECORDS, next_boundary, select_engine
 from .metrics import DEFAULT_METRICS, Metric, Snapshot, resolve
@@ -126,6 +128,56 @@ def _check_parts(*, problem, param, algorithm, init, stops, regularizer, theta0,
                            f"replicas first; got {type(theta0).__name__}")
 
 
+def _shape_text(shape) -> str:
+    return "(" + ", ".join(str(x) for x in shape) + ")"
+
+
+def _check_theta0(theta0, param: Parameterization, problem: Problem) -> None:
+    """``theta0``'s blocks have the parameterization's shapes for this problem, with one replica axis
+    first (the same R in every block); only the model width (``k``/``width``: a pruned stage) may
+    differ from the constructed one. A one-line :class:`BackendError` naming the argument and the
+    expected shapes; no kernel ever sees a θ of another shape."""
+    expected = [tuple(s) for s in param.shapes(problem.shape)]
+    got = [tuple(p.shape) for p in theta0]
+    blocks = list(param.blocks or [f"theta{j}" for j in range(len(expected))])
+    want = ", ".join(f"{b} {_shape_text(('R', *e))}" for b, e in zip(blocks, expected, strict=False))
+    if len(got) != len(expected):
+        raise BackendError(f"theta0: got {len(got)} block(s) {', '.join(map(_shape_text, got))}; expected "
+                           f"{len(expected)} for param {param.name!r} on this {'×'.join(map(str, problem.shape))} "
+                           f"problem: {want}")
+    if len({g[0] for g in got}) != 1 or got[0][0] < 1:
+        raise BackendError(f"theta0: the replica axis (first) differs between blocks or is empty: "
+                           f"{', '.join(map(_shape_text, got))}; expected {want} with one R >= 1")
+    if [g[1:] for g in got] == expected:
+        return
+    attr = next((a for a in ("k", "width") if hasattr(param, a)), None)
+    if attr is not None:
+        for w in sorted({x for g in got for x in g[1:]}):
+            other = copy.copy(param)
+            setattr(other, attr, w)
+            try:
+                if [tuple(s) for s in other.shapes(problem.shape)] == [g[1:] for g in got]:
+                    return
+            except OverparamError:
+                continue
+    raise BackendError(f"theta0: got {', '.join(map(_shape_text, got))}; expected {want}"
+                       + (f" (any width {attr} >= 1, the same in every block)" if attr else "")
+                       + f" for param {param.name!r} on this {'×'.join(map(str, problem.shape))} problem")
+
+
+def _check_problem(problem: Problem) -> None:
+    """The problem's arrays agree with its operator: y has m entries (last axis), X_star the variable's
+    shape (a one-line :class:`BackendError`; a compiled kernel must never read past an array)."""
+    m = problem.operator.m
+    if problem.y.ndim < 1 or problem.y.shape[-1] != m:
+        raise BackendError(f"problem.y: got shape {_shape_text(problem.y.shape)}; expected ({m},), one observation "
+                           f"per measurement of the operator (m = {m})")
+    xs = problem.X_star
+    if xs is not None and tuple(xs.shape[-len(problem.shape):]) != tuple(problem.shape):
+        raise BackendError(f"problem.X_star: got shape {_shape_text(xs.shape)}; expected "
+                           f"{_shape_text(problem.shape)}, the operator's input shape")
+
+
 def _replica_count(init, theta0, init_seed, algo_seed, algorithm, regularizer) -> int:
     counts = {"theta0": theta0[0].shape[0]} if theta0 is not None else {"init": init.replicas}
     counts["algorithm"] = algorithm.replicas
@@ -194,6 +246,9 @@ def run(
         raise BackendError("run: give init= (an overparam.init initialization) or theta0=")
     dev = resolve_device(device) if device is not None else problem.device
     dt = resolve_dtype(dtype) if dtype is not None else problem.dtype
+    _check_problem(problem)
+    if theta0 is not None:
+        _check_theta0(theta0, param, problem)
     problem = problem.to(dev, dt)
     R = _replica_count(init, theta0, init_seed, algo_seed, algorithm, regularizer)
     bound = regularizer.bind(R, dev, dt, param) if regularizer is not None else None

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from ..algorithms.base import StepOut
+from ..backend import BackendError
 from ..operators.base import DenseGrad, KnownProducts
 from .base import LANES_FROM, PARALLEL_WORK, Engine
 
@@ -55,6 +56,31 @@ class SymPackedEngine(Engine):
         self.PA = lk.padded_columns(self.P, 8 * len(self.tag))
         m, D = self.P.shape
         self.work = m * D
+        self.d = op.in_shape[0]
+        self._check_problem()
+
+    def _check_problem(self) -> None:
+        """The kernels' problem arrays agree (they index each other without bounds checks)."""
+        m, D = self.P.shape
+        d = self.d
+        ok = (D == d * (d + 1) // 2 and self.y.shape == (m,) and self.wpk.shape == (D,)
+              and self.where.shape == (d * d,) and self.winv.shape == (d * d,)
+              and (self.where.size == 0 or (0 <= int(self.where.min()) and int(self.where.max()) < D)))
+        if not ok:
+            raise BackendError(f"problem: the packed sensing arrays disagree (A {self.P.shape}, y {self.y.shape}, "
+                               f"d = {d}); expected A (m, d(d+1)/2) and y (m,)")
+
+    def _check_call(self, U0, step, ref, n: int, rec) -> None:
+        """Every array a kernel call reads or writes has the shape the kernel indexes by: θ (R, d, k),
+        the steps and references (R,), the record steps increasing in [0, n). Called before every
+        kernel call: the kernels themselves never check bounds (SIMD loads)."""
+        R = U0.shape[0] if U0.ndim == 3 else -1
+        if U0.ndim != 3 or U0.shape[1] != self.d or U0.shape[2] < 1 or R < 1:
+            raise BackendError(f"theta0: got {tuple(U0.shape)}; expected (R, {self.d}, k) for this problem")
+        if tuple(step.shape) != (R,) or tuple(ref.shape) != (R,):
+            raise BackendError(f"algorithm.eta: {tuple(step.shape)} step sizes for {R} replicas; expected ({R},)")
+        if n < 0 or (len(rec) and (int(rec[0]) < 0 or int(rec[-1]) >= max(n, 1) or bool(np.any(np.diff(rec) <= 0)))):
+            raise BackendError(f"log: record steps {list(rec)} outside a segment of {n} steps")
 
     def _threads(self, R: int, n: int, groups: int) -> int:
         import numba
@@ -67,12 +93,13 @@ class SymPackedEngine(Engine):
         records: θ (nrec, R, d, k), fit (nrec, R), z (nrec, R, m) at the local steps ``rec``."""
         import numba
 
+        rec = np.zeros(0, dtype=np.int64) if rec is None else np.asarray(rec, dtype=np.int64)
+        self._check_call(U0, step, ref, n, rec)
         R, d, k = U0.shape
         L = len(self.tag)
         dt = self.op.dtype
         f = self.np_dtype
         m = self.P.shape[0]
-        rec = np.zeros(0, dtype=np.int64) if rec is None else np.asarray(rec, dtype=np.int64)
         nrec = rec.shape[0]
         lanes = R >= LANES_FROM  # the same bits either way: only the speed differs
         if lanes:
