@@ -254,3 +254,103 @@ def test_the_engine_checks_every_array_at_its_kernel_entry():
         eng.segment((torch.zeros(2, 6, 6, dtype=torch.float64),), (step[:1],), 3, ref, 1e8, None, 1.0)
     with pytest.raises(OverparamError, match="log: record steps"):
         eng.segment((torch.zeros(2, 6, 6, dtype=torch.float64),), (step,), 3, ref, 1e8, None, 1.0, [0, 5])
+
+
+# -- threads: a run leaves them as it found them, a worker's are bounded, counts are capped (23.3/6/12) ----
+
+THREADS_PROBE = r'''
+import json, sys, threading
+from threadpoolctl import threadpool_info
+import torch
+import overparam as op
+from overparam.backend import pin_process_threads, threads
+from overparam.experiments import RunSpec
+from overparam.experiments.execute import execute
+
+def os_threads():
+    return int(next(ln for ln in open("/proc/self/status") if ln.startswith("Threads:")).split()[1])
+
+def settings():
+    import numba.np.ufunc.parallel as par
+    numba_n = None
+    if par._is_initialized:
+        import numba
+        numba_n = numba.get_num_threads()
+    return {"torch": torch.get_num_threads(), "interop": torch.get_num_interop_threads(), "numba": numba_n,
+            "blas": sorted((i["filepath"], i["num_threads"]) for i in threadpool_info())}
+
+n = int(sys.argv[1])
+tiny = {"steps": 50, "metrics": ["loss", "test_error"], "problem": {"name": "matrix_sensing", "d": 8, "r": 1, "m": 40},
+        "param": {"name": "symmetric"}, "algorithm": {"name": "gd", "eta": 0.05}, "init": {"name": "gaussian", "scale": 0.01}}
+big = {**tiny, "steps": 300, "problem": {"name": "matrix_sensing", "d": 30, "r": 2, "m": 400},
+       "replicas": {"init_seed": list(range(16))}}  # above the segment's parallel threshold
+if n == 0:  # a notebook: no pinning; every execute() leaves the settings as it found them
+    before = settings()
+    execute(RunSpec.parse(tiny))
+    first = settings()
+    execute(RunSpec.parse(big))
+    print(json.dumps({"before": before, "after_tiny": first, "after_parallel": settings()}))
+else:  # a pool worker pinned to n threads
+    pin_process_threads(n)
+    import numba
+    with threads(n):
+        execute(RunSpec.parse(tiny))
+    with threads(n, kernels=n):
+        execute(RunSpec.parse(big))
+    print(json.dumps({"threads": os_threads(), "python_threads": threading.active_count(),
+                      "numba_pool": numba.config.NUMBA_NUM_THREADS, "torch": torch.get_num_threads()}))
+'''
+
+
+def _probe(arg: int, **env):
+    import json
+    import os
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", THREADS_PROBE, str(arg)], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, **env})
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_a_run_leaves_the_process_thread_settings_as_it_found_them():
+    """Issue 23.6: at OMP_NUM_THREADS=1 torch went from 1 to 2 threads after the first execute()
+    (numba's OpenMP pool, started by asking numba for its count, reset OpenMP's count)."""
+    got = _probe(0, OMP_NUM_THREADS="1")
+    assert got["before"]["torch"] == 1
+    for after in ("after_tiny", "after_parallel"):
+        assert got[after]["torch"] == got["before"]["torch"], got
+        assert got[after]["interop"] == got["before"]["interop"], got
+        before_blas = dict(map(tuple, got["before"]["blas"]))
+        assert all(dict(map(tuple, got[after]["blas"])).get(k) == v for k, v in before_blas.items()), got
+    assert got["after_tiny"]["numba"] is None  # a serial segment never starts numba's pool
+
+
+def test_one_worker_process_creates_a_bounded_number_of_threads():
+    """Issue 23.12: a worker pinned to n threads holds at most 1 + 4n + (usable CPUs) threads: the main
+    thread, torch's n − 1 OpenMP workers, numba's pool of n (not one per core), n − 1 per BLAS library
+    loaded after pinning, and the CPUs − 1 of NumPy's OpenBLAS started at import before the pinning."""
+    from overparam.backend import usable_cpus
+
+    for n in (1, 2):
+        got = _probe(n)
+        assert got["numba_pool"] == n and got["torch"] == n, got
+        assert got["python_threads"] == 1, got  # no Python thread left behind by a run
+        assert got["threads"] <= 1 + 4 * n + usable_cpus(), got
+
+
+def test_thread_counts_are_capped_like_workers(capsys):
+    from overparam.backend import check_threads, max_threads, threads
+    from overparam.cli import main
+
+    with pytest.raises(OverparamError, match=rf"threads: got 100000; accepted: 1 to {max_threads()} "):
+        check_threads(100_000)
+    with pytest.raises(OverparamError, match="threads: got 0"), threads(0):
+        pass
+    with pytest.raises(OverparamError, match=rf"threads: got {max_threads() + 1}"), threads(max_threads() + 1):
+        pass
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        main(["run", "no-such-spec.toml", "--threads", "100000"])
+    err = capsys.readouterr().err.strip()
+    assert info.value.code == 2 and len(err.splitlines()) == 1 and "--threads: got 100000; accepted: 1 to" in err, err

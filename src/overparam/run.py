@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from .algorithms.base import Algorithm, RunContext, StepOut
-from .backend import BackendError, dtype_name, resolve_device, resolve_dtype
+from .backend import BackendError, dtype_name, preserved_threads, resolve_device, resolve_dtype
 from .errors import OverparamError
 from .init import Init
 from .engines import BATCH_METRICS, MAX_RECORDS, next_boundary, select_engine
@@ -267,12 +267,13 @@ def run(
     for r in range(R):
         replica_info[r].update(init_seed=init_seeds[r], algo_seed=algo_seeds[r])
     ctx = RunContext(R=R, algo_seeds=algo_seeds, device=dev, dtype=dt, steps=steps, blocks=param.blocks)
-    loop = _Loop(objective, algorithm, theta, ctx, metric_objs, stops, step_offset, stop_carry,
-                 _Health(R, diverge_factor, target_train_error, problem.y),
-                 set((log or LogSchedule()).steps(steps).tolist()), progress, use_lean=lean)
     t0 = time.perf_counter()
-    with loop.lean.threads() if loop.lean is not None else contextlib.nullcontext():
-        reps = loop.run()
+    with preserved_threads():  # a run leaves torch's, numba's and BLAS's thread counts as it found them
+        loop = _Loop(objective, algorithm, theta, ctx, metric_objs, stops, step_offset, stop_carry,
+                     _Health(R, diverge_factor, target_train_error, problem.y),
+                     set((log or LogSchedule()).steps(steps).tolist()), progress, use_lean=lean)
+        with loop.lean.threads() if loop.lean is not None else contextlib.nullcontext():
+            reps = loop.run()
     info = {"problem": problem.info, "param": param.describe(), "algorithm": algorithm.describe(),
             "init": init.describe() if init is not None else "theta0", "steps": steps, "device": str(dev),
             "dtype": dtype_name(dt), "threads": torch.get_num_threads(),

@@ -85,7 +85,8 @@ class SymPackedEngine(Engine):
     def _threads(self, R: int, n: int, groups: int) -> int:
         import numba
 
-        return 1 if n * R * self.work < PARALLEL_WORK else max(1, min(numba.get_num_threads(), groups))
+        # a serial call never asks numba for its count: asking starts numba's OpenMP pool (threads)
+        return 1 if n * R * self.work < PARALLEL_WORK or groups < 2 else max(1, min(numba.get_num_threads(), groups))
 
     def _call(self, U0, step, n, check, ref, factor, target, ynsq, rec=None):
         """Run the kernel (one replica at a time for R < ``LANES_FROM``, replica lanes from there) and
@@ -141,12 +142,11 @@ class SymPackedEngine(Engine):
                     stop, z.numpy(), fit.numpy(), grad.numpy(), rec, Urec.numpy(), FITrec.numpy(), Zrec.numpy(),
                     self.tag)
             kernel = self.kernel
-        old = numba.get_num_threads()
-        threads = max(1, min(old, threads))
-        if threads == 1:
+        if threads <= 1:
             kernel[1](*args)
         else:
-            numba.set_num_threads(threads)
+            old = numba.get_num_threads()
+            numba.set_num_threads(min(old, threads))
             try:
                 kernel[0](*args)
             finally:
