@@ -37,9 +37,9 @@ import torch
 
 from .algorithms.base import Algorithm, RunContext, StepOut
 from .backend import BackendError, dtype_name, preserved_threads, resolve_device, resolve_dtype
+from .engines import BATCH_METRICS, MAX_RECORDS, next_boundary, select_engine
 from .errors import OverparamError
 from .init import Init
-from .engines import BATCH_METRICS, MAX_RECORDS, next_boundary, select_engine
 from .metrics import DEFAULT_METRICS, Metric, Snapshot, resolve
 from .objective import Evaluation, Objective
 from .params import Parameterization, Params
