@@ -73,3 +73,16 @@ def test_sweep_with_and_without_grouping_stores_the_same_numbers(tmp_path):
         assert fa.keys() == fb.keys() and all(np.array_equal(fa[k], fb[k]) for k in fa)
         assert a.trace().equals(b.trace())
     assert run_sweep(ms, Store(tmp_path / "a")).computed == []  # resume: nothing left
+
+
+def test_grouping_asks_select_engine_and_restates_no_names(monkeypatch):
+    """The one rule: an algorithm that is plain GD under another name groups (before: only the name
+    "gd" did), and grouping follows select_engine's decision whatever the names say."""
+    import overparam.experiments.grouping as grouping
+
+    sub = [spec(**{"algorithm.name": "gd_subspace"}, init_seed=s) for s in (0, 1)]
+    assert group_key(sub[0]) is not None and group_key(sub[0]) == group_key(sub[1])
+    grouping._ENGINES.clear()
+    monkeypatch.setattr(grouping, "select_engine", lambda *a, **k: None)
+    assert group_key(spec()) is None
+    grouping._ENGINES.clear()

@@ -1,4 +1,4 @@
-"""The lean path of ``run`` (overparam.lean) against the generic loop: same structure, same numbers to
+"""The compiled engines of ``run`` (overparam.engines) against the generic loop: same structure, same numbers to
 round-off, same stops; the generic loop for everything it does not cover; bits independent of the
 thread count."""
 
@@ -8,7 +8,8 @@ import pytest
 import torch
 
 import overparam as op
-from overparam import lean
+from overparam.engines import select as engine_select
+from overparam.engines.sym_packed import SymPackedEngine
 
 METRICS = ["loss", "train_error", "test_error"]
 
@@ -109,13 +110,13 @@ def test_everything_else_takes_the_generic_loop(sensing):
         res = op.run(sensing, c.pop("param"), c.pop("algo"), init=ini, steps=5, metrics=["loss"], **c)
         assert res.info["engine"] == "generic"
     big = op.problems.matrix_sensing(d=12, r=2, m=100, data_seed=0, operator="stored")
-    assert big.operator.nbytes <= lean.MAX_BYTES  # and one above the bound:
-    old = lean.MAX_BYTES
+    assert big.operator.nbytes <= engine_select.base.MAX_BYTES  # and one above the bound:
+    old = engine_select.base.MAX_BYTES
     try:
-        lean.MAX_BYTES = 10
+        engine_select.base.MAX_BYTES = 10
         assert op.run(big, sym, gd, init=ini, steps=3, metrics=["loss"]).info["engine"] == "generic"
     finally:
-        lean.MAX_BYTES = old
+        engine_select.base.MAX_BYTES = old
 
 
 def test_bits_do_not_depend_on_the_thread_count():
@@ -255,13 +256,13 @@ def test_the_numba_segment_runs_torch_on_one_thread_and_restores_it(sensing, mon
         one = op.run(sensing, op.params.Symmetric(), algo, **kw)
     with threads(2):
         seen = []
-        orig = lean.SymPackedLean.segment
+        orig = SymPackedEngine.segment
 
         def spy(self, *a, **k):
             seen.append(torch.get_num_threads())
             return orig(self, *a, **k)
 
-        monkeypatch.setattr(lean.SymPackedLean, "segment", spy)
+        monkeypatch.setattr(SymPackedEngine, "segment", spy)
         two = op.run(sensing, op.params.Symmetric(), algo, **kw)
         assert torch.get_num_threads() == 2
     assert seen and set(seen) == {1}

@@ -138,6 +138,27 @@ def _numba_threads(n: int | None) -> int | None:
     return old
 
 
+#: At most this many threads per usable CPU for one run (torch, BLAS, numba): like the worker cap
+#: (``executors.max_workers``); more only oversubscribes the cores, and a huge count exhausts the
+#: machine's threads (``--threads 100000`` segfaulted, issue 23.3).
+THREADS_PER_CPU = 4
+
+
+def max_threads() -> int:
+    """The largest thread count a run accepts on this machine: :data:`THREADS_PER_CPU` per usable CPU."""
+    return THREADS_PER_CPU * usable_cpus()
+
+
+def check_threads(n: Any, option: str = "threads") -> int:
+    """``n`` if it is an integer from 1 to :func:`max_threads`, else a one-line :class:`BackendError`
+    naming ``option`` and the accepted range."""
+    cap = max_threads()
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or not 1 <= n <= cap:
+        raise BackendError(f"{option}: got {n!r}; accepted: 1 to {cap} ({THREADS_PER_CPU} per usable CPU, "
+                           f"{usable_cpus()} here)")
+    return int(n)
+
+
 @contextlib.contextmanager
 def threads(n: int | None, kernels: int | None = None) -> Iterator[None]:
     """Set the thread count of torch, the BLAS libraries and numba's kernels for the block
@@ -154,8 +175,9 @@ def threads(n: int | None, kernels: int | None = None) -> Iterator[None]:
     if n is None:
         yield
         return
-    if n < 1:
-        raise BackendError(f"threads: got {n}; accepted: integers >= 1")
+    check_threads(n)
+    if kernels is not None:
+        check_threads(kernels, "kernel threads")
     from threadpoolctl import threadpool_limits
 
     old_numba = _numba_threads(max(n, kernels or n))
@@ -170,6 +192,62 @@ def threads(n: int | None, kernels: int | None = None) -> Iterator[None]:
         torch.set_num_threads(old)
 
 
+def _numba_pool_running() -> bool:
+    """Whether numba's threading layer (its OpenMP / TBB pool) has been launched in this process;
+    asking numba for its thread count would launch it."""
+    try:
+        from numba.np.ufunc import parallel
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return False
+    return bool(getattr(parallel, "_is_initialized", False))
+
+
+_controller: list[Any] = [None, None]  # (threadpoolctl controller, numba pool state when it was made)
+
+
+def _blas_libraries() -> list[Any]:
+    """threadpoolctl's controllers of the BLAS / OpenMP libraries loaded now (rescanned when numba's
+    pool, which loads its own OpenMP runtime, has started since the last scan; a scan costs ms)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return []
+    pool = _numba_pool_running()
+    if _controller[0] is None or _controller[1] != pool:
+        _controller[0], _controller[1] = ThreadpoolController(), pool
+    return list(_controller[0].lib_controllers)
+
+
+@contextlib.contextmanager
+def preserved_threads() -> Iterator[None]:
+    """Leave the process's thread settings as the block found them: torch's intra-op count, numba's
+    count (when its pool was running before), and every BLAS / OpenMP library's count (threadpoolctl).
+
+    A run may start numba's OpenMP pool (a parallel kernel), which resets OpenMP's thread count —
+    torch's intra-op count with it — to numba's default (all cores): without this, a process at one
+    thread runs every later computation on all cores after its first run (issue 23.6)."""
+    torch_n = torch.get_num_threads()
+    numba_n = None
+    if _numba_pool_running():
+        import numba
+
+        numba_n = numba.get_num_threads()
+    libs = [(lib, lib.num_threads) for lib in _blas_libraries()]
+    try:
+        yield
+    finally:
+        if numba_n is not None:
+            import numba
+
+            if numba.get_num_threads() != numba_n:
+                numba.set_num_threads(numba_n)
+        for lib, n in libs:
+            if lib.get_num_threads() != n:
+                lib.set_num_threads(n)
+        if torch.get_num_threads() != torch_n:
+            torch.set_num_threads(torch_n)
+
+
 def usable_cpus() -> int:
     """The CPUs this process may run on."""
     try:
@@ -179,9 +257,19 @@ def usable_cpus() -> int:
 
 
 def pin_process_threads(n: int) -> None:
-    """Pin this process (a pool or Dask worker) to ``n`` threads for its whole life."""
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    """Pin this process (a pool or Dask worker) to ``n`` threads for its whole life.
+
+    numba's pool, when it is not running yet, is started with ``n`` threads rather than one per
+    core: a worker's threads stay bounded (main + torch's n − 1 + numba's n + each BLAS's n − 1;
+    ``tests/test_engines.py::test_one_worker_process_creates_a_bounded_number_of_threads``)."""
+    check_threads(n)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ[var] = str(n)
+    if not _numba_pool_running():
+        with contextlib.suppress(ImportError):
+            import numba
+
+            numba.config.NUMBA_NUM_THREADS = n
     _numba_threads(n)
     torch.set_num_threads(n)
     try:

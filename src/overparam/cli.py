@@ -19,6 +19,7 @@ from typing import Annotated
 
 import typer
 
+from .backend import check_threads
 from .cli_support import (
     cell,
     check_dask,
@@ -105,7 +106,7 @@ def run_cmd(
     from .experiments.executors import run_sweep
     from .experiments.sweep import load_sweep, parse_overrides
 
-    n_workers, n_threads = workers_count(workers), positive_int("--threads", threads)
+    n_workers, n_threads = workers_count(workers), check_threads(positive_int("--threads", threads), "--threads")
     check_dask(dask)
     overrides = parse_overrides(set_)
     if check_device(device) is not None:
@@ -156,7 +157,7 @@ def reproduce_cmd(
     from .experiments.claims import summary_lines
     from .reproduce import reproduce
 
-    n_workers, n_threads = workers_count(workers), positive_int("--threads", threads)
+    n_workers, n_threads = workers_count(workers), check_threads(positive_int("--threads", threads), "--threads")
     check_dask(dask)
     executor = dask if dask is not None else "serial" if n_workers == 1 else "pool"
     res = reproduce(targets, quick=quick, store=store_at(store), out=out, executor=executor, workers=n_workers,
@@ -303,7 +304,7 @@ def phase_transition_cmd(
     (CSV + JSON) and the 50% boundaries; stored runs are reused (see overparam.studies.phase_transition)."""
     from .studies.phase_transition import run as run_study
 
-    n_workers, n_threads = workers_count(workers), positive_int("--threads", threads)
+    n_workers, n_threads = workers_count(workers), check_threads(positive_int("--threads", threads), "--threads")
     check_dask(dask)
     chosen = [m.strip() for m in methods.split(",") if m.strip()] if methods is not None else None
     res = run_study(quick=quick, methods=chosen, store=store_at(store), out=out, workers=n_workers, dask=dask,

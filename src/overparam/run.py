@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import copy
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -35,9 +36,10 @@ import numpy as np
 import torch
 
 from .algorithms.base import Algorithm, RunContext, StepOut
-from .backend import BackendError, dtype_name, resolve_device, resolve_dtype
+from .backend import BackendError, dtype_name, preserved_threads, resolve_device, resolve_dtype
+from .engines import BATCH_METRICS, MAX_RECORDS, next_boundary, select_engine
+from .errors import OverparamError
 from .init import Init
-from .lean import BATCH_METRICS, MAX_RECORDS, lean_for, next_boundary
 from .metrics import DEFAULT_METRICS, Metric, Snapshot, resolve
 from .objective import Evaluation, Objective
 from .params import Parameterization, Params
@@ -126,6 +128,56 @@ def _check_parts(*, problem, param, algorithm, init, stops, regularizer, theta0,
                            f"replicas first; got {type(theta0).__name__}")
 
 
+def _shape_text(shape) -> str:
+    return "(" + ", ".join(str(x) for x in shape) + ")"
+
+
+def _check_theta0(theta0, param: Parameterization, problem: Problem) -> None:
+    """``theta0``'s blocks have the parameterization's shapes for this problem, with one replica axis
+    first (the same R in every block); only the model width (``k``/``width``: a pruned stage) may
+    differ from the constructed one. A one-line :class:`BackendError` naming the argument and the
+    expected shapes; no kernel ever sees a θ of another shape."""
+    expected = [tuple(s) for s in param.shapes(problem.shape)]
+    got = [tuple(p.shape) for p in theta0]
+    blocks = list(param.blocks or [f"theta{j}" for j in range(len(expected))])
+    want = ", ".join(f"{b} {_shape_text(('R', *e))}" for b, e in zip(blocks, expected, strict=False))
+    if len(got) != len(expected):
+        raise BackendError(f"theta0: got {len(got)} block(s) {', '.join(map(_shape_text, got))}; expected "
+                           f"{len(expected)} for param {param.name!r} on this {'×'.join(map(str, problem.shape))} "
+                           f"problem: {want}")
+    if len({g[0] for g in got}) != 1 or got[0][0] < 1:
+        raise BackendError(f"theta0: the replica axis (first) differs between blocks or is empty: "
+                           f"{', '.join(map(_shape_text, got))}; expected {want} with one R >= 1")
+    if [g[1:] for g in got] == expected:
+        return
+    attr = next((a for a in ("k", "width") if hasattr(param, a)), None)
+    if attr is not None:
+        for w in sorted({x for g in got for x in g[1:]}):
+            other = copy.copy(param)
+            setattr(other, attr, w)
+            try:
+                if [tuple(s) for s in other.shapes(problem.shape)] == [g[1:] for g in got]:
+                    return
+            except OverparamError:
+                continue
+    raise BackendError(f"theta0: got {', '.join(map(_shape_text, got))}; expected {want}"
+                       + (f" (any width {attr} >= 1, the same in every block)" if attr else "")
+                       + f" for param {param.name!r} on this {'×'.join(map(str, problem.shape))} problem")
+
+
+def _check_problem(problem: Problem) -> None:
+    """The problem's arrays agree with its operator: y has m entries (last axis), X_star the variable's
+    shape (a one-line :class:`BackendError`; a compiled kernel must never read past an array)."""
+    m = problem.operator.m
+    if problem.y.ndim < 1 or problem.y.shape[-1] != m:
+        raise BackendError(f"problem.y: got shape {_shape_text(problem.y.shape)}; expected ({m},), one observation "
+                           f"per measurement of the operator (m = {m})")
+    xs = problem.X_star
+    if xs is not None and tuple(xs.shape[-len(problem.shape):]) != tuple(problem.shape):
+        raise BackendError(f"problem.X_star: got shape {_shape_text(xs.shape)}; expected "
+                           f"{_shape_text(problem.shape)}, the operator's input shape")
+
+
 def _replica_count(init, theta0, init_seed, algo_seed, algorithm, regularizer) -> int:
     counts = {"theta0": theta0[0].shape[0]} if theta0 is not None else {"init": init.replicas}
     counts["algorithm"] = algorithm.replicas
@@ -180,8 +232,8 @@ def run(
         progress: called as ``progress(t, steps)`` about a hundred times per run.
         step_offset: the global step of θ_0 (recipes); recorded steps and events use global steps.
         stop_carry: the stop rules' states from the previous stage, by rule name (recipes).
-        lean: allow the lean path (:mod:`overparam.lean`) where it applies; ``False`` forces the
-            generic loop (tests compare the two).
+        lean: allow a compiled engine (:func:`overparam.engines.select_engine`) where one applies;
+            ``False`` forces the generic loop (tests compare the two).
 
     Returns:
         A :class:`~overparam.result.Result`.
@@ -194,6 +246,9 @@ def run(
         raise BackendError("run: give init= (an overparam.init initialization) or theta0=")
     dev = resolve_device(device) if device is not None else problem.device
     dt = resolve_dtype(dtype) if dtype is not None else problem.dtype
+    _check_problem(problem)
+    if theta0 is not None:
+        _check_theta0(theta0, param, problem)
     problem = problem.to(dev, dt)
     R = _replica_count(init, theta0, init_seed, algo_seed, algorithm, regularizer)
     bound = regularizer.bind(R, dev, dt, param) if regularizer is not None else None
@@ -212,12 +267,13 @@ def run(
     for r in range(R):
         replica_info[r].update(init_seed=init_seeds[r], algo_seed=algo_seeds[r])
     ctx = RunContext(R=R, algo_seeds=algo_seeds, device=dev, dtype=dt, steps=steps, blocks=param.blocks)
-    loop = _Loop(objective, algorithm, theta, ctx, metric_objs, stops, step_offset, stop_carry,
-                 _Health(R, diverge_factor, target_train_error, problem.y),
-                 set((log or LogSchedule()).steps(steps).tolist()), progress, use_lean=lean)
     t0 = time.perf_counter()
-    with loop.lean.threads() if loop.lean is not None else contextlib.nullcontext():
-        reps = loop.run()
+    with preserved_threads():  # a run leaves torch's, numba's and BLAS's thread counts as it found them
+        loop = _Loop(objective, algorithm, theta, ctx, metric_objs, stops, step_offset, stop_carry,
+                     _Health(R, diverge_factor, target_train_error, problem.y),
+                     set((log or LogSchedule()).steps(steps).tolist()), progress, use_lean=lean)
+        with loop.lean.threads() if loop.lean is not None else contextlib.nullcontext():
+            reps = loop.run()
     info = {"problem": problem.info, "param": param.describe(), "algorithm": algorithm.describe(),
             "init": init.describe() if init is not None else "theta0", "steps": steps, "device": str(dev),
             "dtype": dtype_name(dt), "threads": torch.get_num_threads(),
@@ -242,8 +298,9 @@ class _Loop:
         self.diags = Diagnostics(metrics, objective, theta, algorithm)
         self.stops = Stops(stops, ctx, offset, carry)
         self.logged_step = -1  # the last global step at which every active replica was recorded
-        self.lean = lean_for(objective, algorithm, diagnostics=self.diags.diags, stops=self.stops.rules,
-                             device=ctx.device) if use_lean else None
+        engine = select_engine(objective.problem, objective.param, algorithm, metrics=metrics, stops=self.stops.rules,
+                               regularizer=objective.regularizer, device=ctx.device) if use_lean else None
+        self.lean = engine(objective) if engine is not None else None
 
     def run(self) -> Replicas:
         steps, every = self.ctx.steps, max(1, self.ctx.steps // 100)
@@ -282,7 +339,13 @@ class _Loop:
         return self.reps
 
     def _step_size(self):
-        return self.state[1]  # Descend's η·s per block (the lean path runs [Gradient, Descend] only)
+        return self.algorithm.step_sizes(self.state)  # η·s per block (engines run plain GD only)
+
+    def _evaluation_at(self, theta) -> Evaluation | None:
+        """The evaluation at ``theta`` by the engine that runs this loop (``None``: the generic loop's
+        snapshot evaluates it). An engine's run takes every recorded number from the engine's own
+        arithmetic, so that no number depends on whether its step was logged (the log schedule)."""
+        return self.lean.step(theta, self._step_size()).evaluation if self.lean is not None else None
 
     def _lean_segment(self, lean, t: int, end: int, marks: list[int] | None = None) -> int:
         """Steps t … end − 1 on the lean path; returns the step it stopped at (``end``, or a step
@@ -312,7 +375,8 @@ class _Loop:
         if not steps:
             return
         n = len(steps)
-        U, fit, z = (r[:n] for r in recs)
+        # contiguous: a strided view (the lane layout's) makes torch's reductions sum in another order
+        U, fit, z = (r[:n].contiguous() for r in recs)
         self.logged_step = steps[-1] + self.offset
         R = U.shape[1]
         flat = fit.reshape(n * R)
@@ -358,8 +422,8 @@ class _Loop:
         if bool(lost.any()) and g > self.offset and self.logged_step != g - 1:
             # θ_t overflowed: record the last finite iterate θ_{t−1} at its own step, so that the final
             # metrics are those just before the divergence (its step is the stop step), not the last logged ones
-            self.recorder.record(Snapshot(g - 1, self.prev, self.objective, None, self.algorithm, self.diags.states),
-                                 reps.active, lost)
+            self.recorder.record(Snapshot(g - 1, self.prev, self.objective, self._evaluation_at(self.prev),
+                                          self.algorithm, self.diags.states), reps.active, lost)
         if logged:
             self.logged_step = g
         fixed = _replace(theta, {i: requests[i].theta for i in torch.nonzero(req).flatten().tolist()})

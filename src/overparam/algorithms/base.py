@@ -80,6 +80,11 @@ class Algorithm:
         """State restricted to the replicas ``keep`` (replicas that stopped are dropped)."""
         return select(state, keep)
 
+    def step_sizes(self, state: Any) -> tuple[torch.Tensor, ...] | None:
+        """The plain gradient step η·s per parameter block in ``state`` (per-replica tensors), or
+        ``None`` for an algorithm without one (the compiled engines run only algorithms that have it)."""
+        return None
+
     @property
     def replicas(self) -> int:
         """Replica count implied by per-replica settings (1 when all are scalars)."""
@@ -111,6 +116,8 @@ class Piece:
 
     name = "piece"
     settings: tuple[str, ...] = ()
+    #: whether this piece's state is the step η·s per block (:meth:`Composed.step_sizes`)
+    holds_step_size = False
 
     def init(self, ctx: RunContext, objective: Objective, theta: Params) -> Any:
         return None
@@ -161,6 +168,15 @@ class Composed(Algorithm):
 
     def select_state(self, state, keep):
         return [p.select(s, keep) for p, s in zip(self.pieces, state, strict=True)]
+
+    def step_sizes(self, state) -> tuple[torch.Tensor, ...] | None:
+        """The step η·s per parameter block (each a per-replica tensor (R,)) held by the chain's
+        :class:`~overparam.algorithms.pieces.Descend` piece (the first piece whose
+        ``holds_step_size`` is set), or ``None`` when it has none."""
+        for p, s in zip(self.pieces, state, strict=True):
+            if p.holds_step_size:
+                return s
+        return None
 
     def describe(self):
         return self._describe or f"{self.name}: " + " → ".join(p.describe() for p in self.pieces)

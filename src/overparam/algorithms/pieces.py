@@ -177,6 +177,7 @@ class Descend(Piece):
 
     name = "descend"
     settings = ("eta", "grad_scale")
+    holds_step_size = True
 
     def __init__(self, eta: Num, grad_scale: Num = 1.0):
         self.eta = eta

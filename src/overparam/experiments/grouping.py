@@ -8,10 +8,11 @@ with separate runs only to rounding (a matrix–matrix product sums in another o
 matrix–vector products), so grouping decided from the set of specs of one sweep would make a
 spec's bits depend on its neighbours.
 
-The rule here: specs are grouped only where the engine gives every replica the same arithmetic
-whatever the batch — the lean symmetric × packed-sensing kernels (:mod:`overparam.lean`), whose
-one-replica and replica-lane kernels compute each replica with identical operations, independent
-of R, of its lane and of the thread count. There a grouped spec's result (trace, status, stop step,
+The rule here: specs are grouped only where the engine that runs them — as
+:func:`overparam.engines.select_engine` decides, the one rule — gives every replica the same
+arithmetic whatever the batch (``Engine.replica_invariant``): today the symmetric × packed-sensing
+kernels (:mod:`overparam.engines.sym_packed`), whose one-replica and replica-lane kernels compute
+each replica with identical operations, independent of R, of its lane and of the thread count. There a grouped spec's result (trace, status, stop step,
 events, final θ) is bit-identical to the spec run alone (``tests/test_grouping.py``). Everything
 else runs spec by spec, as before.
 
@@ -29,42 +30,66 @@ from typing import Any
 
 import numpy as np
 
+from .. import engines
+from ..engines import select_engine
+from ..errors import OverparamError
+from ..problems.dims import problem_dims
 from .spec import RunSpec
 
 #: Replicas per merged run at most (a group of more specs is split into several merged runs).
 MAX_GROUP_REPLICAS = 64
-#: The engines whose per-replica arithmetic does not depend on the batch (``Result.info["engine"]``).
-INVARIANT_ENGINES = ("symmetric×packed-sensing",)
 
 
 def _dtype_bytes(dtype: str) -> int:
     return 8 if dtype == "float64" else 4
 
 
-def group_key(spec: RunSpec) -> str | None:
-    """The key under which ``spec`` may share a batched run, or ``None`` when it must run alone."""
-    from .. import registry
-    from ..lean import MAX_BYTES
+#: decisions of :func:`_engine_for` by group key (each distinct problem is built once per process)
+_ENGINES: dict[str, Any] = {}
 
-    p = spec.problem.params
-    if (spec.problem.name != "matrix_sensing" or spec.param.name != "symmetric" or spec.algorithm.name != "gd"
-            or spec.regularizer is not None or spec.stops or spec.recipe is not None or spec.device != "cpu"
-            or p.get("operator", "stored") != "stored"):
-        return None
-    d, m = int(p["d"]), int(p["m"])
-    if m * d * (d + 1) // 2 * _dtype_bytes(spec.dtype) > MAX_BYTES:
-        return None
-    for name in spec.metrics:
-        try:
-            if registry.get("metric", name).diagnostic is not None:
-                return None
-        except KeyError:
-            return None
-    if isinstance(spec.algorithm.params.get("eta"), dict) or isinstance(spec.algorithm.params.get("grad_scale"), dict):
+
+def _engine_for(key: str, spec: RunSpec):
+    """The engine :func:`overparam.engines.select_engine` picks for ``spec`` (its components built,
+    the problem's data too: only problems under the engines' size bound come here), cached by
+    ``key`` (the spec without its per-replica settings, which select no engine)."""
+    if key in _ENGINES:
+        return _ENGINES[key]
+    from .execute import build_component
+
+    problem = spec.problem.build("problem", data_seed=spec.data_seed, dtype=spec.dtype, device=spec.device)
+    try:
+        engine = select_engine(problem, spec.param.build("param"), build_component(spec, "algorithm"),
+                               metrics=list(spec.metrics), stops=[c.build("stop") for c in spec.stops],
+                               regularizer=build_component(spec, "regularizer") if spec.regularizer is not None
+                               else None, device=spec.device)
+    except KeyError:  # an unknown metric: the run reports it
+        engine = None
+    if len(_ENGINES) > 1024:
+        _ENGINES.clear()
+    _ENGINES[key] = engine
+    return engine
+
+
+def group_key(spec: RunSpec) -> str | None:
+    """The key under which ``spec`` may share a batched run, or ``None`` when it must run alone.
+
+    Which engine runs the spec is :func:`~overparam.engines.select_engine`'s decision alone; grouping
+    adds only what merging needs: a replica-invariant engine, no recipe, per-replica settings that
+    are init numbers, seeds or a per-replica η (not per block)."""
+    if spec.recipe is not None:
         return None
     for rep in spec.replicas:
         if any(not (k.startswith("init.") or k in ("init_seed", "algo_seed", "algorithm.eta")) for k in rep):
             return None
+    if isinstance(spec.algorithm.params.get("eta"), dict) or isinstance(spec.algorithm.params.get("grad_scale"), dict):
+        return None
+    try:
+        dims = problem_dims(spec.problem.name, spec.problem.params)
+    except OverparamError:
+        return None
+    # a cost guard, not an eligibility rule: an operator above the engines' size bound is never built here
+    if dims is None or dims.nbytes // 8 * _dtype_bytes(spec.dtype) > engines.MAX_BYTES:
+        return None
     data = spec.canonical()
     data.pop("replicas", None)
     data.pop("init_seed", None)
@@ -73,7 +98,9 @@ def group_key(spec: RunSpec) -> str | None:
                                                          if k != "eta"}}
     data["init"] = {**data["init"], "params": {k: v for k, v in data["init"]["params"].items()
                                                if not _numeric(v)}}
-    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+    key = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    engine = _engine_for(key, spec)
+    return key if engine is not None and engine.replica_invariant else None
 
 
 def _numeric(v: Any) -> bool:
@@ -167,7 +194,9 @@ def run_group(members: list[RunSpec], *, progress=None) -> list | None:
 
     merged = merged_spec(members)
     result = execute(merged, progress=progress)
-    if not str(result.info.get("engine", "")).startswith(INVARIANT_ENGINES):
+    key = group_key(merged)
+    engine = _engine_for(key, merged) if key is not None else None
+    if engine is None or result.info.get("engine") != engine.name:
         return None
     return split(result, members)
 

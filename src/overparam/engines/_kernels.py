@@ -3,7 +3,7 @@
 At the sizes of papers 001–004 (d = 20–30, m = 100–240: the sensing matrix is a few hundred kB)
 a GD step is some 200 k multiply-adds, about 20 µs of arithmetic, and the generic step's fifteen
 torch calls (pack, two products, unpack, the pullback, the update, the health check) cost ten
-times that in dispatch. :func:`sym_packed_segment` runs the whole update
+times that in dispatch. :func:`sym_packed_single` runs the whole update
 
     x = svec(U Uᵀ),  z = P x,  fit = ‖z − y‖²,  g = Pᵀ (s (z − y)),  G = smat(g),
     U ← U − η (2 G U)
@@ -14,11 +14,11 @@ handles that step itself). P is the packed-symmetric sensing matrix (m × d(d+1)
 
 Determinism. Every replica's arithmetic is a fixed sequence of operations on its own data: its
 dot products are L interleaved partial sums added in lane order (explicit SIMD vectors of
-:mod:`._simd`, so the bits do not depend on the CPU's vector width), its other sums run in index
+:mod:`overparam.operators._simd`, so the bits do not depend on the CPU's vector width), its other sums run in index
 order. Replicas are split into groups that run in parallel (one per thread), but the split only
 decides *who* computes a replica, never *how*: the results are the same bits for any thread count.
 A group stops at the first step where one of its replicas is flagged; the caller replays the
-groups that went further (:func:`overparam.lean`), which gives them the same bits again.
+groups that went further (:mod:`overparam.engines.sym_packed`), which gives them the same bits again.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._simd import fma, fma1, load, mul, splat, store, sub, zero
+from ..operators._simd import fma, fma1, load, mul, splat, store, sub, zero
 
 
 @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
@@ -225,7 +225,7 @@ def sym_packed_single(P, PT, PA, y, s, c, wpk, where, winv, U0, Ucur, Uprev, ste
 @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
 def sym_packed_lanes(P, y, s, c, wpk, where, winv, U0, Ucur, Uprev, step, ref, nvalid, factor, ynsq, target,
                      n, check, stop, Z, FIT, GRAD, rec, Urec, FITrec, Zrec, tag):  # pragma: no cover - compiled
-    """As :func:`sym_packed_segment` with the replicas of group q in the lanes: U0, Ucur, Uprev,
+    """As :func:`sym_packed_single` with the replicas of group q in the lanes: U0, Ucur, Uprev,
     GRAD (ng, d, k, L); step, ref, FIT (ng, L); Z (ng, m, L); nvalid (ng,) real lanes per group.
     Every lane is a plain sequential computation (``fma`` chains in index order). Records as in
     :func:`sym_packed_single`, in the lane layout: Urec (nrec, ng, d, k, L), FITrec (nrec, ng, L),
