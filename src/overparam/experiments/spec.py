@@ -3,8 +3,11 @@
 A spec names a problem, a parameterization, an algorithm and an initialization from the registry
 (:mod:`overparam.registry`), with their settings validated against the constructors' own
 signatures, plus the run settings and three seeds. ``replicas`` lists per-replica overrides
-(``init.<setting>``, ``init_seed``, ``algo_seed``, ``algorithm.eta``): the replicas share the
-problem's operator and advance as one batched computation in one worker.
+(``init.<setting>``, ``init_seed``, ``algo_seed``, ``algorithm.eta``; only numbers, and only the
+settings a constructor declares per replica): the replicas share the problem's operator and advance
+as one batched computation in one worker. Everything that can be checked without data is checked
+at validation, before any run: cross-field constraints, memory, and a recipe's preconditions
+(:func:`check_recipe`).
 
 In TOML::
 
@@ -244,10 +247,11 @@ class RunSpec(BaseModel):
         diverge_factor: a replica diverges when its loss exceeds this times its initial loss.
         data_seed: seeds the problem (operator, truth, noise).
         init_seed, algo_seed: seed the initialization and the algorithm's randomness.
-        replicas: per-replica overrides (``init_seed``, ``algo_seed`` and any numeric setting of the
-            algorithm, init, regularizer or recipe: ``algorithm.eta``, ``regularizer.lam``,
-            ``algorithm.eta.F`` for one block) that run batched on one operator; a table of
-            equal-length lists (zipped) or a list of tables.
+        replicas: per-replica overrides (``init_seed``, ``algo_seed`` and the numeric settings of the
+            algorithm, init, regularizer or recipe that their constructor declares per replica, see
+            :func:`check_replica_key`: ``algorithm.eta``, ``regularizer.lam``, ``algorithm.eta.F`` for
+            one block, the other blocks keeping the base value) that run batched on one operator; a
+            table of equal-length lists (zipped) or a list of tables.
         regularizer: a penalty added to the loss (:mod:`overparam.regularizers`), or none.
         stops: stop rules (:mod:`overparam.stops`), each a table with a ``name``.
         recipe: a multi-stage recipe (:mod:`overparam.recipes`) run instead of a single run; the
