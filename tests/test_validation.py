@@ -108,6 +108,26 @@ def test_every_non_numeric_setting_is_refused_per_replica(kind, name, field):
     assert str(info.value).startswith(f"replicas.{kind}.{field}:") and "\n" not in str(info.value), info.value
 
 
+@pytest.mark.parametrize("key, values", [
+    ("problem.name", ["matrix_sensing", "matrix_sensing"]), ("problem.noise", [0.0, 0.1]),
+    ("param.name", ["symmetric", "symmetric"]), ("param.k", [4, 8]), ("stops.window", [5, 6]),
+])
+def test_settings_of_the_other_kinds_are_never_per_replica(key, values):
+    """problem, param and stops settings (numbers or not) are one per run: refused naming the key."""
+    data = tiny_spec(steps=1, stops=[{"name": "plateau", "window": 5}], replicas={key: values})
+    with pytest.raises(SpecError, match=rf"^replicas\[0\]\.{key}: not a per-replica setting"):
+        RunSpec.parse(data)
+
+
+def test_the_refusals_advice_works_each_value_in_grid_is_its_own_run():
+    from overparam.experiments.sweep import expand
+
+    data = tiny_spec(steps=1, init={"name": "low_rank", "rank": 3, "norm": 0.01},
+                     recipe={"name": "restarts", "window": 5, "min_rank": 1},
+                     grid={"recipe.mode": ["literal", "terminating"]})
+    assert [s.recipe.params["mode"] for s in expand(data)] == ["literal", "terminating"]
+
+
 def test_a_non_numeric_setting_given_as_a_list_in_python_is_refused():
     with pytest.raises(OverparamError, match=r"algorithm\.replacement"):
         op.algorithms.sgd(eta=0.01, batch_size=10, replacement=[True, False])
