@@ -164,6 +164,16 @@ def test_one_block_per_replica_keeps_the_other_blocks_base_value():
         np.testing.assert_allclose(batched.final("loss")[i], alone.final("loss")[0], rtol=1e-12)
 
 
+def test_per_block_init_settings_stay_accepted_where_the_init_draws_blocks_apart():
+    """gaussian draws F and G on their own: a per-block scale (and one block per replica) is accepted;
+    balanced draws them jointly: a per-block scale is refused at validation, naming init.scale."""
+    spec = _factorization(init={"name": "gaussian", "scale": {"F": 1e-3, "G": 1.0}},
+                          replicas={"init.scale.F": [1e-3, 1e-2]})
+    assert spec.component_params("init")["scale"] == {"F": [1e-3, 1e-2], "G": 1.0}
+    with pytest.raises(SpecError, match=r"^init\.scale = "):
+        _factorization(init={"name": "balanced", "scale": {"F": 1e-3, "G": 1.0}})
+
+
 # -- defect 8: recipe preconditions at validation, the whole sweep first ---------------------------------------
 
 

@@ -103,7 +103,8 @@ def _check_varies(kind: str, key: str, pname: str, ann: Any, value: Any) -> None
     if ann is Any or _takes_sequence(ann) or _takes_mapping(ann):
         return
     per_replica, per_block = varies(kind, key, pname)
-    if isinstance(value, dict) and not per_block:
+    # an Init resolves per-block tables itself when it is called (against the blocks it is given)
+    if isinstance(value, dict) and not per_block and kind != "init":
         raise SettingError(f"{kind}.{pname} = {value!r}: {kind} {key!r} takes one value for every parameter block, "
                            "not a per-block table")
     if isinstance(value, (list, tuple)) and not per_replica:

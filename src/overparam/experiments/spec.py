@@ -163,7 +163,7 @@ def validate_component(kind: str, value: Any) -> Component:
         if isinstance(v, (list, tuple)) and kind in REPLICA_KINDS and _is_numeric_field(model, k):
             raise SpecError(f"{kind}.{k} = {v!r}: per-replica values go in [replicas] (\"{kind}.{k}\" = [...])")
         if isinstance(v, dict) and kind in REPLICA_KINDS and _is_numeric_field(model, k):
-            if not registry.varies(kind, str(name), k)[1]:
+            if not takes_per_block(kind, str(name), k):
                 raise SpecError(f"{kind}.{k} = {v!r}: {kind} {name!r} takes one {k} for every parameter block, "
                                 "not a per-block table")
             if not v:
@@ -205,6 +205,20 @@ def _is_numeric_field(model: type[BaseModel], field: str) -> bool:
                for a in arms)
 
 
+def takes_per_block(kind: str, name: str, field: str) -> bool:
+    """Whether ``<kind>.<field>`` may be a per-block table: the constructor declares it (a ``Mapping``
+    arm, :func:`overparam.registry.varies`), or it is a setting of an init that draws each block on
+    its own (not ``joint``: :class:`overparam.init.Init` resolves the table against the blocks)."""
+    if registry.varies(kind, name, field)[1]:
+        return True
+    if kind == "init":
+        try:
+            return not registry.get("init", name)().joint
+        except (TypeError, ValueError):  # an init without defaults for every setting
+            return False
+    return False
+
+
 def check_replica_key(kind: str, name: str, field: str, block: str = "") -> None:
     """A ``[replicas]`` key ``<kind>.<field>[.<block>]`` names a setting that the constructor declares
     per replica (and per block, with a block): see :func:`overparam.registry.varies`. A setting that is
@@ -214,13 +228,13 @@ def check_replica_key(kind: str, name: str, field: str, block: str = "") -> None
     if not _is_numeric_field(registry.schema(kind, name), field):
         raise SpecError(f"{key}: per-replica values must be numbers; put it in [grid] to run each value as its "
                         "own run")
-    per_replica, per_block = registry.varies(kind, name, field)
+    per_replica = registry.varies(kind, name, field)[0]
     if not per_replica:
         declared = [f for f in registry.accepted_params(kind, name) if registry.varies(kind, name, f)[0]]
         raise SpecError(f"{key}: {kind} {name!r} takes one {field} for all replicas; put it in [grid] to run each "
                         f"value as its own run (per-replica settings of {kind} {name!r}: "
                         f"{', '.join(declared) or 'none'})")
-    if block and not per_block:
+    if block and not takes_per_block(kind, name, field):
         raise SpecError(f"{key}: {kind} {name!r} takes one {field} for every parameter block; accepted: "
                         f"\"{kind}.{field}\" = [...] without a block")
 
