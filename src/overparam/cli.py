@@ -166,6 +166,8 @@ def reproduce_cmd(
     print_failures(res.computations_failed, store_at(store), "computation")
     for line in res.problems:
         typer.echo(line, err=True)
+    for line in res.warnings:
+        typer.echo(f"warning: {line}", err=True)
     if not quiet:
         colors = {"reproduced": "green", "partly reproduced": "cyan", "not reproduced": "red",
                   "inconclusive": "yellow"}

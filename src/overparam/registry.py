@@ -81,6 +81,7 @@ def check_settings(kind: str, key: str, target: Callable[..., Any], args: tuple,
         f = model.model_fields.get(pname)
         if f is None:
             continue
+        _check_varies(kind, key, pname, f.annotation, value)
         adapter = _adapter(kind, key, pname)
         entries = [(pname, value)] if _takes_sequence(f.annotation) else _entries(pname, value)
         for path, x in entries:
@@ -94,6 +95,31 @@ def check_settings(kind: str, key: str, target: Callable[..., Any], args: tuple,
             except pydantic.ValidationError as exc:
                 msg = exc.errors(include_url=False)[0].get("msg", "invalid")
                 raise SettingError(f"{kind}.{path} = {x!r}: {msg}") from None
+
+
+def _check_varies(kind: str, key: str, pname: str, ann: Any, value: Any) -> None:
+    """A per-replica list or a per-block table only where the signature declares it (:func:`varies`):
+    otherwise the constructor would take the list or table itself as the value (a list is truthy)."""
+    if ann is Any or _takes_sequence(ann) or _takes_mapping(ann):
+        return
+    per_replica, per_block = varies(kind, key, pname)
+    # an Init resolves per-block tables itself when it is called (against the blocks it is given)
+    if isinstance(value, dict) and not per_block and kind != "init":
+        raise SettingError(f"{kind}.{pname} = {value!r}: {kind} {key!r} takes one value for every parameter block, "
+                           "not a per-block table")
+    if isinstance(value, (list, tuple)) and not per_replica:
+        what = "a number" if _numeric(ann) else "not a number"
+        raise SettingError(f"{kind}.{pname} = {list(value)!r}: {kind} {key!r} takes one value for all replicas "
+                           f"({what}), not a per-replica list; run each value as its own run")
+
+
+def _takes_mapping(ann: Any) -> bool:
+    import collections.abc
+    import types
+    import typing
+
+    arms = typing.get_args(ann) if typing.get_origin(ann) in (typing.Union, types.UnionType) else (ann,)
+    return any(a in (dict,) or typing.get_origin(a) in (collections.abc.Mapping, dict) for a in arms)
 
 
 def _entries(path: str, value: Any):
@@ -214,3 +240,29 @@ def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
 
 def accepted_params(kind: str, name: str) -> list[str]:
     return list(schema(kind, name).model_fields)
+
+
+@functools.cache
+def varies(kind: str, name: str, field: str) -> tuple[bool, bool]:
+    """(per replica, per block): whether the constructor's signature declares that ``field`` may be
+    one value per replica (a ``Sequence[X]`` arm beside a numeric ``X``) and one value per parameter
+    block (a ``Mapping[str, ...]`` arm beside a numeric ``X``). ``eta: PosFloat | Sequence[PosFloat] |
+    Mapping[str, Any]`` is both; ``batch_size: PosInt`` and ``mode: Literal[...]`` neither. A setting that
+    is itself a sequence (``spectrum: Sequence[float] | None``) is neither."""
+    fn = get(kind, name)
+    hints = _type_hints(fn.__init__ if inspect.isclass(fn) else fn)
+    return _varies(hints.get(field, Any))
+
+
+def _varies(ann: Any) -> tuple[bool, bool]:
+    import collections.abc
+    import types
+    import typing
+
+    arms = typing.get_args(ann) if typing.get_origin(ann) in (typing.Union, types.UnionType) else (ann,)
+    scalar = [a for a in arms if _numeric(a)]
+    if not scalar:
+        return False, False
+    seq = any(typing.get_origin(a) in (collections.abc.Sequence, list, tuple) for a in arms)
+    block = any(typing.get_origin(a) in (collections.abc.Mapping, dict) for a in arms)
+    return seq, block

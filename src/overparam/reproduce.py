@@ -49,6 +49,7 @@ class ReproduceResult:
     computations_failed: list[tuple[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # figures not drawn, claims not checked
     pending: list[str] = field(default_factory=list)  # planned papers (no figures or claims yet)
+    warnings: list[str] = field(default_factory=list)  # e.g. an earlier claims.json that was not one
     executor: str = "serial"
     wall_time: float = 0.0
 
@@ -76,19 +77,22 @@ def _executor(executor: str, workers: int | None) -> tuple[int, str | None]:
     raise SpecError(f"executor: got {executor!r}; accepted: serial, pool, dask, or a Dask scheduler address")
 
 
-def _earlier_output(out: Path, quick: bool, claims: list[Claim],
-                    drawn: dict[str, list[Path]]) -> tuple[list[Claim], dict[str, list[Path]]]:
+def _earlier_output(out: Path, quick: bool, claims: list[Claim], drawn: dict[str, list[Path]],
+                    warnings: list[str] | None = None) -> tuple[list[Claim], dict[str, list[Path]]]:
     """What an earlier ``reproduce`` of the same mode left in ``out`` for targets this call did not
     check or draw: its claims (from ``claims.json``) and its figures (``<out>/<figure id>.png``), so
     that reproducing papers one at a time into one directory builds one report. An output of the
-    other mode (quick vs full), or an unreadable ``claims.json``, contributes nothing: its claims
-    are replaced, never mixed with this mode's."""
+    other mode (quick vs full) contributes nothing: its claims are replaced, never mixed with this
+    mode's. A ``claims.json`` that is not one (garbage, hand-edited) contributes nothing either, and
+    says so: one line appended to ``warnings`` (the CLI prints it on stderr), never a silent loss."""
     from .papers import papers
-    from .report.collect import figure_files, load_claims
+    from .report.collect import ClaimsFileError, figure_files, load_claims
 
     try:
         data = load_claims(out)
-    except (ValueError, TypeError):  # an unreadable claims.json: nothing to keep
+    except ClaimsFileError as exc:
+        if warnings is not None:
+            warnings.append(f"{exc}; this call's claims and figures replace the earlier output, which is not kept")
         return [], {}
     if data["mode"] != ("quick" if quick else "full"):
         return [], {}
@@ -159,7 +163,8 @@ def reproduce(targets: list[str] | str | None = None, *, quick: bool = False, st
             claims.append(c.check(ctx))
         except SpecError as exc:
             problems.append(f"claim {c.id} not checked: {exc}")
-    kept, earlier = _earlier_output(out, quick, claims, drawn)
+    notes: list[str] = []
+    kept, earlier = _earlier_output(out, quick, claims, drawn, notes)
     written = sorted(kept + claims, key=lambda c: c.paper)  # stable: each paper's claims in their order
     jpath, mpath = write_claims(written, out, quick=quick, device=device)
     html = write_report(out, st, figures={**earlier, **drawn})
@@ -168,7 +173,7 @@ def reproduce(targets: list[str] | str | None = None, *, quick: bool = False, st
         runs_total=sweep.total, runs_computed=len(sweep.computed), runs_skipped=sweep.skipped,
         runs_failed=list(sweep.failed), computations_computed=len(creport.computed),
         computations_skipped=creport.skipped, computations_failed=list(creport.failed), problems=problems,
-        pending=pending, executor=sweep.executor if specs else ("serial" if dask is None else "dask"),
+        pending=pending, warnings=notes, executor=sweep.executor if specs else ("serial" if dask is None else "dask"),
         wall_time=time.perf_counter() - t0,
     )
 

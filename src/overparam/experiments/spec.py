@@ -3,8 +3,11 @@
 A spec names a problem, a parameterization, an algorithm and an initialization from the registry
 (:mod:`overparam.registry`), with their settings validated against the constructors' own
 signatures, plus the run settings and three seeds. ``replicas`` lists per-replica overrides
-(``init.<setting>``, ``init_seed``, ``algo_seed``, ``algorithm.eta``): the replicas share the
-problem's operator and advance as one batched computation in one worker.
+(``init.<setting>``, ``init_seed``, ``algo_seed``, ``algorithm.eta``; only numbers, and only the
+settings a constructor declares per replica): the replicas share the problem's operator and advance
+as one batched computation in one worker. Everything that can be checked without data is checked
+at validation, before any run: cross-field constraints, memory, and a recipe's preconditions
+(:func:`check_recipe`).
 
 In TOML::
 
@@ -160,6 +163,9 @@ def validate_component(kind: str, value: Any) -> Component:
         if isinstance(v, (list, tuple)) and kind in REPLICA_KINDS and _is_numeric_field(model, k):
             raise SpecError(f"{kind}.{k} = {v!r}: per-replica values go in [replicas] (\"{kind}.{k}\" = [...])")
         if isinstance(v, dict) and kind in REPLICA_KINDS and _is_numeric_field(model, k):
+            if not takes_per_block(kind, str(name), k):
+                raise SpecError(f"{kind}.{k} = {v!r}: {kind} {name!r} takes one {k} for every parameter block, "
+                                "not a per-block table")
             if not v:
                 raise SpecError(f"{kind}.{k}: an empty per-block table; name each block: {{F = 0.1, G = 0.05}}")
             for b, entry in v.items():
@@ -199,6 +205,40 @@ def _is_numeric_field(model: type[BaseModel], field: str) -> bool:
                for a in arms)
 
 
+def takes_per_block(kind: str, name: str, field: str) -> bool:
+    """Whether ``<kind>.<field>`` may be a per-block table: the constructor declares it (a ``Mapping``
+    arm, :func:`overparam.registry.varies`), or it is a setting of an init that draws each block on
+    its own (not ``joint``: :class:`overparam.init.Init` resolves the table against the blocks)."""
+    if registry.varies(kind, name, field)[1]:
+        return True
+    if kind == "init":
+        try:
+            return not registry.get("init", name)().joint
+        except (TypeError, ValueError):  # an init without defaults for every setting
+            return False
+    return False
+
+
+def check_replica_key(kind: str, name: str, field: str, block: str = "") -> None:
+    """A ``[replicas]`` key ``<kind>.<field>[.<block>]`` names a setting that the constructor declares
+    per replica (and per block, with a block): see :func:`overparam.registry.varies`. A setting that is
+    not a number, or one the constructor takes once for all replicas (``recipe.window``,
+    ``algorithm.batch_size``), is refused: each of its values is a different run, written in ``[grid]``."""
+    key = f"replicas.{kind}.{field}" + (f".{block}" if block else "")
+    if not _is_numeric_field(registry.schema(kind, name), field):
+        raise SpecError(f"{key}: per-replica values must be numbers; put it in [grid] to run each value as its "
+                        "own run")
+    per_replica = registry.varies(kind, name, field)[0]
+    if not per_replica:
+        declared = [f for f in registry.accepted_params(kind, name) if registry.varies(kind, name, f)[0]]
+        raise SpecError(f"{key}: {kind} {name!r} takes one {field} for all replicas; put it in [grid] to run each "
+                        f"value as its own run (per-replica settings of {kind} {name!r}: "
+                        f"{', '.join(declared) or 'none'})")
+    if block and not takes_per_block(kind, name, field):
+        raise SpecError(f"{key}: {kind} {name!r} takes one {field} for every parameter block; accepted: "
+                        f"\"{kind}.{field}\" = [...] without a block")
+
+
 class LogSpec(BaseModel):
     """Which steps are recorded: ``points`` log-spaced steps, or every ``every`` ≥ 1 steps when given
     (see :class:`overparam.schedule.LogSchedule`)."""
@@ -221,10 +261,11 @@ class RunSpec(BaseModel):
         diverge_factor: a replica diverges when its loss exceeds this times its initial loss.
         data_seed: seeds the problem (operator, truth, noise).
         init_seed, algo_seed: seed the initialization and the algorithm's randomness.
-        replicas: per-replica overrides (``init_seed``, ``algo_seed`` and any numeric setting of the
-            algorithm, init, regularizer or recipe: ``algorithm.eta``, ``regularizer.lam``,
-            ``algorithm.eta.F`` for one block) that run batched on one operator; a table of
-            equal-length lists (zipped) or a list of tables.
+        replicas: per-replica overrides (``init_seed``, ``algo_seed`` and the numeric settings of the
+            algorithm, init, regularizer or recipe that their constructor declares per replica, see
+            :func:`check_replica_key`: ``algorithm.eta``, ``regularizer.lam``, ``algorithm.eta.F`` for
+            one block, the other blocks keeping the base value) that run batched on one operator; a
+            table of equal-length lists (zipped) or a list of tables.
         regularizer: a penalty added to the loss (:mod:`overparam.regularizers`), or none.
         stops: stop rules (:mod:`overparam.stops`), each a table with a ``name``.
         recipe: a multi-stage recipe (:mod:`overparam.recipes`) run instead of a single run; the
@@ -327,6 +368,7 @@ class RunSpec(BaseModel):
                 if field not in fields:
                     raise SpecError(f"replicas[{i}].{key}: {kind} {comp.name!r} has no setting {field!r}; "
                                     f"accepted: {', '.join(fields)}")
+                check_replica_key(kind, comp.name, field, block)
                 validate_component(kind, {"name": comp.name, **_with_value(comp.params, field, block, val)})
         return self
 
@@ -378,8 +420,11 @@ class RunSpec(BaseModel):
         if not self.replicas:
             return params
         idx = list(range(len(self.replicas))) if replica_idx is None else replica_idx
-        for key in sorted({k for r in self.replicas for k in r if k.startswith(kind + ".")}):
+        keys = sorted({k for r in self.replicas for k in r if k.startswith(kind + ".")})
+        for key in keys:
             field, _, block = key[len(kind) + 1:].partition(".")
+            if block and not isinstance(params.get(field), dict):  # one block per replica: the others keep
+                params[field] = {b: params.get(field) for b in self.param.build("param").blocks}  # the base value
             vals = [self.replicas[i].get(key, _block_value(comp.params.get(field), block)) for i in idx]
             params = _with_value(params, field, block, vals)
         return params
@@ -454,8 +499,9 @@ def check_constraints(spec: RunSpec) -> None:
         comp = getattr(spec, kind)
         for field, v in (comp.params.items() if comp is not None else ()):
             if isinstance(v, dict) and _is_numeric_field(registry.schema(kind, comp.name), field) and set(v) != blocks:
-                bad = sorted(set(v) ^ blocks)[0]
-                raise SpecError(f"{kind}.{field}.{bad}: a per-block table names exactly the blocks of param "
+                unknown, missing = sorted(set(v) - blocks), [b for b in param.blocks if b not in v]
+                what = f"{unknown[0]}: unknown block" if unknown else f"{missing[0]}: missing block"
+                raise SpecError(f"{kind}.{field}.{what}; a per-block table names exactly the blocks of param "
                                 f"{spec.param.name!r}: {', '.join(param.blocks)}")
     for i, rep in enumerate(spec.replicas):
         for key in rep:
@@ -463,6 +509,7 @@ def check_constraints(spec: RunSpec) -> None:
             if len(parts) == 3 and parts[0] in REPLICA_KINDS and parts[2] not in blocks:
                 raise SpecError(f"replicas[{i}].{key}: {parts[2]!r} is not a block of param {spec.param.name!r}; "
                                 f"accepted: {', '.join(param.blocks)}")
+    check_recipe(spec)
     try:
         dims = problem_dims(spec.problem.name, spec.problem.params)
     except BackendError as exc:
@@ -473,12 +520,16 @@ def check_constraints(spec: RunSpec) -> None:
         shapes = param.shapes(dims.shape)
     except (ParamError, BackendError) as exc:
         raise SpecError(f"param.name = {spec.param.name!r}: {exc}") from None
-    ranks = [r.get("init.rank") for r in spec.replicas if "init.rank" in r] or [spec.init.params.get("rank")]
-    for rank in ranks:
+    ranks = [(f"replicas[{i}].init.rank", r["init.rank"]) for i, r in enumerate(spec.replicas) if "init.rank" in r]
+    ranks = ranks or [("init.rank", spec.init.params.get("rank"))]
+    if spec.recipe is not None and spec.recipe.name == "restarts":  # restarts re-draw the init at rank >= min_rank
+        ranks.append(("recipe.min_rank", spec.recipe.params.get("min_rank")))
+    for field, rank in ranks:
         if spec.init.name == "low_rank" and rank is not None:
             limit = min(min(sh) for sh in shapes if len(sh) == 2)
             if rank > limit:
-                raise SpecError(f"init.rank: got {rank}; accepted: 1 <= rank <= {limit} (the factors' smaller side)")
+                name = field.rpartition(".")[2]
+                raise SpecError(f"{field}: got {rank}; accepted: 1 <= {name} <= {limit} (the factors' smaller side)")
     batch = spec.algorithm.params.get("batch_size")
     if isinstance(batch, int) and batch > dims.m:
         raise SpecError(f"algorithm.batch_size: got {batch}; accepted: 1 <= batch_size <= m = {dims.m}")
@@ -494,6 +545,60 @@ def check_constraints(spec: RunSpec) -> None:
                         f"{' × '.join(map(str, dims.shape))} problem need about {iterates / 2**30:.1f} GiB for their "
                         f"iterates (+ {need / 2**30:.1f} GiB operator), more than {MEMORY_FRACTION:.0%} of this machine's "
                         f"{total / 2**30:.1f} GiB; accepted: fewer replicas, a smaller param.k or smaller dimensions")
+
+
+def _needs_group_lasso(spec: RunSpec, params: dict[str, Any]) -> None:
+    if spec.regularizer is None or spec.regularizer.name != "group_lasso":
+        got = "none" if spec.regularizer is None else repr(spec.regularizer.name)
+        raise SpecError(f"regularizer.name: got {got}; recipe {spec.recipe.name!r} trains with the group-Lasso penalty: "
+                        "accepted: [regularizer] name = \"group_lasso\" (lam, beta)")
+
+
+def _needs_low_rank(spec: RunSpec, params: dict[str, Any]) -> None:
+    if spec.init.name != "low_rank":
+        raise SpecError(f"init.name: got {spec.init.name!r}; recipe 'restarts' (003 Algorithm 1) restarts from a "
+                        "rank-r₀ init of norm ρ₀: accepted: [init] name = \"low_rank\" (rank, norm)")
+
+
+def _early_stopping(spec: RunSpec, params: dict[str, Any]) -> None:
+    if params.get("rule") == "oracle" and params.get("metric") not in spec.metrics:
+        raise SpecError(f"recipe.metric: got {params.get('metric')!r}, which the spec does not record; the oracle rule "
+                        f"reads it every step: accepted: one of metrics = {list(spec.metrics)}, or add it to metrics")
+    if params.get("rule") == "discrepancy" and params.get("noise_energy") is None:
+        raise SpecError("recipe.noise_energy: missing; the discrepancy rule stops at (1 + tau)·noise_energy: "
+                        "accepted: a positive number (E‖E‖², known or estimated)")
+
+
+#: what a recipe needs of the rest of the spec, checked at validation (before any run of a sweep);
+#: its settings' own ranges are checked by calling its factory (see :func:`check_recipe`)
+RECIPE_PRECONDITIONS = {
+    "prune_finetune": _needs_group_lasso,
+    "rajaraman2023.algorithm1": _needs_group_lasso,
+    "restarts": _needs_low_rank,
+    "early_stopping": _early_stopping,
+}
+
+
+def check_recipe(spec: RunSpec) -> None:
+    """A recipe's preconditions, before any run: its factory accepts its settings (e.g. restarts'
+    ``0 < factor < 1``; a ``ValueError`` it raises becomes a one-line :class:`SpecError`), and the rest
+    of the spec is what it needs (:data:`RECIPE_PRECONDITIONS`; a recipe object may also declare
+    ``check_spec(spec)``, called here)."""
+    if spec.recipe is None:
+        return
+    params = dict(spec.recipe.params)
+    try:
+        recipe = registry.get("recipe", spec.recipe.name)(**params)
+    except (ValueError, TypeError) as exc:
+        raise SpecError(f"recipe: {one_line(exc)}" if not str(exc).startswith("recipe.") else one_line(exc)) from None
+    check = RECIPE_PRECONDITIONS.get(spec.recipe.name)
+    if check is not None:
+        check(spec, params)
+    if callable(getattr(recipe, "check_spec", None)):
+        try:
+            recipe.check_spec(spec)
+        except ValueError as exc:
+            raise SpecError(one_line(exc)) from None
 
 
 #: copies of θ a run holds at once (θ_t, θ_{t+1}, the previous θ, the gradient, the algorithm's state)

@@ -11,7 +11,9 @@ Seeds are grid axes like any other field; a long run of seeds may be written as 
 ``init_seed = {start = 0, stop = 200}``. Per-replica values (batched on one operator inside one
 run) go in ``[replicas]`` instead. ``--set key=value`` overrides any field of the file before the
 grid is expanded; ``--set grid.key=[...]`` adds or replaces an axis. Values are read as TOML
-(``1e-3``, ``[1, 2]``, ``true``, ``{stop = 10}``), and as a plain string when they are not TOML.
+(``1e-3``, ``[1, 2]``, ``true``, ``{stop = 10}``), and as a plain string when they are not TOML,
+except a value that starts as a list, table or quoted string (``[``, ``{``, ``"``, ``'``) and does not
+parse: that is an error (``--where 'init_seed=[0,'`` would otherwise match the text ``[0,``).
 Specs that expand to the same key (e.g. an axis over a setting the grid sets twice) appear once.
 """
 
@@ -47,7 +49,14 @@ def parse_overrides(pairs: list[str] | None, option: str = "--set") -> dict[str,
         key = key.strip()
         if not key or any(not part for part in key.split(".")):
             raise SpecError(f"{option} {pair!r}: expected a dotted field name before '=', e.g. problem.d")
-        out[key] = parse_value(val.strip())
+        val = val.strip()
+        if val[:1] in ("[", "{", '"', "'"):  # meant as a TOML list, table or string: it must parse as one
+            try:
+                tomllib.loads(f"v = {val}")
+            except tomllib.TOMLDecodeError as exc:
+                raise SpecError(f"{option} {pair!r}: the value is not valid TOML ({str(exc).splitlines()[0]}); "
+                                f"accepted: e.g. {option} {key}=[0, 1] or {key}=0 or {key}=\"text\"") from None
+        out[key] = parse_value(val)
     return out
 
 

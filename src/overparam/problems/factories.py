@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
+import numpy as np
 import torch
 from pydantic import validate_call
 
@@ -389,6 +390,25 @@ def one_bit_completion(
                    data_seed=data_seed, device=device, dtype=dtype, y=y, info={**tinfo, "p": p})
 
 
+def _real_finite_data(name: str, x: Any) -> torch.Tensor:
+    """``x`` as a float64 tensor, refused (one line naming ``name``) when it is complex (casting would
+    drop the imaginary part), not numeric, or holds NaN or ±inf (a run would then read as diverged)."""
+    is_complex = x.is_complex() if isinstance(x, torch.Tensor) else bool(np.iscomplexobj(x))
+    if is_complex:
+        raise BackendError(f"{name}: got complex data; accepted: real numbers (pass the real and imaginary parts "
+                           "as separate real measurements)")
+    try:
+        t = as_tensor(x, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise BackendError(f"{name}: expected an array of real numbers; got {type(x).__name__} "
+                           f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+    if not bool(torch.isfinite(t).all()):
+        bad = int((~torch.isfinite(t)).sum())
+        raise BackendError(f"{name}: {bad} entr{'y is' if bad == 1 else 'ies are'} NaN or infinite; "
+                           "accepted: finite real numbers")
+    return t
+
+
 def from_arrays(
     A: Any,
     y: Any,
@@ -406,8 +426,10 @@ def from_arrays(
     ``symmetric=False``) or ``(m, d)`` for a vector design; ``y`` is ``(m,)``.
     Loss: L = c Σ (⟨A_i, X⟩ − y_i)², c from ``normalization`` (default 1/(2m)).
     """
-    A_t = as_tensor(A, dtype=torch.float64)
-    y_t = as_tensor(y, dtype=torch.float64)
+    A_t = _real_finite_data("A", A)
+    y_t = _real_finite_data("y", y)
+    if A_t.ndim >= 1 and A_t.shape[0] == 0:
+        raise BackendError(f"A: got m = 0 measurements (shape {tuple(A_t.shape)}); accepted: m >= 1")
     if y_t.ndim != 1 or y_t.shape[0] != A_t.shape[0]:
         raise BackendError(f"y: expected shape ({A_t.shape[0]},) to match A; got {tuple(y_t.shape)}")
     if A_t.ndim == 3:
@@ -416,7 +438,7 @@ def from_arrays(
         op = GaussianDesign(A_t, info={"source": "arrays"})
     else:
         raise BackendError(f"A: expected (m, d1, d2) matrices or an (m, d) design; got shape {tuple(A_t.shape)}")
-    Xs = None if X_star is None else as_tensor(X_star, dtype=torch.float64)
+    Xs = None if X_star is None else _real_finite_data("X_star", X_star)
     if Xs is not None and tuple(Xs.shape) != tuple(op.in_shape):
         raise BackendError(f"X_star: expected shape {tuple(op.in_shape)}; got {tuple(Xs.shape)}")
     c = normalization_constant(normalization, m=op.m)

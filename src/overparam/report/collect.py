@@ -11,23 +11,77 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..experiments.computations import Computation
-from ..experiments.errors import SpecError
+from ..experiments.errors import SpecError, one_line
 from ..experiments.spec import RunSpec
 from ..experiments.store import Store
 from ..papers.base import Context, Figure, Paper
 
 
+class ClaimsFileError(SpecError):
+    """``<out>/claims.json`` exists but is not a claims file as ``reproduce`` writes it."""
+
+
 def load_claims(out_dir: Path) -> dict[str, Any]:
     """``<out>/claims.json`` as written by :func:`overparam.experiments.claims.write_claims`; without
-    one, ``{"mode": "?", "claims": [], "counts": {}}``."""
+    one, ``{"mode": "?", "claims": [], "counts": {}}``. A file that is not one (not UTF-8 JSON, not a
+    table, ``mode``/``device`` not text, ``claims`` not a list of claims with their fields of the right
+    types, ``counts`` not a table) raises a one-line :class:`ClaimsFileError` naming the file."""
     path = Path(out_dir) / "claims.json"
-    data = json.loads(path.read_text()) if path.is_file() else {}
+    if not path.exists():
+        return {"mode": "?", "claims": [], "counts": {}}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        problem = _claims_problem(data)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        problem = f"not UTF-8 JSON ({one_line(exc)})"
+    if problem:
+        raise ClaimsFileError(f"claims file {str(path)!r}: not a claims.json written by `overparam reproduce`: "
+                              f"{problem}; accepted: remove it, or reproduce into this --out again")
     return {"mode": "?", "claims": [], "counts": {}, **data}
+
+
+def _claims_problem(data: Any) -> str | None:
+    """What makes ``data`` not the content of a claims.json (None when it is one)."""
+    from dataclasses import fields
+
+    from ..experiments.claims import VERDICTS, Claim
+
+    if not isinstance(data, dict):
+        return f"expected a table, got {type(data).__name__}"
+    for key in ("mode", "device"):
+        if key in data and not isinstance(data[key], str):
+            return f"{key} = {data[key]!r}: expected text"
+    if not isinstance(data.get("counts", {}), dict):
+        return f"counts = {data['counts']!r}: expected a table"
+    claims = data.get("claims", [])
+    if not isinstance(claims, list):
+        return f"claims = {claims!r}: expected a list of claims"
+    names = {f.name for f in fields(Claim)}
+    text = ("id", "paper", "statement", "setting", "paper_value", "verdict", "note", "criterion", "criterion_revised")
+    tables = ("measured", "versus", "extra", "headline")
+    for i, c in enumerate(claims):
+        if not isinstance(c, dict):
+            return f"claims[{i}] = {c!r}: expected a table"
+        bad = next((k for k in text if k in c and not isinstance(c[k], str)), None) or next(
+            (k for k in tables if k in c and not isinstance(c[k], dict)), None)
+        if bad is not None:
+            return f"claims[{i}].{bad} = {c[bad]!r}: expected {'text' if bad in text else 'a table'}"
+        if c.get("figure") is not None and not isinstance(c["figure"], str):
+            return f"claims[{i}].figure = {c['figure']!r}: expected text or none"
+        if any(not isinstance(v, dict) for v in c.get("versus", {}).values()):
+            return f"claims[{i}].versus: expected a table of {{paper, ours}} tables"
+        missing = [f.name for f in fields(Claim) if f.name in names and f.name not in c
+                   and f.default is MISSING and f.default_factory is MISSING]
+        if missing:
+            return f"claims[{i}]: missing {missing[0]!r}"
+        if c["verdict"] not in VERDICTS:
+            return f"claims[{i}].verdict = {c['verdict']!r}: accepted: {', '.join(VERDICTS)}"
+    return None
 
 
 @dataclass
