@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -161,3 +162,123 @@ def test_table_of_empty_store(tmp_path):
     st = Store(tmp_path / "empty")
     assert isinstance(st.table(), pd.DataFrame) and st.table().empty
     assert list(st.traces()) == [] and len(st) == 0
+
+
+# -- claims: who holds a run, stale ones taken over, a bounded and announced wait (issue 23, defects 4, 10) --
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _host() -> str:
+    import socket
+
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in socket.gethostname()) or "host"
+
+
+def _start_ticks(pid: int) -> int:
+    return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[19])
+
+
+def _write_claim(store: Store, key: str, text: str) -> None:
+    (store.root / "claims").mkdir(parents=True, exist_ok=True)
+    (store.root / "claims" / key).write_text(text)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs Linux /proc")
+def test_a_claim_whose_pid_was_reused_is_taken_over_a_live_one_is_not(tmp_path):
+    """A claim names host, pid and the process's start time: the same pid alive with another start
+    time is a reused PID (the holder died), taken over at once. Before: any live pid (or anything
+    unreadable as "host pid") blocked the run forever."""
+    store, key, parent = Store(tmp_path), "ab" * 10, os.getppid()
+    claim = {"host": _host(), "pid": parent, "start": _start_ticks(parent) + 7, "since": 0.0}
+    _write_claim(store, key, json.dumps(claim))
+    assert not store.claimed(key) and "reused" in store.holder(key).stale()
+    assert store.claim(key) and store.holder(key).mine()  # taken over, now ours
+    store.release(key)
+    _write_claim(store, key, json.dumps({**claim, "start": _start_ticks(parent)}))  # the real holder, alive
+    assert store.claimed(key) and not store.claim(key)
+    desc = store.holder(key).describe()
+    assert f"pid {parent}" in desc and "this host" in desc and "1970-01-01T00:00:00Z" in desc
+
+
+def test_claim_files_carry_host_pid_and_start_time(tmp_path):
+    store, key = Store(tmp_path), "cd" * 10
+    assert store.claim(key)
+    data = json.loads((store.root / "claims" / key).read_text())
+    assert data["host"] == _host() and data["pid"] == os.getpid() and isinstance(data["since"], float)
+    if os.path.exists("/proc/self/stat"):
+        assert data["start"] == _start_ticks(os.getpid())
+    assert [p.name for p in (store.root / "claims").iterdir()] == [key]  # written beside it, linked into place
+
+
+def test_a_foreign_claim_is_announced_and_the_wait_is_bounded(tmp_path):
+    """A claim from another host (live for a day) and an old-format one: the sweep says within seconds
+    which run waits on what (host, pid, since when), gives up after --claim-timeout, exits 1 naming the
+    runs still claimed and how to release them. Before: it waited silently, for a day."""
+    spec_file = tmp_path / "s.toml"
+    from tiny import tiny_toml
+
+    spec_file.write_text(tiny_toml(steps=20, tail="[grid]\ndata_seed = [0, 1, 2]\n"))
+    specs = [spec(steps=20, data_seed=s) for s in range(3)]
+    store = Store(tmp_path / "st")
+    _write_claim(store, specs[0].key(), json.dumps({"host": "otherhost", "pid": 4242, "start": 1,
+                                                                  "since": time.time() - 3600}))
+    _write_claim(store, specs[1].key(), "otherhost 777")  # an old-format claim (before start times)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.join(ROOT, "src"), ROOT])}
+    proc = subprocess.run([sys.executable, "-m", "overparam", "run", str(spec_file), "--store", str(store.root),
+                           "--workers", "1", "--claim-timeout", "2", "--quiet"], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 1, proc.stderr
+    err = proc.stderr
+    since = time.strftime("%Y-%m-%dT%H:", time.gmtime(time.time() - 3600))
+    assert f"run {specs[0].key()} is claimed by host otherhost, pid 4242, since {since}" in err
+    assert f"run {specs[1].key()} is claimed by host otherhost, pid 777" in err
+    assert "still claimed" in err and "--release-claims" in err and "Traceback" not in err
+    assert store.has(specs[2]) and not store.has(specs[0]) and not store.has(specs[1])
+    assert not store.failures()  # not a failure of the run: nothing recorded under failures/
+
+
+def test_release_claims_removes_dead_ones_and_all_on_request(tmp_path, capsys):
+    from overparam.cli import main
+
+    store = Store(tmp_path)
+    run_sweep([spec(steps=5)], store)
+    dead, foreign, old, garbage = "11" * 10, "22" * 10, "33" * 10, "44" * 10
+    _write_claim(store, dead, json.dumps({"host": _host(), "pid": 999999999, "start": 5, "since": 1.0}))
+    _write_claim(store, foreign, json.dumps({"host": "elsewhere", "pid": 12, "start": 5, "since": 4e9}))
+    _write_claim(store, old, f"{_host()} 999999998")  # old format, dead
+    _write_claim(store, garbage, "\x00\x01 not a claim")
+    os.utime(store.root / "claims" / garbage, (1.0, 1.0))  # long past the time to write one
+    with pytest.raises(SystemExit) as ex:
+        main(["results", "--store", str(store.root), "--release-claims"])
+    out = capsys.readouterr()
+    assert ex.value.code == 0
+    assert f"removed claim on run {dead}" in out.out and "not running" in out.out
+    assert f"removed claim on run {old}" in out.out and f"removed claim on run {garbage}" in out.out
+    assert "3 claims removed, 1 kept" in out.out and f"kept claim on run {foreign}" in out.err
+    assert sorted(p.name for p in (store.root / "claims").iterdir()) == [foreign]
+    with pytest.raises(SystemExit):
+        main(["results", "--store", str(store.root), "--release-claims", "--all"])
+    assert "1 claims removed, 0 kept" in capsys.readouterr().out and not list((store.root / "claims").iterdir())
+
+
+def test_a_run_stored_by_another_process_is_not_counted_as_computed_here(tmp_path):
+    """Two sweeps of one run: the one that waits for the other's claim reports it as computed by
+    another process, not as computed. Before: both reported it computed."""
+    import threading
+
+    store, s = Store(tmp_path), spec(steps=5)
+    key, parent = s.key(), os.getppid()
+    start = _start_ticks(parent) if os.path.exists("/proc/self/stat") else None
+    _write_claim(store, key, json.dumps({"host": _host(), "pid": parent, "start": start, "since": 1.0}))
+
+    def other() -> None:  # the other sweep: computes it, stores it, releases its claim
+        store.save(s, execute(s))
+        (store.root / "claims" / key).unlink()
+
+    t = threading.Timer(0.5, other)
+    t.start()
+    rep = run_sweep([s], store, claim_timeout=120)
+    t.join()
+    assert rep.computed == [] and rep.by_other == [key] and not rep.failed
+    assert rep.as_dict()["computed"] == 0 and rep.as_dict()["computed_by_other"] == 1

@@ -12,7 +12,7 @@
                                                 threads, wall time, status counts
     <root>/tmp/<key>.<host>.<pid>.<nonce>/      runs being written
     <root>/failures/<key>.json                  runs that raised (retried on the next sweep)
-    <root>/claims/<key>                         a run being computed by a live process (host, pid)
+    <root>/claims/<key>                         a run being computed: host, pid, start time (Claim)
     <root>/damaged/<key>.<nonce>/               damaged runs moved aside when recomputed
 
 A run is written into ``tmp/`` (every file fsynced) and renamed into place in one ``os.rename``, so
@@ -31,8 +31,12 @@ checked (20 hex digits) before they become paths, and links are never followed, 
 a symlink under ``runs/`` cannot make the store read outside its directory. Nothing is unpickled.
 
 Two sweeps (or many Dask workers) writing one store coordinate through :meth:`Store.claim`: a
-process claims a key before computing it (an exclusive-create file naming host and pid); the others
-wait for its result instead of computing it again, and a claim of a process that died is taken over.
+process claims a key before computing it (a file created atomically, naming host, pid and the
+process's start time: :class:`Claim`); the others wait for its result instead of computing it
+again. A stale claim (its process died, or its PID now belongs to another process) is taken over at
+once; a live or foreign one is waited on for a bounded time (``--claim-timeout``, see
+:func:`overparam.experiments.executors.claim_or_wait`), and :meth:`Store.release_claims` removes
+stale ones (every one on request).
 
 Reading: :meth:`Store.table` (one row per run and replica, spec fields and final metrics, filtered
 by equality), :meth:`Store.traces` / :meth:`Store.trace_table` (the recorded traces of the matching
@@ -64,6 +68,8 @@ from .spec import RunSpec, flatten
 
 DEFAULT_STORE = "./overparam-results"
 STALE_FOREIGN_TMP_S = 24 * 3600.0
+#: Seconds a sweep waits for a run that another process holds (``--claim-timeout``; :class:`Store`).
+CLAIM_TIMEOUT_S = 600.0
 RUN_FILES = ("spec.json", "trace.parquet", "final.npz", "summary.json", "meta.json")
 JSON_FILES = ("spec.json", "summary.json", "meta.json")
 _KEY = re.compile(r"^[0-9a-f]{20}$")
@@ -246,10 +252,12 @@ class StoredRun:
 
 class Store:
     """A results directory (see the module docstring). ``Store()`` uses ``$OVERPARAM_STORE`` or
-    ``./overparam-results``."""
+    ``./overparam-results``. ``claim_timeout``: seconds a sweep into this store waits for a run
+    another process holds before giving up on it (None: no limit; ``--claim-timeout``)."""
 
-    def __init__(self, root: str | Path | None = None):
+    def __init__(self, root: str | Path | None = None, *, claim_timeout: float | None = CLAIM_TIMEOUT_S):
         self.root = Path(root) if root is not None else default_root()
+        self.claim_timeout = claim_timeout
         if self.root.exists() and not self.root.is_dir():
             raise SpecError(f"--store {str(self.root)!r}: exists and is not a directory; accepted: a directory "
                             "(created when missing)")
@@ -331,43 +339,77 @@ class Store:
                             "this user can write") from None
 
     # -- claims: one computer per key across processes ---------------------------------------------
+    def claim_path(self, key: str) -> Path:
+        return self.root / "claims" / check_key(key)
+
     def claim(self, key: str) -> bool:
         """Claim ``key`` for computing: True if this process now holds it (or already did), False
-        when a live process holds it. A claim of a dead process on this host (or one older than a
-        day from another host) is taken over."""
+        when another process holds it and may still be computing it. A stale claim (its process no
+        longer runs here, its PID was reused, or it is older than a day from another host; see
+        :class:`Claim`) is taken over at once."""
         d = self.root / "claims"
         d.mkdir(parents=True, exist_ok=True)
-        path = d / check_key(key)
-        me = f"{_host_tag()} {os.getpid()}"
+        path = self.claim_path(key)
         for _ in range(3):
-            try:
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                holder = _read_claim(path)
-                if holder == me:
-                    return True
-                if holder is not None and not _claim_stale(path, holder):
-                    return False
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()  # a dead holder's claim
-                continue
-            with os.fdopen(fd, "w") as fh:
-                fh.write(me)
-            return True
+            if _create_claim(path):
+                return True
+            holder = read_claim(path)
+            if holder is None:
+                continue  # released meanwhile
+            if holder.mine():
+                return True
+            if holder.stale() is None:
+                return False
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()  # a dead or reused holder's claim
         return False
 
     def release(self, key: str) -> None:
         """Release this process's claim on ``key`` (a claim held by another process is left alone)."""
-        path = self.root / "claims" / check_key(key)
-        if _read_claim(path) == f"{_host_tag()} {os.getpid()}":
+        path = self.claim_path(key)
+        holder = read_claim(path)
+        if holder is not None and holder.mine():
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
     def claimed(self, key: str) -> bool:
         """Whether a live process other than this one holds ``key``."""
-        path = self.root / "claims" / check_key(key)
-        holder = _read_claim(path)
-        return holder is not None and holder != f"{_host_tag()} {os.getpid()}" and not _claim_stale(path, holder)
+        holder = read_claim(self.claim_path(key))
+        return holder is not None and not holder.mine() and holder.stale() is None
+
+    def holder(self, key: str) -> Claim | None:
+        """The claim on ``key`` (None when unclaimed)."""
+        return read_claim(self.claim_path(key))
+
+    def claims(self) -> list[Claim]:
+        """Every claim file under ``claims/``, sorted by key."""
+        d = self.root / "claims"
+        if not d.is_dir():
+            return []
+        out = [read_claim(p) for p in sorted(d.iterdir()) if _KEY.match(p.name)]
+        return [c for c in out if c is not None]
+
+    def release_claims(self, *, all: bool = False) -> tuple[list[tuple[Claim, str]], list[Claim]]:  # noqa: A002
+        """Remove stale claims (every claim with ``all``): ``(removed [(claim, why)], kept)``.
+
+        Stale: see :meth:`Claim.stale`. ``all`` also removes live and foreign claims: use it only
+        when no sweep writing this store is running (a sweep whose claim is removed still writes its
+        run; another sweep may then compute the same run once more, harmlessly)."""
+        removed, kept = [], []
+        for c in self.claims():
+            if c.mine():
+                kept.append(c)
+                continue
+            why = c.stale()
+            if why is None and all:
+                why = "removed on request (--all)"
+            if why is None:
+                kept.append(c)
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                c.path.unlink()
+            removed.append((c, why))
+        return removed, kept
 
     def save(self, spec: RunSpec, result: Result) -> Path:
         """Write a finished run atomically; if another writer got there first, keep theirs."""
@@ -556,21 +598,156 @@ class Store:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def _read_claim(path: Path) -> str | None:
+#: a claim file younger than this that cannot be read yet is being written (not garbage)
+CLAIM_WRITE_GRACE_S = 10.0
+
+
+def _process_start(pid: int) -> int | None:
+    """The start time of process ``pid`` in clock ticks since boot (Linux ``/proc/<pid>/stat``,
+    field 22), or None where it cannot be read (not Linux, or the process is gone)."""
     try:
-        return path.read_text().strip() or None
-    except (FileNotFoundError, OSError):
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    try:  # the command name (field 2) may hold spaces and parentheses: count from the last ")"
+        return int(text.rsplit(")", 1)[1].split()[19])
+    except (IndexError, ValueError):
         return None
 
 
-def _claim_stale(path: Path, holder: str) -> bool:
-    host, _, pid = holder.partition(" ")
-    if host == _host_tag():
-        return not (pid.isdigit() and _pid_alive(int(pid)))
+@functools.cache
+def _boot_id() -> str | None:
     try:
-        return time.time() - path.stat().st_mtime > STALE_FOREIGN_TMP_S
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
     except OSError:
+        return None
+
+
+class Claim:
+    """A claim file ``claims/<key>``: which process computes the run.
+
+    Written as one JSON object: ``{"host": <host tag>, "pid": <int>, "start": <process start time,
+    clock ticks since boot, or null>, "boot": <kernel boot id or null>, "since": <Unix time>}``.
+    Files of older versions hold ``"<host> <pid>"`` (``legacy``); a file that cannot be read holds
+    neither (``pid`` None).
+
+    :meth:`stale` decides whether the holder can still be computing: on this host, its PID must
+    run and (when both are known) have the recorded start time and boot; on another host nothing
+    can be checked, so such a claim is live for :data:`STALE_FOREIGN_TMP_S` (a day)."""
+
+    def __init__(self, key: str, path: Path, *, host: str | None, pid: int | None, start: int | None = None,
+                 boot: str | None = None, since: float | None = None, legacy: bool = False):
+        self.key, self.path, self.host, self.pid = key, path, host, pid
+        self.start, self.boot, self.since, self.legacy = start, boot, since, legacy
+
+    @classmethod
+    def current(cls, key: str, path: Path) -> Claim:
+        pid = os.getpid()
+        return cls(key, path, host=_host_tag(), pid=pid, start=_process_start(pid), boot=_boot_id(),
+                   since=time.time())
+
+    def text(self) -> str:
+        return json.dumps({"host": self.host, "pid": self.pid, "start": self.start, "boot": self.boot,
+                           "since": self.since}, sort_keys=True)
+
+    def mine(self) -> bool:
+        if self.host != _host_tag() or self.pid != os.getpid():
+            return False
+        return self.start is None or self.start == _process_start(os.getpid())
+
+    def age(self) -> float:
+        """Seconds since the claim was made (its file's mtime for old-format files)."""
+        since = self.since
+        if since is None:
+            try:
+                since = self.path.stat().st_mtime
+            except OSError:
+                return 0.0
+        return max(0.0, time.time() - since)
+
+    def stale(self) -> str | None:
+        """Why the holder cannot be computing any more, or None when it may be."""
+        if self.pid is None:
+            return "unreadable claim file" if self.age() > CLAIM_WRITE_GRACE_S else None
+        if self.host == _host_tag():
+            if self.boot is not None and _boot_id() is not None and self.boot != _boot_id():
+                return f"process {self.pid} ran before this host restarted"
+            if not _pid_alive(self.pid):
+                return f"process {self.pid} is not running"
+            if self.start is not None:
+                now = _process_start(self.pid)
+                if now is not None and now != self.start:
+                    return f"process id {self.pid} now belongs to another process (reused)"
+            return None
+        if self.age() > STALE_FOREIGN_TMP_S:
+            return f"claimed from host {self.host} more than {STALE_FOREIGN_TMP_S / 3600:g} h ago"
+        return None
+
+    def describe(self) -> str:
+        """``host H, pid P, since <UTC time> (N s ago)``, plus what could not be checked."""
+        when = self.since
+        if when is None:
+            with contextlib.suppress(OSError):
+                when = self.path.stat().st_mtime
+        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when)) if when is not None else "?"
+        if self.pid is None:
+            return f"an unreadable claim file (since {at})"
+        where = "this host" if self.host == _host_tag() else f"host {self.host}"
+        extra = "; old-format claim: a reused PID cannot be told apart" if self.legacy else ""
+        return f"{where}, pid {self.pid}, since {at} ({self.age():.0f} s ago){extra}"
+
+
+def _create_claim(path: Path) -> bool:
+    """Create the claim file for this process atomically, content included (a reader never sees it
+    empty): written beside it, then hard-linked into place (fails if it exists). Where hard links are
+    not supported, an exclusive create. True when created."""
+    claim = Claim.current(path.name, path)
+    tmp = path.parent / f".{path.name}.{_host_tag()}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    tmp.write_text(claim.text())
+    try:
+        os.link(tmp, path)
         return True
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links on this filesystem
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w") as fh:
+            fh.write(claim.text())
+        return True
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def read_claim(path: Path) -> Claim | None:
+    """The claim in ``path`` (new or old format; unreadable content gives ``pid`` None), or None
+    when there is no such file."""
+    try:
+        text = path.read_text().strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    key = path.name
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        pid, start, since = data.get("pid"), data.get("start"), data.get("since")
+        if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0:
+            return Claim(key, path, host=str(data.get("host")), pid=pid,
+                         start=start if isinstance(start, int) and not isinstance(start, bool) else None,
+                         boot=data.get("boot") if isinstance(data.get("boot"), str) else None,
+                         since=float(since) if isinstance(since, (int, float)) and not isinstance(since, bool)
+                         else None)
+    parts = text.split()
+    if len(parts) == 2 and parts[1].isdigit() and int(parts[1]) > 0:  # "<host> <pid>": before claims had JSON
+        return Claim(key, path, host=parts[0], pid=int(parts[1]), legacy=True)
+    return Claim(key, path, host=None, pid=None)
 
 
 def _pid_alive(pid: int) -> bool:
