@@ -19,6 +19,7 @@ from overparam.experiments.store import RUN_FILES, default_root
 from tiny import tiny_spec
 
 BASE = tiny_spec(steps=60)
+MANIFEST = "manifest.json"  # content hashes of a run's files (issue 23)
 
 
 def spec(**changes) -> RunSpec:
@@ -43,7 +44,7 @@ def test_round_trip_spec_summary_meta_trace_theta(filled):
     for s in specs:
         run = store.load(s.key())
         res = results[s.key()]
-        assert sorted(p.name for p in run.path.iterdir()) == sorted(RUN_FILES)
+        assert sorted(p.name for p in run.path.iterdir()) == sorted((*RUN_FILES, MANIFEST))
         assert run.spec.key() == s.key() and run.spec.tags == s.tags
         assert json.loads((run.path / "spec.json").read_text())["tags"] == s.tags
         # summary: per replica settings, status, final metrics exactly as computed
@@ -224,7 +225,8 @@ def test_a_foreign_claim_is_announced_and_the_wait_is_bounded(tmp_path):
     _write_claim(store, specs[0].key(), json.dumps({"host": "otherhost", "pid": 4242, "start": 1,
                                                                   "since": time.time() - 3600}))
     _write_claim(store, specs[1].key(), "otherhost 777")  # an old-format claim (before start times)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.join(ROOT, "src"), ROOT])}
+    src = os.path.dirname(os.path.dirname(overparam.__file__))  # the package under test
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, ROOT])}
     proc = subprocess.run([sys.executable, "-m", "overparam", "run", str(spec_file), "--store", str(store.root),
                            "--workers", "1", "--claim-timeout", "2", "--quiet"], env=env, capture_output=True,
                           text=True, timeout=300)
@@ -282,3 +284,93 @@ def test_a_run_stored_by_another_process_is_not_counted_as_computed_here(tmp_pat
     t.join()
     assert rep.computed == [] and rep.by_other == [key] and not rep.failed
     assert rep.as_dict()["computed"] == 0 and rep.as_dict()["computed_by_other"] == 1
+
+
+# -- content hashes and schemas: --verify sees what opens but is wrong (issue 23, defect 9) --------------------
+
+
+def _flip_middle(p) -> None:
+    data = bytearray(p.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one byte inside a data page; the footer still opens
+    p.write_bytes(bytes(data))
+
+
+def _foreign_parquet(p) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"a": [1.0, 2.0]}), p)
+
+
+def _pickled_npz(p) -> None:
+    with open(p, "wb") as fh:
+        np.savez(fh, U=np.array([{"a": 1}], dtype=object))
+
+
+def _edited_spec(p) -> None:
+    data = json.loads(p.read_text())
+    data["algorithm"]["params"]["eta"] = 0.04  # still a valid spec, no longer the one the key names
+    p.write_text(json.dumps(data))
+
+
+DAMAGES = {
+    "corrupted data page": ("trace.parquet", _flip_middle, "sha256"),
+    "summary {}": ("summary.json", lambda p: p.write_text("{}"), "summary.json"),
+    "meta [1,2,3]": ("meta.json", lambda p: p.write_text("[1, 2, 3]"), "meta.json"),
+    "foreign parquet": ("trace.parquet", _foreign_parquet, "trace.parquet"),
+    "pickled array": ("final.npz", _pickled_npz, "final.npz"),
+    "edited spec": ("spec.json", _edited_spec, "spec.json"),
+}
+
+
+@pytest.mark.parametrize("hashed", [True, False], ids=["manifest", "before-manifests"])
+@pytest.mark.parametrize("what", list(DAMAGES))
+def test_verify_finds_damage_that_opens_and_the_sweep_recomputes_it(tmp_path, capsys, what, hashed):
+    """Each of these opened fine and was reported "0 damaged" before; the next sweep skipped the run
+    and a later read raised or the run vanished from `results`. Now: named by --verify (by its sha256
+    when the run has a manifest, by the schema checks otherwise, except a flipped byte that only a
+    hash can see), named on stderr by `results`, and recomputed by the next sweep."""
+    from overparam.cli import main
+
+    victim, damage, reason = DAMAGES[what]
+    if not hashed and what == "corrupted data page":
+        pytest.skip("a flipped byte in a plain data page is visible only to a content hash")
+    store = Store(tmp_path)
+    specs = [spec(steps=5, data_seed=s) for s in range(2)]
+    run_sweep(specs, store)
+    key = specs[0].key()
+    path = store.path(key)
+    if not hashed:
+        for k in (key, specs[1].key()):
+            (store.path(k) / MANIFEST).unlink(missing_ok=True)  # as stored before this change
+    damage(path / victim)
+    fresh = Store(tmp_path)
+    report = fresh.verify()
+    assert [d["key"] for d in report["damaged"]] == [key], report
+    why = report["damaged"][0]["reason"]
+    assert (why.startswith(victim) and ("sha256" in why if hashed else reason in why)), why
+    assert report["schema_only"] == ([] if hashed else [specs[1].key()])
+    with pytest.raises(SystemExit) as ex:
+        main(["results", "--store", str(tmp_path), "--verify"])
+    out = capsys.readouterr()
+    assert ex.value.code == 1 and f"damaged {key}: {victim}" in out.err
+    assert ("1 runs intact, 1 damaged" in out.out) if hashed else ("checked by schema only" in out.out)
+    with pytest.raises(SystemExit) as ex:
+        main(["results", "--store", str(tmp_path), "--csv"])
+    out = capsys.readouterr()
+    assert ex.value.code == 0 and f"damaged {key}" in out.err and key not in out.out
+    rep = run_sweep(specs, Store(tmp_path))
+    assert rep.computed == [key] and Store(tmp_path).verify()["damaged"] == []
+
+
+def test_manifest_records_every_file_hash_and_keys_do_not_change(tmp_path):
+    import hashlib
+
+    store, s = Store(tmp_path), spec(steps=5)
+    run_sweep([s], store)
+    man = json.loads((store.path(s.key()) / MANIFEST).read_text())
+    assert sorted(man["files"]) == sorted(RUN_FILES)
+    for name, rec in man["files"].items():
+        data = (store.path(s.key()) / name).read_bytes()
+        assert rec == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    assert s.key() == RunSpec.parse(json.loads((store.path(s.key()) / "spec.json").read_text())).key()

@@ -211,8 +211,9 @@ def results_cmd(
     store: StoreOpt = None,
     as_json: JsonOpt = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout")] = False,
-    verify: Annotated[bool, typer.Option("--verify", help="Check every stored run (files complete and readable); "
-                                                          "name each damaged one; exit 1 if any")] = False,
+    verify: Annotated[bool, typer.Option("--verify", help="Check every stored run (files present, sha256 as "
+                                                          "recorded, schemas); name each damaged one; exit 1 if "
+                                                          "any")] = False,
     release_claims: Annotated[bool, typer.Option("--release-claims", help="Remove the claims (claims/ in the "
                                                                           "store) of processes that no longer run "
                                                                           "and say what was removed")] = False,
@@ -249,7 +250,10 @@ def results_cmd(
         else:
             for d in report["damaged"]:
                 typer.echo(f"damaged {d['key']}: {d['reason']}", err=True)
-            typer.echo(f"{report['ok']} runs complete, {len(report['damaged'])} damaged"
+            n_old = len(report["schema_only"])
+            typer.echo(f"{report['ok']} runs intact"
+                       + (f" ({n_old} stored without content hashes, checked by schema only)" if n_old else "")
+                       + f", {len(report['damaged'])} damaged"
                        + (" (a sweep that contains them recomputes them)" if report["damaged"] else ""))
         if report["damaged"]:
             raise typer.Exit(1)
@@ -257,6 +261,9 @@ def results_cmd(
     filters = parse_overrides(where, option="--where")
     st = existing_store(store)
     df, cols = results_frame(st, filters, columns, trace)
+    for key, why in sorted(st.skipped.items()):  # never dropped silently
+        typer.echo(f"damaged {key}: {why} (left out; `overparam results --verify` lists all, a sweep that "
+                   "contains it recomputes it)", err=True)
     if as_json:
         rows = [{str(k): plain(v) for k, v in row.items()} for row in df.to_dict("records")]
         typer.echo(json.dumps(rows, indent=1, allow_nan=False))

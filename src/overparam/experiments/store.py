@@ -10,6 +10,7 @@
                                  summary.json   per replica: settings, status, stop step, final metrics
                                  meta.json      provenance: versions, git commit, device, dtype,
                                                 threads, wall time, status counts
+                                 manifest.json  sha256 and size of each file above (written last)
     <root>/tmp/<key>.<host>.<pid>.<nonce>/      runs being written
     <root>/failures/<key>.json                  runs that raised (retried on the next sweep)
     <root>/claims/<key>                         a run being computed: host, pid, start time (Claim)
@@ -22,11 +23,19 @@ finished, and a resumed sweep recomputes exactly the runs without a directory. L
 this host at once, those of other hosts after a day. Two writers of the same spec are harmless:
 the first rename wins and the second discards its copy.
 
-A run directory counts as stored only when it is **complete and readable** (:meth:`Store.damage`:
-every file present, a regular file and not a link, JSON that parses, a Parquet footer and an npz
-directory that open): a run damaged after the fact (a truncated file, a disk error) is not served
-(``table`` and ``results`` skip it and name it), it is recomputed by the next sweep (the damaged copy
-is moved to ``damaged/``), and :meth:`Store.verify` lists every damaged run with the reason. Keys are
+A run directory counts as stored only when it is **intact** (:meth:`Store.damage`): every file
+present, a regular file and not a link; each file's sha256 equal to the one recorded in
+``manifest.json`` when the run was stored; and every file of the expected shape (the schema check,
+:func:`schema_damage`): ``spec.json`` a spec whose key is the directory's name (an edited spec no
+longer hashes to its key), ``summary.json`` one object per replica with its ``replica`` and
+``status``, ``meta.json`` an object, ``trace.parquet`` readable to its last page with integer
+``step`` and ``replica`` columns, ``final.npz`` numeric arrays that load without pickle. Runs stored
+before manifests existed are checked by schema alone (:meth:`Store.verify` counts them). A run
+damaged after the fact (a truncated file, a flipped bit, an edit) is not served (``table`` skips it
+and ``results`` names it on stderr), it is recomputed by the next sweep (the damaged copy is moved
+to ``damaged/``), and :meth:`Store.verify` lists every damaged run with the reason. A run found
+intact is not hashed again by the same :class:`Store` until one of its files changes (size or
+modification time). Keys are
 checked (20 hex digits) before they become paths, and links are never followed, so a crafted key or
 a symlink under ``runs/`` cannot make the store read outside its directory. Nothing is unpickled.
 
@@ -47,6 +56,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import os
 import platform
@@ -71,6 +81,7 @@ STALE_FOREIGN_TMP_S = 24 * 3600.0
 #: Seconds a sweep waits for a run that another process holds (``--claim-timeout``; :class:`Store`).
 CLAIM_TIMEOUT_S = 600.0
 RUN_FILES = ("spec.json", "trace.parquet", "final.npz", "summary.json", "meta.json")
+MANIFEST = "manifest.json"
 JSON_FILES = ("spec.json", "summary.json", "meta.json")
 _KEY = re.compile(r"^[0-9a-f]{20}$")
 
@@ -203,6 +214,85 @@ def final_arrays(result: Result) -> dict[str, np.ndarray]:
             for b, t in zip(names, th, strict=True)}
 
 
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def manifest(run_dir: Path) -> dict[str, Any]:
+    """``manifest.json`` of a run directory: ``{"format": 1, "files": {name: {"sha256", "bytes"}}}``
+    for each of :data:`RUN_FILES`."""
+    return {"format": 1, "files": {name: {"sha256": _sha256(run_dir / name), "bytes": (run_dir / name).stat().st_size}
+                                   for name in RUN_FILES}}
+
+
+def hash_damage(run_dir: Path) -> str | None:
+    """Why the run's files differ from its ``manifest.json``, or None (also when it has none)."""
+    mpath = run_dir / MANIFEST
+    if not mpath.exists():
+        return None
+    try:
+        files = json.loads(mpath.read_text())["files"]
+        recorded = {name: (files[name]["sha256"], int(files[name]["bytes"])) for name in RUN_FILES}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"{MANIFEST}: unreadable ({type(exc).__name__})"
+    for name, (digest, size) in recorded.items():
+        try:
+            if (run_dir / name).stat().st_size != size or _sha256(run_dir / name) != digest:
+                return f"{name}: content differs from its recorded sha256 (changed after it was stored)"
+        except OSError as exc:
+            return f"{name}: unreadable ({type(exc).__name__})"
+    return None
+
+
+def schema_damage(run_dir: Path, key: str) -> str | None:
+    """Why a run's files are not of the expected shape, or None: ``spec.json`` a spec whose key is
+    ``key``; ``summary.json`` a list of one object per replica with ``replica`` and ``status``;
+    ``meta.json`` an object; ``trace.parquet`` read to its last page, with integer ``step`` and
+    ``replica`` columns; ``final.npz`` numeric arrays, loaded without pickle."""
+    data = {}
+    for name in JSON_FILES:
+        try:
+            data[name] = json.loads((run_dir / name).read_text())
+        except (OSError, ValueError) as exc:
+            return f"{name}: unreadable ({type(exc).__name__})"
+    try:
+        spec = RunSpec.parse(data["spec.json"])
+    except Exception as exc:  # noqa: BLE001 - any reason a stored spec does not parse
+        return f"spec.json: not a valid spec ({type(exc).__name__})"
+    if spec.key() != key:
+        return f"spec.json: its content hashes to {spec.key()}, not to the run's key (edited after it was stored)"
+    summary = data["summary.json"]
+    if not (isinstance(summary, list) and len(summary) == spec.n_replicas
+            and all(isinstance(row, dict) and row.get("replica") == i and isinstance(row.get("status"), str)
+                    for i, row in enumerate(summary))):
+        return (f"summary.json: not one object per replica ({spec.n_replicas}) with its replica and status")
+    if not isinstance(data["meta.json"], dict):
+        return "meta.json: not an object"
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(run_dir / "trace.parquet")  # every page: a corrupted one raises
+        for col in ("step", "replica"):
+            if col not in table.column_names or not pa.types.is_integer(table.schema.field(col).type):
+                return f"trace.parquet: no integer {col!r} column (not a trace of this package)"
+    except Exception as exc:  # noqa: BLE001 - any reader error means damaged
+        return f"trace.parquet: unreadable ({type(exc).__name__})"
+    try:
+        with np.load(run_dir / "final.npz", allow_pickle=False) as z:
+            for name in z.files:
+                arr = z[name]  # reads (and CRC-checks) the member; an object array raises here
+                if arr.dtype.kind not in "biufc":
+                    return f"final.npz: array {name!r} is not numeric ({arr.dtype})"
+    except Exception as exc:  # noqa: BLE001
+        return f"final.npz: unreadable ({type(exc).__name__})"
+    return None
+
+
 class StoredRun:
     """A run read back from the store (lazily loads trace and arrays).
 
@@ -258,6 +348,8 @@ class Store:
     def __init__(self, root: str | Path | None = None, *, claim_timeout: float | None = CLAIM_TIMEOUT_S):
         self.root = Path(root) if root is not None else default_root()
         self.claim_timeout = claim_timeout
+        self._intact: dict[str, tuple] = {}  # key -> file signatures when last found intact
+        self.skipped: dict[str, str] = {}  # damaged runs that keys() (so table()) left out: key -> why
         if self.root.exists() and not self.root.is_dir():
             raise SpecError(f"--store {str(self.root)!r}: exists and is not a directory; accepted: a directory "
                             "(created when missing)")
@@ -279,45 +371,52 @@ class Store:
         return self.damage(key) is None
 
     def damage(self, key: str) -> str | None:
-        """Why the stored run ``key`` cannot be served (``"absent"``, a missing or unreadable file,
-        a link), or None when it is complete and readable."""
+        """Why the stored run ``key`` cannot be served (``"absent"``, a missing file, a link, a file
+        whose content differs from its recorded hash, a file of the wrong shape), or None when it is
+        intact (see the module docstring)."""
         path = self.path(key)
         if not path.exists() and not path.is_symlink():
             return "absent"
         if path.is_symlink() or path.parent.is_symlink():
             return "a symbolic link (links are not followed)"
-        for name in RUN_FILES:
+        sig = []
+        for name in (*RUN_FILES, MANIFEST):
             f = path / name
-            if f.is_symlink() or not f.is_file():
-                return f"{name}: missing" if not f.is_symlink() else f"{name}: a symbolic link"
-        try:
-            for name in JSON_FILES:
-                json.loads((path / name).read_text())
-        except (OSError, ValueError) as exc:
-            return f"{name}: unreadable ({type(exc).__name__})"
-        try:
-            import pyarrow.parquet as pq
+            if f.is_symlink():
+                return f"{name}: a symbolic link"
+            if not f.is_file():
+                if name == MANIFEST and not f.exists():
+                    continue  # stored before manifests: schema checks only
+                return f"{name}: missing"
+            st = f.stat()
+            sig.append((name, st.st_mtime_ns, st.st_size, st.st_ino))
+        sig_t = tuple(sig)
+        if self._intact.get(key) == sig_t:
+            return None
+        why = hash_damage(path) or schema_damage(path, key)
+        if why is None:
+            self._intact[key] = sig_t
+        else:
+            self._intact.pop(key, None)
+        return why
 
-            pq.read_metadata(path / "trace.parquet")
-        except Exception as exc:  # noqa: BLE001 - any reader error means damaged
-            return f"trace.parquet: unreadable ({type(exc).__name__})"
-        try:
-            with np.load(path / "final.npz", allow_pickle=False) as z:
-                z.files  # noqa: B018 - reads the zip directory
-        except Exception as exc:  # noqa: BLE001
-            return f"final.npz: unreadable ({type(exc).__name__})"
-        return None
+    def hashed(self, key: str) -> bool:
+        """Whether the run has a ``manifest.json`` (content hashes; runs stored before it have none)."""
+        return (self.path(key) / MANIFEST).is_file()
 
     def verify(self) -> dict[str, Any]:
-        """Check every run directory: ``{"ok": n, "damaged": [{"key", "reason"}, …]}``."""
-        damaged, ok = [], 0
+        """Check every run directory (:meth:`damage`): ``{"ok": n, "damaged": [{"key", "reason"}, …],
+        "schema_only": [keys of intact runs without content hashes]}``."""
+        damaged, ok, schema_only = [], 0, []
         for key in self._all_keys():
             why = self.damage(key)
             if why is None:
                 ok += 1
+                if not self.hashed(key):
+                    schema_only.append(key)
             else:
                 damaged.append({"key": key, "reason": why})
-        return {"ok": ok, "damaged": damaged}
+        return {"ok": ok, "damaged": damaged, "schema_only": schema_only}
 
     def damaged(self) -> list[dict[str, str]]:
         return self.verify()["damaged"]
@@ -450,6 +549,7 @@ class Store:
             meta = provenance(result)
             meta["events"] = capped_events(result.events)
             _write_json(tmp / "meta.json", meta)
+            _write_json(tmp / MANIFEST, manifest(tmp))  # last: hashes of the files as written
             _fsync_dir(tmp)
             final.parent.mkdir(parents=True, exist_ok=True)
             self._move_aside_if_damaged(key)
@@ -522,8 +622,16 @@ class Store:
         return removed
 
     def keys(self) -> list[str]:
-        """The keys of the stored (complete and readable) runs, sorted."""
-        return [k for k in self._all_keys() if self.damage(k) is None]
+        """The keys of the stored (intact) runs, sorted; the damaged ones left out are kept in
+        :attr:`skipped` (key -> reason) for the caller to name."""
+        out, self.skipped = [], {}
+        for k in self._all_keys():
+            why = self.damage(k)
+            if why is None:
+                out.append(k)
+            else:
+                self.skipped[k] = why
+        return out
 
     def __len__(self) -> int:
         return len(self.keys())
