@@ -19,9 +19,10 @@ run whose worker process died (out of memory, killed).
 
 Progress: runs done / total through ``Progress.run_finished``; iteration progress of running runs
 through ``Progress.run_update`` (at most four updates a second per run), from pool workers over a
-``multiprocessing`` queue that each worker inherits when it starts (no manager process: a worker's
-``put`` never blocks, so no helper process can leave one waiting), and from Dask workers as
-scheduler events.
+pipe whose writing end each worker inherits when it starts, and from Dask workers as scheduler
+events. No manager process and no feeder thread: a worker writes each update with one
+non-blocking write (under ``PIPE_BUF`` bytes, so atomic) and drops it if the pipe is full, so no
+helper that dies or lags can leave a worker waiting.
 
 Claims: a run another process holds (:meth:`Store.claim`) is waited on for at most
 ``claim_timeout`` seconds (:func:`claim_or_wait`); the wait is announced on stderr within
@@ -354,16 +355,18 @@ _WORKER_SINK: list[Any] = []
 _WORKER_INIT_ERROR: list[SweepError] = []
 
 
-class _QueueSink:
-    """A pool worker's end of the progress queue: ``put`` never blocks (the queue's feeder thread
-    sends), and nothing waits for unsent progress when the worker exits."""
+class _PipeSink:
+    """A pool worker's end of the progress pipe: each update is one non-blocking write, dropped
+    when the pipe is full (the sweep's process reads it every 0.2 s); it never blocks and starts no
+    thread."""
 
-    def __init__(self, q: Any):
-        self.q = q
-        q.cancel_join_thread()
+    def __init__(self, conn: Any):
+        self.conn = conn
+        os.set_blocking(conn.fileno(), False)
 
     def put(self, item: tuple[str, str, int, int]) -> None:
-        self.q.put_nowait(item)
+        with contextlib.suppress(BlockingIOError):
+            self.conn.send(item)
 
 
 def _init_worker(threads: int, parent: int | None = None, q: Any = None) -> None:
@@ -377,7 +380,7 @@ def _init_worker(threads: int, parent: int | None = None, q: Any = None) -> None
             _init_helper(parent)
             pin_process_threads(threads)
             if q is not None:
-                _WORKER_SINK.append(_QueueSink(q))
+                _WORKER_SINK.append(_PipeSink(q))
     except SweepError as exc:
         _WORKER_INIT_ERROR.append(exc)
 
@@ -590,14 +593,15 @@ def _run_serial(tasks, store, threads, progress, report, claim_timeout=DEFAULT_C
             _finish(report, progress, *outcome)
 
 
-def _drain(q, progress: Progress) -> None:
-    while True:
-        try:
-            item = q.get_nowait()
-        except Exception:  # noqa: BLE001 - empty, or closed: progress must never break a sweep
-            return
-        with contextlib.suppress(Exception):
-            progress.run_update(*item)
+def _drain(reader, progress: Progress) -> None:
+    """Show the progress updates waiting in the pipe (each arrived whole: see :class:`_PipeSink`)."""
+    try:
+        while reader.poll():
+            item = reader.recv()
+            with contextlib.suppress(Exception):
+                progress.run_update(*item)
+    except Exception:  # noqa: BLE001 - closed or garbled: progress must never break a sweep
+        return
 
 
 def _run_pool(tasks, store, workers, threads, progress, report, claim_timeout=DEFAULT_CLAIM_TIMEOUT_S) -> None:
@@ -607,12 +611,12 @@ def _run_pool(tasks, store, workers, threads, progress, report, claim_timeout=DE
     ctx = mp.get_context("spawn")
     root = str(Path(store.root).resolve())
     by_key = {s.key(): s for task in tasks for s in task}
-    pool = q = None
+    pool = q = writer = None
     try:
         with _starting("the worker pool"), _sigint_blocked():  # the workers are spawned by the first submits
-            q = ctx.Queue()  # iteration progress from the workers (inherited at their start: see _init_worker)
+            q, writer = ctx.Pipe(duplex=False)  # iteration progress; workers inherit the writing end
             pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                                       initargs=(threads, os.getpid(), q))
+                                       initargs=(threads, os.getpid(), writer))
             kt = kernel_threads_for(threads, workers)
             pending = {pool.submit(_task, [s.model_dump_json() for s in task], root, threads, None, kt, claim_timeout):
                        [s.key() for s in task] for task in tasks}
@@ -635,14 +639,17 @@ def _run_pool(tasks, store, workers, threads, progress, report, claim_timeout=DE
                     _finish(report, progress, *out)
         _drain(q, progress)
     except BaseException:
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)  # Ctrl-C or a helper that failed: run nothing queued
-            _kill_workers(pool)
+        if pool is not None:  # Ctrl-C or a helper that failed: end the workers, run nothing queued
+            _kill_workers(pool)  # first: shutdown forgets its processes
+            with contextlib.suppress(Exception):
+                pool.shutdown(wait=False, cancel_futures=True)
         raise
+    else:
+        pool.shutdown(wait=True)
     finally:
-        if q is not None:
-            q.close()
-    pool.shutdown(wait=True)
+        for end in (q, writer):
+            if end is not None:
+                end.close()
 
 
 def _kill_workers(pool: ProcessPoolExecutor) -> None:
