@@ -386,7 +386,7 @@ def _init_worker(threads: int, parent: int | None = None, q: Any = None) -> None
 
 
 def _init_helper(parent: int | None = None) -> None:
-    """First thing in a pool worker or the progress manager: quiet Ctrl-C, and exit with the parent.
+    """First thing in a pool worker: quiet Ctrl-C, and exit with the parent.
 
     Ctrl-C reaches every process of the terminal's group: helpers end at once and silently (what
     they were writing stays in tmp/ and is cleaned later); the parent reports it. Helpers are
@@ -571,7 +571,7 @@ def _finish(report: SweepReport, progress: Progress, key: str, kind: str, detail
         report.by_other.append(key)
     elif kind == "claimed":
         report.claimed.append((key, detail or ""))
-        report.failed.append((key, f"run {key} {detail}"))
+        report.failed.append((key, detail or "still claimed"))
     else:
         report.failed.append((key, detail or ""))
     progress.run_finished(key, kind in ("computed", "other"))
