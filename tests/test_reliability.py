@@ -212,7 +212,7 @@ def test_results_verify_names_damaged_runs(stored, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["results", "--verify", "--store", str(store.root)])
     out, err = capsys.readouterr()
-    assert exc.value.code == 1 and f"damaged {specs[2].key()}: summary.json" in err and "2 runs complete, 1 damaged" in out
+    assert exc.value.code == 1 and f"damaged {specs[2].key()}: summary.json" in err and "2 runs intact, 1 damaged" in out
 
 
 CONCURRENT_SCRIPT = """
