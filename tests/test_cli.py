@@ -181,7 +181,8 @@ def test_run_json_schema_and_resume(capsys, files, store):
     code, out, _ = cli(capsys, "run", str(files / "sweep.toml"), "--store", str(store), "--json", "--workers", "1")
     rep = json.loads(out)
     assert code == 0
-    assert set(rep) == {"total", "skipped", "computed", "failed", "executor", "wall_time", "store", "runs"}
+    assert set(rep) == {"total", "skipped", "computed", "computed_by_other", "failed", "claimed", "executor",
+                        "wall_time", "store", "runs"}
     assert (rep["total"], rep["skipped"], rep["computed"], rep["failed"]) == (2, 2, 0, [])
     assert all(set(r) == {"key", "stored", "failed"} and r["stored"] for r in rep["runs"])
     # an override makes new specs: only those are computed

@@ -131,13 +131,13 @@ def test_sigkill_mid_sweep_then_resume_recomputes_only_the_missing_runs(tmp_path
             assert time.monotonic() < deadline, "no run was stored within 120 s"
             time.sleep(0.02)
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # the CLI, its pool workers and the queue manager
+        os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its pool workers
         proc.wait()
     time.sleep(0.2)
     # no visible half-written run: every run directory is complete
     dirs = _stored_dirs(root)
     for d in dirs:
-        assert sorted(p.name for p in d.iterdir()) == sorted(RUN_FILES), d
+        assert sorted(p.name for p in d.iterdir()) == sorted((*RUN_FILES, "manifest.json")), d
     stored_before = len(Store(root).keys())
     assert stored_before == len(dirs)
     assert 3 <= stored_before < total, (stored_before, total)

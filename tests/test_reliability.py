@@ -157,6 +157,10 @@ def specs(draw):
 SPECS = specs()
 
 COUNTS = {"valid": 0, "invalid": 0}
+#: Valid specs with more steps are run for this many (same code path). BAD's large integers (10⁹–10¹²)
+#: are valid step counts: run whole, one such spec took hours, and with ``log.every = 1`` its trace grew
+#: until the machine ran out of memory (22 GB in 8 minutes), which is why the 5,000-spec test never ended.
+MAX_RUN_STEPS = 1000
 
 
 def _check_one(data: dict) -> None:
@@ -169,6 +173,8 @@ def _check_one(data: dict) -> None:
         return
     COUNTS["valid"] += 1
     assert RunSpec.parse(spec.canonical()).key() == spec.key()  # identity survives its own JSON
+    if spec.steps > MAX_RUN_STEPS:  # a valid step count no test can run (BAD's 10⁹–10¹² are valid here)
+        spec = RunSpec.parse({**spec.canonical(), "tags": dict(spec.tags), "steps": MAX_RUN_STEPS})
     res = execute(spec)  # a valid spec runs: it completes, converges or diverges, never raises
     assert set(res.status) <= {"completed", "converged", "diverged"} and len(res.status) == spec.n_replicas
 
@@ -206,7 +212,7 @@ def test_results_verify_names_damaged_runs(stored, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["results", "--verify", "--store", str(store.root)])
     out, err = capsys.readouterr()
-    assert exc.value.code == 1 and f"damaged {specs[2].key()}: summary.json" in err and "2 runs complete, 1 damaged" in out
+    assert exc.value.code == 1 and f"damaged {specs[2].key()}: summary.json" in err and "2 runs intact, 1 damaged" in out
 
 
 CONCURRENT_SCRIPT = """

@@ -24,13 +24,15 @@ import numpy as np
 import pytest
 from tests.tiny import tiny_spec
 
+import overparam
 from overparam.experiments import RunSpec, SpecError, run_sweep
 from overparam.experiments.store import Store
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+SRC = Path(overparam.__file__).resolve().parents[1]  # the package under test (a worktree's src/ too)
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), str(ROOT)])}
 HANG_S = 60  # a process still there after this long is a hang, not slowness
 
 # 12 tiny runs, 6 problems × 2 init scales: the grouping planner pairs the two scales of a problem,
@@ -206,12 +208,13 @@ run_sweep(specs, Store(sys.argv[1]), workers=2)
 """
 
 
-def test_killing_only_the_parent_ends_its_workers_manager_and_tracker(tmp_path):
+def test_killing_only_the_parent_ends_its_workers_and_tracker(tmp_path):
     """SIGKILL to the sweep's process alone while both pool workers are in the middle of long runs:
-    the workers, the progress manager and the resource tracker must all be gone within 10 s (the
-    watchdog polls every 0.25 s). Before: the workers ran their runs to the end and the manager and
-    the tracker stayed forever (the 10 s bound is far below a run's length, so a worker that merely
-    finishes its run fails here)."""
+    the workers and the resource tracker must all be gone within 10 s (the watchdog polls every
+    0.25 s). Before: the workers ran their runs to the end and the tracker stayed forever (the 10 s
+    bound is far below a run's length, so a worker that merely finishes its run fails here). There
+    is no progress manager process any more (issue 23): progress travels over a queue each worker
+    inherits, so the family is the two workers and the tracker."""
     root = tmp_path / "s"
     proc = subprocess.Popen([sys.executable, "-c", LONG_SWEEP, str(root)], env=ENV, cwd=ROOT, start_new_session=True,
                             stderr=subprocess.DEVNULL)
@@ -226,7 +229,7 @@ def test_killing_only_the_parent_ends_its_workers_manager_and_tracker(tmp_path):
         os.killpg(proc.pid, signal.SIGKILL) if proc.poll() is None else None
     for pid in left:
         os.kill(pid, signal.SIGKILL)
-    assert len(family) == 4 and not left, f"left behind: {sorted(left)} of {sorted(family)}"
+    assert len(family) == 3 and not left, f"left behind: {sorted(left)} of {sorted(family)}"
     assert not Store(root).keys() and not Store(root).damaged()
 
 
@@ -236,7 +239,7 @@ def test_killing_only_the_parent_ends_its_workers_manager_and_tracker(tmp_path):
 @pytest.mark.parametrize("helpers, delay", [(1, 0.3), (2, 0.5)])
 def test_ctrl_c_during_pool_start_up_is_one_line(tmp_path, helpers, delay):
     """SIGINT to the whole process group (what Ctrl-C in a terminal does) ``delay`` seconds after the
-    pool's ``helpers``-th process appeared (1: the progress manager, 2: the first worker), i.e. while
+    pool's ``helpers``-th process appeared (1: the first worker, 2: the second), i.e. while
     it is still importing: one line "interrupted", exit 130, no traceback, nothing left running.
     Before: a KeyboardInterrupt traceback from each helper caught mid-import (and no line from the
     parent: Typer returns 130 for Ctrl-C, which the CLI passed on silently)."""
@@ -461,3 +464,59 @@ def test_the_local_cluster_listens_on_loopback_only(monkeypatch):
     client, close = dask_client("local", 2)
     close()
     assert seen["host"] == "127.0.0.1" and seen["n_workers"] == 2 and seen["dashboard_address"] is None
+
+
+# -- a helper thread or process that cannot start: one line, exit 1, never a hang (issue 23, defects 3, 12) ----
+
+NO_THREADS = """
+import threading
+def start(self):
+    raise RuntimeError("can't start new thread")
+threading.Thread.start = start
+"""
+CHILD_NO_THREADS = """
+import sys
+if "--multiprocessing-fork" in sys.argv:  # spawned pool workers only
+""" + "".join("    " + line + "\n" for line in NO_THREADS.strip().splitlines())
+
+
+def _cli(tmp_path, prelude: str, *args: str, env=None) -> tuple[subprocess.CompletedProcess, float]:
+    from tests.tiny import tiny_toml
+
+    spec = tmp_path / "s.toml"
+    spec.write_text(tiny_toml(steps=200, tail='[grid]\ndata_seed = [0, 1, 2, 3]\n'))
+    code = prelude + "\nfrom overparam.cli import main\nmain(" + repr(
+        ["run", str(spec), "--store", str(tmp_path / "st"), *args]) + ")\n"
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", code], env=env or ENV, cwd=ROOT, capture_output=True, text=True,
+                          timeout=HANG_S * 3, start_new_session=True)
+    return proc, time.monotonic() - t0
+
+
+@pytest.mark.parametrize("args, what", [(("--workers", "2", "--quiet"), "the worker pool"),
+                                        (("--workers", "1"), "the progress display")])
+def test_a_thread_that_cannot_start_in_the_sweep_ends_it_in_one_line(tmp_path, args, what):
+    """Every new thread of the sweep's process fails as on a machine out of threads ("can't start new
+    thread"): the command ends at once, exit 1, with one line naming what could not start and why.
+    Before: a raw RuntimeError traceback (and, with the manager's accepter thread, a hang)."""
+    proc, _ = _cli(tmp_path, NO_THREADS, *args)
+    err = proc.stderr.strip()
+    assert proc.returncode == 1, (proc.returncode, err)
+    assert "\n" not in err and err.startswith(f"error: {what}: could not start a thread or process"), err
+    assert "can't start new thread" in err
+
+
+def test_a_pool_worker_that_cannot_start_a_thread_ends_the_sweep_in_one_line(tmp_path):
+    """Pool workers whose threads cannot start (their parent watchdog, the progress queue's feeder):
+    the sweep ends with exit 1 and one line naming the worker's start-up and the cause, within the
+    hang bound, and leaves no process behind. Before: a "Exception in initializer" traceback per
+    worker and every run reported as "worker process died (killed, or out of memory)"."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(CHILD_NO_THREADS)
+    env = {**ENV, "PYTHONPATH": os.pathsep.join([str(site), ENV["PYTHONPATH"]])}
+    proc, took = _cli(tmp_path, "", "--workers", "2", "--quiet", env=env)
+    err = proc.stderr.strip()
+    assert proc.returncode == 1, (proc.returncode, err)
+    assert "\n" not in err and "pool worker process" in err and "can't start new thread" in err, err
+    print(json.dumps({"worker_thread_failure_s": round(took, 1)}))

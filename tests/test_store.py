@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ from overparam.experiments.store import RUN_FILES, default_root
 from tiny import tiny_spec
 
 BASE = tiny_spec(steps=60)
+MANIFEST = "manifest.json"  # content hashes of a run's files (issue 23)
 
 
 def spec(**changes) -> RunSpec:
@@ -42,7 +44,7 @@ def test_round_trip_spec_summary_meta_trace_theta(filled):
     for s in specs:
         run = store.load(s.key())
         res = results[s.key()]
-        assert sorted(p.name for p in run.path.iterdir()) == sorted(RUN_FILES)
+        assert sorted(p.name for p in run.path.iterdir()) == sorted((*RUN_FILES, MANIFEST))
         assert run.spec.key() == s.key() and run.spec.tags == s.tags
         assert json.loads((run.path / "spec.json").read_text())["tags"] == s.tags
         # summary: per replica settings, status, final metrics exactly as computed
@@ -161,3 +163,214 @@ def test_table_of_empty_store(tmp_path):
     st = Store(tmp_path / "empty")
     assert isinstance(st.table(), pd.DataFrame) and st.table().empty
     assert list(st.traces()) == [] and len(st) == 0
+
+
+# -- claims: who holds a run, stale ones taken over, a bounded and announced wait (issue 23, defects 4, 10) --
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _host() -> str:
+    import socket
+
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in socket.gethostname()) or "host"
+
+
+def _start_ticks(pid: int) -> int:
+    return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[19])
+
+
+def _write_claim(store: Store, key: str, text: str) -> None:
+    (store.root / "claims").mkdir(parents=True, exist_ok=True)
+    (store.root / "claims" / key).write_text(text)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs Linux /proc")
+def test_a_claim_whose_pid_was_reused_is_taken_over_a_live_one_is_not(tmp_path):
+    """A claim names host, pid and the process's start time: the same pid alive with another start
+    time is a reused PID (the holder died), taken over at once. Before: any live pid (or anything
+    unreadable as "host pid") blocked the run forever."""
+    store, key, parent = Store(tmp_path), "ab" * 10, os.getppid()
+    claim = {"host": _host(), "pid": parent, "start": _start_ticks(parent) + 7, "since": 0.0}
+    _write_claim(store, key, json.dumps(claim))
+    assert not store.claimed(key) and "reused" in store.holder(key).stale()
+    assert store.claim(key) and store.holder(key).mine()  # taken over, now ours
+    store.release(key)
+    _write_claim(store, key, json.dumps({**claim, "start": _start_ticks(parent)}))  # the real holder, alive
+    assert store.claimed(key) and not store.claim(key)
+    desc = store.holder(key).describe()
+    assert f"pid {parent}" in desc and "this host" in desc and "1970-01-01T00:00:00Z" in desc
+
+
+def test_claim_files_carry_host_pid_and_start_time(tmp_path):
+    store, key = Store(tmp_path), "cd" * 10
+    assert store.claim(key)
+    data = json.loads((store.root / "claims" / key).read_text())
+    assert data["host"] == _host() and data["pid"] == os.getpid() and isinstance(data["since"], float)
+    if os.path.exists("/proc/self/stat"):
+        assert data["start"] == _start_ticks(os.getpid())
+    assert [p.name for p in (store.root / "claims").iterdir()] == [key]  # written beside it, linked into place
+
+
+def test_a_foreign_claim_is_announced_and_the_wait_is_bounded(tmp_path):
+    """A claim from another host (live for a day) and an old-format one: the sweep says within seconds
+    which run waits on what (host, pid, since when), gives up after --claim-timeout, exits 1 naming the
+    runs still claimed and how to release them. Before: it waited silently, for a day."""
+    spec_file = tmp_path / "s.toml"
+    from tiny import tiny_toml
+
+    spec_file.write_text(tiny_toml(steps=20, tail="[grid]\ndata_seed = [0, 1, 2]\n"))
+    specs = [spec(steps=20, data_seed=s) for s in range(3)]
+    store = Store(tmp_path / "st")
+    _write_claim(store, specs[0].key(), json.dumps({"host": "otherhost", "pid": 4242, "start": 1,
+                                                                  "since": time.time() - 3600}))
+    _write_claim(store, specs[1].key(), "otherhost 777")  # an old-format claim (before start times)
+    src = os.path.dirname(os.path.dirname(overparam.__file__))  # the package under test
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, ROOT])}
+    proc = subprocess.run([sys.executable, "-m", "overparam", "run", str(spec_file), "--store", str(store.root),
+                           "--workers", "1", "--claim-timeout", "2", "--quiet"], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 1, proc.stderr
+    err = proc.stderr
+    since = time.strftime("%Y-%m-%dT%H:", time.gmtime(time.time() - 3600))
+    assert f"run {specs[0].key()} is claimed by host otherhost, pid 4242, since {since}" in err
+    assert f"run {specs[1].key()} is claimed by host otherhost, pid 777" in err
+    assert "still claimed" in err and "--release-claims" in err and "Traceback" not in err
+    assert store.has(specs[2]) and not store.has(specs[0]) and not store.has(specs[1])
+    assert not store.failures()  # not a failure of the run: nothing recorded under failures/
+
+
+def test_release_claims_removes_dead_ones_and_all_on_request(tmp_path, capsys):
+    from overparam.cli import main
+
+    store = Store(tmp_path)
+    run_sweep([spec(steps=5)], store)
+    dead, foreign, old, garbage = "11" * 10, "22" * 10, "33" * 10, "44" * 10
+    _write_claim(store, dead, json.dumps({"host": _host(), "pid": 999999999, "start": 5, "since": 1.0}))
+    _write_claim(store, foreign, json.dumps({"host": "elsewhere", "pid": 12, "start": 5, "since": 4e9}))
+    _write_claim(store, old, f"{_host()} 999999998")  # old format, dead
+    _write_claim(store, garbage, "\x00\x01 not a claim")
+    os.utime(store.root / "claims" / garbage, (1.0, 1.0))  # long past the time to write one
+    with pytest.raises(SystemExit) as ex:
+        main(["results", "--store", str(store.root), "--release-claims"])
+    out = capsys.readouterr()
+    assert ex.value.code == 0
+    assert f"removed claim on run {dead}" in out.out and "not running" in out.out
+    assert f"removed claim on run {old}" in out.out and f"removed claim on run {garbage}" in out.out
+    assert "3 claims removed, 1 kept" in out.out and f"kept claim on run {foreign}" in out.err
+    assert sorted(p.name for p in (store.root / "claims").iterdir()) == [foreign]
+    with pytest.raises(SystemExit):
+        main(["results", "--store", str(store.root), "--release-claims", "--all"])
+    assert "1 claims removed, 0 kept" in capsys.readouterr().out and not list((store.root / "claims").iterdir())
+
+
+def test_a_run_stored_by_another_process_is_not_counted_as_computed_here(tmp_path):
+    """Two sweeps of one run: the one that waits for the other's claim reports it as computed by
+    another process, not as computed. Before: both reported it computed."""
+    import threading
+
+    store, s = Store(tmp_path), spec(steps=5)
+    key, parent = s.key(), os.getppid()
+    start = _start_ticks(parent) if os.path.exists("/proc/self/stat") else None
+    _write_claim(store, key, json.dumps({"host": _host(), "pid": parent, "start": start, "since": 1.0}))
+
+    def other() -> None:  # the other sweep: computes it, stores it, releases its claim
+        store.save(s, execute(s))
+        (store.root / "claims" / key).unlink()
+
+    t = threading.Timer(0.5, other)
+    t.start()
+    rep = run_sweep([s], store, claim_timeout=120)
+    t.join()
+    assert rep.computed == [] and rep.by_other == [key] and not rep.failed
+    assert rep.as_dict()["computed"] == 0 and rep.as_dict()["computed_by_other"] == 1
+
+
+# -- content hashes and schemas: --verify sees what opens but is wrong (issue 23, defect 9) --------------------
+
+
+def _flip_middle(p) -> None:
+    data = bytearray(p.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one byte inside a data page; the footer still opens
+    p.write_bytes(bytes(data))
+
+
+def _foreign_parquet(p) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"a": [1.0, 2.0]}), p)
+
+
+def _pickled_npz(p) -> None:
+    with open(p, "wb") as fh:
+        np.savez(fh, U=np.array([{"a": 1}], dtype=object))
+
+
+def _edited_spec(p) -> None:
+    data = json.loads(p.read_text())
+    data["algorithm"]["params"]["eta"] = 0.04  # still a valid spec, no longer the one the key names
+    p.write_text(json.dumps(data))
+
+
+DAMAGES = {
+    "corrupted data page": ("trace.parquet", _flip_middle, "sha256"),
+    "summary {}": ("summary.json", lambda p: p.write_text("{}"), "summary.json"),
+    "meta [1,2,3]": ("meta.json", lambda p: p.write_text("[1, 2, 3]"), "meta.json"),
+    "foreign parquet": ("trace.parquet", _foreign_parquet, "trace.parquet"),
+    "pickled array": ("final.npz", _pickled_npz, "final.npz"),
+    "edited spec": ("spec.json", _edited_spec, "spec.json"),
+}
+
+
+@pytest.mark.parametrize("hashed", [True, False], ids=["manifest", "before-manifests"])
+@pytest.mark.parametrize("what", list(DAMAGES))
+def test_verify_finds_damage_that_opens_and_the_sweep_recomputes_it(tmp_path, capsys, what, hashed):
+    """Each of these opened fine and was reported "0 damaged" before; the next sweep skipped the run
+    and a later read raised or the run vanished from `results`. Now: named by --verify (by its sha256
+    when the run has a manifest, by the schema checks otherwise, except a flipped byte that only a
+    hash can see), named on stderr by `results`, and recomputed by the next sweep."""
+    from overparam.cli import main
+
+    victim, damage, reason = DAMAGES[what]
+    if not hashed and what == "corrupted data page":
+        pytest.skip("a flipped byte in a plain data page is visible only to a content hash")
+    store = Store(tmp_path)
+    specs = [spec(steps=5, data_seed=s) for s in range(2)]
+    run_sweep(specs, store)
+    key = specs[0].key()
+    path = store.path(key)
+    if not hashed:
+        for k in (key, specs[1].key()):
+            (store.path(k) / MANIFEST).unlink(missing_ok=True)  # as stored before this change
+    damage(path / victim)
+    fresh = Store(tmp_path)
+    report = fresh.verify()
+    assert [d["key"] for d in report["damaged"]] == [key], report
+    why = report["damaged"][0]["reason"]
+    assert (why.startswith(victim) and ("sha256" in why if hashed else reason in why)), why
+    assert report["schema_only"] == ([] if hashed else [specs[1].key()])
+    with pytest.raises(SystemExit) as ex:
+        main(["results", "--store", str(tmp_path), "--verify"])
+    out = capsys.readouterr()
+    assert ex.value.code == 1 and f"damaged {key}: {victim}" in out.err
+    assert ("1 runs intact, 1 damaged" in out.out) if hashed else ("checked by schema only" in out.out)
+    with pytest.raises(SystemExit) as ex:
+        main(["results", "--store", str(tmp_path), "--csv"])
+    out = capsys.readouterr()
+    assert ex.value.code == 0 and f"damaged {key}" in out.err and key not in out.out
+    rep = run_sweep(specs, Store(tmp_path))
+    assert rep.computed == [key] and Store(tmp_path).verify()["damaged"] == []
+
+
+def test_manifest_records_every_file_hash_and_keys_do_not_change(tmp_path):
+    import hashlib
+
+    store, s = Store(tmp_path), spec(steps=5)
+    run_sweep([s], store)
+    man = json.loads((store.path(s.key()) / MANIFEST).read_text())
+    assert sorted(man["files"]) == sorted(RUN_FILES)
+    for name, rec in man["files"].items():
+        data = (store.path(s.key()) / name).read_bytes()
+        assert rec == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    assert s.key() == RunSpec.parse(json.loads((store.path(s.key()) / "spec.json").read_text())).key()

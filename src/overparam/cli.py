@@ -58,6 +58,10 @@ DeviceOpt = Annotated[str | None, typer.Option("--device", help="cpu or cuda: wh
                                                                "[default: as the spec says, cpu]")]
 ThreadsOpt = Annotated[str, typer.Option("--threads", metavar="N",
                                          help="BLAS threads per run, the same for every executor")]
+ClaimTimeoutOpt = Annotated[str, typer.Option("--claim-timeout", metavar="SECONDS",
+                                              help="How long to wait for a run another process holds (claims/ "
+                                                   "in the store) before giving up on it; a wait is announced on "
+                                                   "stderr, and runs still held then make the command exit 1")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars and no summary (for scripts)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout (see docs/cli.md)")]
 
@@ -99,6 +103,7 @@ def run_cmd(
     dask: DaskOpt = None,
     device: DeviceOpt = None,
     threads: ThreadsOpt = "1",
+    claim_timeout: ClaimTimeoutOpt = "600",
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -112,7 +117,7 @@ def run_cmd(
     if check_device(device) is not None:
         overrides["device"] = device
     specs = load_sweep(spec_file, overrides)
-    st = store_at(store)
+    st = store_at(store, claim_timeout)
     report = run_sweep(specs, st, workers=n_workers, dask=dask, threads=n_threads,
                        progress=progress(quiet or as_json))
     if as_json:
@@ -121,7 +126,8 @@ def run_cmd(
                "runs": [{"key": s.key(), "stored": st.has(s), "failed": s.key() in failed} for s in specs]}
         typer.echo(json.dumps(out, indent=1, sort_keys=True))
     elif not quiet:
-        typer.echo(f"{report.total} runs: {len(report.computed)} computed, {report.skipped} already stored, "
+        by_other = f"{len(report.by_other)} computed by another process, " if report.by_other else ""
+        typer.echo(f"{report.total} runs: {len(report.computed)} computed, {by_other}{report.skipped} already stored, "
                    f"{len(report.failed)} failed ({report.wall_time:.1f}s, {report.executor}) -> {st.root}")
         if len(specs) <= 20:
             rows = [[s.key()[:10], str(rep["replica"]), rep["status"], str(rep["stop_step"]),
@@ -147,6 +153,7 @@ def reproduce_cmd(
     dask: DaskOpt = None,
     device: DeviceOpt = None,
     threads: ThreadsOpt = "1",
+    claim_timeout: ClaimTimeoutOpt = "600",
     quiet: QuietOpt = False,
 ) -> None:
     """Reproduce paper figures and check their claims: runs into the store, figures (PNG + PDF),
@@ -160,7 +167,7 @@ def reproduce_cmd(
     n_workers, n_threads = workers_count(workers), check_threads(positive_int("--threads", threads), "--threads")
     check_dask(dask)
     executor = dask if dask is not None else "serial" if n_workers == 1 else "pool"
-    res = reproduce(targets, quick=quick, store=store_at(store), out=out, executor=executor, workers=n_workers,
+    res = reproduce(targets, quick=quick, store=store_at(store, claim_timeout), out=out, executor=executor, workers=n_workers,
                     threads=n_threads, device=check_device(device) or "cpu", progress=progress(quiet))
     print_failures(res.runs_failed, store_at(store))
     print_failures(res.computations_failed, store_at(store), "computation")
@@ -207,8 +214,15 @@ def results_cmd(
     store: StoreOpt = None,
     as_json: JsonOpt = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout")] = False,
-    verify: Annotated[bool, typer.Option("--verify", help="Check every stored run (files complete and readable); "
-                                                          "name each damaged one; exit 1 if any")] = False,
+    verify: Annotated[bool, typer.Option("--verify", help="Check every stored run (files present, sha256 as "
+                                                          "recorded, schemas); name each damaged one; exit 1 if "
+                                                          "any")] = False,
+    release_claims: Annotated[bool, typer.Option("--release-claims", help="Remove the claims (claims/ in the "
+                                                                          "store) of processes that no longer run "
+                                                                          "and say what was removed")] = False,
+    release_all: Annotated[bool, typer.Option("--all", help="With --release-claims: remove every claim, live and "
+                                                            "other hosts' too (only when no sweep is running)")]
+    = False,
 ) -> None:
     """Query the store: one row per (run, replica) with spec fields, status and final metrics."""
     from .catalog import results_frame
@@ -216,6 +230,22 @@ def results_cmd(
 
     if as_json and as_csv:
         raise SpecError("results: --json and --csv both given; accepted: at most one of them")
+    if release_all and not release_claims:
+        raise SpecError("results --all: accepted only with --release-claims")
+    if release_claims:
+        removed, kept = existing_store(store).release_claims(all=release_all)
+        if as_json:
+            typer.echo(json.dumps({"removed": [{"key": c.key, "holder": c.describe(), "reason": why}
+                                               for c, why in removed],
+                                   "kept": [{"key": c.key, "holder": c.describe()} for c in kept]}, indent=1))
+            return
+        for c, why in removed:
+            typer.echo(f"removed claim on run {c.key} ({c.describe()}): {why}")
+        for c in kept:
+            typer.echo(f"kept claim on run {c.key} ({c.describe()}): its process may still be computing it", err=True)
+        typer.echo(f"{len(removed)} claims removed, {len(kept)} kept"
+                   + ("; --all removes them too (only when no sweep is running)" if kept and not release_all else ""))
+        return
     if verify:
         report = existing_store(store).verify()
         if as_json:
@@ -223,7 +253,10 @@ def results_cmd(
         else:
             for d in report["damaged"]:
                 typer.echo(f"damaged {d['key']}: {d['reason']}", err=True)
-            typer.echo(f"{report['ok']} runs complete, {len(report['damaged'])} damaged"
+            n_old = len(report["schema_only"])
+            typer.echo(f"{report['ok']} runs intact"
+                       + (f" ({n_old} stored without content hashes, checked by schema only)" if n_old else "")
+                       + f", {len(report['damaged'])} damaged"
                        + (" (a sweep that contains them recomputes them)" if report["damaged"] else ""))
         if report["damaged"]:
             raise typer.Exit(1)
@@ -231,6 +264,9 @@ def results_cmd(
     filters = parse_overrides(where, option="--where")
     st = existing_store(store)
     df, cols = results_frame(st, filters, columns, trace)
+    for key, why in sorted(st.skipped.items()):  # never dropped silently
+        typer.echo(f"damaged {key}: {why} (left out; `overparam results --verify` lists all, a sweep that "
+                   "contains it recomputes it)", err=True)
     if as_json:
         rows = [{str(k): plain(v) for k, v in row.items()} for row in df.to_dict("records")]
         typer.echo(json.dumps(rows, indent=1, allow_nan=False))
@@ -299,6 +335,7 @@ def phase_transition_cmd(
     workers: WorkersOpt = None,
     dask: DaskOpt = None,
     threads: ThreadsOpt = "1",
+    claim_timeout: ClaimTimeoutOpt = "600",
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -309,7 +346,7 @@ def phase_transition_cmd(
     n_workers, n_threads = workers_count(workers), check_threads(positive_int("--threads", threads), "--threads")
     check_dask(dask)
     chosen = [m.strip() for m in methods.split(",") if m.strip()] if methods is not None else None
-    res = run_study(quick=quick, methods=chosen, store=store_at(store), out=out, workers=n_workers, dask=dask,
+    res = run_study(quick=quick, methods=chosen, store=store_at(store, claim_timeout), out=out, workers=n_workers, dask=dask,
                     threads=n_threads, progress=progress(quiet or as_json), threshold=threshold)
     print_failures(res.failed, store_at(store))
     if as_json:

@@ -15,14 +15,25 @@ import typer
 
 from .backend import BackendError
 from .experiments.errors import SpecError, one_line
+from .experiments.executors import SweepError
 from .registry import RegistryError
 
 MAX_FAILURE_LINES = 5
 
-def store_at(path: Path | None):
+def store_at(path: Path | None, claim_timeout: str | None = None):
+    """The store at ``path``; ``claim_timeout``: the ``--claim-timeout`` text (seconds >= 0)."""
+    from .experiments.executors import check_claim_timeout
     from .experiments.store import Store
 
-    return Store(path)
+    if claim_timeout is None:
+        return Store(path)
+    try:
+        seconds = float(claim_timeout)
+    except ValueError:
+        seconds = -1.0
+    if seconds < 0 or not math.isfinite(seconds):
+        raise SpecError(f"--claim-timeout: got {claim_timeout!r}; accepted: seconds >= 0 (a finite number)")
+    return Store(path, claim_timeout=check_claim_timeout(seconds))
 
 
 def existing_store(path: Path | None):
@@ -80,7 +91,7 @@ def print_failures(failed, store, what: str = "run") -> None:
         typer.echo(f"{what} {key} failed: {err.splitlines()[0] if err else ''}", err=True)
     if len(failed) > MAX_FAILURE_LINES:
         typer.echo(f"... and {len(failed) - MAX_FAILURE_LINES} more failed {what}s", err=True)
-    if failed and what == "run":
+    if what == "run" and any("still claimed by" not in (err or "") for _, err in failed):
         typer.echo(f"details: {store.root / 'failures'}; re-running retries the failed runs", err=True)
 
 
@@ -154,6 +165,9 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> None:
     except USER_ERRORS as exc:
         typer.echo(f"error: {one_line(exc)}", err=True)
         sys.exit(2)
+    except SweepError as exc:  # a helper thread or process could not start or died: not the user's input
+        typer.echo(f"error: {one_line(exc)}", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)

@@ -19,14 +19,29 @@ run whose worker process died (out of memory, killed).
 
 Progress: runs done / total through ``Progress.run_finished``; iteration progress of running runs
 through ``Progress.run_update`` (at most four updates a second per run), from pool workers over a
-managed queue and from Dask workers as scheduler events.
+pipe whose writing end each worker inherits when it starts, and from Dask workers as scheduler
+events. No manager process and no feeder thread: a worker writes each update with one
+non-blocking write (under ``PIPE_BUF`` bytes, so atomic) and drops it if the pipe is full, so no
+helper that dies or lags can leave a worker waiting.
+
+Claims: a run another process holds (:meth:`Store.claim`) is waited on for at most
+``claim_timeout`` seconds (:func:`claim_or_wait`); the wait is announced on stderr within
+:data:`CLAIM_REPORT_S` seconds (which run, which host and process hold it, since when); runs still
+claimed at the end of the wait are reported in :attr:`SweepReport.claimed` and as failures that say
+how to release them. :attr:`SweepReport.computed` holds only the runs this process computed; runs
+another process stored meanwhile are in :attr:`SweepReport.by_other`.
+
+Helpers that cannot start or die: a thread or process that cannot be started (``can't start new
+thread``, ``fork``/``spawn`` refused for lack of resources) in this process, in a pool worker or in
+a Dask LocalCluster ends the sweep with one :class:`SweepError` naming what could not start and why
+(the CLI prints it as one line and exits 1); it never leaves the sweep waiting.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import queue as queue_mod
 import signal
 import socket
 import sys
@@ -42,7 +57,7 @@ from urllib.parse import urlsplit
 
 from .errors import SpecError
 from .spec import RunSpec
-from .store import Store
+from .store import CLAIM_TIMEOUT_S, Store
 
 PROGRESS_INTERVAL_S = 0.25
 DASK_TIMEOUT_S = 5.0
@@ -53,6 +68,51 @@ MAX_HANDSHAKE_BYTES = 1 << 20
 WORKERS_PER_CPU = 4
 #: How often a pool helper checks that the sweep's process is still alive (:func:`_exit_with_parent`).
 PARENT_POLL_S = 0.25
+#: Seconds a run may stay claimed by another process before a sweep gives up on it (``--claim-timeout``).
+DEFAULT_CLAIM_TIMEOUT_S = CLAIM_TIMEOUT_S
+#: A wait for another process's claim is announced on stderr after this many seconds.
+CLAIM_REPORT_S = 1.0
+
+
+class SweepError(RuntimeError):
+    """A sweep that cannot go on: a helper thread or process could not start or died. One line
+    naming the cause; the CLI exits 1 (not a user error, not a failed run)."""
+
+
+class ClaimTimeout(Exception):
+    """A run still claimed by another process after the claim timeout (see :func:`claim_or_wait`)."""
+
+
+def start_failure(exc: BaseException) -> BaseException | None:
+    """The exception in ``exc``'s chain (itself, its cause or context) that says a thread or process
+    could not be started for lack of resources, or None."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, RuntimeError) and "can't start new thread" in str(exc):
+            return exc
+        if isinstance(exc, OSError) and exc.errno in (errno.EAGAIN, errno.ENOMEM):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+@contextlib.contextmanager
+def _starting(what: str):
+    """Turn a thread or process start failure inside the block into a :class:`SweepError` naming
+    ``what`` was being started."""
+    try:
+        yield
+    except SweepError:
+        raise
+    except Exception as exc:
+        cause = start_failure(exc)
+        if cause is None:
+            raise
+        raise SweepError(f"{what}: could not start a thread or process ({type(cause).__name__}: "
+                         f"{str(cause).splitlines()[0] if str(cause) else ''}); the machine's thread or process "
+                         "limit is reached (other jobs, ulimit -u); retry with fewer --workers or when it is "
+                         "less loaded") from None
 
 
 class Progress(Protocol):
@@ -81,8 +141,11 @@ class NullProgress:
 
 @dataclass
 class SweepReport:
-    """What a sweep did: ``total`` distinct specs, ``skipped`` already stored, the keys ``computed``
-    now, the ``failed`` ``(key, error)`` pairs, the executor and the wall time in seconds."""
+    """What a sweep did: ``total`` distinct specs, ``skipped`` already stored when it started, the
+    keys ``computed`` by this process, those stored meanwhile by another process (``by_other``:
+    a concurrent sweep that held their claims), the ``failed`` ``(key, error)`` pairs (runs still
+    claimed at the claim timeout included), the ``claimed`` ``(key, holder)`` pairs among them, the
+    executor and the wall time in seconds."""
 
     total: int
     skipped: int
@@ -90,11 +153,15 @@ class SweepReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     wall_time: float = 0.0
     executor: str = "serial"
+    by_other: list[str] = field(default_factory=list)
+    claimed: list[tuple[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The stable JSON form (``overparam run --json``; see docs/cli.md)."""
         return {"total": self.total, "skipped": self.skipped, "computed": len(self.computed),
+                "computed_by_other": len(self.by_other),
                 "failed": [{"key": k, "error": e.splitlines()[0] if e else ""} for k, e in self.failed],
+                "claimed": [{"key": k, "holder": h} for k, h in self.claimed],
                 "executor": self.executor, "wall_time": self.wall_time}
 
 
@@ -103,39 +170,79 @@ def label_of(spec: RunSpec) -> str:
     return f"{tag or spec.problem.name} {spec.key()[:8]}"
 
 
+#: What happened to one run in a task: ``(key, kind, detail)``; ``kind`` is ``"computed"`` (by this
+#: process), ``"other"`` (stored by another process meanwhile), ``"failed"`` (``detail``: the error)
+#: or ``"claimed"`` (still held by another process at the claim timeout; ``detail``: the holder).
+Outcome = tuple[str, str, "str | None"]
+
+
 def work(spec_json: str, store_root: str, threads: int, sink: Any = None,
-         kernel_threads: int | None = None) -> tuple[str, str | None]:
-    """Run one spec and save it; returns ``(key, error or None)``. Used by every executor. The run is
-    claimed in the store first (:meth:`Store.claim`), so two sweeps or many workers writing one store
-    compute it once. ``kernel_threads``: numba's threads (bit-neutral; see :func:`kernel_threads_for`)."""
+         kernel_threads: int | None = None, claim_timeout: float | None = DEFAULT_CLAIM_TIMEOUT_S) -> Outcome:
+    """Run one spec and save it; returns its :data:`Outcome`. Used by every executor. The run is
+    claimed in the store first (:meth:`Store.claim`, waiting at most ``claim_timeout`` seconds for
+    another holder: :func:`claim_or_wait`), so two sweeps or many workers writing one store compute
+    it once. ``kernel_threads``: numba's threads (bit-neutral; see :func:`kernel_threads_for`)."""
     spec = RunSpec.model_validate_json(spec_json)
     key = spec.key()
     store = Store(store_root)
-    if store.has(key) or not claim_or_wait(store, key):
-        return key, None  # stored, now or by the process that held its claim
+    if store.has(key):
+        return key, "other", None  # stored after this sweep looked
+    try:
+        if not claim_or_wait(store, key, timeout=claim_timeout):
+            return key, "other", None  # stored by the process that held its claim
+    except ClaimTimeout as exc:
+        return key, "claimed", str(exc)
     try:
         return _compute(spec, key, store, threads, sink, kernel_threads)
     finally:
         store.release(key)
 
 
-def claim_or_wait(store: Store, key: str, poll_s: float = 0.1) -> bool:
+def _notify(line: str) -> None:
+    with contextlib.suppress(Exception):
+        print(line, file=sys.stderr, flush=True)
+
+
+def claim_or_wait(store: Store, key: str, poll_s: float = 0.1, *, timeout: float | None = DEFAULT_CLAIM_TIMEOUT_S,
+                  report_after: float = CLAIM_REPORT_S, notify: Callable[[str], None] = _notify) -> bool:
     """True when this process holds ``key``'s claim and the run is still missing; False when another
-    process stored it meanwhile (this one waited for it instead of computing it twice). A holder that
-    dies leaves a stale claim, which the next waiter takes over."""
+    process stored it meanwhile (this one waited for it instead of computing it twice).
+
+    A stale claim (its process died or its PID was reused on this host; see
+    :meth:`overparam.experiments.store.Claim.stale`) is taken over at once. A live or foreign
+    holder is waited on: after ``report_after`` seconds one line goes to ``notify`` (stderr) naming
+    the run and its holder (host, pid, since when); after ``timeout`` seconds (None: no limit)
+    :class:`ClaimTimeout` is raised, whose message names the holder and how to release the claim."""
+    t0 = time.monotonic()
+    reported = False
     while True:
         if store.claim(key):
             if store.has(key):
                 store.release(key)
                 return False
             return True
-        time.sleep(poll_s)
         if store.has(key):
             return False
+        waited = time.monotonic() - t0
+        holder = None
+        if not reported and waited >= report_after:
+            holder = store.holder(key)
+            if holder is not None:
+                limit = "no time limit" if timeout is None else f"up to {timeout:g} s, --claim-timeout"
+                notify(f"run {key} is claimed by {holder.describe()}: waiting for it ({limit})")
+                reported = True
+        if timeout is not None and waited >= timeout:
+            holder = holder or store.holder(key)
+            who = holder.describe() if holder is not None else "another process"
+            raise ClaimTimeout(
+                f"still claimed by {who} after {waited:.0f} s (--claim-timeout {timeout:g}); if no sweep is "
+                f"computing it: overparam results --store {store.root} --release-claims (--all also removes "
+                "live and other hosts' claims), then run again")
+        time.sleep(poll_s if timeout is None else max(0.0, min(poll_s, timeout - waited)))
 
 
 def _compute(spec: RunSpec, key: str, store: Store, threads: int, sink: Any, kernel_threads: int | None
-             ) -> tuple[str, str | None]:
+             ) -> Outcome:
     from ..backend import threads as thread_ctx
     from .execute import execute
 
@@ -146,18 +253,24 @@ def _compute(spec: RunSpec, key: str, store: Store, threads: int, sink: Any, ker
         now = time.monotonic()
         if now - last[0] >= PROGRESS_INTERVAL_S:
             last[0] = now
-            with contextlib.suppress(Exception):  # progress must never break a run
+            try:
                 sink.put((key, label, t, steps))
+            except Exception as exc:  # noqa: BLE001 - progress must never break a run ...
+                if start_failure(exc) is not None:  # ... but a thread that cannot start ends the sweep
+                    raise
 
     try:
         with thread_ctx(threads, kernels=kernel_threads):  # numba first, then torch and BLAS (backend.threads)
             result = execute(spec, progress=progress if sink is not None else None)
         store.save(spec, result)
-        return key, None
+        return key, "computed", None
     except Exception as exc:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
+        if start_failure(exc) is not None:  # not the run's fault: the sweep cannot go on
+            with _starting(f"run {key} in process {os.getpid()}"):
+                raise
         msg = f"{type(exc).__name__}: {exc}"
         store.record_failure(spec, msg + "\n" + traceback.format_exc(limit=8))
-        return key, msg
+        return key, "failed", msg
 
 
 def kernel_threads_for(threads: int, concurrent: int) -> int:
@@ -171,7 +284,8 @@ def kernel_threads_for(threads: int, concurrent: int) -> int:
 
 
 def work_group(spec_jsons: list[str], store_root: str, threads: int, sink: Any = None,
-               kernel_threads: int | None = None) -> list[tuple[str, str | None]]:
+               kernel_threads: int | None = None, claim_timeout: float | None = DEFAULT_CLAIM_TIMEOUT_S
+               ) -> list[Outcome]:
     """Run specs that :func:`overparam.experiments.grouping.plan` grouped as one batched run and
     save each (bit-identical to running them one by one); one by one when that is not possible.
 
@@ -183,19 +297,19 @@ def work_group(spec_jsons: list[str], store_root: str, threads: int, sink: Any =
 
     specs = [RunSpec.model_validate_json(j) for j in spec_jsons]
     store = Store(store_root)
-    out: list[tuple[str, str | None]] = []
+    out: list[Outcome] = []
     mine: list[RunSpec] = []
     theirs: list[RunSpec] = []
     try:
         for spec in specs:
             key = spec.key()
             if store.has(key):
-                out.append((key, None))
+                out.append((key, "other", None))
             elif not store.claim(key):
                 theirs.append(spec)
             elif store.has(key):  # stored by another process between the look and the claim
                 store.release(key)
-                out.append((key, None))
+                out.append((key, "other", None))
             else:
                 mine.append(spec)
         results = None
@@ -206,35 +320,73 @@ def work_group(spec_jsons: list[str], store_root: str, threads: int, sink: Any =
                 if results is not None:
                     for spec, res in zip(mine, results, strict=True):
                         store.save(spec, res)
-            except Exception:  # noqa: BLE001 - run them one by one: each failure is recorded on its own
+            except Exception as exc:  # noqa: BLE001 - run them one by one: each failure is recorded on its own
+                if start_failure(exc) is not None:
+                    with _starting(f"runs {', '.join(s.key() for s in mine)} in process {os.getpid()}"):
+                        raise
                 results = None
         for spec in mine:
             if results is not None or store.has(spec.key()):
-                out.append((spec.key(), None))
+                out.append((spec.key(), "computed", None))
             else:
                 out.append(_compute(spec, spec.key(), store, threads, sink, kernel_threads))
     finally:
         for spec in mine:
             store.release(spec.key())
-    return out + [work(spec.model_dump_json(), store_root, threads, sink, kernel_threads) for spec in theirs]
+    return out + [work(spec.model_dump_json(), store_root, threads, sink, kernel_threads, claim_timeout)
+                  for spec in theirs]
 
 
-def _task(fn_args: list[str], root: str, threads: int, sink: Any, kt: int | None) -> list[tuple[str, str | None]]:
-    """A task of the pool or Dask: one spec (``work``) or a group (``work_group``)."""
+def _task(fn_args: list[str], root: str, threads: int, sink: Any, kt: int | None,
+          claim_timeout: float | None = DEFAULT_CLAIM_TIMEOUT_S) -> list[Outcome]:
+    """A task of the pool or Dask: one spec (``work``) or a group (``work_group``). In a pool worker,
+    a failed start-up (:func:`_init_worker`) is raised here, as a :class:`SweepError`."""
+    if _WORKER_INIT_ERROR:
+        raise _WORKER_INIT_ERROR[0]
+    if sink is None:
+        sink = _WORKER_SINK[0] if _WORKER_SINK else None
     if len(fn_args) == 1:
-        return [work(fn_args[0], root, threads, sink, kt)]
-    return work_group(fn_args, root, threads, sink, kt)
+        return [work(fn_args[0], root, threads, sink, kt, claim_timeout)]
+    return work_group(fn_args, root, threads, sink, kt, claim_timeout)
 
 
-def _init_worker(threads: int, parent: int | None = None) -> None:
+#: In a pool worker: the progress queue it inherited, and the error its start-up raised (if any).
+_WORKER_SINK: list[Any] = []
+_WORKER_INIT_ERROR: list[SweepError] = []
+
+
+class _PipeSink:
+    """A pool worker's end of the progress pipe: each update is one non-blocking write, dropped
+    when the pipe is full (the sweep's process reads it every 0.2 s); it never blocks and starts no
+    thread."""
+
+    def __init__(self, conn: Any):
+        self.conn = conn
+        os.set_blocking(conn.fileno(), False)
+
+    def put(self, item: tuple[str, str, int, int]) -> None:
+        with contextlib.suppress(BlockingIOError):
+            self.conn.send(item)
+
+
+def _init_worker(threads: int, parent: int | None = None, q: Any = None) -> None:
+    """A pool worker's start-up. An error here cannot reach the parent directly (the pool would only
+    see a worker that died and log a traceback), so it is kept and raised by the worker's first task
+    as a :class:`SweepError` naming the cause."""
     from ..backend import pin_process_threads
 
-    _init_helper(parent)
-    pin_process_threads(threads)
+    try:
+        with _starting(f"pool worker process {os.getpid()} (its start-up)"):
+            _init_helper(parent)
+            pin_process_threads(threads)
+            if q is not None:
+                _WORKER_SINK.append(_PipeSink(q))
+    except SweepError as exc:
+        _WORKER_INIT_ERROR.append(exc)
 
 
 def _init_helper(parent: int | None = None) -> None:
-    """First thing in a pool worker or the progress manager: quiet Ctrl-C, and exit with the parent.
+    """First thing in a pool worker: quiet Ctrl-C, and exit with the parent.
 
     Ctrl-C reaches every process of the terminal's group: helpers end at once and silently (what
     they were writing stays in tmp/ and is cleaned later); the parent reports it. Helpers are
@@ -299,6 +451,7 @@ def run_sweep(
     progress: Progress | None = None,
     dask_timeout: float = DASK_TIMEOUT_S,
     group: bool = True,
+    claim_timeout: float | None | str = "store",
 ) -> SweepReport:
     """Compute every spec missing from ``store``; see the module docstring for executors.
 
@@ -312,8 +465,17 @@ def run_sweep(
         dask_timeout: seconds to reach a Dask scheduler before giving up.
         group: run specs that share an operator as one batched run where that changes no bit
             (:mod:`overparam.experiments.grouping`).
+        claim_timeout: seconds to wait for a run another process holds (None: no limit; default:
+            the store's ``claim_timeout``, 600 s unless set); see
+            :func:`claim_or_wait`. Runs still claimed then are failures of this sweep (not recorded
+            under ``failures/``) and listed in :attr:`SweepReport.claimed`.
+
+    Raises:
+        SweepError: a thread or process of the sweep could not be started (here, in a pool worker
+            or in a Dask LocalCluster).
     """
     check_workers(workers, dask)
+    claim_timeout = check_claim_timeout(store.claim_timeout if claim_timeout == "store" else claim_timeout)
     if threads < 1:
         raise SpecError(f"--threads: got {threads}; accepted: integers >= 1")
     if dask is not None:
@@ -339,24 +501,30 @@ def run_sweep(
         report.executor = "dask"
         client, close = dask_client(dask, workers, timeout=dask_timeout)  # errors before any display
         try:
-            progress.start(len(unique), report.skipped)
+            with _starting("the progress display"):
+                progress.start(len(unique), report.skipped)
             kt = kernel_threads_for(threads, workers) if dask == "local" else None  # remote: unknown cores
-            _run_dask(client, tasks, store, threads, progress, report, kt)
+            with _starting("the Dask sweep"):
+                _run_dask(client, tasks, store, threads, progress, report, kt, claim_timeout)
         finally:
-            progress.close()
+            with contextlib.suppress(Exception):
+                progress.close()
             close()
     else:
-        progress.start(len(unique), report.skipped)
+        with _starting("the progress display"):
+            progress.start(len(unique), report.skipped)
         try:
             if not todo:
                 pass
             elif workers == 1 or len(tasks) == 1:
-                _run_serial(tasks, store, threads, progress, report)
+                with _starting("the sweep"):
+                    _run_serial(tasks, store, threads, progress, report, claim_timeout)
             else:
                 report.executor = "pool"
-                _run_pool(tasks, store, min(workers, len(tasks)), threads, progress, report)
+                _run_pool(tasks, store, min(workers, len(tasks)), threads, progress, report, claim_timeout)
         finally:
-            progress.close()
+            with contextlib.suppress(Exception):
+                progress.close()
     report.wall_time = time.perf_counter() - t0
     return report
 
@@ -372,22 +540,41 @@ def check_devices(specs) -> None:
                             "(or run where a GPU is, e.g. on a Dask scheduler's workers)")
 
 
-def _lost(keys, store, by_key, err: str) -> list[tuple[str, str | None]]:
+def check_claim_timeout(value: float | None) -> float | None:
+    """``value`` if it is a claim timeout (seconds >= 0, or None for no limit), else a one-line
+    :class:`SpecError`."""
+    if value is None:
+        return None
+    try:
+        ok = not isinstance(value, bool) and float(value) >= 0 and float(value) != float("inf")
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise SpecError(f"--claim-timeout: got {value!r}; accepted: seconds >= 0 (a finite number)")
+    return float(value)
+
+
+def _lost(keys, store, by_key, err: str) -> list[Outcome]:
     """The outcome of a task whose worker died: runs it stored stand; the others are failures."""
     outcome = []
     for key in keys:
         if not store.has(key):
             store.record_failure(by_key[key], err)
-        outcome.append((key, None if store.has(key) else err))
+        outcome.append((key, "computed", None) if store.has(key) else (key, "failed", err))
     return outcome
 
 
-def _finish(report: SweepReport, progress: Progress, key: str, err: str | None) -> None:
-    if err is None:
+def _finish(report: SweepReport, progress: Progress, key: str, kind: str, detail: str | None) -> None:
+    if kind == "computed":
         report.computed.append(key)
+    elif kind == "other":
+        report.by_other.append(key)
+    elif kind == "claimed":
+        report.claimed.append((key, detail or ""))
+        report.failed.append((key, detail or "still claimed"))
     else:
-        report.failed.append((key, err))
-    progress.run_finished(key, err is None)
+        report.failed.append((key, detail or ""))
+    progress.run_finished(key, kind in ("computed", "other"))
 
 
 class _DirectSink:
@@ -398,67 +585,82 @@ class _DirectSink:
         self.progress.run_update(*item)
 
 
-def _run_serial(tasks, store, threads, progress, report) -> None:
+def _run_serial(tasks, store, threads, progress, report, claim_timeout=DEFAULT_CLAIM_TIMEOUT_S) -> None:
     sink = _DirectSink(progress)
     kt = kernel_threads_for(threads, 1)
     for task in tasks:
-        for key, err in _task([s.model_dump_json() for s in task], str(store.root), threads, sink, kt):
-            _finish(report, progress, key, err)
+        for outcome in _task([s.model_dump_json() for s in task], str(store.root), threads, sink, kt, claim_timeout):
+            _finish(report, progress, *outcome)
 
 
-def _drain(q, progress: Progress) -> None:
-    while True:
-        try:
-            item = q.get_nowait()
-        except (queue_mod.Empty, EOFError, OSError):
-            return
-        progress.run_update(*item)
+def _drain(reader, progress: Progress) -> None:
+    """Show the progress updates waiting in the pipe (each arrived whole: see :class:`_PipeSink`)."""
+    try:
+        while reader.poll():
+            item = reader.recv()
+            with contextlib.suppress(Exception):
+                progress.run_update(*item)
+    except Exception:  # noqa: BLE001 - closed or garbled: progress must never break a sweep
+        return
 
 
-def _run_pool(tasks, store, workers, threads, progress, report) -> None:
+def _run_pool(tasks, store, workers, threads, progress, report, claim_timeout=DEFAULT_CLAIM_TIMEOUT_S) -> None:
     import multiprocessing as mp
     from concurrent.futures.process import BrokenProcessPool
 
     ctx = mp.get_context("spawn")
     root = str(Path(store.root).resolve())
     by_key = {s.key(): s for task in tasks for s in task}
-    from multiprocessing.managers import SyncManager
-
-    manager = SyncManager(ctx=ctx)  # serves the queue that carries iteration progress from the workers
+    pool = q = writer = None
     try:
-        with _sigint_blocked():
-            manager.start(_init_helper, (os.getpid(),))
-    except BaseException:  # Ctrl-C while it starts: the manager ignores SIGINT, so end it here (or exit waits on it)
-        helper = getattr(manager, "_process", None)
-        if helper is not None and helper.is_alive():
-            helper.kill()
-            helper.join()
-        raise
-    with manager:
-        q = manager.Queue()
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                                   initargs=(threads, os.getpid()))
-        try:
+        with _starting("the worker pool"), _sigint_blocked():  # the workers are spawned by the first submits
+            q, writer = ctx.Pipe(duplex=False)  # iteration progress; workers inherit the writing end
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                       initargs=(threads, os.getpid(), writer))
             kt = kernel_threads_for(threads, workers)
-            with _sigint_blocked():  # the workers are spawned by the first submits
-                pending = {pool.submit(_task, [s.model_dump_json() for s in task], root, threads, q, kt):
-                           [s.key() for s in task] for task in tasks}
-            while pending:
-                done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                _drain(q, progress)
-                for fut in done:
-                    keys = pending.pop(fut)
-                    try:
-                        outcome = fut.result()
-                    except BrokenProcessPool:
-                        outcome = _lost(keys, store, by_key, "worker process died (killed, or out of memory)")
-                    for key, err in outcome:
-                        _finish(report, progress, key, err)
+            pending = {pool.submit(_task, [s.model_dump_json() for s in task], root, threads, None, kt, claim_timeout):
+                       [s.key() for s in task] for task in tasks}
+        while pending:
+            done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             _drain(q, progress)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)  # Ctrl-C: do not run what is queued
-            raise
+            for fut in done:
+                keys = pending.pop(fut)
+                try:
+                    outcome = fut.result()
+                except BrokenProcessPool:
+                    outcome = _lost(keys, store, by_key, "worker process died (killed, or out of memory)")
+                except Exception as exc:  # noqa: BLE001 - a thread or process start failure in a worker
+                    if isinstance(exc, SweepError):
+                        raise
+                    with _starting(f"a pool worker running {', '.join(keys)}"):
+                        raise
+                    raise
+                for out in outcome:
+                    _finish(report, progress, *out)
+        _drain(q, progress)
+    except BaseException:
+        if pool is not None:  # Ctrl-C or a helper that failed: end the workers, run nothing queued
+            _kill_workers(pool)  # first: shutdown forgets its processes
+            with contextlib.suppress(Exception):
+                pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
         pool.shutdown(wait=True)
+    finally:
+        for end in (q, writer):
+            if end is not None:
+                end.close()
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """End a pool's workers now (after an error: their runs stay in tmp/ and are cleaned later)."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            if proc.is_alive():
+                proc.kill()
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            proc.join(5)
 
 
 def check_dask_address(address: str) -> None:
@@ -543,9 +745,19 @@ def dask_client(address: str, workers: int, *, timeout: float = DASK_TIMEOUT_S) 
         raise SpecError("--dask: dask[distributed] is not installed; accepted after: pip install 'overparam[dask]'") \
             from None
     if address == "local":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None, silence_logs=40)
-        client = Client(cluster)
+        try:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address=None, silence_logs=40)
+        except Exception as exc:  # noqa: BLE001 - a Nanny or worker that could not start: one line, never a hang
+            with _starting("--dask local (the LocalCluster)"):
+                raise
+            raise SweepError(f"--dask local: the LocalCluster did not start ({type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+        try:
+            client = Client(cluster)
+        except BaseException:
+            cluster.close()
+            raise
 
         def close() -> None:
             client.close()
@@ -575,7 +787,8 @@ class _DaskSink:
         get_worker().log_event(self.topic, list(item))
 
 
-def _run_dask(client, tasks, store, threads, progress, report, kernel_threads=None) -> None:
+def _run_dask(client, tasks, store, threads, progress, report, kernel_threads=None,
+              claim_timeout=DEFAULT_CLAIM_TIMEOUT_S) -> None:
     from dask.distributed import as_completed
 
     root = str(Path(store.root).resolve())
@@ -595,17 +808,19 @@ def _run_dask(client, tasks, store, threads, progress, report, kernel_threads=No
         sink = None
     by_key = {s.key(): s for task in tasks for s in task}
     futures = {client.submit(_task, [s.model_dump_json() for s in task], root, threads, sink, kernel_threads,
-                             pure=False, key=f"overparam-{'-'.join(s.key() for s in task)[:200]}"):
+                             claim_timeout, pure=False, key=f"overparam-{'-'.join(s.key() for s in task)[:200]}"):
                [s.key() for s in task] for task in tasks}
     try:
         for fut in as_completed(list(futures)):
             keys = futures[fut]
             try:
                 outcome = fut.result()
+            except SweepError:
+                raise
             except Exception as exc:  # noqa: BLE001 - a worker died (KilledWorker) or the task was lost
                 outcome = _lost(keys, store, by_key, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
-            for key, err in outcome:
-                _finish(report, progress, key, err)
+            for out in outcome:
+                _finish(report, progress, *out)
     except BaseException:
         client.cancel(list(futures))
         raise

@@ -10,9 +10,10 @@
                                  summary.json   per replica: settings, status, stop step, final metrics
                                  meta.json      provenance: versions, git commit, device, dtype,
                                                 threads, wall time, status counts
+                                 manifest.json  sha256 and size of each file above (written last)
     <root>/tmp/<key>.<host>.<pid>.<nonce>/      runs being written
     <root>/failures/<key>.json                  runs that raised (retried on the next sweep)
-    <root>/claims/<key>                         a run being computed by a live process (host, pid)
+    <root>/claims/<key>                         a run being computed: host, pid, start time (Claim)
     <root>/damaged/<key>.<nonce>/               damaged runs moved aside when recomputed
 
 A run is written into ``tmp/`` (every file fsynced) and renamed into place in one ``os.rename``, so
@@ -22,17 +23,29 @@ finished, and a resumed sweep recomputes exactly the runs without a directory. L
 this host at once, those of other hosts after a day. Two writers of the same spec are harmless:
 the first rename wins and the second discards its copy.
 
-A run directory counts as stored only when it is **complete and readable** (:meth:`Store.damage`:
-every file present, a regular file and not a link, JSON that parses, a Parquet footer and an npz
-directory that open): a run damaged after the fact (a truncated file, a disk error) is not served
-(``table`` and ``results`` skip it and name it), it is recomputed by the next sweep (the damaged copy
-is moved to ``damaged/``), and :meth:`Store.verify` lists every damaged run with the reason. Keys are
+A run directory counts as stored only when it is **intact** (:meth:`Store.damage`): every file
+present, a regular file and not a link; each file's sha256 equal to the one recorded in
+``manifest.json`` when the run was stored; and every file of the expected shape (the schema check,
+:func:`schema_damage`): ``spec.json`` a spec whose key is the directory's name (an edited spec no
+longer hashes to its key), ``summary.json`` one object per replica with its ``replica`` and
+``status``, ``meta.json`` an object, ``trace.parquet`` readable to its last page with integer
+``step`` and ``replica`` columns, ``final.npz`` numeric arrays that load without pickle. Runs stored
+before manifests existed are checked by schema alone (:meth:`Store.verify` counts them). A run
+damaged after the fact (a truncated file, a flipped bit, an edit) is not served (``table`` skips it
+and ``results`` names it on stderr), it is recomputed by the next sweep (the damaged copy is moved
+to ``damaged/``), and :meth:`Store.verify` lists every damaged run with the reason. A run found
+intact is not hashed again by the same :class:`Store` until one of its files changes (size or
+modification time). Keys are
 checked (20 hex digits) before they become paths, and links are never followed, so a crafted key or
 a symlink under ``runs/`` cannot make the store read outside its directory. Nothing is unpickled.
 
 Two sweeps (or many Dask workers) writing one store coordinate through :meth:`Store.claim`: a
-process claims a key before computing it (an exclusive-create file naming host and pid); the others
-wait for its result instead of computing it again, and a claim of a process that died is taken over.
+process claims a key before computing it (a file created atomically, naming host, pid and the
+process's start time: :class:`Claim`); the others wait for its result instead of computing it
+again. A stale claim (its process died, or its PID now belongs to another process) is taken over at
+once; a live or foreign one is waited on for a bounded time (``--claim-timeout``, see
+:func:`overparam.experiments.executors.claim_or_wait`), and :meth:`Store.release_claims` removes
+stale ones (every one on request).
 
 Reading: :meth:`Store.table` (one row per run and replica, spec fields and final metrics, filtered
 by equality), :meth:`Store.traces` / :meth:`Store.trace_table` (the recorded traces of the matching
@@ -43,6 +56,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import os
 import platform
@@ -64,7 +78,10 @@ from .spec import RunSpec, flatten
 
 DEFAULT_STORE = "./overparam-results"
 STALE_FOREIGN_TMP_S = 24 * 3600.0
+#: Seconds a sweep waits for a run that another process holds (``--claim-timeout``; :class:`Store`).
+CLAIM_TIMEOUT_S = 600.0
 RUN_FILES = ("spec.json", "trace.parquet", "final.npz", "summary.json", "meta.json")
+MANIFEST = "manifest.json"
 JSON_FILES = ("spec.json", "summary.json", "meta.json")
 _KEY = re.compile(r"^[0-9a-f]{20}$")
 
@@ -197,6 +214,85 @@ def final_arrays(result: Result) -> dict[str, np.ndarray]:
             for b, t in zip(names, th, strict=True)}
 
 
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def manifest(run_dir: Path) -> dict[str, Any]:
+    """``manifest.json`` of a run directory: ``{"format": 1, "files": {name: {"sha256", "bytes"}}}``
+    for each of :data:`RUN_FILES`."""
+    return {"format": 1, "files": {name: {"sha256": _sha256(run_dir / name), "bytes": (run_dir / name).stat().st_size}
+                                   for name in RUN_FILES}}
+
+
+def hash_damage(run_dir: Path) -> str | None:
+    """Why the run's files differ from its ``manifest.json``, or None (also when it has none)."""
+    mpath = run_dir / MANIFEST
+    if not mpath.exists():
+        return None
+    try:
+        files = json.loads(mpath.read_text())["files"]
+        recorded = {name: (files[name]["sha256"], int(files[name]["bytes"])) for name in RUN_FILES}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"{MANIFEST}: unreadable ({type(exc).__name__})"
+    for name, (digest, size) in recorded.items():
+        try:
+            if (run_dir / name).stat().st_size != size or _sha256(run_dir / name) != digest:
+                return f"{name}: content differs from its recorded sha256 (changed after it was stored)"
+        except OSError as exc:
+            return f"{name}: unreadable ({type(exc).__name__})"
+    return None
+
+
+def schema_damage(run_dir: Path, key: str) -> str | None:
+    """Why a run's files are not of the expected shape, or None: ``spec.json`` a spec whose key is
+    ``key``; ``summary.json`` a list of one object per replica with ``replica`` and ``status``;
+    ``meta.json`` an object; ``trace.parquet`` read to its last page, with integer ``step`` and
+    ``replica`` columns; ``final.npz`` numeric arrays, loaded without pickle."""
+    data = {}
+    for name in JSON_FILES:
+        try:
+            data[name] = json.loads((run_dir / name).read_text())
+        except (OSError, ValueError) as exc:
+            return f"{name}: unreadable ({type(exc).__name__})"
+    try:
+        spec = RunSpec.parse(data["spec.json"])
+    except Exception as exc:  # noqa: BLE001 - any reason a stored spec does not parse
+        return f"spec.json: not a valid spec ({type(exc).__name__})"
+    if spec.key() != key:
+        return f"spec.json: its content hashes to {spec.key()}, not to the run's key (edited after it was stored)"
+    summary = data["summary.json"]
+    if not (isinstance(summary, list) and len(summary) == spec.n_replicas
+            and all(isinstance(row, dict) and row.get("replica") == i and isinstance(row.get("status"), str)
+                    for i, row in enumerate(summary))):
+        return (f"summary.json: not one object per replica ({spec.n_replicas}) with its replica and status")
+    if not isinstance(data["meta.json"], dict):
+        return "meta.json: not an object"
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(run_dir / "trace.parquet")  # every page: a corrupted one raises
+        for col in ("step", "replica"):
+            if col not in table.column_names or not pa.types.is_integer(table.schema.field(col).type):
+                return f"trace.parquet: no integer {col!r} column (not a trace of this package)"
+    except Exception as exc:  # noqa: BLE001 - any reader error means damaged
+        return f"trace.parquet: unreadable ({type(exc).__name__})"
+    try:
+        with np.load(run_dir / "final.npz", allow_pickle=False) as z:
+            for name in z.files:
+                arr = z[name]  # reads (and CRC-checks) the member; an object array raises here
+                if arr.dtype.kind not in "biufc":
+                    return f"final.npz: array {name!r} is not numeric ({arr.dtype})"
+    except Exception as exc:  # noqa: BLE001
+        return f"final.npz: unreadable ({type(exc).__name__})"
+    return None
+
+
 class StoredRun:
     """A run read back from the store (lazily loads trace and arrays).
 
@@ -246,10 +342,14 @@ class StoredRun:
 
 class Store:
     """A results directory (see the module docstring). ``Store()`` uses ``$OVERPARAM_STORE`` or
-    ``./overparam-results``."""
+    ``./overparam-results``. ``claim_timeout``: seconds a sweep into this store waits for a run
+    another process holds before giving up on it (None: no limit; ``--claim-timeout``)."""
 
-    def __init__(self, root: str | Path | None = None):
+    def __init__(self, root: str | Path | None = None, *, claim_timeout: float | None = CLAIM_TIMEOUT_S):
         self.root = Path(root) if root is not None else default_root()
+        self.claim_timeout = claim_timeout
+        self._intact: dict[str, tuple] = {}  # key -> file signatures when last found intact
+        self.skipped: dict[str, str] = {}  # damaged runs that keys() (so table()) left out: key -> why
         if self.root.exists() and not self.root.is_dir():
             raise SpecError(f"--store {str(self.root)!r}: exists and is not a directory; accepted: a directory "
                             "(created when missing)")
@@ -271,45 +371,52 @@ class Store:
         return self.damage(key) is None
 
     def damage(self, key: str) -> str | None:
-        """Why the stored run ``key`` cannot be served (``"absent"``, a missing or unreadable file,
-        a link), or None when it is complete and readable."""
+        """Why the stored run ``key`` cannot be served (``"absent"``, a missing file, a link, a file
+        whose content differs from its recorded hash, a file of the wrong shape), or None when it is
+        intact (see the module docstring)."""
         path = self.path(key)
         if not path.exists() and not path.is_symlink():
             return "absent"
         if path.is_symlink() or path.parent.is_symlink():
             return "a symbolic link (links are not followed)"
-        for name in RUN_FILES:
+        sig = []
+        for name in (*RUN_FILES, MANIFEST):
             f = path / name
-            if f.is_symlink() or not f.is_file():
-                return f"{name}: missing" if not f.is_symlink() else f"{name}: a symbolic link"
-        try:
-            for name in JSON_FILES:
-                json.loads((path / name).read_text())
-        except (OSError, ValueError) as exc:
-            return f"{name}: unreadable ({type(exc).__name__})"
-        try:
-            import pyarrow.parquet as pq
+            if f.is_symlink():
+                return f"{name}: a symbolic link"
+            if not f.is_file():
+                if name == MANIFEST and not f.exists():
+                    continue  # stored before manifests: schema checks only
+                return f"{name}: missing"
+            st = f.stat()
+            sig.append((name, st.st_mtime_ns, st.st_size, st.st_ino))
+        sig_t = tuple(sig)
+        if self._intact.get(key) == sig_t:
+            return None
+        why = hash_damage(path) or schema_damage(path, key)
+        if why is None:
+            self._intact[key] = sig_t
+        else:
+            self._intact.pop(key, None)
+        return why
 
-            pq.read_metadata(path / "trace.parquet")
-        except Exception as exc:  # noqa: BLE001 - any reader error means damaged
-            return f"trace.parquet: unreadable ({type(exc).__name__})"
-        try:
-            with np.load(path / "final.npz", allow_pickle=False) as z:
-                z.files  # noqa: B018 - reads the zip directory
-        except Exception as exc:  # noqa: BLE001
-            return f"final.npz: unreadable ({type(exc).__name__})"
-        return None
+    def hashed(self, key: str) -> bool:
+        """Whether the run has a ``manifest.json`` (content hashes; runs stored before it have none)."""
+        return (self.path(key) / MANIFEST).is_file()
 
     def verify(self) -> dict[str, Any]:
-        """Check every run directory: ``{"ok": n, "damaged": [{"key", "reason"}, …]}``."""
-        damaged, ok = [], 0
+        """Check every run directory (:meth:`damage`): ``{"ok": n, "damaged": [{"key", "reason"}, …],
+        "schema_only": [keys of intact runs without content hashes]}``."""
+        damaged, ok, schema_only = [], 0, []
         for key in self._all_keys():
             why = self.damage(key)
             if why is None:
                 ok += 1
+                if not self.hashed(key):
+                    schema_only.append(key)
             else:
                 damaged.append({"key": key, "reason": why})
-        return {"ok": ok, "damaged": damaged}
+        return {"ok": ok, "damaged": damaged, "schema_only": schema_only}
 
     def damaged(self) -> list[dict[str, str]]:
         return self.verify()["damaged"]
@@ -331,43 +438,77 @@ class Store:
                             "this user can write") from None
 
     # -- claims: one computer per key across processes ---------------------------------------------
+    def claim_path(self, key: str) -> Path:
+        return self.root / "claims" / check_key(key)
+
     def claim(self, key: str) -> bool:
         """Claim ``key`` for computing: True if this process now holds it (or already did), False
-        when a live process holds it. A claim of a dead process on this host (or one older than a
-        day from another host) is taken over."""
+        when another process holds it and may still be computing it. A stale claim (its process no
+        longer runs here, its PID was reused, or it is older than a day from another host; see
+        :class:`Claim`) is taken over at once."""
         d = self.root / "claims"
         d.mkdir(parents=True, exist_ok=True)
-        path = d / check_key(key)
-        me = f"{_host_tag()} {os.getpid()}"
+        path = self.claim_path(key)
         for _ in range(3):
-            try:
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                holder = _read_claim(path)
-                if holder == me:
-                    return True
-                if holder is not None and not _claim_stale(path, holder):
-                    return False
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()  # a dead holder's claim
-                continue
-            with os.fdopen(fd, "w") as fh:
-                fh.write(me)
-            return True
+            if _create_claim(path):
+                return True
+            holder = read_claim(path)
+            if holder is None:
+                continue  # released meanwhile
+            if holder.mine():
+                return True
+            if holder.stale() is None:
+                return False
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()  # a dead or reused holder's claim
         return False
 
     def release(self, key: str) -> None:
         """Release this process's claim on ``key`` (a claim held by another process is left alone)."""
-        path = self.root / "claims" / check_key(key)
-        if _read_claim(path) == f"{_host_tag()} {os.getpid()}":
+        path = self.claim_path(key)
+        holder = read_claim(path)
+        if holder is not None and holder.mine():
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
     def claimed(self, key: str) -> bool:
         """Whether a live process other than this one holds ``key``."""
-        path = self.root / "claims" / check_key(key)
-        holder = _read_claim(path)
-        return holder is not None and holder != f"{_host_tag()} {os.getpid()}" and not _claim_stale(path, holder)
+        holder = read_claim(self.claim_path(key))
+        return holder is not None and not holder.mine() and holder.stale() is None
+
+    def holder(self, key: str) -> Claim | None:
+        """The claim on ``key`` (None when unclaimed)."""
+        return read_claim(self.claim_path(key))
+
+    def claims(self) -> list[Claim]:
+        """Every claim file under ``claims/``, sorted by key."""
+        d = self.root / "claims"
+        if not d.is_dir():
+            return []
+        out = [read_claim(p) for p in sorted(d.iterdir()) if _KEY.match(p.name)]
+        return [c for c in out if c is not None]
+
+    def release_claims(self, *, all: bool = False) -> tuple[list[tuple[Claim, str]], list[Claim]]:  # noqa: A002
+        """Remove stale claims (every claim with ``all``): ``(removed [(claim, why)], kept)``.
+
+        Stale: see :meth:`Claim.stale`. ``all`` also removes live and foreign claims: use it only
+        when no sweep writing this store is running (a sweep whose claim is removed still writes its
+        run; another sweep may then compute the same run once more, harmlessly)."""
+        removed, kept = [], []
+        for c in self.claims():
+            if c.mine():
+                kept.append(c)
+                continue
+            why = c.stale()
+            if why is None and all:
+                why = "removed on request (--all)"
+            if why is None:
+                kept.append(c)
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                c.path.unlink()
+            removed.append((c, why))
+        return removed, kept
 
     def save(self, spec: RunSpec, result: Result) -> Path:
         """Write a finished run atomically; if another writer got there first, keep theirs."""
@@ -408,6 +549,7 @@ class Store:
             meta = provenance(result)
             meta["events"] = capped_events(result.events)
             _write_json(tmp / "meta.json", meta)
+            _write_json(tmp / MANIFEST, manifest(tmp))  # last: hashes of the files as written
             _fsync_dir(tmp)
             final.parent.mkdir(parents=True, exist_ok=True)
             self._move_aside_if_damaged(key)
@@ -480,8 +622,16 @@ class Store:
         return removed
 
     def keys(self) -> list[str]:
-        """The keys of the stored (complete and readable) runs, sorted."""
-        return [k for k in self._all_keys() if self.damage(k) is None]
+        """The keys of the stored (intact) runs, sorted; the damaged ones left out are kept in
+        :attr:`skipped` (key -> reason) for the caller to name."""
+        out, self.skipped = [], {}
+        for k in self._all_keys():
+            why = self.damage(k)
+            if why is None:
+                out.append(k)
+            else:
+                self.skipped[k] = why
+        return out
 
     def __len__(self) -> int:
         return len(self.keys())
@@ -556,21 +706,156 @@ class Store:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def _read_claim(path: Path) -> str | None:
+#: a claim file younger than this that cannot be read yet is being written (not garbage)
+CLAIM_WRITE_GRACE_S = 10.0
+
+
+def _process_start(pid: int) -> int | None:
+    """The start time of process ``pid`` in clock ticks since boot (Linux ``/proc/<pid>/stat``,
+    field 22), or None where it cannot be read (not Linux, or the process is gone)."""
     try:
-        return path.read_text().strip() or None
-    except (FileNotFoundError, OSError):
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    try:  # the command name (field 2) may hold spaces and parentheses: count from the last ")"
+        return int(text.rsplit(")", 1)[1].split()[19])
+    except (IndexError, ValueError):
         return None
 
 
-def _claim_stale(path: Path, holder: str) -> bool:
-    host, _, pid = holder.partition(" ")
-    if host == _host_tag():
-        return not (pid.isdigit() and _pid_alive(int(pid)))
+@functools.cache
+def _boot_id() -> str | None:
     try:
-        return time.time() - path.stat().st_mtime > STALE_FOREIGN_TMP_S
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
     except OSError:
+        return None
+
+
+class Claim:
+    """A claim file ``claims/<key>``: which process computes the run.
+
+    Written as one JSON object: ``{"host": <host tag>, "pid": <int>, "start": <process start time,
+    clock ticks since boot, or null>, "boot": <kernel boot id or null>, "since": <Unix time>}``.
+    Files of older versions hold ``"<host> <pid>"`` (``legacy``); a file that cannot be read holds
+    neither (``pid`` None).
+
+    :meth:`stale` decides whether the holder can still be computing: on this host, its PID must
+    run and (when both are known) have the recorded start time and boot; on another host nothing
+    can be checked, so such a claim is live for :data:`STALE_FOREIGN_TMP_S` (a day)."""
+
+    def __init__(self, key: str, path: Path, *, host: str | None, pid: int | None, start: int | None = None,
+                 boot: str | None = None, since: float | None = None, legacy: bool = False):
+        self.key, self.path, self.host, self.pid = key, path, host, pid
+        self.start, self.boot, self.since, self.legacy = start, boot, since, legacy
+
+    @classmethod
+    def current(cls, key: str, path: Path) -> Claim:
+        pid = os.getpid()
+        return cls(key, path, host=_host_tag(), pid=pid, start=_process_start(pid), boot=_boot_id(),
+                   since=time.time())
+
+    def text(self) -> str:
+        return json.dumps({"host": self.host, "pid": self.pid, "start": self.start, "boot": self.boot,
+                           "since": self.since}, sort_keys=True)
+
+    def mine(self) -> bool:
+        if self.host != _host_tag() or self.pid != os.getpid():
+            return False
+        return self.start is None or self.start == _process_start(os.getpid())
+
+    def age(self) -> float:
+        """Seconds since the claim was made (its file's mtime for old-format files)."""
+        since = self.since
+        if since is None:
+            try:
+                since = self.path.stat().st_mtime
+            except OSError:
+                return 0.0
+        return max(0.0, time.time() - since)
+
+    def stale(self) -> str | None:
+        """Why the holder cannot be computing any more, or None when it may be."""
+        if self.pid is None:
+            return "unreadable claim file" if self.age() > CLAIM_WRITE_GRACE_S else None
+        if self.host == _host_tag():
+            if self.boot is not None and _boot_id() is not None and self.boot != _boot_id():
+                return f"process {self.pid} ran before this host restarted"
+            if not _pid_alive(self.pid):
+                return f"process {self.pid} is not running"
+            if self.start is not None:
+                now = _process_start(self.pid)
+                if now is not None and now != self.start:
+                    return f"process id {self.pid} now belongs to another process (reused)"
+            return None
+        if self.age() > STALE_FOREIGN_TMP_S:
+            return f"claimed from host {self.host} more than {STALE_FOREIGN_TMP_S / 3600:g} h ago"
+        return None
+
+    def describe(self) -> str:
+        """``host H, pid P, since <UTC time> (N s ago)``, plus what could not be checked."""
+        when = self.since
+        if when is None:
+            with contextlib.suppress(OSError):
+                when = self.path.stat().st_mtime
+        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when)) if when is not None else "?"
+        if self.pid is None:
+            return f"an unreadable claim file (since {at})"
+        where = "this host" if self.host == _host_tag() else f"host {self.host}"
+        extra = "; old-format claim: a reused PID cannot be told apart" if self.legacy else ""
+        return f"{where}, pid {self.pid}, since {at} ({self.age():.0f} s ago){extra}"
+
+
+def _create_claim(path: Path) -> bool:
+    """Create the claim file for this process atomically, content included (a reader never sees it
+    empty): written beside it, then hard-linked into place (fails if it exists). Where hard links are
+    not supported, an exclusive create. True when created."""
+    claim = Claim.current(path.name, path)
+    tmp = path.parent / f".{path.name}.{_host_tag()}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    tmp.write_text(claim.text())
+    try:
+        os.link(tmp, path)
         return True
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links on this filesystem
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w") as fh:
+            fh.write(claim.text())
+        return True
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def read_claim(path: Path) -> Claim | None:
+    """The claim in ``path`` (new or old format; unreadable content gives ``pid`` None), or None
+    when there is no such file."""
+    try:
+        text = path.read_text().strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    key = path.name
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        pid, start, since = data.get("pid"), data.get("start"), data.get("since")
+        if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0:
+            return Claim(key, path, host=str(data.get("host")), pid=pid,
+                         start=start if isinstance(start, int) and not isinstance(start, bool) else None,
+                         boot=data.get("boot") if isinstance(data.get("boot"), str) else None,
+                         since=float(since) if isinstance(since, (int, float)) and not isinstance(since, bool)
+                         else None)
+    parts = text.split()
+    if len(parts) == 2 and parts[1].isdigit() and int(parts[1]) > 0:  # "<host> <pid>": before claims had JSON
+        return Claim(key, path, host=parts[0], pid=int(parts[1]), legacy=True)
+    return Claim(key, path, host=None, pid=None)
 
 
 def _pid_alive(pid: int) -> bool:
