@@ -525,6 +525,8 @@ def check_constraints(spec: RunSpec) -> None:
     if spec.recipe is not None and spec.recipe.name == "restarts":  # restarts re-draw the init at rank >= min_rank
         ranks.append(("recipe.min_rank", spec.recipe.params.get("min_rank")))
     for field, rank in ranks:
+        if isinstance(rank, dict):  # a per-block rank: its largest entry
+            rank = max(rank.values())
         if spec.init.name == "low_rank" and rank is not None:
             limit = min(min(sh) for sh in shapes if len(sh) == 2)
             if rank > limit:
@@ -550,8 +552,8 @@ def check_constraints(spec: RunSpec) -> None:
 def _needs_group_lasso(spec: RunSpec, params: dict[str, Any]) -> None:
     if spec.regularizer is None or spec.regularizer.name != "group_lasso":
         got = "none" if spec.regularizer is None else repr(spec.regularizer.name)
-        raise SpecError(f"regularizer.name: got {got}; recipe {spec.recipe.name!r} trains with the group-Lasso penalty: "
-                        "accepted: [regularizer] name = \"group_lasso\" (lam, beta)")
+        raise SpecError(f"regularizer.name: got {got}; recipe {spec.recipe.name!r} trains with the group-Lasso "
+                        "penalty: accepted: [regularizer] name = \"group_lasso\" (lam, beta)")
 
 
 def _needs_low_rank(spec: RunSpec, params: dict[str, Any]) -> None:
