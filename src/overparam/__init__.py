@@ -6,28 +6,34 @@ recovery — problems, parameterizations, algorithms, one run loop, and the five
     res = op.run(prob, op.params.Symmetric(), op.algorithms.gd(eta=0.0025, grad_scale=0.5),
                  init=op.init.scaled_identity(alpha=[1e-3, 1e-2, 1e-1, 1.0]), steps=10_000)
     res.final("test_error")
+    op.reproduce(["li2018"], quick=True)   # imports the papers only when called
+
+Importing the package imports the core (problems … experiments) and no paper: a paper's names
+(``<id>.<name>``) are registered when that namespace is first looked up (:mod:`overparam.registry`).
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from . import algorithms, baselines, experiments, init, metrics, operators, params, problems, recipes, regularizers, stops
 from .algorithms import Algorithm
 from .init import Init
 from .metrics import Metric, Snapshot
 from .objective import Evaluation, Objective
-from .papers import load_metrics as _load_paper_metrics
 from .params import Parameterization
 from .problems import Problem
 from .result import Result, Trace
 from .run import run
+from ._version import __version__
 from .schedule import LogSchedule
 
-_load_paper_metrics()  # paper-specific metrics (papers/<id>/metrics.py) register by name, as specs expect
 
-try:
-    __version__ = version("overparam")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0+unknown"
+def __getattr__(name: str) -> Any:
+    """``op.reproduce(...)`` and ``op.papers`` without importing the papers on ``import overparam``."""
+    if name in ("reproduce", "papers", "studies", "report"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "Algorithm",
@@ -52,6 +58,7 @@ __all__ = [
     "problems",
     "recipes",
     "regularizers",
+    "reproduce",
     "run",
     "stops",
 ]

@@ -16,7 +16,9 @@ reproduce`` calls it and only prints.
 from __future__ import annotations
 
 import os
+import sys
 import time
+import types
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -174,3 +176,15 @@ def reproduce(targets: list[str] | str | None = None, *, quick: bool = False, st
 
 
 __all__ = ["ReproduceResult", "reproduce"]
+
+
+class _CallableModule(types.ModuleType):
+    """``overparam.reproduce`` is this module *and* callable as :func:`reproduce`: ``import overparam
+    as op; op.reproduce(["li2018"], quick=True)`` works whether or not the submodule was imported
+    before (importing a submodule sets the package's attribute to the module)."""
+
+    def __call__(self, *args, **kwargs) -> ReproduceResult:
+        return reproduce(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -26,16 +26,18 @@ Factors of the rank-k part (k = the parameterization's width):
 
 The init ``spectral`` (registered in :mod:`overparam.init`) uses these factors for the
 parameterizations ``symmetric`` and ``asymmetric``; every replica gets the same θ₀ (it has no
-randomness).
+randomness). The module sits in the model layer (it reads a problem's operator and
+observations), below :mod:`overparam.init`; :mod:`overparam.baselines.spectral` re-exports it as
+the truncated-SVD baseline.
 """
 
 from __future__ import annotations
 
 import torch
 
-from ..backend import BackendError
-from ..operators import EntrySampling, IdentityOperator, RankOneSensing
-from ..problems import Problem
+from .backend import BackendError
+from .operators import EntrySampling, IdentityOperator, RankOneSensing
+from .problems import Problem
 
 
 def truncated_svd(Y: torch.Tensor, k: int) -> torch.Tensor:

@@ -56,8 +56,6 @@ class StopRule:
         raise NotImplementedError
 
     def select(self, state: Any, keep: torch.Tensor) -> Any:
-        from .algorithms.base import select
-
         return select(state, keep)
 
     def describe(self) -> str:

@@ -141,7 +141,7 @@ def save_result(comp: Computation, store: Store, result: dict[str, Any], wall_ti
     (tmp / "result.json").write_text(canonical(result))
     import torch
 
-    from .. import __version__
+    from .._version import __version__
 
     meta = {**comp.identity(), "label": comp.label, "module": comp.module, "wall_time": wall_time,
             "overparam": __version__, "torch": torch.__version__, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}

@@ -103,14 +103,14 @@ def _git_commit() -> str | None:
 def provenance(result: Result) -> dict[str, Any]:
     import torch
 
-    import overparam
+    from .._version import __version__
 
     counts: dict[str, int] = {}
     for s in result.status:
         counts[s] = counts.get(s, 0) + 1
     return {
         "package": "overparam",
-        "version": overparam.__version__,
+        "version": __version__,
         "git_commit": _git_commit(),
         "torch": torch.__version__,
         "numpy": np.__version__,

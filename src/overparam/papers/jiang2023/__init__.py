@@ -16,21 +16,16 @@ and claim to its module, settings and criterion.
 from __future__ import annotations
 
 from ..base import Paper
-from . import fig1, fig2, fig3
+from . import figures, metrics  # metrics: this paper's registrations (<id>.<name>)
 from .settings import PAPER as _ID
-
-
-def _claim_number(c) -> int:
-    return int(c.id.rsplit("claim", 1)[1])
-
 
 PAPER = Paper(
     id=_ID,
     title="Algorithmic Regularization in Model-free Overparametrized Asymmetric Matrix Factorization",
     citation="L. Jiang, Y. Chen, L. Ding. SIAM J. Math. Data Sci. 5(3), 2023, arXiv:2203.02839",
-    figures=[*fig1.FIGURES, *fig2.FIGURES, *fig3.FIGURES],
-    claims=sorted([*fig1.CLAIMS, *fig2.CLAIMS, *fig3.CLAIMS], key=_claim_number),
+    figures=figures.FIGURES,
+    claims=figures.CLAIMS,
     docs="docs/jiang2023.md",
 )
 
-__all__ = ["PAPER", "fig1", "fig2", "fig3"]
+__all__ = ["PAPER", "figures", "metrics"]

@@ -14,7 +14,7 @@ IPGD is the engine's ``ipgd`` algorithm (Gradient → Perturb → Descend) and I
 """
 
 from ..base import Paper
-from . import figures
+from . import figures, metrics  # metrics: this paper's registrations (ma2025.<name>)
 
 PAPER = Paper(
     id="ma2025",
@@ -25,4 +25,4 @@ PAPER = Paper(
     docs="docs/ma2025.md",
 )
 
-__all__ = ["PAPER", "figures"]
+__all__ = ["PAPER", "figures", "metrics"]
