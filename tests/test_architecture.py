@@ -33,6 +33,27 @@ TOP = ("overparam.papers", "overparam.studies", "overparam.cli", "overparam.cli_
 #: not import a paper and a paper does not import a study (both import the core only).
 PAPER_LAYER = ("overparam.papers", "overparam.studies")
 
+#: The layers, bottom to top (DESIGN.md "Dependency rules"), as module prefixes; the longest prefix
+#: decides. A module imports only from its own layer or below.
+LAYERS = {
+    "base": ("overparam._types", "overparam._version", "overparam.errors", "overparam.backend", "overparam.registry",
+             "overparam.settings", "overparam.result", "overparam.schedule"),
+    "model": ("overparam.operators", "overparam.losses", "overparam.problems", "overparam.params", "overparam.init",
+              "overparam.regularizers", "overparam.objective", "overparam.spectral"),
+    "algorithms": ("overparam.algorithms",),
+    "loop": ("overparam.run", "overparam.metrics", "overparam.stops", "overparam.recording", "overparam.lean",
+             "overparam.engines"),
+    "recipes": ("overparam.recipes",),
+    "experiments": ("overparam.experiments",),
+    "papers": ("overparam.papers", "overparam.studies", "overparam.baselines"),
+    "top": ("overparam", "overparam.cli", "overparam.cli_support", "overparam.catalog", "overparam.report",
+            "overparam.reproduce", "overparam.bench", "overparam.__main__"),
+}
+#: Arrows up the layers allowed for now, as (importing module prefix, imported module prefix).
+KNOWN_UPWARD = [
+    ("overparam.recipes", "overparam.experiments"),  # removed by the recipes branch
+]
+
 #: Cycles allowed for now, as the set of modules in the strongly connected component.
 KNOWN_CYCLES = [
     # removed by the recipes branch (recipes work on objects; no module under recipes/ imports experiments)
@@ -171,6 +192,28 @@ def test_known_cycles_still_exist():
     assert all(c in found for c in KNOWN_CYCLES), "a known cycle is gone: delete it from KNOWN_CYCLES"
 
 
+def layer_of(mod: str) -> str:
+    best = ("", "")
+    for name, prefixes in LAYERS.items():
+        for p in prefixes:
+            if (mod == p or mod.startswith(p + ".")) and len(p) > len(best[1]):
+                best = (name, p)
+    assert best[0], f"{mod} is in no layer: add it to LAYERS"
+    return best[0]
+
+
+def test_every_import_goes_down_the_layers():
+    files = module_files()
+    order = list(LAYERS)
+    bad = []
+    for mod in files:
+        for target, line, _ in imports_of(mod, files):
+            if order.index(layer_of(target)) > order.index(layer_of(mod)):
+                if not any(_under(mod, (a,)) and _under(target, (b,)) for a, b in KNOWN_UPWARD):
+                    bad.append(f"{mod}:{line} ({layer_of(mod)}) imports {target} ({layer_of(target)})")
+    assert not bad, "imports up the layers:\n" + "\n".join(bad)
+
+
 def test_core_imports_no_paper_and_no_study():
     files = module_files()
     bad = []
@@ -214,3 +257,58 @@ if __name__ == "__main__":  # measurements: cycles and function-local imports
     for c in cs:
         print("  ", " ".join(sorted(c)))
     print(f"function-local imports of package modules: {len(local)} in {len({m for m, _, _ in local})} files")
+
+
+def _fresh(code: str) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(SRC)})
+
+
+def test_the_command_line_starts_without_torch_or_papers():
+    """``overparam --help`` imports the command line only: no torch, no paper, no study (each command
+    imports what it needs when it runs)."""
+    out = _fresh("import sys, overparam.cli; "
+                 "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith(('overparam.papers', "
+                 "'overparam.studies', 'overparam.experiments.'))))")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"
+
+
+def test_reproduce_and_run_are_callable_from_the_face(tmp_path):
+    """``op.reproduce(...)`` and ``op.run(...)`` work from ``import overparam as op`` whether or not the
+    submodules were imported before; reaching ``op.reproduce`` imports no paper until it is called."""
+    code = f"""
+import sys
+import overparam as op
+import overparam.experiments.execute  # imports overparam.run first: the attribute is the module
+assert callable(op.reproduce) and callable(op.run)
+assert not [m for m in sys.modules if m.startswith('overparam.papers.')], 'papers loaded before the call'
+try:
+    op.reproduce(['no-such-target'], quick=True, store={str(tmp_path / 's')!r}, out={str(tmp_path / 'o')!r})
+except op.experiments.SpecError as exc:
+    print('refused:', str(exc).split(';')[0])
+prob = op.problems.matrix_sensing(d=5, r=1, m=20, data_seed=0)
+res = op.run(prob, op.params.Symmetric(), op.algorithms.gd(eta=0.01), init=op.init.scaled_identity(alpha=0.1), steps=3)
+print(res.trace.columns['step'][-1])
+"""
+    out = _fresh(code)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "refused: target 'no-such-target': unknown" in out.stdout
+    assert out.stdout.split()[-1] == "3"
+
+
+def test_every_core_module_that_registers_is_reached_from_the_builtins():
+    """The registry imports ``registry.BUILTIN_MODULES`` on the first lookup that misses: every core
+    module with a registration must be imported by one of them, or its names would be unknown to a
+    process that imported something else first."""
+    files = module_files()
+    registering = sorted(m for m, path in files.items()
+                         if not _under(m, TOP) and m != "overparam.registry"
+                         and ("@register(" in path.read_text() or "@metric(" in path.read_text()))
+    out = _fresh("import sys; from overparam import registry; registry.load_builtins(); "
+                 "print(' '.join(sorted(m for m in sys.modules if m.startswith('overparam'))))")
+    assert out.returncode == 0, out.stderr[-2000:]
+    loaded = set(out.stdout.split())
+    assert registering and not [m for m in registering if m not in loaded]

@@ -8,32 +8,44 @@ recovery — problems, parameterizations, algorithms, one run loop, and the five
     res.final("test_error")
     op.reproduce(["li2018"], quick=True)   # imports the papers only when called
 
-Importing the package imports the core (problems … experiments) and no paper: a paper's names
-(``<id>.<name>``) are registered when that namespace is first looked up (:mod:`overparam.registry`).
+Importing the package imports nothing heavy: each name of the face imports its module on first use,
+and no name imports a paper; a paper's names (``<id>.<name>``) are registered when that namespace is
+first looked up (:mod:`overparam.registry`).
 """
 
+from __future__ import annotations
+
+import importlib
 from typing import Any
 
-from . import algorithms, baselines, experiments, init, metrics, operators, params, problems, recipes, regularizers, stops
-from .algorithms import Algorithm
-from .init import Init
-from .metrics import Metric, Snapshot
-from .objective import Evaluation, Objective
-from .params import Parameterization
-from .problems import Problem
-from .result import Result, Trace
-from .run import run
 from ._version import __version__
-from .schedule import LogSchedule
+
+#: the face's names: submodules, and classes/functions with the submodule that defines them. Nothing
+#: is imported until it is used (PEP 562), so ``import overparam`` and ``overparam --help`` stay fast.
+_SUBMODULES = ("algorithms", "baselines", "experiments", "init", "metrics", "operators", "params", "problems",
+               "recipes", "regularizers", "stops", "registry", "papers", "studies", "report", "reproduce", "run")
+_NAMES = {"Algorithm": "algorithms", "Init": "init", "Metric": "metrics", "Snapshot": "metrics",
+          "Evaluation": "objective", "Objective": "objective", "Parameterization": "params", "Problem": "problems",
+          "Result": "result", "Trace": "result", "LogSchedule": "schedule"}
 
 
 def __getattr__(name: str) -> Any:
-    """``op.reproduce(...)`` and ``op.papers`` without importing the papers on ``import overparam``."""
-    if name in ("reproduce", "papers", "studies", "report"):
-        import importlib
+    """The face's names on first use. ``op.run`` and ``op.reproduce`` are modules that are also
+    callable (as :func:`overparam.run.run` and :func:`overparam.reproduce.reproduce`), so they work
+    whether or not the submodule had been imported before."""
+    if name in _NAMES:
+        value = getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SUBMODULES, *_NAMES})
+
 
 __all__ = [
     "Algorithm",

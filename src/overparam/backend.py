@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .errors import OverparamError
+from .errors import BackendError, OverparamError  # noqa: F401  (BackendError: re-exported)
 
 DEFAULT_DTYPE = torch.float64
 
@@ -27,10 +27,6 @@ _DTYPES = {
     "double": torch.float64,
     "float": torch.float32,
 }
-
-
-class BackendError(OverparamError, ValueError):
-    """A dtype, device or thread setting that cannot be honoured."""
 
 
 def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype:

@@ -33,7 +33,7 @@ from .cli_support import (
     table,
     workers_count,
 )
-from .experiments.errors import SpecError
+from .errors import SpecError
 
 app = typer.Typer(
     name="overparam",

@@ -29,3 +29,15 @@ class OverparamError(Exception):
 
 class SettingError(OverparamError, ValueError):
     """A registered constructor called with a setting outside its accepted range (Python API)."""
+
+
+class BackendError(OverparamError, ValueError):
+    """A dtype, device or thread setting that cannot be honoured (re-exported by
+    :mod:`overparam.backend`; defined here so that the command line catches it without importing
+    torch)."""
+
+
+class SpecError(OverparamError, ValueError):
+    """A spec, sweep file, override or CLI argument that cannot be used as given (re-exported by
+    :mod:`overparam.experiments.errors`; defined here so that the command line needs no import of
+    the experiment layer to report one)."""

@@ -2,8 +2,9 @@
 
 A new problem, parameterization, initialization, algorithm, metric, regularizer, stop rule or
 recipe is one function (or class) plus one ``@register(kind, name)`` line. This module imports
-nothing of the package: the modules that register import it, and ``import overparam`` imports the
-core's (so the builtins are registered by the package's own imports, not by a lookup).
+nothing of the package: the modules that register import it; the core's registering modules
+(:data:`BUILTIN_MODULES`) are imported on the first lookup that misses, so a lookup answers
+whichever module of the package was imported first.
 
 **Namespaces.** A paper's names are ``<id>.<name>`` (``li2018.subspace_sin``,
 ``ma2025.sensing``) and are registered by the paper package ``overparam.papers.<id>``, which the
@@ -51,6 +52,21 @@ _LEGACY: dict[str, dict[str, str]] = {k: {} for k in KINDS}
 NAMESPACE_PACKAGES = ("overparam.papers",)
 _LOADED: set[str] = set()
 _ALL_LOADED = False
+#: the core modules that register the builtin names; imported (by name) before the first lookup that
+#: misses, so that the registry answers whichever module was imported first (``import overparam``
+#: itself imports nothing heavy, see the package face)
+BUILTIN_MODULES = ("overparam.problems", "overparam.params", "overparam.init", "overparam.algorithms",
+                   "overparam.metrics", "overparam.stops", "overparam.regularizers", "overparam.recipes")
+_BUILTINS_LOADED = False
+
+
+def load_builtins() -> None:
+    """Import the core's registering modules (:data:`BUILTIN_MODULES`), once."""
+    global _BUILTINS_LOADED
+    if not _BUILTINS_LOADED:
+        _BUILTINS_LOADED = True
+        for mod in BUILTIN_MODULES:
+            importlib.import_module(mod)
 
 
 class RegistryError(OverparamError, KeyError):
@@ -246,6 +262,7 @@ def get(kind: str, name: str) -> Callable[..., Any]:
     found = table.get(name)
     if found is not None:
         return found
+    load_builtins()
     found = _find(kind, name)
     if found is None:
         for sep in (".", "_"):
@@ -283,6 +300,7 @@ def legacy_name(kind: str, name: str) -> str:
 def names(kind: str) -> list[str]:
     """Every registered name of ``kind`` (aliases left out), every namespace loaded first."""
     table = _tables(kind)
+    load_builtins()
     load_all()
     return sorted(table)
 

@@ -27,8 +27,6 @@ from .experiments.computations import run_computations
 from .experiments.errors import SpecError
 from .experiments.executors import run_sweep
 from .experiments.store import Store
-from .papers import resolve_targets
-from .papers.base import Context
 
 
 @dataclass
@@ -129,6 +127,8 @@ def reproduce(targets: list[str] | str | None = None, *, quick: bool = False, st
         progress (Progress | None): an :class:`overparam.experiments.executors.Progress` for the runs
             (default none).
     """
+    from .papers import resolve_targets  # the papers load when a reproduction runs, not on import
+    from .papers.base import Context
     from .report import write_report
 
     t0 = time.perf_counter()

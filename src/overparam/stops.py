@@ -109,8 +109,6 @@ class MetricCrossing(StopRule):
     def check(self, state, t, snap):
         if t % self.every:
             return state, None
-        from .metrics import get_metric
-
         v = get_metric(self.metric)(snap)
         return state, (v <= self.below) if self.below is not None else (v >= self.above)
 

@@ -58,6 +58,7 @@ from typing import Any
 
 import numpy as np
 
+from .._version import __version__
 from ..result import Result
 from .errors import SpecError
 from .spec import RunSpec, flatten
@@ -102,8 +103,6 @@ def _git_commit() -> str | None:
 
 def provenance(result: Result) -> dict[str, Any]:
     import torch
-
-    from .._version import __version__
 
     counts: dict[str, int] = {}
     for s in result.status:

@@ -1,6 +1,6 @@
-"""Eftekhari, Zygalakis (2021): the index of its figures and declared claims, in one place as in every paper package
-(``papers/<id>/figures.py`` exposes ``FIGURES`` and ``CLAIMS``; ``PAPER`` is built from them). The
-figures and claims are declared in the modules listed below; this module only collects them.
+"""Eftekhari, Zygalakis (2021): the index of its figures and declared claims, in one place as in every
+paper package (``papers/<id>/figures.py`` exposes ``FIGURES`` and ``CLAIMS``; ``PAPER`` is built from
+them). The figures and claims are declared in the modules listed below; this module only collects them.
 
 * :mod:`.example` — Figs. 1–3, claims 1–3;
 * :mod:`.toy` — Fig. 4;

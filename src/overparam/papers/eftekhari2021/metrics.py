@@ -1,5 +1,6 @@
-"""Metrics of 003 (Eftekhari, Zygalakis 2021) that no other paper uses, registered as ``eftekhari2021.<name>`` when the registry first looks up a name of this paper's namespace
-(the ``eftekhari2021_<name>`` names below are the legacy aliases earlier specs use):
+"""Metrics of 003 (Eftekhari, Zygalakis 2021) that no other paper uses, registered as
+``eftekhari2021.<name>`` when the registry first looks up a name of this paper's namespace (the
+``eftekhari2021_<name>`` names below are the legacy aliases earlier specs use):
 
 * ``eftekhari2021_u_singular_values`` — σ_1(U) ≥ … ≥ σ_p(U) of the factor itself (vector). The
   engine's ``singular_values`` are those of X = UUᵀ, σ_i(X) = σ_i(U)², which cannot resolve

@@ -1,6 +1,6 @@
-"""Jiang, Chen, Ding (2023): the index of its figures and declared claims, in one place as in every paper package
-(``papers/<id>/figures.py`` exposes ``FIGURES`` and ``CLAIMS``; ``PAPER`` is built from them). The
-figures and claims are declared in the modules listed below; this module only collects them.
+"""Jiang, Chen, Ding (2023): the index of its figures and declared claims, in one place as in every paper
+package (``papers/<id>/figures.py`` exposes ``FIGURES`` and ``CLAIMS``; ``PAPER`` is built from them).
+The figures and claims are declared in the modules listed below; this module only collects them.
 
 * :mod:`.fig1` — Fig. 1, claims 2, 9;
 * :mod:`.fig2` — Figs. 2a, 2b, claims 1, 3;

@@ -1,5 +1,6 @@
-"""What 002 (Jiang, Chen, Ding 2023) registers by name, registered as ``jiang2023.<name>`` when the registry first looks up a name of this paper's namespace
-(the ``jiang2023_<name>`` names below are the legacy aliases earlier specs use): its problem (:mod:`.problems`), its metrics and its stop rule.
+"""What 002 (Jiang, Chen, Ding 2023) registers by name, registered as ``jiang2023.<name>`` when the
+registry first looks up a name of this paper's namespace (the ``jiang2023_<name>`` names below are the
+legacy aliases earlier specs use): its problem (:mod:`.problems`), its metrics and its stop rule.
 
 Metrics (every one reads the problem's ``references``, so it applies to ``jiang2023_model_free`` only):
 

@@ -1,6 +1,6 @@
-"""Li, Ma, Zhang (2018): the index of its figures and declared claims, in one place as in every paper package
-(``papers/<id>/figures.py`` exposes ``FIGURES`` and ``CLAIMS``; ``PAPER`` is built from them). The
-figures and claims are declared in the modules listed below; this module only collects them.
+"""Li, Ma, Zhang (2018): the index of its figures and declared claims, in one place as in every paper
+package (``papers/<id>/figures.py`` exposes ``FIGURES`` and ``CLAIMS``; ``PAPER`` is built from them).
+The figures and claims are declared in the modules listed below; this module only collects them.
 
 * :mod:`.fig1` — Fig. 1, claims 1, 6;
 * :mod:`.dynamics` — Figs. 2–3, claims 2, 3, 7;
@@ -20,6 +20,7 @@ def _claim_number(c) -> int:
 
 
 FIGURES = [*fig1.FIGURES, *dynamics.FIGURES, *baselines.FIGURES, *network.FIGURES]
-CLAIMS = sorted([*fig1.CLAIMS, *dynamics.CLAIMS, *baselines.CLAIMS, *network.CLAIMS, *lemma_a1.CLAIMS, *convex.CLAIMS], key=_claim_number)
+CLAIMS = sorted([*fig1.CLAIMS, *dynamics.CLAIMS, *baselines.CLAIMS, *network.CLAIMS, *lemma_a1.CLAIMS, *convex.CLAIMS],
+                key=_claim_number)
 
 __all__ = ["CLAIMS", "FIGURES"]

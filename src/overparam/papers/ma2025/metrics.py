@@ -1,5 +1,6 @@
-"""Metrics of 004 (Ma, Liang, Fattahi 2025), registered as ``ma2025.<name>`` when the registry first
-looks up a ``ma2025.*`` name (the names below, ``ma2025_<name>``, are the legacy aliases specs use). Regions, projections and rates are in :mod:`.regions`.
+"""Metrics of 004 (Ma, Liang, Fattahi 2025), registered as ``ma2025.<name>`` when the registry first looks
+up a ``ma2025.*`` name (the names below, ``ma2025_<name>``, are the legacy aliases specs use). Regions,
+projections and rates are in :mod:`.regions`.
 
 Plain metrics (functions of the snapshot at a logged step):
 
