@@ -29,6 +29,8 @@ from typing import Any
 import torch
 
 from ._types import NonNegFloat, PosFloat, PosInt
+from .backend import select
+from .metrics import get_metric
 from .registry import register
 
 
