@@ -23,16 +23,16 @@ from ._version import __version__
 #: the face's names: submodules, and classes/functions with the submodule that defines them. Nothing
 #: is imported until it is used (PEP 562), so ``import overparam`` and ``overparam --help`` stay fast.
 _SUBMODULES = ("algorithms", "baselines", "experiments", "init", "metrics", "operators", "params", "problems",
-               "recipes", "regularizers", "stops", "registry", "papers", "studies", "report", "reproduce", "run")
-_NAMES = {"Algorithm": "algorithms", "Init": "init", "Metric": "metrics", "Snapshot": "metrics",
+               "recipes", "regularizers", "stops", "registry", "papers", "studies", "report")
+_NAMES = {"run": "run", "reproduce": "reproduce", "Algorithm": "algorithms", "Init": "init", "Metric": "metrics", "Snapshot": "metrics",
           "Evaluation": "objective", "Objective": "objective", "Parameterization": "params", "Problem": "problems",
           "Result": "result", "Trace": "result", "LogSchedule": "schedule"}
 
 
 def __getattr__(name: str) -> Any:
-    """The face's names on first use. ``op.run`` and ``op.reproduce`` are modules that are also
-    callable (as :func:`overparam.run.run` and :func:`overparam.reproduce.reproduce`), so they work
-    whether or not the submodule had been imported before."""
+    """The face's names on first use. ``op.run`` and ``op.reproduce`` are the functions; where the
+    submodule of the same name was imported first, the package's attribute is that module, which is
+    callable as the function (:mod:`overparam.run`, :mod:`overparam.reproduce`), so both work."""
     if name in _NAMES:
         value = getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)
     elif name in _SUBMODULES:
