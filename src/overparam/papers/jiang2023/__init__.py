@@ -5,7 +5,7 @@ and claim to its module, settings and criterion.
 * :mod:`.settings` — shared choices (steps, init conventions) and the spec builder ``mf_spec``;
 * :mod:`.problems` — problem ``jiang2023_model_free`` (the observed X; its generators);
 * :mod:`.metrics` — ε_t to X_r (Frobenius and operator), distances to X_s, the ``jiang2023_spectral_count``
-  stop rule (registered on ``import overparam``);
+  stop rule (registered as ``jiang2023.<name>`` on the first lookup of that namespace);
 * :mod:`.theory` — Thm 4.2 / A.1 calculators in log space, heuristic learning times, App. C.3's scalar
   recursion;
 * :mod:`.fig1` — Fig. 1, claims 2 and 9 (early stopping under noise; practical rules vs the oracle);
