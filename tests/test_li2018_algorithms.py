@@ -271,7 +271,8 @@ def test_subspace_basis_follows_the_update_matrix():
     prob = op.problems.matrix_sensing(d=7, r=2, m=25, data_seed=8)
     alg = op.algorithms.gd(0.05, grad_scale=0.5)
     obj = Objective(prob, op.params.Symmetric())
-    from overparam.algorithms import RunContext, SubspaceTracker
+    from overparam.algorithms import RunContext
+    from overparam.papers.li2018.subspace import SubspaceTracker
 
     U0 = (0.2 * torch.eye(7, dtype=D64))[None]
     ctx = RunContext(R=1, algo_seeds=[0], device=torch.device("cpu"), dtype=D64, steps=1)

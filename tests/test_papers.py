@@ -1,21 +1,29 @@
-"""Papers are packages, discovered: each exposes PAPER; planned papers are listed; paper metrics register
-on ``import overparam``; stored computations are keyed by their settings and cached atomically."""
+"""Papers are packages, discovered: each exposes PAPER, laid out the same way (figures.py, metrics.py);
+planned papers are listed; a paper's names ``<id>.<name>`` register when its namespace is first looked
+up (legacy names are aliases); stored computations are keyed by their settings and cached atomically."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-import overparam  # noqa: F401 - registers paper metrics
+import overparam
 from overparam import registry
 from overparam.experiments.computations import Computation, computation, run_computations
 from overparam.experiments.store import Store
 from overparam.papers import papers, resolve_targets
-from overparam.papers.base import Outcome, claim
+from overparam.papers.base import Figure, Outcome, claim
 from overparam.papers.li2018 import lemma_a1
 
-ALL_PAPERS = {"li2018", "rajaraman2023", "jiang2023", "eftekhari2021", "ma2025"}
+PAPERS_DIR = Path(overparam.__file__).parent / "papers"
+#: every paper package, read from the directory (not from the discovery under test): nothing to edit
+#: when a paper is added
+ALL_PAPERS = {p.name for p in PAPERS_DIR.iterdir() if (p / "__init__.py").is_file() and not p.name.startswith("_")}
 
 
 def test_papers_are_discovered_from_their_packages():
@@ -31,11 +39,66 @@ def test_papers_are_discovered_from_their_packages():
     assert set(pending) == {k for k, p in found.items() if not p.implemented}
 
 
-def test_paper_metrics_register_on_import():
-    assert {"nn_population_error", "nn_population_error_rel"} <= set(registry.names("metric"))
+def test_the_papers_are_the_packages():
+    assert len(ALL_PAPERS) >= 5 and "li2018" in ALL_PAPERS
+    assert set(registry.namespaces()) == ALL_PAPERS
+
+
+@pytest.mark.parametrize("pid", sorted(ALL_PAPERS))
+def test_every_paper_package_has_the_same_layout(pid):
+    """``figures.py`` lists FIGURES and CLAIMS (PAPER is built from them), ``metrics.py`` holds the
+    paper's registrations, every registered name of the paper is ``<id>.<name>``."""
+    pkg = importlib.import_module(f"overparam.papers.{pid}")
+    figs = importlib.import_module(f"overparam.papers.{pid}.figures")
+    assert (PAPERS_DIR / pid / "metrics.py").is_file() and (PAPERS_DIR / pid / "settings.py").is_file()
+    assert pkg.PAPER.id == pid
+    assert [f.id for f in pkg.PAPER.figures] == [f.id for f in figs.FIGURES]
+    assert [c.id for c in pkg.PAPER.claims] == [c.id for c in figs.CLAIMS]
+    assert all(isinstance(f, Figure) and f.paper == pid for f in figs.FIGURES)
+    assert all(c.paper == pid for c in figs.CLAIMS)
+    mine = [(kind, n) for kind in registry.KINDS for n, fn in registry._TABLES[kind].items()
+            if getattr(fn, "__module__", "").startswith(f"overparam.papers.{pid}.")
+            or getattr(getattr(fn, "fn", None), "__module__", "").startswith(f"overparam.papers.{pid}.")]
+    assert all(n.startswith(f"{pid}.") for _, n in mine), mine
+
+
+def test_paper_names_are_namespaced_and_legacy_names_are_aliases():
+    assert {"li2018.nn_population_error", "li2018.nn_population_error_rel", "li2018.subspace_sin",
+            "ma2025.Gamma", "jiang2023.err_Xr", "eftekhari2021.row_leakage"} <= set(registry.names("metric"))
+    assert "nn_population_error" not in registry.names("metric")  # listed once, under its namespaced name
+    m = registry.get("metric", "subspace_sin")  # a legacy name: same metric, its trace column keeps the name
+    assert m.name == "subspace_sin" and m.diagnostic is registry.get("metric", "li2018.subspace_sin").diagnostic
+    assert registry.get("problem", "ma2025_sensing") is registry.get("problem", "ma2025.sensing")
+    assert registry.get("stop", "jiang2023_spectral_count") is registry.get("stop", "jiang2023.spectral_count")
     import overparam.metrics as core
 
     assert not hasattr(core, "nn_population_error")  # it lives in the paper's package
+    with pytest.raises(registry.RegistryError, match="accepted: .*li2018.subspace_sin"):
+        registry.get("metric", "li2018.no_such_metric")
+
+
+LAZY = """
+import sys
+import overparam
+from overparam import registry
+def loaded():
+    ids = set(registry.namespaces())
+    return sorted({m.split('.')[2] for m in sys.modules if m.startswith('overparam.papers.')} & ids)
+assert loaded() == [], loaded()
+registry.get('metric', '{name}')
+print(' '.join(loaded()))
+"""
+
+
+@pytest.mark.parametrize("name,loads", [("ma2025.residual", "ma2025"), ("ma2025_residual", "ma2025"),
+                                        ("jiang2023.err_Xr", "jiang2023"), ("li2018.subspace_sin", "li2018"),
+                                        ("rajaraman2023.op_norm", "rajaraman2023")])
+def test_a_namespace_is_loaded_on_first_lookup_and_no_other(name, loads):
+    src = str(Path(overparam.__file__).parents[1])
+    out = subprocess.run([sys.executable, "-c", LAZY.replace("{name}", name)], capture_output=True, text=True,
+                         env={**__import__("os").environ, "PYTHONPATH": src})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == [loads]
 
 
 def test_a_claim_is_declared_once():

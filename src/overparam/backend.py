@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .errors import OverparamError
+from .errors import BackendError, OverparamError  # noqa: F401  (BackendError: re-exported)
 
 DEFAULT_DTYPE = torch.float64
 
@@ -27,10 +27,6 @@ _DTYPES = {
     "double": torch.float64,
     "float": torch.float32,
 }
-
-
-class BackendError(OverparamError, ValueError):
-    """A dtype, device or thread setting that cannot be honoured."""
 
 
 def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype:
@@ -294,3 +290,20 @@ def per_replica(value: Any, R: int) -> list[Any]:
         return seq
     return [value] * R
 
+
+def select(state: Any, keep: torch.Tensor) -> Any:
+    """Restrict a state (tensors with a replica axis, lists, dicts, tuples) to the replicas ``keep``."""
+    if state is None:
+        return None
+    if isinstance(state, torch.Tensor):
+        return state[keep] if state.ndim else state
+    if isinstance(state, dict):
+        return {k: select(v, keep) for k, v in state.items()}
+    if isinstance(state, list):
+        idx = keep.tolist()
+        return [state[i] for i in idx]
+    if isinstance(state, tuple):
+        return tuple(select(v, keep) for v in state)
+    if hasattr(state, "select"):
+        return state.select(keep)
+    return state

@@ -19,7 +19,6 @@ from typing import Annotated
 
 import typer
 
-from .backend import check_threads
 from .cli_support import (
     cell,
     check_dask,
@@ -34,7 +33,7 @@ from .cli_support import (
     table,
     workers_count,
 )
-from .experiments.errors import SpecError
+from .errors import SpecError
 
 app = typer.Typer(
     name="overparam",
@@ -111,7 +110,7 @@ def run_cmd(
     from .experiments.executors import run_sweep
     from .experiments.sweep import load_sweep, parse_overrides
 
-    n_workers, n_threads = workers_count(workers), check_threads(positive_int("--threads", threads), "--threads")
+    n_workers, n_threads = workers_count(workers), _check_threads(positive_int("--threads", threads))
     check_dask(dask)
     overrides = parse_overrides(set_)
     if check_device(device) is not None:
@@ -164,7 +163,7 @@ def reproduce_cmd(
     from .experiments.claims import summary_lines
     from .reproduce import reproduce
 
-    n_workers, n_threads = workers_count(workers), check_threads(positive_int("--threads", threads), "--threads")
+    n_workers, n_threads = workers_count(workers), _check_threads(positive_int("--threads", threads))
     check_dask(dask)
     executor = dask if dask is not None else "serial" if n_workers == 1 else "pool"
     res = reproduce(targets, quick=quick, store=store_at(store, claim_timeout), out=out, executor=executor, workers=n_workers,
@@ -343,7 +342,7 @@ def phase_transition_cmd(
     (CSV + JSON) and the 50% boundaries; stored runs are reused (see overparam.studies.phase_transition)."""
     from .studies.phase_transition import run as run_study
 
-    n_workers, n_threads = workers_count(workers), check_threads(positive_int("--threads", threads), "--threads")
+    n_workers, n_threads = workers_count(workers), _check_threads(positive_int("--threads", threads))
     check_dask(dask)
     chosen = [m.strip() for m in methods.split(",") if m.strip()] if methods is not None else None
     res = run_study(quick=quick, methods=chosen, store=store_at(store, claim_timeout), out=out, workers=n_workers, dask=dask,
@@ -375,3 +374,11 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+def _check_threads(n: int) -> int:
+    """``--threads`` within :func:`overparam.backend.max_threads` (imported here, not at the top: the
+    backend imports torch, and ``overparam --help`` must not)."""
+    from .backend import check_threads
+
+    return check_threads(n, "--threads")

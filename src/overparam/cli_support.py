@@ -13,9 +13,7 @@ from typing import Any
 import pydantic
 import typer
 
-from .backend import BackendError
-from .experiments.errors import SpecError, one_line
-from .experiments.executors import SweepError
+from .errors import BackendError, SpecError, SweepError
 from .registry import RegistryError
 
 MAX_FAILURE_LINES = 5
@@ -163,9 +161,13 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> None:
         typer.echo(f"error: {msg[0] if msg else type(exc).__name__}", err=True)
         sys.exit(2)
     except USER_ERRORS as exc:
+        from .experiments.errors import one_line
+
         typer.echo(f"error: {one_line(exc)}", err=True)
         sys.exit(2)
     except SweepError as exc:  # a helper thread or process could not start or died: not the user's input
+        from .experiments.errors import one_line
+
         typer.echo(f"error: {one_line(exc)}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:

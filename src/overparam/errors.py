@@ -29,3 +29,22 @@ class OverparamError(Exception):
 
 class SettingError(OverparamError, ValueError):
     """A registered constructor called with a setting outside its accepted range (Python API)."""
+
+
+class BackendError(OverparamError, ValueError):
+    """A dtype, device or thread setting that cannot be honoured (re-exported by
+    :mod:`overparam.backend`; defined here so that the command line catches it without importing
+    torch)."""
+
+
+class SpecError(OverparamError, ValueError):
+    """A spec, sweep file, override or CLI argument that cannot be used as given (re-exported by
+    :mod:`overparam.experiments.errors`; defined here so that the command line needs no import of
+    the experiment layer to report one)."""
+
+
+class SweepError(RuntimeError):
+    """A sweep that cannot go on: a helper thread or process could not start or died. One line
+    naming the cause; the CLI exits 1 (not a user error, not a failed run). Re-exported by
+    :mod:`overparam.experiments.executors`; defined here so that the command line catches it
+    without importing the experiment layer."""

@@ -25,6 +25,7 @@ from .backend import BackendError, generator
 from .params import Parameterization, Params
 from .registry import register
 from .settings import at_replica, per_block, replica_count
+from .spectral import spectral_init_fn
 
 
 class Init:
@@ -187,8 +188,6 @@ def balanced(scale: PosFloat | Sequence[PosFloat] = 1e-3) -> Init:
 
 
 def _spectral(shapes, *, g, problem, blocks):
-    from .baselines.spectral import spectral_init_fn  # the baselines package imports problems (no cycle)
-
     return spectral_init_fn(shapes, g=g, problem=problem, blocks=blocks)
 
 
@@ -197,7 +196,7 @@ def spectral() -> Init:
     """Spectral initialization (Tong, Ma, Chi 2021): the top-k part of Y = 𝒜*(y)/ν, U₀ = V_kΛ_k^{1/2}
     (param ``symmetric``) or F₀ = U_kΣ_k^{1/2}, G₀ = V_kΣ_k^{1/2} (``asymmetric``), k = the param's
     width; ν = m s² (Gaussian sensing), p (completion), 1 (factorization). Deterministic: every replica
-    starts from the same θ₀. See :mod:`overparam.baselines.spectral`."""
+    starts from the same θ₀. See :mod:`overparam.spectral`."""
     return Init("spectral", _spectral, needs_problem=True)
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import torch
 
+from .backend import select
 from .errors import OverparamError
 from .objective import Evaluation, Objective
 from .params import Params
@@ -114,8 +115,6 @@ class Diagnostic:
         raise NotImplementedError
 
     def select(self, state: Any, keep: torch.Tensor) -> Any:
-        from .algorithms.base import select
-
         return select(state, keep)
 
 
@@ -144,25 +143,29 @@ class Metric:
         return self.fn(snap)
 
 
-def metric(name: str, *, vector: bool = False, needs_truth: bool = False, needs_matrix: bool = False):
-    """Decorator registering ``fn(snapshot) -> Tensor`` as metric ``name``."""
+def metric(name: str, *, vector: bool = False, needs_truth: bool = False, needs_matrix: bool = False,
+           legacy: str | None = None):
+    """Decorator registering ``fn(snapshot) -> Tensor`` as metric ``name`` (a paper's metric is
+    ``<id>.<name>``; ``legacy`` is the name earlier specs used, an alias whose trace column keeps it)."""
 
     def deco(fn: Callable[[Snapshot], torch.Tensor]) -> Metric:
         m = Metric(name, fn, vector=vector, needs_truth=needs_truth, needs_matrix=needs_matrix, doc=fn.__doc__ or "")
-        register("metric", name)(m)
+        register("metric", name, legacy=legacy)(m)
         return m
 
     return deco
 
 
 def diagnostic_metrics(diag: Diagnostic, *, vector: tuple[str, ...] = (), needs_truth: bool = False,
-                       docs: dict[str, str] | None = None) -> list[Metric]:
-    """Register every output of ``diag`` as a metric of the same name."""
+                       docs: dict[str, str] | None = None, names: dict[str, str] | None = None) -> list[Metric]:
+    """Register every output of ``diag`` as a metric: under the output's own name, or under
+    ``names[output]`` (a paper's ``<id>.<name>``) with the output's name as its legacy alias."""
     out = []
-    for name in diag.outputs:
-        m = Metric(name, lambda snap, name=name: snap.diagnostic(diag)[name], vector=name in vector,
-                   needs_truth=needs_truth, doc=(docs or {}).get(name, ""), diagnostic=diag)
-        register("metric", name)(m)
+    for output in diag.outputs:
+        name = (names or {}).get(output, output)
+        m = Metric(name, lambda snap, output=output: snap.diagnostic(diag)[output], vector=output in vector,
+                   needs_truth=needs_truth, doc=(docs or {}).get(output, ""), diagnostic=diag)
+        register("metric", name, legacy=output if name != output else None)(m)
         out.append(m)
     return out
 

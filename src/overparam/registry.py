@@ -2,8 +2,20 @@
 
 A new problem, parameterization, initialization, algorithm, metric, regularizer, stop rule or
 recipe is one function (or class) plus one ``@register(kind, name)`` line. This module imports
-nothing of the package: the modules that register import it, and ``import overparam`` imports them
-all (so the builtins are registered by the package's own imports, not by a lookup).
+nothing of the package: the modules that register import it; the core's registering modules
+(:data:`BUILTIN_MODULES`) are imported on the first lookup that misses, so a lookup answers
+whichever module of the package was imported first.
+
+**Namespaces.** A paper's names are ``<id>.<name>`` (``li2018.subspace_sin``,
+``ma2025.sensing``) and are registered by the paper package ``overparam.papers.<id>``, which the
+core never imports: the first lookup of a name in namespace ``<id>`` imports that package (by name,
+:func:`load_namespace`), and :func:`names` (a full listing, ``overparam list``) imports every paper
+(:func:`load_all`). Names that specs wrote before the namespaces (``subspace_sin``,
+``ma2025_sensing``) are **aliases** (:func:`alias`) of the new ones: looking one up gives the same
+constructor (a metric keeps the name it was asked by, which names its trace column), and
+:func:`legacy_name` maps a new name back to the alias, so that a spec keeps its key whichever of the
+two names it is written with. A legacy name ``<id>_<name>`` loads namespace ``<id>`` first; any
+other unknown name loads every paper before it is refused.
 
 The function's keyword parameters, with their type annotations and ``Annotated[..., Field(...)]``
 constraints, *are* the schema a spec is validated against: :func:`schema` builds the pydantic model
@@ -15,7 +27,10 @@ Parameters that a run supplies rather than the spec (seeds, device, dtype) are l
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import importlib
+import importlib.util
 import inspect
 import math
 from collections.abc import Callable
@@ -29,6 +44,29 @@ KINDS = ("problem", "param", "init", "algorithm", "metric", "regularizer", "stop
 RUNTIME_PARAMS = frozenset({"data_seed", "device", "dtype"})
 
 _TABLES: dict[str, dict[str, Callable[..., Any]]] = {k: {} for k in KINDS}
+#: legacy name → registered name, per kind (see the module docstring)
+_ALIASES: dict[str, dict[str, str]] = {k: {} for k in KINDS}
+#: registered name → legacy name, per kind (the name a spec's key is computed with)
+_LEGACY: dict[str, dict[str, str]] = {k: {} for k in KINDS}
+#: the packages whose subpackages are namespaces (imported by name, never by an import statement)
+NAMESPACE_PACKAGES = ("overparam.papers",)
+_LOADED: set[str] = set()
+_ALL_LOADED = False
+#: the core modules that register the builtin names; imported (by name) before the first lookup that
+#: misses, so that the registry answers whichever module was imported first (``import overparam``
+#: itself imports nothing heavy, see the package face)
+BUILTIN_MODULES = ("overparam.problems", "overparam.params", "overparam.init", "overparam.algorithms",
+                   "overparam.metrics", "overparam.stops", "overparam.regularizers", "overparam.recipes")
+_BUILTINS_LOADED = False
+
+
+def load_builtins() -> None:
+    """Import the core's registering modules (:data:`BUILTIN_MODULES`), once."""
+    global _BUILTINS_LOADED
+    if not _BUILTINS_LOADED:
+        _BUILTINS_LOADED = True
+        for mod in BUILTIN_MODULES:
+            importlib.import_module(mod)
 
 
 class RegistryError(OverparamError, KeyError):
@@ -36,8 +74,10 @@ class RegistryError(OverparamError, KeyError):
         return str(self.args[0])
 
 
-def register(kind: str, name: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator: ``@register("problem", "matrix_sensing")``."""
+def register(kind: str, name: str | None = None, *, legacy: str | None = None
+             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: ``@register("problem", "matrix_sensing")``; ``legacy`` is the name earlier specs
+    used (an :func:`alias`), for a paper's ``@register("problem", "ma2025.sensing", legacy="ma2025_sensing")``."""
     if kind not in _TABLES:
         raise ValueError(f"unknown registry kind {kind!r}; accepted: {', '.join(KINDS)}")
 
@@ -48,6 +88,8 @@ def register(kind: str, name: str | None = None) -> Callable[[Callable[..., Any]
         if kind != "metric":
             fn = _validating(kind, key, fn)
         _TABLES[kind][key] = fn
+        if legacy is not None:
+            alias(kind, legacy, key)
         return fn
 
     return deco
@@ -174,16 +216,119 @@ def _accepts_bool(ann: Any) -> bool:
     return bool in arms
 
 
-def get(kind: str, name: str) -> Callable[..., Any]:
-    table = _tables(kind)
-    try:
+def alias(kind: str, legacy: str, name: str) -> None:
+    """Make ``legacy`` (a name earlier specs used) another name of the registered ``name``."""
+    if kind not in _TABLES:
+        raise ValueError(f"unknown registry kind {kind!r}; accepted: {', '.join(KINDS)}")
+    if legacy in _TABLES[kind] or _ALIASES[kind].get(legacy, name) != name:
+        raise ValueError(f"{kind} alias {legacy!r} is taken")
+    _ALIASES[kind][legacy] = name
+    _LEGACY[kind][name] = legacy
+
+
+def load_namespace(ns: str) -> bool:
+    """Import the package that registers the names ``<ns>.*`` (``overparam.papers.<ns>``), once.
+    Returns whether there is such a package."""
+    if ns in _LOADED:
+        return True
+    for pkg in NAMESPACE_PACKAGES:
+        name = f"{pkg}.{ns}"
+        if not ns.isidentifier() or importlib.util.find_spec(name) is None:
+            continue
+        importlib.import_module(name)
+        _LOADED.add(ns)
+        return True
+    return False
+
+
+def namespaces() -> list[str]:
+    """Every namespace package's name (the paper ids), without importing any of them."""
+    import pkgutil
+
+    out = []
+    for pkg in NAMESPACE_PACKAGES:
+        spec = importlib.util.find_spec(pkg)
+        if spec is None or spec.submodule_search_locations is None:
+            continue
+        out += [m.name for m in pkgutil.iter_modules(spec.submodule_search_locations)
+                if m.ispkg and not m.name.startswith("_")]
+    return sorted(out)
+
+
+def load_all() -> None:
+    """Import every namespace (every paper's registrations): for full listings and unknown names."""
+    global _ALL_LOADED
+    if not _ALL_LOADED:
+        for ns in namespaces():
+            load_namespace(ns)
+        _ALL_LOADED = True
+
+
+@functools.cache
+def _aliased_metric(legacy: str, name: str) -> Any:
+    return dataclasses.replace(_TABLES["metric"][name], name=legacy)
+
+
+def _find(kind: str, name: str) -> Callable[..., Any] | None:
+    table = _TABLES[kind]
+    if name in table:
         return table[name]
-    except KeyError:
-        raise RegistryError(f"{kind}.name: got {name!r}; accepted: {', '.join(sorted(table))}") from None
+    target = _ALIASES[kind].get(name)
+    if target is None:
+        return None
+    if kind == "metric":  # the trace column keeps the name the spec asked for
+        return _aliased_metric(name, target)
+    return table[target]
+
+
+def get(kind: str, name: str) -> Callable[..., Any]:
+    """The constructor registered as ``name`` (or aliased to it); ``<id>.<name>`` loads namespace
+    ``<id>`` on first use, an unknown name loads every namespace before it is refused."""
+    table = _tables(kind)
+    found = table.get(name)
+    if found is not None:
+        return found
+    load_builtins()
+    found = _find(kind, name)
+    if found is None:
+        for sep in (".", "_"):
+            ns, hit, _ = name.partition(sep)
+            if hit and load_namespace(ns):
+                found = _find(kind, name)
+                break
+    if found is None:
+        load_all()
+        found = _find(kind, name)
+    if found is None:
+        raise RegistryError(f"{kind}.name: got {name!r}; accepted: {', '.join(sorted(table))}")
+    return found
+
+
+def has(kind: str, name: str) -> bool:
+    """Whether ``name`` (or an alias) is registered under ``kind``, loading its namespace if needed."""
+    try:
+        get(kind, name)
+    except RegistryError:
+        return False
+    return True
+
+
+def legacy_name(kind: str, name: str) -> str:
+    """The name a spec's key is computed with: the legacy alias of a registered ``<id>.<name>`` (so a
+    spec written with the new name keeps the key it had with the old one), else ``name`` itself."""
+    if kind not in _TABLES:
+        return name
+    if name not in _TABLES[kind] and name not in _ALIASES[kind] and "." in name:
+        load_namespace(name.partition(".")[0])
+    return _LEGACY[kind].get(name, name)
 
 
 def names(kind: str) -> list[str]:
-    return sorted(_tables(kind))
+    """Every registered name of ``kind`` (aliases left out), every namespace loaded first."""
+    table = _tables(kind)
+    load_builtins()
+    load_all()
+    return sorted(table)
 
 
 def _tables(kind: str) -> dict[str, Callable[..., Any]]:

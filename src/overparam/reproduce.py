@@ -16,7 +16,9 @@ reproduce`` calls it and only prints.
 from __future__ import annotations
 
 import os
+import sys
 import time
+import types
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -25,8 +27,6 @@ from .experiments.computations import run_computations
 from .experiments.errors import SpecError
 from .experiments.executors import run_sweep
 from .experiments.store import Store
-from .papers import resolve_targets
-from .papers.base import Context
 
 
 @dataclass
@@ -131,6 +131,8 @@ def reproduce(targets: list[str] | str | None = None, *, quick: bool = False, st
         progress (Progress | None): an :class:`overparam.experiments.executors.Progress` for the runs
             (default none).
     """
+    from .papers import resolve_targets  # the papers load when a reproduction runs, not on import
+    from .papers.base import Context
     from .report import write_report
 
     t0 = time.perf_counter()
@@ -179,3 +181,15 @@ def reproduce(targets: list[str] | str | None = None, *, quick: bool = False, st
 
 
 __all__ = ["ReproduceResult", "reproduce"]
+
+
+class _CallableModule(types.ModuleType):
+    """``overparam.reproduce`` is this module *and* callable as :func:`reproduce`: ``import overparam
+    as op; op.reproduce(["li2018"], quick=True)`` works whether or not the submodule was imported
+    before (importing a submodule sets the package's attribute to the module)."""
+
+    def __call__(self, *args, **kwargs) -> ReproduceResult:
+        return reproduce(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

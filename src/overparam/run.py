@@ -28,7 +28,9 @@ import bisect
 import contextlib
 import copy
 import math
+import sys as _sys
 import time
+import types as _types
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -469,3 +471,15 @@ def _replace(theta: Params, rows: dict[int, Params]) -> Params:
         for p, q in zip(out, th, strict=True):
             p[i] = q
     return tuple(out)
+
+
+class _CallableModule(_types.ModuleType):
+    """``overparam.run`` is this module *and* callable as :func:`run`: ``op.run(problem, …)`` works
+    whether the package's attribute is the function or the module (importing a submodule sets the
+    package's attribute to the module, and the package face imports nothing until it is used)."""
+
+    def __call__(self, *args, **kwargs) -> Result:
+        return run(*args, **kwargs)
+
+
+_sys.modules[__name__].__class__ = _CallableModule

@@ -29,6 +29,8 @@ from typing import Any
 import torch
 
 from ._types import NonNegFloat, PosFloat, PosInt
+from .backend import select
+from .metrics import get_metric
 from .registry import register
 
 
@@ -56,8 +58,6 @@ class StopRule:
         raise NotImplementedError
 
     def select(self, state: Any, keep: torch.Tensor) -> Any:
-        from .algorithms.base import select
-
         return select(state, keep)
 
     def describe(self) -> str:
@@ -111,8 +111,6 @@ class MetricCrossing(StopRule):
     def check(self, state, t, snap):
         if t % self.every:
             return state, None
-        from .metrics import get_metric
-
         v = get_metric(self.metric)(snap)
         return state, (v <= self.below) if self.below is not None else (v >= self.above)
 

@@ -17,9 +17,9 @@ from .pieces import (
 )
 from .projected import projected_gd
 from .quadratic_net import TraceRescale, TruncatedGradient, truncated_rescaled_gd
-from .subspace import SubspaceTracker, gd_subspace
+from .subspace import gd_subspace
 
 __all__ = ["Algorithm", "Composed", "Descend", "Gradient", "MirrorDescend", "Perturb", "Piece", "ProjectPSD", "ProxGroupLasso",
            "RunContext", "SampleRows", "ScaledPrecondition", "Step", "StepOut", "StopRequest", "Stream",
-           "SubspaceTracker", "TraceRescale", "TruncatedGradient", "gd", "gd_subspace", "ipgd", "mirror_descent", "projected_gd",
+           "TraceRescale", "TruncatedGradient", "gd", "gd_subspace", "ipgd", "mirror_descent", "projected_gd",
            "proximal_gd", "psd_projection", "scaled_gd", "sgd", "truncated_rescaled_gd"]

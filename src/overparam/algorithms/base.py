@@ -29,6 +29,7 @@ import torch
 
 from ..objective import Evaluation, Objective
 from ..params import Params
+from ..backend import select  # noqa: F401  (re-exported: the state restriction lives in the base layer)
 from ..settings import replica_count
 
 
@@ -180,24 +181,6 @@ class Composed(Algorithm):
 
     def describe(self):
         return self._describe or f"{self.name}: " + " → ".join(p.describe() for p in self.pieces)
-
-
-def select(state: Any, keep: torch.Tensor) -> Any:
-    """Restrict a state (tensors with a replica axis, lists, dicts, tuples) to the replicas ``keep``."""
-    if state is None:
-        return None
-    if isinstance(state, torch.Tensor):
-        return state[keep] if state.ndim else state
-    if isinstance(state, dict):
-        return {k: select(v, keep) for k, v in state.items()}
-    if isinstance(state, list):
-        idx = keep.tolist()
-        return [state[i] for i in idx]
-    if isinstance(state, tuple):
-        return tuple(select(v, keep) for v in state)
-    if hasattr(state, "select"):
-        return state.select(keep)
-    return state
 
 
 def scale_like(coef: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

@@ -1,5 +1,8 @@
 """Algorithm 1 of 000 (App. A): truncated GD with norm rescaling for the quadratic-activation network.
 
+(Its two metrics, ``li2018.truncated_fraction`` and ``li2018.trace_gap``, are paper 000's and live
+in :mod:`overparam.papers.li2018.metrics`.)
+
 The network ŷ = ‖Uᵀx‖² = ⟨x xᵀ, U Uᵀ⟩ is rank-one sensing (problem ``quadratic_network``), whose
 measurement operator is not RIP: E[⟨xxᵀ, X⟩ xxᵀ] = 2X + tr(X)·I (Lemma A.1). Algorithm 1 removes
 the identity bias by rescaling. With the truncation mask w_i = 1{ŷ_i ≤ R}, computed at U_t and held
@@ -46,7 +49,6 @@ from typing import Literal
 import torch
 
 from .._types import PosFloat
-from ..metrics import metric
 from ..objective import Evaluation
 from ..registry import register
 from .base import Composed, Piece, Step, scale_like
@@ -166,28 +168,3 @@ def truncated_rescaled_gd(eta: PosFloat | Sequence[PosFloat], grad_scale: PosFlo
     return Composed("truncated_rescaled_gd", [trunc, Descend(eta, grad_scale), TraceRescale(trunc, grad_scale)],
                     describe=f"truncated_rescaled_gd(eta={eta}, grad_scale={grad_scale}, tau={tau}, R={R}, "
                              f"R_factor={R_factor})")
-
-
-def _truncation(snap) -> TruncatedGradient:
-    piece = snap.algorithm.piece(TruncatedGradient) if hasattr(snap.algorithm, "piece") else None
-    if piece is None:
-        from ..metrics import MetricError
-
-        raise MetricError("metrics 'truncated_fraction' and 'trace_gap' are quantities of algorithm "
-                          "'truncated_rescaled_gd'; this run's algorithm is "
-                          f"{getattr(snap.algorithm, 'name', snap.algorithm)!r}")
-    return piece
-
-
-@metric("truncated_fraction")
-def truncated_fraction(snap) -> torch.Tensor:
-    """Fraction of samples with ŷ_i > R, dropped by 000 Algorithm 1's truncation at θ_t
-    (algorithm 'truncated_rescaled_gd')."""
-    return _truncation(snap).truncated_fraction(snap.objective, snap.theta, snap.evaluation.z)
-
-
-@metric("trace_gap")
-def trace_gap(snap) -> torch.Tensor:
-    """c_t = ‖U_t‖_F² − τ, the identity bias that Algorithm 1's rescaling divides out (Eq. 25;
-    algorithm 'truncated_rescaled_gd')."""
-    return _truncation(snap).trace_gap(snap.objective, snap.theta)

@@ -1,32 +1,8 @@
-"""000's adaptive signal subspace S_t (§4, Eqs. 16–18) as a stateful diagnostic of any GD run.
+"""``gd_subspace``: the name earlier specs used for GD with 000's adaptive-subspace diagnostics.
 
-GD on X = UUᵀ is U_{t+1} = (I − η N_t) U_t with N_t = s (G_t + G_tᵀ), G_t = ∇_X L(U_tU_tᵀ) and
-s = ``grad_scale`` (on 000's 1/(2m) loss with s = ½, N_t = M_t = (1/m) Σ_i ⟨A_i, U_tU_tᵀ − X⋆⟩ A_i
-and this is Eq. 5). The diagnostic :class:`SubspaceTracker` propagates an orthonormal d × r basis
-Q_t of S_t with *the same* matrix (notes-000 §3.5 and pitfall 13), reading G_t and η s from each
-step:
-
-    S_0 = span(U⋆),   S_{t+1} = (I − η N_t) S_t,   Q_{t+1} = qr((I − η N_t) Q_t),
-
-and the proof's decomposition (16) U_t = Z_t + E_t, Z_t = P_{S_t} U_t, E_t = (I − P_{S_t}) U_t gives
-the diagnostics (per replica, at θ_t; metrics of the same names):
-
-* ``subspace_E_norm`` — ‖E_t‖ (spectral); Thm 4.2 (20): ≤ 4‖E_0‖ = 4α during phase 1;
-* ``subspace_sin`` — sin(Z_t, U⋆), the sine of the largest principal angle between S_t and
-  span(U⋆), ‖(I − U⋆U⋆ᵀ) Q_t‖ (= the angle of span(Z_t) since Q_tᵀU_t has rank r whenever U_t is
-  invertible, which GD from αB keeps for η‖N_t‖ < 1); Thm 4.2 (19): ≲ ηρt;
-* ``subspace_sigma_min`` — σ_min(U⋆ᵀ Z_t) (the r-th singular value); (21)–(22): ≥ ‖E_t‖ and grows
-  geometrically at rate ≥ 1 + η/(8κ) up to 1/(2√κ);
-* ``subspace_Z_norm`` — ‖Z_t‖; (23): ≤ 5;
-
-and ``M_norm`` — ‖M_t‖ with M_t = (1/m) 𝒜*(𝒜(U_tU_tᵀ) − y) (Eq. 4, independent of s and of the
-loss normalization; Lemma D.8: O(1)) is a plain metric of the snapshot.
-
-U⋆ here is the orthonormal eigenbasis of X⋆ (000 §2.1: X⋆ = U⋆Σ⋆U⋆ᵀ), read from
-``problem.truth_factors``. **The diagnostic reads the ground truth**; the algorithm never does:
-Q_t is a passenger and the iterates are those of ``gd``. The outputs are computed only at the
-steps the run records, including the final step T (from the tracked Q_T). ``gd_subspace`` is the
-name earlier specs used for GD with these metrics; it is ``gd``.
+The diagnostics themselves (S_t of 000 §4, Eqs. 16–18) are metrics of paper 000
+(:mod:`overparam.papers.li2018.subspace`, registered as ``li2018.subspace_*`` with the legacy names
+``subspace_*``); they follow any GD run, so this algorithm is ``gd`` under another name.
 """
 
 from __future__ import annotations
@@ -34,97 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import torch
-
 from .._types import PosFloat
-from ..metrics import Diagnostic, diagnostic_metrics, metric
 from ..registry import register
-from .base import Composed, scale_like
+from .base import Composed
 from .gd import gd
-
-SUBSPACE_OUTPUTS = ("subspace_E_norm", "subspace_sin", "subspace_sigma_min", "subspace_Z_norm")
-
-
-def orthonormal_truth_basis(problem) -> torch.Tensor:
-    """The d × r orthonormal eigenbasis U⋆ of X⋆ = L Lᵀ (left singular vectors of L)."""
-    if problem.truth_factors is None:
-        raise ValueError("the subspace diagnostics track S_0 = span(U⋆): the problem needs a ground truth "
-                         "(truth_factors); this one has none")
-    L, R = problem.truth_factors
-    if L is not R and not torch.equal(L, R):
-        raise ValueError("the subspace diagnostics need a symmetric PSD truth X⋆ = U⋆U⋆ᵀ")
-    r = problem.r or L.shape[-1]
-    Uo, s, _ = torch.linalg.svd(L, full_matrices=False)
-    return Uo[:, :r].contiguous()
-
-
-def subspace_diagnostics(U: torch.Tensor, Q: torch.Tensor, U_star: torch.Tensor) -> dict[str, torch.Tensor]:
-    """‖E_t‖, sin(S_t, U⋆), σ_min(U⋆ᵀZ_t), ‖Z_t‖ for U ``(R, d, k)``, Q ``(R, d, r)``, U⋆ ``(d, r)``."""
-    W = Q.mT @ U  # (R, r, k): Z = Q W
-    Z = Q @ W
-    E = U - Z
-    r = Q.shape[-1]
-    sv_E = torch.linalg.matrix_norm(E, ord=2)
-    perp = Q - U_star @ (U_star.mT @ Q)
-    sin = torch.linalg.matrix_norm(perp, ord=2).clamp(max=1.0)
-    s_UZ = torch.linalg.svdvals(U_star.mT @ Z)  # (R, min(r, k))
-    sigma_min = s_UZ[..., r - 1] if s_UZ.shape[-1] >= r else torch.zeros_like(sv_E)
-    Z_norm = torch.linalg.matrix_norm(W, ord=2)
-    return {"subspace_E_norm": sv_E, "subspace_sin": sin, "subspace_sigma_min": sigma_min, "subspace_Z_norm": Z_norm}
-
-
-def propagate_basis(Q: torch.Tensor, NQ: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
-    """qr((I − η N) Q) from NQ = N Q; the factor's signs are irrelevant (only the span is used)."""
-    Qn, _ = torch.linalg.qr(Q - scale_like(step, Q) * NQ)
-    return Qn
-
-
-class SubspaceTracker(Diagnostic):
-    """Q_0 = U⋆, Q_{t+1} = qr((I − η s (G_t + G_tᵀ)) Q_t): S_t of 000 §4 for GD on X = UUᵀ."""
-
-    name = "subspace"
-    outputs = SUBSPACE_OUTPUTS
-
-    def init(self, objective, theta, algorithm):
-        if objective.param.name != "symmetric":
-            raise ValueError(f"the subspace diagnostics track S_t for X = UUᵀ: param must be 'symmetric'; "
-                             f"got {objective.param.name!r}")
-        (U,) = theta
-        U_star = orthonormal_truth_basis(objective.problem).to(device=U.device, dtype=U.dtype)
-        return {"Q": U_star.expand(U.shape[0], *U_star.shape).clone(), "U_star": U_star}
-
-    def update(self, state, t, theta, out, objective):
-        if out.evaluation is None or out.evaluation.G is None or out.step_size is None:
-            raise ValueError("the subspace diagnostics follow a full-gradient descent step (algorithm 'gd'); "
-                             "this algorithm reports no gradient operator or step size")
-        Q = state["Q"]
-        return {**state, "Q": propagate_basis(Q, out.evaluation.G.sym_mm(Q), out.step_size[0])}
-
-    def read(self, state, snap):
-        (U,) = snap.theta
-        return subspace_diagnostics(U, state["Q"], state["U_star"])
-
-    def select(self, state, keep):
-        return {**state, "Q": state["Q"][keep]}
-
-
-SUBSPACE = SubspaceTracker()
-diagnostic_metrics(SUBSPACE, needs_truth=True, docs={
-    "subspace_E_norm": "‖E_t‖ = ‖(I − P_{S_t}) U_t‖ for 000's adaptive subspace S_t (Eq. 16).",
-    "subspace_sin": "sin(Z_t, U⋆): sine of the largest principal angle between S_t and span(U⋆) (Thm 4.2 (19)).",
-    "subspace_sigma_min": "σ_min(U⋆ᵀ Z_t), the signal strength of Thm 4.2 (21)–(22).",
-    "subspace_Z_norm": "‖Z_t‖ = ‖P_{S_t} U_t‖ (Thm 4.2 (23): ≤ 5).",
-})
-
-
-@metric("M_norm", needs_matrix=True)
-def M_norm(snap) -> torch.Tensor:
-    """‖M_t‖ (spectral), M_t = (1/m) Σ_i (⟨A_i, X_t⟩ − y_i) A_i = (1/m) 𝒜*(𝒜(X_t) − y) (000 Eq. 4,
-    independent of the loss normalization; Lemma D.8: O(1)). Dense d × d; for logged steps."""
-    prob = snap.problem
-    ev = snap.evaluation
-    M = prob.operator.adjoint(ev.z - prob.y) / prob.m
-    return torch.linalg.matrix_norm(0.5 * (M + M.mT), ord=2)
 
 
 @register("algorithm", "gd_subspace")

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._version import __version__
 from .errors import SpecError
 from .store import Store
 
@@ -140,8 +141,6 @@ def save_result(comp: Computation, store: Store, result: dict[str, Any], wall_ti
     tmp.mkdir(parents=True, exist_ok=True)
     (tmp / "result.json").write_text(canonical(result))
     import torch
-
-    from .. import __version__
 
     meta = {**comp.identity(), "label": comp.label, "module": comp.module, "wall_time": wall_time,
             "overparam": __version__, "torch": torch.__version__, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}

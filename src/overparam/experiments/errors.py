@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pydantic
 
-from ..errors import OverparamError
+from ..errors import SpecError
 
-
-class SpecError(OverparamError, ValueError):
-    """A spec, sweep file, override or CLI argument that cannot be used as given."""
+__all__ = ["SpecError", "one_line"]
 
 
 def one_line(exc: BaseException, prefix: str = "") -> str:

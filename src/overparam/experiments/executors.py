@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from ..errors import SweepError
 from .errors import SpecError
 from .spec import RunSpec
 from .store import CLAIM_TIMEOUT_S, Store
@@ -73,10 +74,6 @@ DEFAULT_CLAIM_TIMEOUT_S = CLAIM_TIMEOUT_S
 #: A wait for another process's claim is announced on stderr after this many seconds.
 CLAIM_REPORT_S = 1.0
 
-
-class SweepError(RuntimeError):
-    """A sweep that cannot go on: a helper thread or process could not start or died. One line
-    naming the cause; the CLI exits 1 (not a user error, not a failed run)."""
 
 
 class ClaimTimeout(Exception):

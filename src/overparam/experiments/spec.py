@@ -64,6 +64,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .. import registry
 from .._types import NonNegInt, PosFloat, PosInt, Seed
 from .errors import SpecError, one_line
+from .files import load_toml
 
 COMPONENT_KINDS = {"problem": "problem", "param": "param", "algorithm": "algorithm", "init": "init"}
 #: components that are optional (``None`` / empty when absent, and then left out of the identity)
@@ -128,6 +129,21 @@ class Component(BaseModel):
         """Call the registered constructor with the settings plus ``runtime`` (seed, device, dtype)."""
         fn = registry.get(kind, self.name)
         return fn(**self.params, **runtime)
+
+
+def _legacy_names(data: dict[str, Any]) -> dict[str, Any]:
+    """Canonical spec data with component, stop and metric names mapped to their legacy names."""
+    out = dict(data)
+    for kind in (*COMPONENT_KINDS, *OPTIONAL_KINDS):
+        comp = out.get(kind)
+        if isinstance(comp, dict) and isinstance(comp.get("name"), str):
+            out[kind] = {**comp, "name": registry.legacy_name(kind, comp["name"])}
+    if isinstance(out.get("stops"), list):
+        out["stops"] = [{**c, "name": registry.legacy_name("stop", c["name"])} if isinstance(c, dict) else c
+                        for c in out["stops"]]
+    if isinstance(out.get("metrics"), list):
+        out["metrics"] = [registry.legacy_name("metric", m) for m in out["metrics"]]
+    return out
 
 
 def validate_component(kind: str, value: Any) -> Component:
@@ -326,10 +342,9 @@ class RunSpec(BaseModel):
     @field_validator("metrics", mode="after")
     @classmethod
     def _metrics(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        known = registry.names("metric")
         for name in v:
-            if name not in known:
-                raise SpecError(f"metrics: unknown metric {name!r}; accepted: {', '.join(known)}")
+            if not registry.has("metric", name):  # a paper's name loads its namespace first
+                raise SpecError(f"metrics: unknown metric {name!r}; accepted: {', '.join(registry.names('metric'))}")
         return v
 
     @field_validator("replicas", mode="before")
@@ -393,8 +408,10 @@ class RunSpec(BaseModel):
         return data
 
     def key(self) -> str:
-        """The spec's identity: a hash of its canonical JSON."""
-        blob = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        """The spec's identity: a hash of its canonical JSON, with every registered name written as
+        its legacy name (:func:`overparam.registry.legacy_name`), so that ``ma2025.sensing`` and
+        ``ma2025_sensing`` give the same key, the one stored runs have."""
+        blob = json.dumps(_legacy_names(self.canonical()), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
     @property
@@ -464,8 +481,6 @@ class RunSpec(BaseModel):
     def from_toml(cls, path: str | Path, **overrides: Any) -> RunSpec:
         """Load a single-run spec file; ``overrides`` are dotted fields (``**{"problem.d": 50}``).
         A file with a ``[grid]`` is a sweep: load it with :func:`overparam.experiments.load_sweep`."""
-        from .sweep import load_toml
-
         data = load_toml(path)
         if data.get("grid"):
             raise SpecError(f"spec file {str(path)!r}: has a [grid] (a sweep); use load_sweep() for sweeps")

@@ -72,6 +72,7 @@ from typing import Any
 
 import numpy as np
 
+from .._version import __version__
 from ..result import Result
 from .errors import SpecError
 from .spec import RunSpec, flatten
@@ -120,14 +121,12 @@ def _git_commit() -> str | None:
 def provenance(result: Result) -> dict[str, Any]:
     import torch
 
-    import overparam
-
     counts: dict[str, int] = {}
     for s in result.status:
         counts[s] = counts.get(s, 0) + 1
     return {
         "package": "overparam",
-        "version": overparam.__version__,
+        "version": __version__,
         "git_commit": _git_commit(),
         "torch": torch.__version__,
         "numpy": np.__version__,

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
+from .files import load_toml
 from .spec import MAX_GRID_POINTS, RunSpec, expand_range, flatten_axes, set_dotted
 
 
@@ -58,22 +59,6 @@ def parse_overrides(pairs: list[str] | None, option: str = "--set") -> dict[str,
                                 f"accepted: e.g. {option} {key}=[0, 1] or {key}=0 or {key}=\"text\"") from None
         out[key] = parse_value(val)
     return out
-
-
-def load_toml(path: str | Path) -> dict[str, Any]:
-    """The TOML document at ``path`` as a dict (one-line :class:`SpecError` when missing or invalid)."""
-    p = Path(path)
-    if p.is_dir():
-        raise SpecError(f"spec file {str(p)!r}: is a directory; expected a TOML file")
-    if not p.is_file():
-        raise SpecError(f"spec file {str(p)!r}: not found")
-    try:
-        with p.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"spec file {str(p)!r}: invalid TOML ({str(exc).splitlines()[0]})") from None
-    except UnicodeDecodeError:
-        raise SpecError(f"spec file {str(p)!r}: not a UTF-8 text file") from None
 
 
 def expand(data: dict[str, Any], overrides: dict[str, Any] | None = None) -> list[RunSpec]:

@@ -1,10 +1,18 @@
 """The papers: one package per paper (``papers/<id>/``), discovered, not listed.
 
-Each subpackage of ``overparam.papers`` exposes ``PAPER`` (a :class:`~overparam.papers.base.Paper`:
-metadata, figures, declared claims) and may hold its own ``metrics.py`` (registered on
-``import overparam``, see :func:`load_metrics`), theory formulas and stored computations. A paper
-whose package has no figures or claims yet is listed as planned. Adding a paper adds a package;
-nothing here changes.
+Every subpackage of ``overparam.papers`` is laid out the same way:
+
+* ``__init__.py`` exposes ``PAPER`` (a :class:`~overparam.papers.base.Paper`: metadata, figures,
+  declared claims), built from
+* ``figures.py``, the index: ``FIGURES`` (its :class:`~overparam.papers.base.Figure` s) and
+  ``CLAIMS`` (its declared claims), collected from the modules that declare them;
+* ``metrics.py``, its registrations: metrics, problems, stop rules, recipes named ``<id>.<name>``
+  (legacy names as aliases). The core never imports a paper: :mod:`overparam.registry` imports
+  ``overparam.papers.<id>`` on the first lookup of a name in namespace ``<id>``;
+* ``settings.py``, the choices its figures share; then theory, computations and figure modules.
+
+A paper whose package has no figures or claims yet is listed as planned. Adding a paper adds a
+package (plus its docs page and its tests); nothing here changes.
 
 Generic helpers shared by papers live in :mod:`overparam.papers._shared`; the paper API in
 :mod:`overparam.papers.base`.
@@ -15,7 +23,6 @@ from __future__ import annotations
 import functools
 import importlib
 import pkgutil
-from pathlib import Path
 from typing import Any
 
 from ..experiments.errors import SpecError
@@ -26,14 +33,9 @@ def _package_names() -> list[str]:
     return sorted(info.name for info in pkgutil.iter_modules(__path__) if info.ispkg and not info.name.startswith("_"))
 
 
-def load_metrics() -> list[str]:
-    """Import every paper package's ``metrics`` module (if it has one), so that paper-specific
-    metrics are registered by name; ``import overparam`` calls this. Returns the modules loaded."""
-    loaded = []
-    for name in _package_names():
-        if (Path(__path__[0]) / name / "metrics.py").is_file():
-            loaded.append(importlib.import_module(f"{__name__}.{name}.metrics").__name__)
-    return loaded
+def ids() -> list[str]:
+    """The paper packages' names (paper ids), without importing them."""
+    return _package_names()
 
 
 @functools.cache
@@ -98,5 +100,5 @@ def resolve_targets(targets: list[str] | None) -> tuple[list[Figure], list[Claim
     return figures, claims, pending
 
 
-__all__ = ["ClaimCheck", "Context", "Figure", "Outcome", "Paper", "claim", "load_metrics", "papers",
+__all__ = ["ClaimCheck", "Context", "Figure", "Outcome", "Paper", "claim", "ids", "papers",
            "resolve_targets"]

@@ -16,21 +16,16 @@ claim to its module, settings and criterion.
 from __future__ import annotations
 
 from ..base import Paper
-from . import capture, example, ranks, restarts, toy
+from . import figures, metrics  # metrics: this paper's registrations (<id>.<name>)
 from .settings import PAPER as _ID
-
-
-def _claim_number(c) -> int:
-    return int(c.id.rsplit("claim", 1)[1])
-
 
 PAPER = Paper(
     id=_ID,
     title="Limitations of Implicit Bias in Matrix Sensing: Initialization Rank Matters",
     citation="A. Eftekhari, K. Zygalakis. arXiv:2008.12091 (v3, 2021)",
-    figures=[*example.FIGURES, *toy.FIGURES, *restarts.FIGURES, *capture.FIGURES],
-    claims=sorted([*example.CLAIMS, *restarts.CLAIMS, *ranks.CLAIMS, *capture.CLAIMS], key=_claim_number),
+    figures=figures.FIGURES,
+    claims=figures.CLAIMS,
     docs="docs/eftekhari2021.md",
 )
 
-__all__ = ["PAPER", "capture", "example", "ranks", "restarts", "toy"]
+__all__ = ["PAPER", "figures", "metrics"]

@@ -1,5 +1,6 @@
-"""Metrics of 003 (Eftekhari, Zygalakis 2021) that no other paper uses, registered by name on
-``import overparam`` (:func:`overparam.papers.load_metrics`):
+"""Metrics of 003 (Eftekhari, Zygalakis 2021) that no other paper uses, registered as
+``eftekhari2021.<name>`` when the registry first looks up a name of this paper's namespace (the
+``eftekhari2021_<name>`` names below are the legacy aliases earlier specs use):
 
 * ``eftekhari2021_u_singular_values`` — σ_1(U) ≥ … ≥ σ_p(U) of the factor itself (vector). The
   engine's ``singular_values`` are those of X = UUᵀ, σ_i(X) = σ_i(U)², which cannot resolve
@@ -37,13 +38,13 @@ def numerical_rank(U: torch.Tensor, rtol: float = NUMRANK_RTOL) -> torch.Tensor:
     return (s > rtol * s[..., :1]).sum(-1)
 
 
-@metric("eftekhari2021_u_singular_values", vector=True, needs_matrix=True)
+@metric("eftekhari2021.u_singular_values", vector=True, needs_matrix=True, legacy="eftekhari2021_u_singular_values")
 def u_singular_values(snap: Snapshot) -> torch.Tensor:
     """σ_i(U_t), decreasing (the factor's, not X's)."""
     return torch.linalg.svdvals(_factor(snap.theta))
 
 
-@metric("eftekhari2021_numerical_rank", needs_matrix=True)
+@metric("eftekhari2021.numerical_rank", needs_matrix=True, legacy="eftekhari2021_numerical_rank")
 def numerical_rank_metric(snap: Snapshot) -> torch.Tensor:
     """#{i : σ_i(U_t) > 1e-10·σ_1(U_t)} (module docstring)."""
     return numerical_rank(_factor(snap.theta)).to(snap.theta[0].dtype)
@@ -75,6 +76,6 @@ class RowLeakage(Diagnostic):
 
 
 ROW_SPACE = RowLeakage()
-diagnostic_metrics(ROW_SPACE, docs={
+diagnostic_metrics(ROW_SPACE, names={"eftekhari2021_row_leakage": "eftekhari2021.row_leakage"}, docs={
     "eftekhari2021_row_leakage": "‖U_t(I − P₀)‖_F/‖U_t‖_F, P₀ the projector onto row(U₀) of the stage's first "
                                  "iterate (003 Lemma C.1's discrete form: zero in exact arithmetic for GD)."})

@@ -5,7 +5,7 @@ and claim to its module, settings and criterion.
 * :mod:`.settings` — shared choices (steps, init conventions) and the spec builder ``mf_spec``;
 * :mod:`.problems` — problem ``jiang2023_model_free`` (the observed X; its generators);
 * :mod:`.metrics` — ε_t to X_r (Frobenius and operator), distances to X_s, the ``jiang2023_spectral_count``
-  stop rule (registered on ``import overparam``);
+  stop rule (registered as ``jiang2023.<name>`` on the first lookup of that namespace);
 * :mod:`.theory` — Thm 4.2 / A.1 calculators in log space, heuristic learning times, App. C.3's scalar
   recursion;
 * :mod:`.fig1` — Fig. 1, claims 2 and 9 (early stopping under noise; practical rules vs the oracle);
@@ -16,21 +16,16 @@ and claim to its module, settings and criterion.
 from __future__ import annotations
 
 from ..base import Paper
-from . import fig1, fig2, fig3
+from . import figures, metrics  # metrics: this paper's registrations (<id>.<name>)
 from .settings import PAPER as _ID
-
-
-def _claim_number(c) -> int:
-    return int(c.id.rsplit("claim", 1)[1])
-
 
 PAPER = Paper(
     id=_ID,
     title="Algorithmic Regularization in Model-free Overparametrized Asymmetric Matrix Factorization",
     citation="L. Jiang, Y. Chen, L. Ding. SIAM J. Math. Data Sci. 5(3), 2023, arXiv:2203.02839",
-    figures=[*fig1.FIGURES, *fig2.FIGURES, *fig3.FIGURES],
-    claims=sorted([*fig1.CLAIMS, *fig2.CLAIMS, *fig3.CLAIMS], key=_claim_number),
+    figures=figures.FIGURES,
+    claims=figures.CLAIMS,
     docs="docs/jiang2023.md",
 )
 
-__all__ = ["PAPER", "fig1", "fig2", "fig3"]
+__all__ = ["PAPER", "figures", "metrics"]

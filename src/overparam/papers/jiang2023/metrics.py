@@ -1,5 +1,6 @@
-"""What 002 (Jiang, Chen, Ding 2023) registers by name, imported on ``import overparam``
-(:func:`overparam.papers.load_metrics`): its problem (:mod:`.problems`), its metrics and its stop rule.
+"""What 002 (Jiang, Chen, Ding 2023) registers by name, registered as ``jiang2023.<name>`` when the
+registry first looks up a name of this paper's namespace (the ``jiang2023_<name>`` names below are the
+legacy aliases earlier specs use): its problem (:mod:`.problems`), its metrics and its stop rule.
 
 Metrics (every one reads the problem's ``references``, so it applies to ``jiang2023_model_free`` only):
 
@@ -69,7 +70,7 @@ def _difference_core(snap: Snapshot) -> torch.Tensor:
     return Ra @ Rb.mT
 
 
-@metric("jiang2023_err_Xr", needs_matrix=True)
+@metric("jiang2023.err_Xr", needs_matrix=True, legacy="jiang2023_err_Xr")
 def err_Xr(snap: Snapshot) -> torch.Tensor:
     """ε_t = ‖F_tG_tᵀ − X_r‖_F / ‖X_r‖_F, X_r the truncated SVD of the observed X (002 §5.2), r = the
     problem's target rank (computed from the factored difference, :func:`_difference_core`)."""
@@ -77,14 +78,14 @@ def err_Xr(snap: Snapshot) -> torch.Tensor:
     return torch.linalg.matrix_norm(_difference_core(snap)) / _refs(snap)["S_top"][:r].norm()
 
 
-@metric("jiang2023_err_Xr_op", needs_matrix=True)
+@metric("jiang2023.err_Xr_op", needs_matrix=True, legacy="jiang2023_err_Xr_op")
 def err_Xr_op(snap: Snapshot) -> torch.Tensor:
     """‖F_tG_tᵀ − X_r‖ / σ_1 (operator norm; Thm 4.2's ε in ‖·‖ ≤ εσ_1, Eq. 4.1), from the factored
     difference (:func:`_difference_core`), no m×n SVD."""
     return torch.linalg.matrix_norm(_difference_core(snap), ord=2) / _refs(snap)["S_top"][0]
 
 
-@metric("jiang2023_dist_Xs", vector=True, needs_matrix=True)
+@metric("jiang2023.dist_Xs", vector=True, needs_matrix=True, legacy="jiang2023_dist_Xs")
 def dist_Xs(snap: Snapshot) -> torch.Tensor:
     """‖F_tG_tᵀ − X_s‖_F for s = 1, …, n_top (absolute; 002 Fig. 2a's solid lines)."""
     return distances_to_truncations(snap, int(_refs(snap)["S_top"].numel()))
@@ -116,7 +117,7 @@ class SpectralCount(StopRule):
         return s, hit
 
 
-@register("stop", "jiang2023_spectral_count")
+@register("stop", "jiang2023.spectral_count", legacy="jiang2023_spectral_count")
 def spectral_count(r: int, window: int = 20, rtol: float = 1e-3, tau: float = 0.1) -> SpectralCount:
     """Stop when σ_1..σ_r(F_tG_tᵀ) changed by ≤ ``rtol`` over ``window`` steps and σ_{r+1} ≤ ``tau``·σ_r
     (ours, 002 has no practical rule)."""

@@ -118,7 +118,7 @@ def model_free_matrix(m: int, n: int, r: int, *, generator_kind: str, rank: int,
     return X, natural, info
 
 
-@register("problem", "jiang2023_model_free")
+@register("problem", "jiang2023.model_free", legacy="jiang2023_model_free")
 @validate_call(config={"arbitrary_types_allowed": True})
 def jiang2023_model_free(
     m: PosInt,

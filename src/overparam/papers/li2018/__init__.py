@@ -24,24 +24,17 @@ Choices where the paper is silent, shared by every figure (constants of :mod:`.s
 from __future__ import annotations
 
 from ..base import Paper
-from . import baselines, convex, dynamics, fig1, lemma_a1, network
+from . import figures, metrics  # metrics: this paper's registrations (<id>.<name>)
 from .settings import PAPER as _ID
-
-
-def _claim_number(c) -> int:
-    return int(c.id.rsplit("claim", 1)[1])
-
 
 PAPER = Paper(
     id=_ID,
     title="Algorithmic Regularization in Over-parameterized Matrix Sensing and Neural Networks with "
           "Quadratic Activations",
     citation="Y. Li, T. Ma, H. Zhang. COLT 2018 (PMLR 75:2–47), arXiv:1712.09203",
-    figures=[*fig1.FIGURES, *dynamics.FIGURES, *baselines.FIGURES, *network.FIGURES],
-    claims=sorted([*fig1.CLAIMS, *dynamics.CLAIMS, *baselines.CLAIMS, *network.CLAIMS, *lemma_a1.CLAIMS,
-                   *convex.CLAIMS],
-                  key=_claim_number),
+    figures=figures.FIGURES,
+    claims=figures.CLAIMS,
     docs="docs/li2018.md",
 )
 
-__all__ = ["PAPER", "baselines", "convex", "dynamics", "fig1", "lemma_a1", "network"]
+__all__ = ["PAPER", "figures", "metrics"]

@@ -5,7 +5,7 @@ perturbations (IPGD, IPGD+). Settings and reconstructions from ``shared/papers/n
 * :mod:`.settings` — every stripped number we chose (radius, g_thres, T, f_thres, η, dimensions), with reasons;
 * :mod:`.problems` — the §7 problem instances (three singular values, sparse β⋆) as registered problems;
 * :mod:`.regions` — implicit regions M and projections P_M, distances to 𝒳_M, the deviation rate (Def. 5);
-* :mod:`.metrics` — residual, distance, error metrics and the Γ_t diagnostic (registered on import);
+* :mod:`.metrics` — residual, distance, error metrics and the Γ_t diagnostic (registered as ``ma2025.<name>``);
 * :mod:`.analysis` — per-replica summaries of stored IPGD+ runs (Γ_T along the kept path, Eq. 127);
 * :mod:`.figures` — Figs. 2, 4, 5, 6, the radius sweep, and claims 1–5.
 
@@ -14,7 +14,7 @@ IPGD is the engine's ``ipgd`` algorithm (Gradient → Perturb → Descend) and I
 """
 
 from ..base import Paper
-from . import figures
+from . import figures, metrics  # metrics: this paper's registrations (ma2025.<name>)
 
 PAPER = Paper(
     id="ma2025",
@@ -25,4 +25,4 @@ PAPER = Paper(
     docs="docs/ma2025.md",
 )
 
-__all__ = ["PAPER", "figures"]
+__all__ = ["PAPER", "figures", "metrics"]

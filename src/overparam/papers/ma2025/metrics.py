@@ -1,5 +1,6 @@
-"""Metrics of 004 (Ma, Liang, Fattahi 2025), registered on ``import overparam``
-(:func:`overparam.papers.load_metrics`). Regions, projections and rates are in :mod:`.regions`.
+"""Metrics of 004 (Ma, Liang, Fattahi 2025), registered as ``ma2025.<name>`` when the registry first looks
+up a ``ma2025.*`` name (the names below, ``ma2025_<name>``, are the legacy aliases specs use). Regions,
+projections and rates are in :mod:`.regions`.
 
 Plain metrics (functions of the snapshot at a logged step):
 
@@ -47,7 +48,7 @@ def _r(snap_or_problem) -> int:
     return int(prob.r)
 
 
-@metric("ma2025_residual")
+@metric("ma2025.residual", legacy="ma2025_residual")
 def residual(snap: Snapshot) -> torch.Tensor:
     """‖r_t‖ = ‖x_t − P_M(x_t)‖ = dist(x_t, M) (regions in :mod:`.regions`)."""
     kind = region_kind(snap.param)
@@ -55,14 +56,14 @@ def residual(snap: Snapshot) -> torch.Tensor:
     return flat_norm(res)
 
 
-@metric("ma2025_dist", needs_truth=True)
+@metric("ma2025.dist", needs_truth=True, legacy="ma2025_dist")
 def dist(snap: Snapshot) -> torch.Tensor:
     """dist(x_t, 𝒳_M): Procrustes for UUᵀ, balanced-Procrustes (an upper bound) for UVᵀ, coordinatewise
     for the Hadamard problems (:func:`.regions.solution_distance`)."""
     return solution_distance(region_kind(snap.param), snap.theta, snap.problem)
 
 
-@metric("ma2025_error", needs_truth=True)
+@metric("ma2025.error", needs_truth=True, legacy="ma2025_error")
 def error(snap: Snapshot) -> torch.Tensor:
     """‖g(x_t) − X⋆‖ (absolute; Frobenius or ℓ₂)."""
     from ...metrics import _truth_error_sq
@@ -127,7 +128,7 @@ class DeviationTracker(Diagnostic):
 
 
 DEVIATION = DeviationTracker()
-diagnostic_metrics(DEVIATION, docs={
+diagnostic_metrics(DEVIATION, names={o: "ma2025." + o.removeprefix("ma2025_") for o in DEVIATION.outputs}, docs={
     "ma2025_Gamma": "Γ_t = Σ_{s<t} η γ(x_s), γ = (3/2)γ₋ − (1/2)γ₊ at the signal along the residual (004 Def. 5, "
                     "Eq. 127; every GAMMA_EVERY steps, Riemann sum).",
     "ma2025_Gamma1": "Σ_{s<t} η (γ₋ − γ₊)(x_s): the first-order cumulative rate.",

@@ -38,7 +38,7 @@ def _spectrum(sigma1, sigma2, sigma3) -> list[float]:
     return [float(sigma1), float(sigma2), float(sigma3)]
 
 
-@register("problem", "ma2025_sensing")
+@register("problem", "ma2025.sensing", legacy="ma2025_sensing")
 def ma2025_sensing(d: PosInt, m: PosInt, *, symmetric: bool = True, sigma1: PosFloat = SIGMA[0],
                    sigma2: PosFloat = SIGMA[1], sigma3: PosFloat = SIGMA[2], data_seed: Seed = 0,
                    truth_seed: Seed | None = None, device: str | None = None, dtype: str | None = None):
@@ -52,7 +52,7 @@ def ma2025_sensing(d: PosInt, m: PosInt, *, symmetric: bool = True, sigma1: PosF
                                           device=device, dtype=dtype)
 
 
-@register("problem", "ma2025_completion")
+@register("problem", "ma2025.completion", legacy="ma2025_completion")
 def ma2025_completion(d: PosInt, p: Probability, *, symmetric: bool = True, sigma1: PosFloat = SIGMA[0],
                       sigma2: PosFloat = SIGMA[1], sigma3: PosFloat = SIGMA[2], data_seed: Seed = 0,
                       truth_seed: Seed | None = None, device: str | None = None, dtype: str | None = None):
@@ -62,7 +62,7 @@ def ma2025_completion(d: PosInt, p: Probability, *, symmetric: bool = True, sigm
                                          data_seed=data_seed, truth_seed=truth_seed, device=device, dtype=dtype)
 
 
-@register("problem", "ma2025_one_bit")
+@register("problem", "ma2025.one_bit", legacy="ma2025_one_bit")
 def ma2025_one_bit(d: PosInt, *, symmetric: bool = True, sigma1: PosFloat = SIGMA[0], sigma2: PosFloat = SIGMA[1],
                    sigma3: PosFloat = SIGMA[2], data_seed: Seed = 0, truth_seed: Seed | None = None,
                    device: str | None = None, dtype: str | None = None):
@@ -77,7 +77,7 @@ def sparse_beta(k: int, beta_max: float = 1.0) -> list[float]:
     return [(-1) ** i * beta_max * (k - i) / k for i in range(k)]
 
 
-@register("problem", "ma2025_sparse")
+@register("problem", "ma2025.sparse", legacy="ma2025_sparse")
 def ma2025_sparse(n: PosInt, d: PosInt, k: PosInt = 5, *, beta_max: PosFloat = 1.0, data_seed: Seed = 0,
                   device: str | None = None, dtype: str | None = None):
     """Sparse recovery of 004 Eq. 126 (module docstring): y = Xβ⋆, loss (1/(2n))‖y − Xβ‖²."""

@@ -14,16 +14,16 @@ over-parameterized matrix sensing. Formulas and settings from ``shared/papers/no
 from __future__ import annotations
 
 from ..base import Paper
-from . import fig1, fig2, sensitivity
+from . import figures, metrics  # metrics: this paper's registrations (<id>.<name>)
 from .settings import PAPER as _ID
 
 PAPER = Paper(
     id=_ID,
     title="Greedy Pruning with Group Lasso Provably Generalizes for Matrix Sensing",
     citation="N. Rajaraman, Devvrit, A. Mokhtari, K. Ramchandran. NeurIPS 2023, arXiv:2303.11453",
-    figures=[*fig1.FIGURES, *fig2.FIGURES, *sensitivity.FIGURES],
-    claims=[*fig1.CLAIMS, *fig2.CLAIMS, *sensitivity.CLAIMS],
+    figures=figures.FIGURES,
+    claims=figures.CLAIMS,
     docs="docs/rajaraman2023.md",
 )
 
-__all__ = ["PAPER", "fig1", "fig2", "sensitivity"]
+__all__ = ["PAPER", "figures", "metrics"]

@@ -1,5 +1,5 @@
-"""Registrations of 001 (Rajaraman, Devvrit, Mokhtari, Ramchandran 2023), imported on ``import overparam``
-(:func:`overparam.papers.load_metrics`), also in worker processes:
+"""Registrations of 001 (Rajaraman, Devvrit, Mokhtari, Ramchandran 2023), imported when the registry first looks
+up a ``rajaraman2023.*`` name (also in worker processes):
 
 * recipe ``rajaraman2023.algorithm1`` (:mod:`.algorithm`): train with λR_β → SOSP certificate →
   prune at 2√β → fine-tune;

@@ -105,18 +105,34 @@ def scaled_gd_spec(grid: Grid, r: int, m: int, seed: int) -> RunSpec:
                 replicas=reps)
 
 
-def ipgd_plus_spec(grid: Grid, r: int, m: int, seed: int) -> RunSpec:
-    """IPGD+ through 004's own spec builder (:func:`overparam.papers.ma2025.settings.ipgd_plus_spec`),
-    on this study's instance, with one perturbation seed per replica."""
-    from ...papers.ma2025.settings import Instance
-    from ...papers.ma2025.settings import ipgd_plus_spec as build
+#: 004's IPGD settings (radius, gradient threshold, escape time, decrease test; see
+#: :mod:`overparam.papers.ma2025.settings` for the reasons), written here so that the study imports
+#: no paper; with 004's default of three perturbation seeds when the grid sets no replicas.
+IPGD_SETTINGS = {"radius": 1e-15, "g_thres": 1e-5, "escape_time": 500, "f_thres": 1e-8}
+IPGD_SEEDS = 3
 
+
+def ipgd_plus_spec(grid: Grid, r: int, m: int, seed: int) -> RunSpec:
+    """IPGD+ (recipe ``perturbed_then_plain``: IPGD, then GD with the same η) from zero on this study's
+    instance, with 004's IPGD settings and one perturbation seed per replica (the same spec 004's
+    builder gives for these settings)."""
     d = grid.d
-    inst = Instance(key=STUDY, label=f"symmetric sensing d={d} r={r} m={m}", problem=problem(d, r, m),
-                    param={"name": "symmetric", "k": d}, eta=IPGD_ETA)
-    spec = build(inst, quick=False, figure=STUDY, seeds=grid.replicas, metrics=METRICS, steps=grid.budget.ipgd,
-                 plain_steps=grid.budget.ipgd_plain, data_seed=seed)
-    return spec.with_overrides(**{"tags": _tags(grid, "ipgd_plus"), "log.points": LOG_POINTS})
+    alg = {"name": "ipgd", "eta": IPGD_ETA, "g_thres": IPGD_SETTINGS["g_thres"],
+           "escape_time": IPGD_SETTINGS["escape_time"], "f_thres": IPGD_SETTINGS["f_thres"],
+           "radius": IPGD_SETTINGS["radius"]}
+    return RunSpec.parse({
+        "problem": problem(d, r, m),
+        "param": {"name": "symmetric", "k": d},
+        "algorithm": alg,
+        "init": {"name": "zero"},
+        "recipe": {"name": "perturbed_then_plain", "plain_steps": grid.budget.ipgd_plain},
+        "steps": grid.budget.ipgd,
+        "data_seed": seed,
+        "metrics": list(METRICS),
+        "log": {"points": LOG_POINTS, "every": None},
+        "replicas": {"algo_seed": list(range(grid.replicas or IPGD_SEEDS))},
+        "tags": _tags(grid, "ipgd_plus"),
+    })
 
 
 # -- the convex program, as a stored computation -------------------------------------------------------

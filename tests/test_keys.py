@@ -1,0 +1,76 @@
+"""Every stored run keeps its key: the spec hashes of every paper's quick and full runs and stored
+computations (per figure and claim) and of the phase-transition study's trials, as recorded at
+bd2f461 (``tests/data/spec_keys_bd2f461.json``, before the namespaced names ``<id>.<name>``), are
+exactly those the current code builds; and a spec written with the new names has the key of the
+same spec written with the legacy names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from overparam import registry
+from overparam.experiments import RunSpec
+from overparam.papers import papers
+
+RECORDED = json.loads((Path(__file__).parent / "data" / "spec_keys_bd2f461.json").read_text())
+
+
+def current_paper_keys(quick: bool) -> dict[str, dict[str, list[str]]]:
+    out = {}
+    mode = "quick" if quick else "full"
+    for pid, p in papers().items():
+        for item in [*p.figures, *p.claims]:
+            out[f"{mode}/{pid}/{item.id}"] = {"runs": sorted({s.key() for s in item.specs(quick)}),
+                                              "computations": sorted({c.key() for c in item.computations(quick)})}
+    return out
+
+
+@pytest.mark.parametrize("quick", [True, pytest.param(False, marks=pytest.mark.slow)], ids=["quick", "full"])
+def test_every_papers_runs_and_computations_keep_their_keys(quick):
+    """(Full mode builds ~2,500 specs: marked slow.)"""
+    now = current_paper_keys(quick)
+    recorded = {k: v for k, v in RECORDED["papers"].items() if k.startswith("quick/" if quick else "full/")}
+    assert sorted(now) == sorted(recorded), "the figures/claims of the papers changed"
+    changed = [k for k in now if now[k] != recorded[k]]
+    assert not changed, f"keys changed for: {', '.join(changed[:10])}"
+
+
+def test_the_studys_trials_keep_their_keys():
+    from overparam.studies.phase_transition import FULL, QUICK, plan
+
+    now: dict[str, list[str]] = {}
+    for label, grid in (("quick", QUICK), ("full", FULL)):
+        for method, _r, _x, _m, _seed, item in plan(grid):
+            now.setdefault(f"{label}/phase_transition/{method}", []).append(item.key())
+    assert {k: sorted(v) for k, v in now.items()} == RECORDED["studies"]
+
+
+BASE = {"param": {"name": "symmetric", "k": 6}, "algorithm": {"name": "gd", "eta": 0.1},
+        "init": {"name": "scaled_identity", "alpha": 0.01}, "steps": 10}
+
+
+@pytest.mark.parametrize("legacy,new", [
+    ({"problem": {"name": "ma2025_sensing", "d": 6, "m": 40, "symmetric": True}, "metrics": ["ma2025_residual", "ma2025_Gamma"]},
+     {"problem": {"name": "ma2025.sensing", "d": 6, "m": 40, "symmetric": True}, "metrics": ["ma2025.residual", "ma2025.Gamma"]}),
+    ({"problem": {"name": "matrix_sensing", "d": 6, "r": 1, "m": 40}, "metrics": ["subspace_sin", "M_norm"]},
+     {"problem": {"name": "matrix_sensing", "d": 6, "r": 1, "m": 40}, "metrics": ["li2018.subspace_sin", "li2018.M_norm"]}),
+])
+def test_new_and_legacy_names_give_one_key(legacy, new):
+    a, b = RunSpec.parse({**BASE, **legacy}), RunSpec.parse({**BASE, **new})
+    assert a.key() == b.key()
+    assert a.canonical() != b.canonical()  # the spec keeps the names it was written with
+
+
+def test_jiang2023_stop_alias_keeps_the_key():
+    prob = {"name": "jiang2023_model_free", "m": 8, "n": 8, "r": 2, "rank": 2}
+    stop = {"name": "jiang2023_spectral_count", "r": 2}
+    base = {"param": {"name": "asymmetric", "k": 4}, "algorithm": {"name": "gd", "eta": 0.1},
+            "init": {"name": "gaussian", "scale": 0.01}, "steps": 10}
+    a = RunSpec.parse({**base, "problem": prob, "stops": [stop]})
+    b = RunSpec.parse({**base, "problem": {**prob, "name": "jiang2023.model_free"},
+                       "stops": [{**stop, "name": "jiang2023.spectral_count"}]})
+    assert a.key() == b.key()
+    assert registry.legacy_name("stop", "jiang2023.spectral_count") == "jiang2023_spectral_count"
