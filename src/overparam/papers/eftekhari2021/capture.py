@@ -88,6 +88,10 @@ def capture_plot(ctx: Context, out_dir: Path) -> list[Path]:
 
 @claim(
     id=f"{PAPER}-claim6", paper=PAPER, figure=f"{PAPER}-capture", specs=capture_specs, computations=licq_computations,
+    kind="theorem", source={"section": "§1.1 (after Thm 1.2)",
+                     "quote": "we must in turn select rank $(U_0)$  to be relatively small, i.e., rank $(U_0) = O(m/(d \\log "
+                     "d))$ . In this way, Theorem 1.2 reflects the true limitations of implicit bias that we "
+                     "numerically identified in Example 1.1."},
     statement="Thm 1.2(i): implicit bias towards X♮ needs rank(U₀) = O(m/(d log d)); 'Theorem 1.2 reflects the true "
               "limitations of implicit bias that we numerically identified in Example 1.1'.",
     paper_value="rank(U₀) = O(m/(d log d)) = O(2.35) for Example 1.1 (our evaluation, natural log, constant 1); "

@@ -28,6 +28,9 @@ def claim5_specs(quick: bool):
 
 @claim(
     id=f"{PAPER}-claim5", paper=PAPER, specs=claim5_specs,
+    kind="theorem", source={"section": "Lemma C.1 (App. C)",
+                     "quote": "(Rank of gradient flow). For an initialization  $U_0 \\in \\mathbb{R}^{d \\times p}$ , the (flow) "
+                     "satisfies … $$\\operatorname{rank}(U(t)) \\le \\operatorname{rank}(U_0), \\qquad t \\ge 0.$$"},
     statement="The rank of U_t never increases along the flow / GD (Lemma C.1: rank U(t) ≤ rank U₀).",
     paper_value="exact (a lemma); no numbers",
     criterion=f"Numerical rank #{{i: σ_i(U_t) > {NUMRANK_RTOL:g}·σ_1(U_t)}} and row-space leakage ‖U_t(I − P₀)‖_F/‖U_t‖_F "

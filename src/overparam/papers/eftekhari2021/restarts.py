@@ -134,6 +134,9 @@ def _g(v) -> list[float]:
 
 @claim(
     id=f"{PAPER}-claim4", paper=PAPER, figure=f"{PAPER}-fig5", specs=fig5_specs,
+    kind="experiment", source={"section": "§5 (Fig. 5)",
+                     "quote": "Figure 5 illustrates a typical outcome, where the new algorithm considerably outperforms the "
+                     "gradient descent (3) with the same initialization."},
     statement="Algorithm 1 (adaptive restarts) considerably outperforms GD (3) from the same initialization "
               "(Fig. 5: rank 30, ‖U₀‖_F = 10).",
     paper_value="qualitative (curves only): 'considerably outperforms'",

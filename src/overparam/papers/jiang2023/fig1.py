@@ -153,6 +153,10 @@ def _all_specs(quick: bool) -> list[RunSpec]:
 
 @claim(
     id="jiang2023-claim2", paper=PAPER, figure="jiang2023-fig1", specs=_all_specs,
+    kind="experiment", source={"section": "§1, Fig. 1",
+                     "quote": "gradient descent with *small* random initialization achieves a small (and near optimal) test "
+                     "error before it eventually overfits; on the other hand, this behavior is not observed with "
+                     "moderate initialization."},
     statement="In the noisy model X = X♮ + E, GD from a small init, stopped early, reaches the test error of the "
               "truncated SVD X_r (statistically near-optimal, ≈ √r‖E‖), while GD from a moderate init never does "
               "(Fig. 1).",
@@ -191,6 +195,10 @@ def claim2(ctx: Context) -> Outcome:
 
 @claim(
     id="jiang2023-claim9", paper=PAPER, figure="jiang2023-fig1", specs=_all_specs,
+    kind="extension", source={"section": "§1",
+                     "quote": "we show that for each  $r \\in [1, k]$ , there exists a (range of) stopping time  $t$  such that"
+                     "  $(\\mathcal{GD}\\text{-}\\mathcal{M})$  terminated at iteration  $t$  produces an approximate  "
+                     "$X_r$ ."},
     statement="(Ours; the paper gives no practical rule.) Stopping rules that see neither X♮ nor X_r — a loss "
               "plateau, the discrepancy principle with a noise estimate, a singular-value count — stop small-init "
               "GD where the oracle would (Fig. 1's setting).",

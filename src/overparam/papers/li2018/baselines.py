@@ -163,6 +163,11 @@ def _needed(g) -> float:
 
 @claim(
     id="li2018-claim4", paper=PAPER, figure="li2018-fig4", specs=fig4_specs,
+    kind="experiment", source={"section": "App. B, Fig. 4",
+                     "quote": "We consider the sample complexity of PGD by varying the number of sensing matrices m from 5d to "
+                     "35d. … Figure 4 shows that gradient descent on the factorized model consistently recovers … On "
+                     "the other hand, the performance of projected gradient descent gets even worse as d increases "
+                     "from 100 to 150."},
     statement="Factorized GD recovers X⋆ for every m from 5d to 35d, while PSD-projected GD needs more samples "
               "and gets worse as d grows from 100 to 150 (Fig. 4).",
     paper_value="factorized GD recovers across m ∈ [5d, 35d]; PGD requires more samples, worse at d = 150",

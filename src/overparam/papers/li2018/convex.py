@@ -58,6 +58,10 @@ def claim10_computations(quick: bool) -> list[Computation]:
 
 @claim(
     id="li2018-claim10", paper=PAPER, figure=None, specs=claim10_specs, computations=claim10_computations,
+    kind="theorem", source={"section": "§1 (Introduction)",
+                     "quote": "We show that with a full-rank factorized parameterization, gradient descent on the squared loss "
+                     "with finite step size, starting with a small initialization, converges to the true low-rank "
+                     "matrix (which is also the minimum trace norm solution.)"},
     statement="As α → 0, GD from U₀ = αI converges to the minimum-trace solution of 𝒜(X) = y, X ⪰ 0 (the "
               "Gunasekar et al. conjecture, proved in 000's RIP setting).",
     paper_value="X_GD → X_nuc (= X⋆ under RIP) as α → 0; error O(α) up to logs (Thm 1.1); no table",

@@ -99,6 +99,8 @@ def _setting(ctx: Context, extra: str = "") -> str:
 
 @claim(
     id="li2018-claim1", paper=PAPER, figure="li2018-fig1", specs=fig1_specs,
+    kind="experiment", source={"section": "App. B, Fig. 1",
+                     "quote": "Figure 1 shows that the gap between the training and test error narrows down as α decreases."},
     statement="The gap between training and test error narrows as the initialization α decreases (Fig. 1).",
     paper_value="qualitative: the gap narrows as α decreases (no numbers given)",
     criterion="gap = ratio test/train of the trial means. Reproduced when, for every d, the ratio at α = 10⁻³ is "
@@ -140,6 +142,10 @@ def _slopes_over_horizon(ctx: Context, d: int) -> dict[str, float]:
 
 @claim(
     id="li2018-claim6", paper=PAPER, figure="li2018-fig1", specs=fig1_specs,
+    kind="theorem", source={"section": "Thm 1.1 (§1.1)",
+                     "quote": "The theorem above shows that gradient descent can provide an algorithmic regularization so that "
+                     "the generalization error depends on the size of the initialization α, instead of the number of "
+                     "parameters."},
     statement="Thm 1.1: for small α, ‖U_TU_Tᵀ − X⋆‖_F² ≲ α√d/κ² for every T with κ log(d/α)/η ≲ T ≲ "
               "1/(η√dκα) (an upper bound with an unspecified constant).",
     paper_value="‖U_TU_Tᵀ − X⋆‖_F² ≲ α√d/κ² (constant not given; the paper reports no measured number)",

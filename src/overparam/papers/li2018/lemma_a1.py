@@ -61,6 +61,9 @@ def claim8_computations(quick: bool) -> list[Computation]:
 
 @claim(
     id="li2018-claim8", paper=PAPER, figure=None, computations=claim8_computations,
+    kind="theorem", source={"section": "Lemma A.1 (App. A)",
+                     "quote": "The key observation is that if we truncated the observations properly, then we can make the "
+                     "truncated set of these rank-1 measurements satisfy RIP property again."},
     statement="Lemma A.1: with m ≳ d log⁴(d/(qδ))/δ² samples and truncation at R = Θ(log(1/δ)), the truncated "
               "rank-one measurement operator (1/m)Σ⟨x_ix_iᵀ, X⟩1{|⟨x_ix_iᵀ, X⟩| ≤ R}x_ix_iᵀ is within δ‖X‖_* of "
               "2X + tr(X)·I in spectral norm, for every symmetric X (w.p. ≥ 1 − q).",

@@ -146,6 +146,10 @@ def _decay_exponent(rows, name: str) -> float:
 
 @claim(
     id="li2018-claim5", paper=PAPER, figure="li2018-fig5", specs=fig5_specs,
+    kind="experiment", source={"section": "App. B, Fig. 5",
+                     "quote": "Figure 5(a) shows that despite the training error decreases to 10−7, the test error remains "
+                     "large. … Figure 5(b) shows that gradient descent also gets stuck at a point with large test "
+                     "error, despite the training error being less than 10−7."},
     statement="SGD (batch 1) and GD from U₀ = I, in the quadratic network setting, fit the training data to a "
               "train error below 10⁻⁷ but keep a large test error (Fig. 5).",
     paper_value="train error < 10⁻⁷ (SGD and GD) with a test error that 'remains large'",
@@ -232,6 +236,9 @@ def _series(spec: RunSpec, d: int, r: int, base_steps: int) -> str:
 
 @claim(
     id="li2018-claim9", paper=PAPER, figure=None, specs=claim9_specs,
+    kind="theorem", source={"section": "Thm 1.2 (§1.2)",
+                     "quote": "Given Õ(dr5κ6) examples, a variant of gradient descent (Algorithm 1 in Section A) … returns a "
+                     "solution with generalization error at most O(dκα)"},
     statement="Thm 1.2: Algorithm 1 (truncated loss + rescaling) from a small initialization αI learns the "
               "quadratic network, generalization error O(dκα) after Õ(dr⁵κ⁶) samples, where GD from U₀ = I does "
               "not (Fig. 5). The paper has no Algorithm 1 experiment; this runs one, with plain GD from the same "

@@ -119,6 +119,9 @@ def _claim1_specs(quick: bool) -> list[RunSpec]:
 
 @claim(
     id="rajaraman2023-claim1", paper=PAPER, figure="rajaraman2023-fig1", specs=_claim1_specs,
+    kind="theorem", source={"section": "Thms 3–4 (§4, §5)",
+                     "quote": "consider U_{prune} as the output of the pruning phase in Algorithm 1 … U_{prune} has exactly r "
+                     "columns."},
     statement="Thms 3–4: training with the group-Lasso penalty to an approximate SOSP, then pruning every column "
               "with norm ≤ 2√β, leaves exactly r columns (population and finite sample).",
     paper_value="exactly r columns (Thm 3, population; Thm 4, n = Ω̃(dk²r⁵)); Fig. 1: 'only a few significant "
@@ -157,6 +160,10 @@ def claim1(ctx: Context) -> Outcome:
 
 @claim(
     id="rajaraman2023-claim2", paper=PAPER, figure="rajaraman2023-fig1", specs=fig1_specs,
+    kind="experiment", source={"section": "Fig. 1 caption; Thm 1 (§3)",
+                     "quote": "Using regularization leads to solutions with most of the columns having small ℓ_2 norm, and only"
+                     " a few significant columns. Without regularization, a large number of columns have their ℓ_2 "
+                     "norm comparable to the largest column norm."},
     statement="Without regularization, gradient descent from small random init ends with many columns whose norm "
               "is comparable to the largest (Thm 1; Fig. 1), so the model is not prunable; with the penalty only "
               "a few columns are large.",

@@ -122,6 +122,10 @@ def _setting(ctx: Context, noise: float) -> str:
 
 @claim(
     id="rajaraman2023-claim3", paper=PAPER, figure="rajaraman2023-fig2", specs=fig2_specs,
+    kind="experiment", source={"section": "Fig. 2 caption",
+                     "quote": "A sharp improvement in the generalization error is observed after pruning is carried out and the"
+                     " error floor is observed to be an order of magnitude better for the pruned + fine-tuned "
+                     "solution."},
     statement="In Fig. 2's setting (noiseless) the pruned and fine-tuned model's error floor is an order of "
               "magnitude below vanilla GD's.",
     paper_value="'an order of magnitude better' (Fig. 2 caption; ≥ 10×)",
@@ -148,6 +152,10 @@ def claim3(ctx: Context) -> Outcome:
 @claim(
     id="rajaraman2023-claim4", paper=PAPER, figure="rajaraman2023-fig2", specs=lambda q: [*fig2_specs(q),
                                                                                            *k_sweep_specs(q)],
+    kind="extension", source={"section": "§5.1 (after Thm 5)",
+                     "quote": "the iterates of gradient descent converges at a linear rate to the generalization error floor of"
+                     " $\\sigma/(\\sigma_r^{\\star})^2 \\cdot \\sqrt{rd/n}$ … [23] presented a guarantee for the "
+                     "convergence of factored gradient descent from a warm start in the overparameterized setting."},
     statement="With label noise, fine-tuning the pruned model reaches the floor σ²rd/n (Thm 5) while over-"
               "parameterized GD's floor is σ²kd/n ([23]): the floor ratio grows like k/r.",
     paper_value="floor ratio ≈ k/r (squared errors: σ²kd/n over σ²rd/n; Thm 5 vs [23], constants not given)",
@@ -192,6 +200,10 @@ def claim4(ctx: Context) -> Outcome:
 
 @claim(
     id="rajaraman2023-claim5", paper=PAPER, figure="rajaraman2023-fig2", specs=fig2_specs,
+    kind="theorem", source={"section": "Thm 5 (§5.1)",
+                     "quote": "Theorem 5 shows that in the fine-tuning phase, the iterates of gradient descent converges at a "
+                     "linear rate … Furthermore, linear convergence can no longer be established because of the "
+                     "ill-conditioning of the objective."},
     statement="Fine-tuning the pruned (exactly parameterized) model converges linearly (Thm 5, via Chen & "
               "Wainwright), while unpruned over-parameterized GD does not.",
     paper_value="linear convergence, m_fine-tune = C(σ₁⋆/σ_r⋆)¹⁰ log(·) iterations (no rate given)",

@@ -117,6 +117,8 @@ def sensitivity_plot(ctx: Context, out_dir: Path) -> list[Path]:
 
 @claim(
     id="rajaraman2023-claim6", paper=PAPER, figure="rajaraman2023-sensitivity", specs=sensitivity_specs,
+    kind="extension", source={"section": "Thm 3, conditions (10) (§4)",
+                     "quote": "for some absolute constants $c_\\beta, c_\\lambda, c_\\epsilon, c_\\gamma > 0$."},
     statement="Failure mode (notes-001 §7.4): near U = 0 the smoothed penalty acts as weight decay 2λ/√β; when it "
               "beats the growth rate 4μ_r of the weakest true direction (λ > λ_c = 2μ_r√β), a small init never "
               "recovers that direction and fewer than r columns survive. The safe range of λ is reported.",
