@@ -142,6 +142,7 @@ class ClaimCheck:
 
     def __post_init__(self):
         check_provenance(self.id, self.source, self.kind)
+        self.source = dict(self.source)
         for name, t in self.thresholds.items():
             if not isinstance(t, Threshold):
                 raise TypeError(f"claim {self.id}: threshold {name!r} must be a Threshold, got {type(t).__name__}")
@@ -205,7 +206,7 @@ def claim(*, id: str, paper: str, statement: str, paper_value: str, criterion: s
     def deco(fn: Callable[[Context], Outcome]) -> ClaimCheck:
         return ClaimCheck(id=id, paper=paper, statement=statement, paper_value=paper_value, criterion=criterion,
                           run=fn, figure=figure, specs=specs, computations=computations,
-                          criterion_revised=criterion_revised, source=dict(source), kind=kind,
+                          criterion_revised=criterion_revised, source=source, kind=kind,
                           thresholds=dict(thresholds or {}))
 
     return deco
