@@ -227,3 +227,28 @@ def test_seed_filter_restricts_every_spec_read(tmp_path):
     assert [s.data_seed for s in ctx.specs(fn)] == [0, 1, 2]
     assert [s.data_seed for s in ctx.for_seed(1).specs(fn)] == [1]
     assert [s.data_seed for s in ctx.for_seed(1).for_seed(None).specs(fn)] == [0, 1, 2]
+
+
+# -- every numeric threshold is declared ---------------------------------------------------------------------
+
+#: A comparison with a number in a criterion's text: "≤ 1e-8", "≥ 0.9", "within ±15 %", "> 10^-0.5".
+COMPARISON = re.compile(r"(≤|≥|<|>|±|within)\s*[-−]?\s*(\d|½)")
+
+
+def undeclared(c) -> bool:
+    """A claim whose criterion compares with a number but which declares no threshold range."""
+    return bool(COMPARISON.search(c.criterion)) and not c.thresholds
+
+
+def test_a_criterion_with_a_numeric_threshold_declares_its_range():
+    @claim(id="p-claim4", paper="p", statement="s", paper_value="v", criterion="reproduced when the error ≤ 1e-8",
+           source=SOURCE, kind="experiment")
+    def bare(ctx: Context) -> Outcome:
+        return Outcome(measured={}, verdict="reproduced")
+
+    assert undeclared(bare)  # the test below would catch it
+    missing = [c.id for c in all_claims() if undeclared(c)]
+    assert not missing, f"criteria with numeric thresholds but no declared range: {missing}"
+    for c in all_claims():
+        for name, t in c.thresholds.items():
+            assert t.low <= t.value <= t.high and len(t.reason) > 10, (c.id, name)

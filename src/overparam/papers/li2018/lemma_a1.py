@@ -76,11 +76,11 @@ def claim8_computations(quick: bool) -> list[Computation]:
               "c = κ = 1). Reproduced when all three hold; partly reproduced when rate and identity term hold but "
               "not the size; not reproduced when the rate or the identity term fails; inconclusive with fewer than "
               "two m where D < 1.",
-    criterion_revised="The first check (Monte Carlo of the expectation identity, z-scores against 2X + tr(X)I and "
-                      "2X) could not fail: it verified Isserlis' theorem. This criterion replaces it; it was written "
-                      "after one exploratory quick-mode run of the new computation (d = 20), which showed that at "
-                      "m where D > 1 the deviation falls faster than 1/√m (the d/m term of a heavy-tailed sum), "
-                      "hence the rate is fitted where D < 1; before any full-mode run.",
+    criterion_revised="before: a Monte Carlo of the expectation identity (z-scores against 2X + tr(X)I and 2X), "
+                      "which could not fail: it verified Isserlis' theorem / after: this criterion, written after "
+                      "one exploratory quick-mode run of the new computation (d = 20), which showed that at m where "
+                      "D > 1 the deviation falls faster than 1/√m (the d/m term of a heavy-tailed sum), hence the "
+                      "rate is fitted where D < 1; before any full-mode run.",
     thresholds={"regime": Threshold(1.0, low=0.5, high=1.0, reason="where the deviation is a concentrated sum, not "
                                     "dominated by the d/m term of a heavy tail: D below 1 or below ½"),
                 "slope low": Threshold(CLAIM8_SLOPE[0], low=-0.8, high=-0.6, reason="m^-1/2 (m ∝ 1/δ²) with log "

@@ -26,7 +26,7 @@ import torch
 
 from ...experiments.spec import RunSpec
 from .._shared import mode, new_figure, save, summaries
-from ..base import Context, Figure, Outcome, claim
+from ..base import Context, Figure, Outcome, Threshold, claim
 from .common import events, settings_of
 from .fig2 import ETA, R_TRUE, D, N
 from .settings import PAPER, STEP_LABEL, pipeline_spec, sensing_problem
@@ -129,6 +129,8 @@ def sensitivity_plot(ctx: Context, out_dir: Path) -> list[Path]:
               "M = (1/n)Σy_iA_i). Reproduced when this holds for both β; partly reproduced when the kept count "
               "does not increase with λ and the largest λ keeps < r for both β but a boundary misses; not "
               "reproduced otherwise. The α = 10⁻² rows and the safe range (λ with exactly r kept) are reported.",
+    thresholds={"margin": Threshold(MARGIN, low=1.2, high=2.0, reason="how far from λ_c the boundary is judged: "
+                                    "λ_c is a linearization at U = 0, so a margin of 20–100 % around it")},
 )
 def claim6(ctx: Context) -> Outcome:
     tab = table(ctx)
@@ -148,8 +150,9 @@ def claim6(ctx: Context) -> Outcome:
             if alpha != ALPHAS[0]:
                 continue
             lam, kept = g["lam"].to_numpy(), g["kept"].to_numpy()
-            low = kept[lam <= lc / MARGIN]
-            high = kept[lam >= MARGIN * lc]
+            margin = ctx.threshold("margin")
+            low = kept[lam <= lc / margin]
+            high = kept[lam >= margin * lc]
             full &= bool(low.size and high.size and (low >= R_TRUE).all() and (high < R_TRUE).all())
             direction &= bool((np.diff(kept) <= 0).all() and kept[-1] < R_TRUE)
     verdict = "reproduced" if full else "partly reproduced" if direction else "not reproduced"
