@@ -252,3 +252,10 @@ def test_a_criterion_with_a_numeric_threshold_declares_its_range():
     for c in all_claims():
         for name, t in c.thresholds.items():
             assert t.low <= t.value <= t.high and len(t.reason) > 10, (c.id, name)
+
+
+def test_the_terminal_shows_the_spread_beside_an_unstable_verdict(tmp_path):
+    c = _error_claim({0: 1e-6}, Threshold(1e-5, low=1e-8, high=1e-4, reason="r")).check(_ctx(tmp_path))
+    (head, _), (line, verdict) = summary_lines([c], width=300)
+    assert head == "p: 1 paper claim: 1 inconclusive" and verdict == "inconclusive"
+    assert "inconclusive       (reproduced nominally; at recovered=1e-08: not reproduced) [1e-06]" in line

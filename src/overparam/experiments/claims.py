@@ -265,7 +265,8 @@ def _clip(text: str, width: int) -> str:
 
 def summary_lines(claims: list[Claim], width: int = 100) -> list[tuple[str, str | None]]:
     """The terminal summary of ``reproduce``: per paper a count line (paper claims and extensions
-    apart, :func:`counts_text`), then one line per claim — id, ``ext`` for an extension, verdict, our key number, the paper's, and what it is (:func:`headline`), clipped with "…" so that no
+    apart, :func:`counts_text`), then one line per claim — id, ``ext`` for an extension, verdict (an
+    unstable one followed by its spread), our key number, the paper's, and what it is (:func:`headline`), clipped with "…" so that no
     line is longer than ``width`` characters. Returns ``(line, verdict)`` pairs (verdict ``None`` on
     count lines) so that a caller may colour the verdicts; the full table is in claims.md and the site."""
     lines: list[tuple[str, str | None]] = []
@@ -278,6 +279,8 @@ def summary_lines(claims: list[Claim], width: int = 100) -> list[tuple[str, str 
         for c in mine:
             name, ours, paper_value = headline(c)
             number = ours + (f" (paper: {paper_value})" if paper_value else "") + (f" · {name}" if name else "")
+            if c.stability and not c.stability.get("stable", True) and c.stability.get("spread"):
+                number = f"({c.stability['spread'].replace(' at the nominal thresholds', ' nominally')}) {number}"
             tag = "ext" if c.kind == "extension" else "   "
             head = f"  {c.id:<{id_w}} {tag} {c.verdict:<{verdict_w}}  "
             lines.append((_clip(head + " ".join(number.split()), width).rstrip(), c.verdict))
