@@ -259,3 +259,16 @@ def test_the_terminal_shows_the_spread_beside_an_unstable_verdict(tmp_path):
     (head, _), (line, verdict) = summary_lines([c], width=300)
     assert head == "p: 1 paper claim: 1 inconclusive" and verdict == "inconclusive"
     assert "inconclusive       (reproduced nominally; at recovered=1e-08: not reproduced) [1e-06]" in line
+
+
+def test_store_reads_honour_the_seed_filter(tmp_path):
+    from overparam.experiments import run_sweep
+    from overparam.papers._shared import replica_traces, summaries
+
+    ctx = _ctx(tmp_path)
+    specs = [RunSpec.parse(tiny_spec(steps=3, data_seed=s)) for s in (0, 1)]
+    run_sweep(specs, ctx.store)
+    assert [len(replica_traces(ctx, s)) for s in specs] == [1, 1]
+    one = ctx.for_seed(1)
+    assert [len(replica_traces(one, s)) for s in specs] == [0, 1]
+    assert summaries(ctx.store, one.specs(lambda q: specs))["data_seed"].tolist() == [1]
