@@ -73,7 +73,6 @@ CLAIM3_RISE_TOL = 1e-6
 #: decade of 10⁻¹ (10^-1.5 … 10^-0.5); a test error above 10^-1.5 is "large" (the direction).
 CLAIM2_TRAIN = 1e-4
 CLAIM2_TEST = 1e-1
-CLAIM2_TEST_BAND = (10**-1.5, 10**-0.5)
 
 CLAIM7_D = {True: 40, False: 100}
 CLAIM7_R = {True: 2, False: 5}
