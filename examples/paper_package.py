@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from overparam.experiments import RunSpec, Store, run_sweep, write_claims
-from overparam.papers.base import Context, Figure, Outcome, Paper, claim
+from overparam.papers.base import Context, Figure, Outcome, Paper, Threshold, claim
 
 # -- settings.py: every number we chose, with its reason -------------------------------------------------
 PAPER_ID = "demo2018"
@@ -68,10 +68,19 @@ def fig1_plot(ctx: Context, out_dir: Path) -> list[Path]:
     statement="GD on X = UUᵀ with a full-width U from a small init U₀ = αI recovers the rank-r X⋆; "
               "from a large init it overfits.",
     paper_value="qualitative: small α → test error → 0; α = 1 does not recover",
+    # the paper's own words and where they stand; kind: experiment (shown in a figure or table), theorem
+    # (proved) or extension (ours, not stated by the paper)
+    source={"quote": "Figure 1 shows that the gap between the training and test error narrows down as α decreases.",
+            "section": "App. B, Fig. 1"},
+    kind="experiment",
     # written before the full-mode run, never edited after seeing a result (else: criterion_revised=…)
     criterion=f"Final relative test error over the data seeds (worst case). Reproduced when α = {SMALL:g} "
               f"gives ≤ {GOOD} and α = {LARGE:g} gives ≥ {GAP:g} × that; partly reproduced when only the small-init "
               "part holds; not reproduced otherwise.",
+    # every numeric threshold of the criterion, with a plausible range: the verdict is kept only when it
+    # holds at both ends of every range and on each data seed alone (else: inconclusive, with the spread)
+    thresholds={"good": Threshold(GOOD, low=0.01, high=0.1, reason="'recovers': a relative error of 1–10 %"),
+                "gap": Threshold(GAP, low=3.0, high=30.0, reason="'does not recover': half a decade around 10×")},
 )
 def claim1(ctx: Context) -> Outcome:
     finals = {a: [] for a in ALPHAS}
@@ -79,8 +88,9 @@ def claim1(ctx: Context) -> Outcome:
         for rep in ctx.store.load(spec.key()).summary:
             finals[rep["init.alpha"]].append(rep["test_error"])
     small, large = max(finals[SMALL]), min(finals[LARGE])
-    verdict = ("reproduced" if small <= GOOD and large >= GAP * small else
-               "partly reproduced" if small <= GOOD else "not reproduced")
+    good, gap = ctx.threshold("good"), ctx.threshold("gap")  # the values this evaluation uses
+    verdict = ("reproduced" if small <= good and large >= gap * small else
+               "partly reproduced" if small <= good else "not reproduced")
     return Outcome(measured={"test_error_small_init": small, "test_error_large_init": large}, verdict=verdict,
                    setting=f"{'quick' if ctx.quick else 'full'} mode, {len(finals[SMALL])} data seeds",
                    note=f"worst small-init error {small:.2e}; best large-init error {large:.2e}")

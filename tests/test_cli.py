@@ -221,15 +221,17 @@ def _claim(id: str, verdict: str, **kw):
 
 
 def test_reproduce_summary_one_line_per_claim_within_100_columns(capsys, monkeypatch, tmp_path):
-    """The terminal summary: per paper a count line, then one line per claim (id, verdict, key number
-    against the paper's), none longer than the terminal's 100 columns; the full table is in the site."""
+    """The terminal summary: per paper a count line (the paper's claims apart from our extensions), then
+    one line per claim (id, "ext" for an extension, verdict, key number against the paper's), none longer
+    than the terminal's 100 columns; the full table is in the site."""
     import overparam.reproduce as rp
 
     long = {"a very long quantity name " * 3: {"paper": "≈ 1e-1 " * 10, "ours": [0.123456] * 20}}
-    claims = [_claim("li2018-claim2", "partly reproduced", versus={"α=1 test error": {"paper": "≈ 1e-1", "ours": 6.0976}}),
-              _claim("li2018-claim5", "not reproduced", versus=long),
-              _claim("ma2025-claim1", "reproduced", measured={"slope": 187.16}, paper_value="≈ 200"),
-              _claim("ma2025-claim2", "inconclusive", measured={}, paper_value="")]
+    claims = [_claim("li2018-claim2", "partly reproduced", versus={"α=1 test error": {"paper": "≈ 1e-1", "ours": 6.0976}},
+                     kind="experiment"),
+              _claim("li2018-claim5", "not reproduced", versus=long, kind="theorem"),
+              _claim("ma2025-claim1", "reproduced", measured={"slope": 187.16}, paper_value="≈ 200", kind="experiment"),
+              _claim("ma2025-claim2", "inconclusive", measured={}, paper_value="", kind="extension")]
 
     def fake(targets, **kw):
         out = kw["out"]
@@ -243,12 +245,12 @@ def test_reproduce_summary_one_line_per_claim_within_100_columns(capsys, monkeyp
     lines = out.splitlines()[:6]  # then the paths of the figures, claims, report and store
     assert code == 0 and all(len(line) <= 100 for line in lines), [len(x) for x in lines]
     assert lines[:6] == [
-        "li2018: 2 claims — 1 partly reproduced, 1 not reproduced",
-        "  li2018-claim2  partly reproduced  6.1 (paper: ≈ 1e-1) · α=1 test error",
+        "li2018: 2 paper claims: 1 partly reproduced, 1 not reproduced",
+        "  li2018-claim2     partly reproduced  6.1 (paper: ≈ 1e-1) · α=1 test error",
         lines[2],
-        "ma2025: 2 claims — 1 reproduced, 1 inconclusive",
-        "  ma2025-claim1  reproduced         187 (paper: ≈ 200) · slope",
-        "  ma2025-claim2  inconclusive",
-    ] and lines[2].startswith("  li2018-claim5  not reproduced     [0.123, 0.123, 0.123, … (20)] (paper: ≈ 1e-1 ≈")
+        "ma2025: 1 paper claim: 1 reproduced; 1 extension: 1 inconclusive",  # extensions counted apart
+        "  ma2025-claim1     reproduced         187 (paper: ≈ 200) · slope",
+        "  ma2025-claim2 ext inconclusive",
+    ] and lines[2].startswith("  li2018-claim5     not reproduced     [0.123, 0.123, 0.123, … (20)] (paper: ≈ 1e-1 ≈")
     assert lines[2].endswith("…")
     assert len(lines[2]) == 100 and "report: " in out and "claims.md" in out and "figures: 0 drawn" in out

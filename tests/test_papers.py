@@ -17,7 +17,7 @@ from overparam import registry
 from overparam.experiments.computations import Computation, computation, run_computations
 from overparam.experiments.store import Store
 from overparam.papers import papers, resolve_targets
-from overparam.papers.base import Figure, Outcome, claim
+from overparam.papers.base import Context, Figure, Outcome, claim
 from overparam.papers.li2018 import lemma_a1
 
 PAPERS_DIR = Path(overparam.__file__).parent / "papers"
@@ -102,13 +102,15 @@ def test_a_namespace_is_loaded_on_first_lookup_and_no_other(name, loads):
 
 
 def test_a_claim_is_declared_once():
-    @claim(id="demo-claim1", paper="demo", statement="S", paper_value="P", criterion="C", figure="demo-fig1")
+    @claim(id="demo-claim1", paper="demo", statement="S", paper_value="P", criterion="C", figure="demo-fig1",
+           source={"quote": "the paper's words", "section": "§1"}, kind="experiment")
     def check(ctx):
         return Outcome(measured={"x": 1.0}, verdict="partly reproduced", versus={"x": {"paper": "2", "ours": 1.0}})
 
-    c = check.check(None)
+    c = check.check(Context(store=None, quick=True))
     assert (c.id, c.statement, c.criterion, c.figure, c.verdict) == ("demo-claim1", "S", "C", "demo-fig1",
                                                                     "partly reproduced")
+    assert (c.kind, c.source["section"], c.stability["stable"]) == ("experiment", "§1", True)
     with pytest.raises(ValueError):
         Outcome(measured={}, verdict="sort of")
 

@@ -50,10 +50,13 @@ def site(tmp_path_factory) -> Path:
         Claim(id="li2018-claim1", paper="li2018", statement="the gap narrows as α decreases", setting="tiny",
               measured={"kendall tau": 0.9, "alphas": [1.0, 0.1]}, paper_value="qualitative",
               verdict="reproduced", figure="li2018-fig1", criterion="τ ≥ 0.6",
-              versus={"test error": {"paper": "≈ 1e-1", "ours": 6.1}}),
+              versus={"test error": {"paper": "≈ 1e-1", "ours": 6.1}}, kind="experiment",
+              source={"quote": "the gap between the training and test error narrows down", "section": "App. B"},
+              stability={"seeds": 3, "thresholds": {"tau": [0.4, 0.8]}, "stable": True, "spread": "",
+                         "verdicts": {"nominal": "reproduced"}}),
         Claim(id="li2018-claim2", paper="li2018", statement=NASTY, setting="tiny", measured={"x": 1.0},
               paper_value="1", verdict="partly reproduced", criterion="x = 1", criterion_revised="was x = 2",
-              note=NASTY),
+              note=NASTY, kind="extension", source={"quote": NASTY, "section": "§9"}),
     ]
     write_claims(claims, out, quick=True)
     index = write_report(out, store, title="tiny report")
@@ -77,6 +80,17 @@ def test_site_layout_links_and_escaping(site):
     assert "test error: <b>6.1</b>" in index  # the key number against the paper's
     assert "≈ 1e-1" in page and "τ ≥ 0.6" in page
     assert "0 of " in page and "store</dt>" in page  # li2018's quick runs are not in this tiny store
+
+
+def test_site_counts_paper_claims_apart_from_extensions_and_shows_provenance(site):
+    index, page = ((site / "site" / n).read_text() for n in ("index.html", "li2018.html"))
+    for text in (index, page):
+        assert "1 paper claim</span> <span class='badge v-reproduced'>1 reproduced" in text
+        assert "1 extension</span> <span class='badge v-partly-reproduced'>1 partly reproduced" in text
+    assert "<th style='text-align:center'>extensions</th>" in index and "kind-extension" in index
+    assert "“the gap between the training and test error narrows down” <span class='muted small'>(App. B)" in page
+    assert "criterion revised after the first run: was x = 2" in page
+    assert "stable over 3 data seeds and tau ∈ [0.4, 0.8]" in page
 
 
 def test_planned_papers_are_listed_as_planned(site, monkeypatch, tmp_path):

@@ -70,7 +70,10 @@ def test_claims_record_criterion_and_paper_numbers(both):
     assert set(data["counts"]) == set(VERDICTS)
     for c in data["claims"]:
         assert c["verdict"] in VERDICTS and c["criterion"]
-        assert {"versus", "criterion_revised", "figure", "paper_value"} <= set(c)
+        assert {"versus", "criterion_revised", "figure", "paper_value", "source", "kind", "stability"} <= set(c)
+        assert c["source"]["quote"] and c["source"]["section"] and c["kind"] in ("experiment", "theorem", "extension")
+        assert {"seeds", "thresholds", "verdicts", "stable"} <= set(c["stability"])
+    assert set(data["counts_by_kind"]) == {"paper", "extension"}
     assert data["device"] == "cpu"
     for c, claim in zip(data["claims"], py.claims, strict=True):  # the first number the check wrote (the
         name = next(iter(claim.versus or claim.measured))  # keys of claims.json are sorted)
@@ -78,7 +81,8 @@ def test_claims_record_criterion_and_paper_numbers(both):
     c6 = next(c for c in data["claims"] if c["id"] == "li2018-claim6")
     assert "loosened" in c6["criterion_revised"] and c6["versus"]
     md = py.claims_md.read_text()
-    assert "| claim | verdict | paper says | we measure | criterion |" in md
+    assert "| claim | kind | verdict | paper says | we measure | criterion |" in md
+    assert "paper claim" in md.split("\n")[2]  # the count line counts the paper's claims apart from extensions
 
 
 def test_verdict_vocabulary_is_enforced():

@@ -9,8 +9,20 @@ Every paper uses the same four verdicts (:data:`VERDICTS`):
 * ``inconclusive`` — not enough runs or budget to decide.
 
 Each claim carries its ``criterion``, written in the claim's definition before its full-mode run;
-a criterion changed after a result was seen keeps the old one in ``criterion_revised`` ("what it
-was, what it became, and why"). ``versus`` pairs each number the paper gives with ours.
+a criterion changed after a result was seen keeps the old one in ``criterion_revised`` (shown as
+"criterion revised after the first run: before … / after …"). ``versus`` pairs each number the
+paper gives with ours.
+
+Provenance: ``source`` (``{"quote": the paper's own words, "section": where they stand}``) and
+``kind`` (:data:`KINDS`): ``experiment`` (the paper shows it in a figure or table), ``theorem``
+(the paper proves it; we test it numerically) or ``extension`` (ours: the paper does not state
+it). Counts of *paper claims* (experiment + theorem, :data:`PAPER_KINDS`) never include
+extensions.
+
+Stability: every numeric threshold of a criterion is a :class:`Threshold` with a plausible range;
+the check is evaluated at the nominal values, at both ends of each range and on each data seed
+alone, and :func:`stable_verdict` keeps the verdict only when all of them agree (``inconclusive``
+with the spread otherwise). ``stability`` in ``claims.json`` records every evaluation.
 
 ``reproduce`` writes every checked claim to ``claims.json`` (stable, documented keys) and
 ``claims.md`` (a table for people); :func:`summary_lines` is the one-line-per-claim terminal
@@ -26,6 +38,69 @@ from typing import Any, Literal
 
 Verdict = Literal["reproduced", "partly reproduced", "not reproduced", "inconclusive"]
 VERDICTS: tuple[str, ...] = ("reproduced", "partly reproduced", "not reproduced", "inconclusive")
+#: What a claim is: shown by the paper, proved by the paper, or ours.
+KINDS: tuple[str, ...] = ("experiment", "theorem", "extension")
+#: The kinds that count as the paper's own claims.
+PAPER_KINDS: tuple[str, ...] = ("experiment", "theorem")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A numeric threshold of a criterion: its nominal ``value`` and the plausible range
+    ``[low, high]`` (``low ≤ value ≤ high``) with a one-line ``reason`` for the range. The verdict
+    must not change between ``low`` and ``high``."""
+
+    value: float
+    low: float
+    high: float
+    reason: str
+
+    def __post_init__(self):
+        if not (self.low <= self.value <= self.high):
+            raise ValueError(f"threshold: needs low ≤ value ≤ high; got {self.low} ≤ {self.value} ≤ {self.high}")
+        if not self.reason.strip():
+            raise ValueError("threshold: a one-line reason for the range is required")
+
+
+def check_provenance(claim_id: str, source: Any, kind: Any) -> None:
+    """Raise ``ValueError`` unless ``source`` has a non-empty ``quote`` and ``section`` and ``kind``
+    is one of :data:`KINDS`."""
+    if kind not in KINDS:
+        raise ValueError(f"claim {claim_id}: kind {kind!r} not in {KINDS}")
+    if not isinstance(source, dict) or not all(isinstance(source.get(k), str) and source[k].strip()
+                                               for k in ("quote", "section")):
+        raise ValueError(f"claim {claim_id}: source needs a non-empty 'quote' and 'section'; got {source!r}")
+
+
+def _g(x: float) -> str:
+    return f"{x:g}"
+
+
+def stable_verdict(nominal: str, seeds: dict[Any, str], ends: dict[str, str],
+                   failed: dict[Any, str] | None = None) -> tuple[str, str, bool]:
+    """``(verdict, spread, stable)`` from the verdict at the nominal thresholds on all seeds, the
+    verdict on each data seed alone (``seeds``; empty when the claim's runs span one seed) and at
+    each end of each threshold range (``ends``: ``"name=value" -> verdict``). The verdict is the
+    nominal one when every evaluation shares it; otherwise ``inconclusive`` and ``spread`` says how
+    the evaluations split (e.g. "reproduced 4/5 seeds, partly reproduced 1/5; at recovered=1e-4:
+    partly reproduced"). ``failed``: seeds on which the check could not be evaluated alone (they
+    are named in the spread and leave the verdict to the others)."""
+    parts = []
+    seed_verdicts = list(seeds.values())
+    if seeds and any(v != nominal for v in seed_verdicts):
+        n = len(seed_verdicts)
+        by = [(v, k) for v in VERDICTS if (k := seed_verdicts.count(v))]
+        by.sort(key=lambda p: -p[1])
+        parts.append(", ".join(f"{v} {k}/{n}" + (" seeds" if i == 0 else "") for i, (v, k) in enumerate(by)))
+    off = {k: v for k, v in ends.items() if v != nominal}
+    if off:
+        parts.append("; ".join(f"at {k}: {v}" for k, v in off.items()))
+    stable = not parts
+    if failed:
+        parts.append("not evaluable on one seed alone: " + ", ".join(f"seed {s}" for s in failed))
+    if stable:
+        return nominal, "; ".join(parts), True
+    return "inconclusive", f"{nominal} at the nominal thresholds; " + "; ".join(parts), False
 
 
 @dataclass
@@ -47,6 +122,10 @@ class Claim:
             paper gives a number.
         criterion_revised: empty, or what the criterion was before it was changed after a result
             was seen, what it became, and why.
+        source: ``{"quote": the paper's words, "section": where they stand}``.
+        kind: one of :data:`KINDS` (``""`` only in records written before provenance existed).
+        stability: ``{"seeds": n, "thresholds": {name: [low, high]}, "verdicts": {"nominal": v,
+            "seed <s>": v, "<name>=<value>": v, …}, "stable": bool, "spread": text}``.
     """
 
     id: str
@@ -62,10 +141,20 @@ class Claim:
     versus: dict[str, dict[str, Any]] = field(default_factory=dict)
     criterion_revised: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    source: dict[str, str] = field(default_factory=dict)
+    kind: str = ""
+    stability: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
             raise ValueError(f"claim {self.id}: verdict {self.verdict!r} not in {VERDICTS}")
+        if self.kind and self.kind not in KINDS:
+            raise ValueError(f"claim {self.id}: kind {self.kind!r} not in {KINDS}")
+
+    @property
+    def is_paper_claim(self) -> bool:
+        """True for the paper's own claims (experiment, theorem); extensions and unlabelled records: False."""
+        return self.kind in PAPER_KINDS
 
     def as_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self), default=_num))
@@ -123,14 +212,62 @@ def headline(claim: Claim | dict[str, Any]) -> tuple[str, str, str]:
     return "", "", str(c.get("paper_value", ""))
 
 
+def _field(c: Claim | dict[str, Any], name: str) -> Any:
+    return c.get(name) if isinstance(c, dict) else getattr(c, name)
+
+
+def is_paper_claim(c: Claim | dict[str, Any]) -> bool:
+    """A record of the paper's own claims (kind experiment or theorem)."""
+    return _field(c, "kind") in PAPER_KINDS
+
+
+def verdict_counts(claims: list) -> dict[str, int]:
+    return {v: n for v in VERDICTS if (n := sum(_field(c, "verdict") == v for c in claims))}
+
+
+def counts_by_kind(claims: list) -> dict[str, dict[str, int]]:
+    """``{"paper": verdict counts of the paper's claims, "extension": those of our extensions}``
+    (records without a kind count with neither)."""
+    return {"paper": verdict_counts([c for c in claims if is_paper_claim(c)]),
+            "extension": verdict_counts([c for c in claims if _field(c, "kind") == "extension"])}
+
+
+def _n(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+def counts_text(claims: list) -> str:
+    """"4 paper claims: 3 reproduced, 1 partly reproduced; 1 extension: 1 not reproduced" — paper
+    claims (experiment + theorem) and extensions counted apart, so that no count of the paper's
+    claims holds a claim the authors did not make."""
+    by = counts_by_kind(claims)
+    out = []
+    for key, word in (("paper", "paper claim"), ("extension", "extension")):
+        n = sum(by[key].values())
+        if n:
+            out.append(f"{_n(n, word)}: " + ", ".join(f"{k} {v}" for v, k in by[key].items()))
+    unlabelled = [c for c in claims if _field(c, "kind") not in KINDS]
+    if unlabelled:
+        out.append(f"{_n(len(unlabelled), 'unlabelled claim')}: "
+                   + ", ".join(f"{k} {v}" for v, k in verdict_counts(unlabelled).items()))
+    return "; ".join(out) or "no claims"
+
+
+def revised_text(revised: str) -> str:
+    """How a criterion's history is shown: "criterion revised after the first run: before … / after …"
+    (``revised`` is written as "before … / after …" or as free text, shown after the prefix)."""
+    return f"criterion revised after the first run: {revised}" if revised else ""
+
+
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[:max(0, width - 1)] + "…"
 
 
 def summary_lines(claims: list[Claim], width: int = 100) -> list[tuple[str, str | None]]:
-    """The terminal summary of ``reproduce``: per paper a count line, then one line per claim — id,
-    verdict, our key number, the paper's, and what it is (:func:`headline`), clipped with "…" so that no
-    line is longer than ``width`` characters. Returns ``(line, verdict)`` pairs (verdict ``None`` on
+    """The terminal summary of ``reproduce``: per paper a count line (paper claims and extensions
+    apart, :func:`counts_text`), then one line per claim — id, ``ext`` for an extension, verdict (an
+    unstable one followed by its spread), our key number, the paper's, and what it is
+    (:func:`headline`), clipped with "…" so that no line is longer than ``width`` characters. Returns ``(line, verdict)`` pairs (verdict ``None`` on
     count lines) so that a caller may colour the verdicts; the full table is in claims.md and the site."""
     lines: list[tuple[str, str | None]] = []
     papers = list(dict.fromkeys(c.paper for c in claims))
@@ -138,23 +275,27 @@ def summary_lines(claims: list[Claim], width: int = 100) -> list[tuple[str, str 
     verdict_w = max(len(v) for v in VERDICTS)
     for paper in papers:
         mine = [c for c in claims if c.paper == paper]
-        counts = ", ".join(f"{n} {v}" for v in VERDICTS if (n := sum(c.verdict == v for c in mine)))
-        lines.append((_clip(f"{paper}: {len(mine)} claim{'s' * (len(mine) != 1)} — {counts}", width), None))
+        lines.append((_clip(f"{paper}: {counts_text(mine)}", width), None))
         for c in mine:
             name, ours, paper_value = headline(c)
             number = ours + (f" (paper: {paper_value})" if paper_value else "") + (f" · {name}" if name else "")
-            head = f"  {c.id:<{id_w}}  {c.verdict:<{verdict_w}}  "
+            if c.stability and not c.stability.get("stable", True) and c.stability.get("spread"):
+                number = f"({c.stability['spread'].replace(' at the nominal thresholds', ' nominally')}) {number}"
+            tag = "ext" if c.kind == "extension" else "   "
+            head = f"  {c.id:<{id_w}} {tag} {c.verdict:<{verdict_w}}  "
             lines.append((_clip(head + " ".join(number.split()), width).rstrip(), c.verdict))
     return lines
 
 
 def claims_payload(claims: list[Claim], *, quick: bool, device: str = "cpu") -> dict[str, Any]:
-    """The content of ``claims.json``: mode, the device the runs were asked on, every claim, and the
-    count of each verdict."""
+    """The content of ``claims.json``: mode, the device the runs were asked on, every claim, the
+    count of each verdict over all claims (``counts``) and apart for the paper's claims and our
+    extensions (``counts_by_kind``)."""
     return {"mode": "quick" if quick else "full", "device": device,
             "claims": [{**c.as_dict(), "headline": dict(zip(("quantity", "ours", "paper"), headline(c), strict=True))}
                        for c in claims],
-            "counts": {v: sum(c.verdict == v for c in claims) for v in VERDICTS}}
+            "counts": {v: sum(c.verdict == v for c in claims) for v in VERDICTS},
+            "counts_by_kind": counts_by_kind(claims)}
 
 
 def write_claims(claims: list[Claim], out_dir: Path, *, quick: bool, device: str = "cpu") -> tuple[Path, Path]:
@@ -164,22 +305,32 @@ def write_claims(claims: list[Claim], out_dir: Path, *, quick: bool, device: str
     jpath = out_dir / "claims.json"
     jpath.write_text(json.dumps(data, indent=1, sort_keys=True))
     lines = [f"# Claims ({data['mode']} mode)", "",
-             "Verdicts: " + ", ".join(f"{n} {v}" for v, n in data["counts"].items()) + ".", "",
-             "| claim | verdict | paper says | we measure | criterion |", "|---|---|---|---|---|"]
+             "Verdicts: " + counts_text(claims) + ".", "",
+             "| claim | kind | verdict | paper says | we measure | criterion |", "|---|---|---|---|---|---|"]
     for c in claims:
         paper, ours = versus_text(c.versus, "<br>")
         if not paper:
             paper = c.paper_value
             ours = "<br>".join(f"{k} = {fmt(v)}" for k, v in list(c.measured.items())[:4])
-        lines.append(f"| **{c.id}**: {c.statement} | {c.verdict} | {paper} | {ours} | {c.criterion} |")
-    lines += ["", "## Settings, measurements and notes", ""]
+        spread = c.stability.get("spread", "") if c.stability else ""
+        verdict = c.verdict + (f" ({spread})" if spread and not c.stability.get("stable", True) else "")
+        lines.append(f"| **{c.id}**: {c.statement} | {c.kind or '?'} | {verdict} | {paper} | {ours} | {c.criterion} |")
+    lines += ["", "## Sources, settings, measurements and notes", ""]
     for c in claims:
-        lines.append(f"### {c.id} ({c.verdict})")
+        lines.append(f"### {c.id} ({c.kind or 'unlabelled'}; {c.verdict})")
         lines.append("")
+        if c.source:
+            lines.append(f"- the paper ({c.source.get('section', '')}): “{c.source.get('quote', '')}”")
         lines.append(f"- setting: {c.setting}")
         lines.append("- measured: " + "; ".join(f"{k} = {fmt(v)}" for k, v in c.measured.items()))
+        if c.stability:
+            st = c.stability
+            ranges = ", ".join(f"{k} ∈ [{_g(a)}, {_g(b)}]" for k, (a, b) in st.get("thresholds", {}).items())
+            lines.append(f"- stability: {'stable' if st.get('stable') else 'not stable'} over "
+                         f"{_n(st.get('seeds', 1), 'data seed')}" + (f" and {ranges}" if ranges else "")
+                         + (f" — {st['spread']}" if st.get("spread") else ""))
         if c.criterion_revised:
-            lines.append(f"- criterion revised: {c.criterion_revised}")
+            lines.append(f"- {revised_text(c.criterion_revised)}")
         if c.note:
             lines.append(f"- note: {c.note}")
         lines.append("")

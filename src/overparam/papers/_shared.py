@@ -35,7 +35,8 @@ def _missing(spec: RunSpec) -> SpecError:
 def summaries(store: Store, specs: list[RunSpec]):
     """One row per (spec, replica): flattened spec fields + per-replica settings + final metrics.
 
-    ``specs`` should come from ``ctx.specs(...)`` so that the device override matches the runs."""
+    ``specs`` should come from ``ctx.specs(...)`` so that the device override matches the runs and a
+    context restricted to one data seed (``ctx.for_seed``) reads that seed's runs alone."""
     import pandas as pd
 
     rows: list[dict[str, Any]] = []
@@ -50,7 +51,11 @@ def summaries(store: Store, specs: list[RunSpec]):
 
 
 def replica_traces(ctx: Context, spec: RunSpec) -> list[tuple[dict[str, Any], Any]]:
-    """``[(replica settings + summary, trace rows of that replica sorted by step)]`` for one stored spec."""
+    """``[(replica settings + summary, trace rows of that replica sorted by step)]`` for one stored spec;
+    empty when ``ctx`` is restricted to another data seed (``ctx.for_seed``: a claim's check evaluated
+    on one seed alone)."""
+    if ctx.seed is not None and spec.data_seed != ctx.seed:
+        return []
     if not ctx.store.has(spec.key()):
         raise _missing(spec)
     run = ctx.store.load(spec.key())

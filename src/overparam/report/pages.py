@@ -8,7 +8,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..experiments.claims import VERDICTS, fmt, headline, versus_text
+from ..experiments.claims import VERDICTS, fmt, headline, is_paper_claim, revised_text, versus_text
 from ..papers.base import Paper
 from .collect import FigureFiles, Provenance
 
@@ -63,10 +63,25 @@ def mode_badge(mode: str) -> str:
     return f"<span class='badge mode mode-{esc(mode)}'>{esc(mode)} mode</span>"
 
 
+def _badges(claims: list[dict[str, Any]]) -> str:
+    return "".join(f"<span class='badge v-{v.replace(' ', '-')}'>{n} {esc(v)}</span>"
+                   for v in VERDICTS if (n := sum(c.get("verdict") == v for c in claims)))
+
+
 def counts_html(claims: list[dict[str, Any]]) -> str:
-    parts = [f"<span class='badge v-{v.replace(' ', '-')}'>{n} {esc(v)}</span>"
-             for v in VERDICTS if (n := sum(c.get("verdict") == v for c in claims))]
-    return f"<div class='counts'>{''.join(parts) or '<span class=muted>no claims checked</span>'}</div>"
+    """Verdict counts, the paper's claims (experiment + theorem) apart from our extensions, so that
+    no count of the paper's claims holds a claim the authors did not make."""
+    paper = [c for c in claims if is_paper_claim(c)]
+    ext = [c for c in claims if c.get("kind") == "extension"]
+    other = [c for c in claims if c not in paper and c not in ext]
+    parts = [f"<span class='small muted'>{label}</span> {_badges(group)}"
+             for label, group in ((_n(len(paper), "paper claim"), paper), (_n(len(ext), "extension"), ext),
+                                  (_n(len(other), "unlabelled claim"), other)) if group]
+    return f"<div class='counts'>{' '.join(parts) or '<span class=muted>no claims checked</span>'}</div>"
+
+
+def kind_badge(kind: str) -> str:
+    return f"<span class='badge kind kind-{esc(kind or 'unlabelled')}'>{esc(kind or 'unlabelled')}</span>"
 
 
 def _page(title: str, header: str, body: str, footer: str) -> str:
@@ -133,22 +148,30 @@ def index_html(site: SiteView) -> str:
     claims = [c for v in site.papers for c in v.claims]
     rows = []
     for v in site.papers:
+        mine = [c for c in v.claims if is_paper_claim(c)]
+        ext = [c for c in v.claims if not is_paper_claim(c)]
         cells = "".join(f"<td class='n{' zero' if not n else ''}'>{n}</td>"
-                        for n in (sum(c.get("verdict") == verdict for c in v.claims) for verdict in VERDICTS))
+                        for n in (sum(c.get("verdict") == verdict for c in mine) for verdict in VERDICTS))
+        ext_text = ", ".join(f"{n} {verdict}" for verdict in VERDICTS
+                             if (n := sum(c.get("verdict") == verdict for c in ext)))
         rows.append(f"<tr><td><a href='{href(v.page)}'><b>{esc(v.paper.id)}</b></a> "
                     f"<span class='muted small'>{esc(v.paper.citation)}</span></td>"
-                    f"<td class='n'>{len(v.figures)}</td><td class='n'>{len(v.claims)}</td>{cells}</tr>")
+                    f"<td class='n'>{len(v.figures)}</td><td class='n'>{len(mine)}</td>{cells}"
+                    f"<td class='n'>{len(ext)}</td><td class='small'>{esc(ext_text)}</td></tr>")
     head = "".join(f"<th style='text-align:center'>{esc(v)}</th>" for v in VERDICTS)
     body.append(f"<div class='card'><div class='cardhead'><h2>Verdicts</h2>{counts_html(claims)}</div>"
                 f"<table class='overview'><tr><th>paper</th><th style='text-align:center'>figures</th>"
-                f"<th style='text-align:center'>claims</th>{head}</tr>{''.join(rows)}</table>"
+                f"<th style='text-align:center'>paper claims</th>{head}"
+                f"<th style='text-align:center'>extensions</th><th>their verdicts</th></tr>{''.join(rows)}</table>"
                 f"<p class='small muted' style='margin:.7em 0 0'>store <code>{esc(site.store)}</code>: "
                 f"{site.store_summary.get('runs', 0)} runs, {site.store_summary.get('failures', 0)} failed · "
                 f"{allp.stored} of {allp.runs} runs and {allp.computations_stored} of {allp.computations} "
                 f"computations of these papers stored, {allp.wall_time / 60:.1f} min of compute</p></div>")
     for v in site.papers:
         glance = "".join(f"<tr><td class='id'><a href='{href(v.page)}#{esc(c['id'])}'>{esc(c['id'])}</a></td>"
-                         f"<td class='v'>{verdict_badge(c['verdict'])}</td><td>{esc(c.get('statement', ''))}"
+                         f"<td class='v'>{verdict_badge(c['verdict'])}{_spread(c)}</td><td>"
+                         f"{kind_badge(c.get('kind', '')) + ' ' if not is_paper_claim(c) else ''}"
+                         f"{esc(c.get('statement', ''))}"
                          f"<div class='num'>{_number(c)}</div></td></tr>" for c in v.claims)
         thumbs = "".join(f"<a href='{href(v.page)}#{esc(f.figure.id)}' title='{esc(f.figure.title)}'>"
                          f"<img src='{href(v.png[f.figure.id])}' alt='{esc(f.figure.id)}' loading='lazy'>"
@@ -169,9 +192,20 @@ def index_html(site: SiteView) -> str:
     footer = ("Verdicts: <b>reproduced</b> — the claim holds as the paper states it, sizes included; "
               "<b>partly reproduced</b> — the direction holds but a stated size does not, or only some settings "
               "agree; <b>not reproduced</b> — the measurement contradicts the claim; <b>inconclusive</b> — not "
-              "enough runs to decide. Each criterion was written before the full-mode run. Also: "
+              "enough runs to decide, or the verdict changes with the data seed or within a threshold's plausible "
+              "range. Each criterion was written before the full-mode run. Kinds: <b>experiment</b> — the paper "
+              "shows it in a figure or table; <b>theorem</b> — the paper proves it, we test it numerically; "
+              "<b>extension</b> — ours, not stated by the paper (counted apart from the paper's claims). Also: "
               "<a href='../claims.md'>claims.md</a>, <a href='../claims.json'>claims.json</a>.")
     return _page(site.title, header, "".join(body), footer)
+
+
+def _spread(c: dict[str, Any]) -> str:
+    """Beside an unstable verdict: how the seeds and threshold ends split."""
+    st = c.get("stability") or {}
+    if not st or st.get("stable", True) or not st.get("spread"):
+        return ""
+    return f"<div class='small muted'>{esc(st['spread'])}</div>"
 
 
 def _claim_rows(c: dict[str, Any]) -> str:
@@ -185,18 +219,30 @@ def _claim_rows(c: dict[str, Any]) -> str:
     def lines(text: str) -> str:
         return "<br>".join(esc(line) for line in text.split("\n"))
 
-    more = [f"<p><span class='label'>Criterion</span> {esc(c.get('criterion', ''))}</p>"]
+    more = []
+    src = c.get("source") or {}
+    if src.get("quote"):
+        more.append(f"<blockquote class='source'>“{esc(src['quote'])}” "
+                    f"<span class='muted small'>({esc(src.get('section', ''))})</span></blockquote>")
+    more.append(f"<p><span class='label'>Criterion</span> {esc(c.get('criterion', ''))}</p>")
     if c.get("criterion_revised"):
-        more.append(f"<div class='revised'><span class='label'>Criterion revised</span> "
-                    f"{esc(c['criterion_revised'])}</div>")
+        more.append(f"<div class='revised'>{esc(revised_text(c['criterion_revised']))}</div>")
+    st = c.get("stability") or {}
+    if st:
+        ranges = ", ".join(f"{k} ∈ [{lo:g}, {hi:g}]" for k, (lo, hi) in (st.get("thresholds") or {}).items())
+        seeds = st.get("seeds", 1)
+        more.append(f"<p><span class='label'>Stability</span> {'stable' if st.get('stable') else 'not stable'} over "
+                    f"{_n(seeds, 'data seed')}{' and ' + esc(ranges) if ranges else ''}"
+                    f"{' — ' + esc(st['spread']) if st.get('spread') else ''}</p>")
     if c.get("note"):
         more.append(f"<p><span class='label'>Note</span> {esc(c['note'])}</p>")
     measured = "".join(f"<li>{esc(k)} = {esc(fmt(v))}</li>" for k, v in (c.get("measured") or {}).items())
     fig = f" · reads <a href='#{esc(c['figure'])}'>{esc(c['figure'])}</a>" if c.get("figure") else ""
     more.append(f"<details><summary>setting and every measurement</summary><p>{esc(c.get('setting', ''))}{fig}</p>"
                 f"<ul>{measured}</ul></details>")
-    return (f"<tbody id='{esc(c['id'])}'><tr class='head'><td><b>{esc(c['id'])}</b><br>{esc(c.get('statement', ''))}"
-            f"</td><td class='v'>{verdict_badge(c['verdict'])}</td><td>{lines(paper_says)}</td>"
+    return (f"<tbody id='{esc(c['id'])}'><tr class='head'><td><b>{esc(c['id'])}</b> {kind_badge(c.get('kind', ''))}"
+            f"<br>{esc(c.get('statement', ''))}"
+            f"</td><td class='v'>{verdict_badge(c['verdict'])}{_spread(c)}</td><td>{lines(paper_says)}</td>"
             f"<td>{lines(ours)}</td></tr><tr class='more'><td colspan='4'>{''.join(more)}</td></tr></tbody>")
 
 

@@ -35,6 +35,9 @@ white-space:nowrap;line-height:1.5}
 header.top .mode{background:#fff;color:var(--head)}
 .mode-full,header.top .mode-full{background:#ffd75e;color:var(--head)}
 .counts .badge{margin-right:.3em}
+.kind{background:#eef1f5;color:var(--muted);font-weight:500}
+.kind-extension{background:#ece6f7;color:#5b3f94}
+blockquote.source{margin:.3em 0 .5em;padding:.2em .7em;border-left:3px solid var(--line);font-style:italic}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;vertical-align:top;padding:.45em .6em;border-bottom:1px solid var(--line)}
 th{font-weight:600;font-size:.85em;color:var(--muted);background:#f3f5f8}

@@ -18,7 +18,7 @@ import numpy as np
 from ...experiments.computations import Computation
 from ...experiments.spec import RunSpec
 from .._shared import mode, new_figure, save, summaries
-from ..base import Context, Figure, Outcome, claim
+from ..base import Context, Figure, Outcome, Threshold, claim
 from .computations import licq_check
 from .example import RANK_METRICS, RECOVERED
 from .settings import DATA_SEED, PAPER, R_TRUE, STEP_LABEL, TRIALS, D, M, example_spec, half_std_bar, problem, steps
@@ -41,14 +41,15 @@ def licq_computations(quick: bool) -> list[Computation]:
     return [licq_check.spec(params=params, data_seed=DATA_SEED, ranks=[2, 4, 8, 30], seed=0)]
 
 
-def sweep_table(ctx: Context):
+def sweep_table(ctx: Context, recovered: float = RECOVERED):
+    """Per init rank: mean ± ½ std, min, max of the final test error, and whether every trial is ≤ ``recovered``."""
     df = summaries(ctx.store, ctx.specs(capture_specs)).rename(columns={"init.rank": "rank", "init_seed": "trial"})
     rows = []
     for r, g in df.groupby("rank"):
         test = g["test_error_sq"].to_numpy(dtype=float)
         mean, half = half_std_bar(test)
         rows.append({"rank": int(r), "mean": mean, "half_std": half, "max": float(test.max()),
-                     "min": float(test.min()), "recovered": bool((test <= RECOVERED).all())})
+                     "min": float(test.min()), "recovered": bool((test <= recovered).all())})
     import pandas as pd
 
     return pd.DataFrame(rows).sort_values("rank").reset_index(drop=True)
@@ -88,6 +89,10 @@ def capture_plot(ctx: Context, out_dir: Path) -> list[Path]:
 
 @claim(
     id=f"{PAPER}-claim6", paper=PAPER, figure=f"{PAPER}-capture", specs=capture_specs, computations=licq_computations,
+    kind="theorem", source={"section": "§1.1 (after Thm 1.2)",
+                     "quote": "we must in turn select rank $(U_0)$  to be relatively small, i.e., rank $(U_0) = O(m/(d \\log "
+                     "d))$ . In this way, Theorem 1.2 reflects the true limitations of implicit bias that we "
+                     "numerically identified in Example 1.1."},
     statement="Thm 1.2(i): implicit bias towards X♮ needs rank(U₀) = O(m/(d log d)); 'Theorem 1.2 reflects the true "
               "limitations of implicit bias that we numerically identified in Example 1.1'.",
     paper_value="rank(U₀) = O(m/(d log d)) = O(2.35) for Example 1.1 (our evaluation, natural log, constant 1); "
@@ -98,9 +103,13 @@ def capture_plot(ctx: Context, out_dir: Path) -> list[Path]:
               "within a factor 2 of the condition); partly reproduced when rank 2 recovers but r_max > 2c (the "
               "condition is conservative: runs recover at ranks it does not cover; r_max/c reported); not "
               "reproduced when rank 2 (≤ c) fails. The LICQ check at U♮ (Jacobian rank vs m, σ_m) is reported.",
+    thresholds={"recovered": Threshold(RECOVERED, low=1e-10, high=1e-4, reason="'implicitly biased towards X♮': a "
+                                       "final ‖UUᵀ − X♮‖_F² from near round-off (1e-10) to 1e-4 of ‖X♮‖_F² ≈ 0.5"),
+                "factor": Threshold(2.0, low=1.5, high=3.0, reason="O(m/(d log d)) has no constant: the observed "
+                                    "limit within a factor 1.5–3 of the condition")},
 )
 def claim6(ctx: Context) -> Outcome:
-    tab = sweep_table(ctx)
+    tab = sweep_table(ctx, ctx.threshold("recovered"))
     c = capture_rank(M, D)
     r_max = recovery_limit(tab)
     lic = ctx.result(ctx.computations(licq_computations)[0])
@@ -117,7 +126,7 @@ def claim6(ctx: Context) -> Outcome:
     }
     if r_max is None:
         verdict = "not reproduced"
-    elif r_max <= 2 * c:
+    elif r_max <= ctx.threshold("factor") * c:
         verdict = "reproduced"
     else:
         verdict = "partly reproduced"

@@ -25,7 +25,7 @@ import numpy as np
 
 from ...experiments.spec import RunSpec
 from .._shared import colors, mode, new_figure, replica_traces, save
-from ..base import Context, Figure, Outcome, claim
+from ..base import Context, Figure, Outcome, Threshold, claim
 from .settings import ETA_FIG12, PAPER, mf_spec, problem_facts
 from .theory import learning_time, theory_entry_std
 
@@ -137,6 +137,9 @@ def fig2b_plot(ctx: Context, out_dir: Path) -> list[Path]:
 
 @claim(
     id="jiang2023-claim1", paper=PAPER, figure="jiang2023-fig2a", specs=fig2a_specs,
+    kind="experiment", source={"section": "§5.1, Fig. 2a; Thm 4.1",
+                     "quote": "As shown in Figure 2a, the top singular values  $\\sigma_i(F_t G_t^\\top)$  of the iterate grow "
+                     "towards those of  $X$  sequentially at geometrically different rates."},
     statement="With a small init, GD-M learns the singular values of X one after another, larger ones first "
               "(\"sequentially at geometrically different rates\", Fig. 2a; Thm 4.1's T⁽¹⁾ ≤ … ≤ T⁽ʳ⁾).",
     paper_value="qualitative (no times given); Thm 4.1 orders the times, constants unspecified",
@@ -144,6 +147,8 @@ def fig2b_plot(ctx: Context, out_dir: Path) -> list[Path]:
               f"predicted t_i = ln(σ_i/(k a²))/(2 ln(1 + ησ_i)). Reproduced when, for both X, the t_i increase "
               f"strictly with i and every ratio measured/predicted lies in [1/{RATIO_TOL}, {RATIO_TOL}]; partly "
               "reproduced when the order holds but some ratio does not; not reproduced when the order fails.",
+    thresholds={"ratio": Threshold(RATIO_TOL, low=1.1, high=1.5, reason="the predicted times are a scalar-model "
+                                   "heuristic, not the paper's: agreement within 10–50 %")},
 )
 def claim1(ctx: Context) -> Outcome:
     lt = learning_times(ctx)
@@ -158,7 +163,8 @@ def claim1(ctx: Context) -> Outcome:
         sig_ok = np.array(d["sigma"])[ok]
         ties += [f"{name}: t_{i + 1} = t_{i + 2} = {m[i]:g} (σ ratio {sig_ok[i] / sig_ok[i + 1]:.3f}, predicted "
                  f"{pred[i + 1] - pred[i]:.1f} steps apart)" for i in np.flatnonzero(np.diff(m) <= 0)]
-        in_tol = bool(np.all((ratios >= 1 / RATIO_TOL) & (ratios <= RATIO_TOL)))
+        tol = ctx.threshold("ratio")
+        in_tol = bool(np.all((ratios >= 1 / tol) & (ratios <= tol)))
         verdicts.append("reproduced" if ordered and in_tol else "partly reproduced" if ordered else "not reproduced")
         measured[f"{name}: sigma_i(X)"] = [round(x, 4) for x in d["sigma"]]
         measured[f"{name}: measured t_i"] = m.tolist()
@@ -207,6 +213,9 @@ def decay_rates(ctx: Context) -> dict[float, dict]:
 
 @claim(
     id="jiang2023-claim3", paper=PAPER, figure="jiang2023-fig2b", specs=fig2b_specs,
+    kind="experiment", source={"section": "§5.1, Fig. 2b",
+                     "quote": "We see that using a small  $\\rho$  results in fast convergence to a small error level; moreover,"
+                     " the convergence rate is geometric-like (before saturation)"},
     statement="Small init converges geometrically fast (before saturating at a small error level); moderate "
               "init ρ = 1 converges slowly (Fig. 2b).",
     paper_value="qualitative: small ρ 'geometric-like (before saturation)', moderate ρ slower",
@@ -215,14 +224,18 @@ def decay_rates(ctx: Context) -> dict[float, dict]:
               f"ln err over t ∈ [T/8, T/4], [T/4, T/2], [T/2, T] each ≤ {SUBLINEAR_DROP} × the previous. "
               f"Reproduced when every small ρ reaches {LEVELS[1]:g} at a rate ≥ {SPEEDUP} × ρ = 1's and ρ = 1 is "
               "sublinear; partly reproduced when only one of the two holds; not reproduced otherwise.",
+    thresholds={"speedup": Threshold(SPEEDUP, low=3.0, high=10.0, reason="'fast' against 'slow': from 3× to an "
+                                     "order of magnitude in rate"),
+                "sublinear drop": Threshold(SUBLINEAR_DROP, low=0.7, high=0.9, reason="a rate that falls by "
+                                            "10–30 % per doubling of t is no longer geometric")},
 )
 def claim3(ctx: Context) -> Outcome:
     rates = decay_rates(ctx)
     mod = rates[1.0]
-    fast = all(rates[r]["t_b"] is not None and rates[r]["rate"] >= SPEEDUP * mod["rate"]
+    fast = all(rates[r]["t_b"] is not None and rates[r]["rate"] >= ctx.threshold("speedup") * mod["rate"]
                for r in FIG2B_RHOS if r != 1.0)
     loc = mod["local"]
-    sub = all(loc[i + 1] <= SUBLINEAR_DROP * loc[i] for i in range(len(loc) - 1))
+    sub = all(loc[i + 1] <= ctx.threshold("sublinear drop") * loc[i] for i in range(len(loc) - 1))
     verdict = "reproduced" if fast and sub else "partly reproduced" if fast or sub else "not reproduced"
     measured = {}
     for rho, d in rates.items():

@@ -43,7 +43,7 @@ from ...experiments.computations import Computation
 from ...experiments.errors import SpecError
 from ...experiments.spec import RunSpec
 from .._shared import ERROR_BAR_LABELS, colors, error_bar, mode, new_figure, save, summaries
-from ..base import Context, Figure, Outcome, claim
+from ..base import Context, Figure, Outcome, Threshold, claim
 from .computations import nuclear_norm_solution
 from .settings import ERROR_BAR, ETA, PAPER, TRIALS, run_spec, sensing_spec
 
@@ -151,9 +151,9 @@ def fig4_plot(ctx: Context, out_dir: Path) -> list[Path]:
     return save(fig, out_dir, "li2018-fig4")
 
 
-def _needed(g) -> float:
-    """The smallest m/d on the grid from which every larger m/d recovers (mean test ≤ RECOVERY_TOL)."""
-    ok = (g.sort_values("m_over_d")["test_error"] <= RECOVERY_TOL).to_numpy()
+def _needed(g, tol: float = RECOVERY_TOL) -> float:
+    """The smallest m/d on the grid from which every larger m/d recovers (mean test ≤ ``tol``)."""
+    ok = (g.sort_values("m_over_d")["test_error"] <= tol).to_numpy()
     ks = g.sort_values("m_over_d")["m_over_d"].to_numpy()
     for i in range(len(ks)):
         if ok[i:].all():
@@ -163,6 +163,11 @@ def _needed(g) -> float:
 
 @claim(
     id="li2018-claim4", paper=PAPER, figure="li2018-fig4", specs=fig4_specs,
+    kind="experiment", source={"section": "App. B, Fig. 4",
+                     "quote": "We consider the sample complexity of PGD by varying the number of sensing matrices m from 5d to "
+                     "35d. … Figure 4 shows that gradient descent on the factorized model consistently recovers … On "
+                     "the other hand, the performance of projected gradient descent gets even worse as d increases "
+                     "from 100 to 150."},
     statement="Factorized GD recovers X⋆ for every m from 5d to 35d, while PSD-projected GD needs more samples "
               "and gets worse as d grows from 100 to 150 (Fig. 4).",
     paper_value="factorized GD recovers across m ∈ [5d, 35d]; PGD requires more samples, worse at d = 150",
@@ -171,6 +176,8 @@ def _needed(g) -> float:
               "at least as many samples per d and has a larger test error on average over the grid (mean log "
               "ratio > 0); partly reproduced when factorized GD recovers everywhere but only one of the two PGD "
               "statements holds; not reproduced otherwise.",
+    thresholds={"recovery": Threshold(RECOVERY_TOL, low=0.01, high=0.1, reason="'recovers X⋆ accurately': a "
+                                      "relative error of 1–10 %, far below the ≈ 1 of a failed run")},
 )
 def claim4(ctx: Context) -> Outcome:
     tab = fig4_table(ctx)
@@ -178,16 +185,17 @@ def claim4(ctx: Context) -> Outcome:
     measured: dict = {}
     fac = tab[tab["method"] == "factorized"]
     pgd = tab[tab["method"] == "pgd"]
-    fac_ok = bool((fac["test_error"] <= RECOVERY_TOL).all())
+    tol = ctx.threshold("recovery")
+    fac_ok = bool((fac["test_error"] <= tol).all())
     measured["factorized GD: max mean test error over all (d, m)"] = float(fac["test_error"].max())
     need = {}
     for d in (d_small, d_large):
         g = pgd[pgd["d"] == d]
-        need[d] = _needed(g)
+        need[d] = _needed(g, tol)
         ks = ", ".join(str(int(k)) for k in g["m_over_d"])
         measured[f"PGD d={d}: test error at m/d = {ks}"] = [float(v) for v in g["test_error"]]
         measured[f"PGD d={d}: smallest m/d that recovers"] = need[d]
-        measured[f"factorized d={d}: smallest m/d that recovers"] = _needed(fac[fac["d"] == d])
+        measured[f"factorized d={d}: smallest m/d that recovers"] = _needed(fac[fac["d"] == d], tol)
     gs = pgd[pgd["d"] == d_small].set_index("m_over_d")["test_error"]
     gl = pgd[pgd["d"] == d_large].set_index("m_over_d")["test_error"]
     log_gap = float(np.mean(np.log(gl) - np.log(gs)))

@@ -37,7 +37,7 @@ import numpy as np
 from ...experiments.errors import SpecError
 from ...experiments.spec import RunSpec
 from .._shared import ERROR_BAR_LABELS, bands, colors, fit_line, mode, new_figure, replica_traces, save, truth_stats
-from ..base import Context, Figure, Outcome, claim
+from ..base import Context, Figure, Outcome, Threshold, claim
 from .settings import ERROR_BAR, ETA, GRAD_SCALE, PAPER, STEP_LABEL, TRIALS, run_spec, sensing_spec
 from .theory import thm12_error_bound
 
@@ -146,6 +146,10 @@ def _decay_exponent(rows, name: str) -> float:
 
 @claim(
     id="li2018-claim5", paper=PAPER, figure="li2018-fig5", specs=fig5_specs,
+    kind="experiment", source={"section": "App. B, Fig. 5",
+                     "quote": "Figure 5(a) shows that despite the training error decreases to 10−7, the test error remains "
+                     "large. … Figure 5(b) shows that gradient descent also gets stuck at a point with large test "
+                     "error, despite the training error being less than 10−7."},
     statement="SGD (batch 1) and GD from U₀ = I, in the quadratic network setting, fit the training data to a "
               "train error below 10⁻⁷ but keep a large test error (Fig. 5).",
     paper_value="train error < 10⁻⁷ (SGD and GD) with a test error that 'remains large'",
@@ -153,9 +157,13 @@ def _decay_exponent(rows, name: str) -> float:
               f"test error ≥ {CLAIM5_LARGE}; partly reproduced when at least one of QN SGD, QN GD and Gaussian-sensing "
               "GD at Fig. 5's sizes (the other reading of the setting) does, but not both QN series; not reproduced "
               "when none does.",
-    criterion_revised="Before: the same test on the two QN series only, with the sensing reading taken from Fig. 2's "
-                      "runs (d = 200 in full mode) and reported, not judged. Panel (c) now runs at Fig. 5's own sizes, "
-                      "and the 'partly' verdict (only some settings agree) exists since the four-verdict vocabulary.",
+    criterion_revised="before: the same test on the two QN series only, with the sensing reading taken from Fig. 2's "
+                      "runs (d = 200 in full mode) and reported, not judged / after: panel (c) runs at Fig. 5's own "
+                      "sizes and counts for 'partly reproduced' (only some settings agree).",
+    thresholds={"train": Threshold(FIG5_TARGET, low=FIG5_TARGET, high=FIG5_TARGET,
+                                   reason="the paper's own number ('the training error being less than 10−7')"),
+                "large": Threshold(CLAIM5_LARGE, low=0.03, high=0.3, reason="'remains large' against a starting "
+                                   "relative error of order 1: from 3 % to 30 %")},
 )
 def claim5(ctx: Context) -> Outcome:
     groups = _groups(ctx)
@@ -172,7 +180,7 @@ def claim5(ctx: Context) -> Outcome:
         measured[f"{label}: decay exponent of train, test over the last decade"] = [
             float(np.mean([_decay_exponent(rows, "train_error") for _, rows in reps])),
             float(np.mean([_decay_exponent(rows, "test_error") for _, rows in reps]))]
-        passes[key] = train <= FIG5_TARGET and test >= CLAIM5_LARGE
+        passes[key] = train <= ctx.threshold("train") and test >= ctx.threshold("large")
         finals[key] = (train, test)
     verdict = ("reproduced" if passes["sgd"] and passes["gd"] else
                "partly reproduced" if any(passes.values()) else "not reproduced")
@@ -232,6 +240,9 @@ def _series(spec: RunSpec, d: int, r: int, base_steps: int) -> str:
 
 @claim(
     id="li2018-claim9", paper=PAPER, figure=None, specs=claim9_specs,
+    kind="theorem", source={"section": "Thm 1.2 (§1.2)",
+                     "quote": "Given Õ(dr5κ6) examples, a variant of gradient descent (Algorithm 1 in Section A) … returns a "
+                     "solution with generalization error at most O(dκα)"},
     statement="Thm 1.2: Algorithm 1 (truncated loss + rescaling) from a small initialization αI learns the "
               "quadratic network, generalization error O(dκα) after Õ(dr⁵κ⁶) samples, where GD from U₀ = I does "
               "not (Fig. 5). The paper has no Algorithm 1 experiment; this runs one, with plain GD from the same "
@@ -244,9 +255,14 @@ def _series(spec: RunSpec, d: int, r: int, base_steps: int) -> str:
               f"reproduced when Algorithm 1 ends ≤ {CLAIM9_RECOVERY} but the control comes within {CLAIM9_GAP:g}× of "
               f"it or reaches ≤ {CLAIM9_RECOVERY} at either budget (Thm 1.2's conclusion holds; the gap to GD from "
               f"U₀ = I is the initialization's); not reproduced when Algorithm 1 ends > {CLAIM9_RECOVERY}.",
-    criterion_revised="Before: 'Algorithm 1 (τ known) ≤ 0.01 and GD from U₀ = I ≥ 10× that and > 0.01'. The "
-                      "referee found it confounds algorithm and initialization; the control (plain GD from the same "
-                      "small initialization, same data, same and 10× budget) was added before this version's run.",
+    criterion_revised="before: 'Algorithm 1 (τ known) ≤ 0.01 and GD from U₀ = I ≥ 10× that and > 0.01', which "
+                      "confounds algorithm and initialization / after: the control (plain GD from the same "
+                      "small initialization, same data, same and 10× budget) added, written before the run that "
+                      "gave this verdict.",
+    thresholds={"recovery": Threshold(CLAIM9_RECOVERY, low=3e-3, high=3e-2, reason="'learns the network': a "
+                                      "relative test error of 0.3–3 %, far below the ≈ 1 at the start"),
+                "gap": Threshold(CLAIM9_GAP, low=3.0, high=30.0, reason="'does not learn' relative to Algorithm 1: "
+                                 "half a decade either side of a factor 10")},
 )
 def claim9(ctx: Context) -> Outcome:
     specs = ctx.specs(claim9_specs)
@@ -276,9 +292,10 @@ def claim9(ctx: Context) -> Outcome:
     abs_sq = (alg * stats.frobenius) ** 2
     bound = thm12_error_bound(CLAIM9_ALPHA, d, stats.kappa)
     measured["Alg. 1 (tau known) ||UU^T - X*||_F^2 / (d kappa alpha)"] = abs_sq / bound
-    if alg > CLAIM9_RECOVERY:
+    rec = ctx.threshold("recovery")
+    if alg > rec:
         verdict = "not reproduced"
-    elif ctl >= CLAIM9_GAP * alg and ctl > CLAIM9_RECOVERY and ctl_long > CLAIM9_RECOVERY:
+    elif ctl >= ctx.threshold("gap") * alg and ctl > rec and ctl_long > rec:
         verdict = "reproduced"
     else:
         verdict = "partly reproduced"

@@ -26,7 +26,7 @@ import torch
 
 from ...experiments.spec import RunSpec
 from .._shared import mode, new_figure, save, summaries
-from ..base import Context, Figure, Outcome, claim
+from ..base import Context, Figure, Outcome, Threshold, claim
 from .common import events, settings_of
 from .fig2 import ETA, R_TRUE, D, N
 from .settings import PAPER, STEP_LABEL, pipeline_spec, sensing_problem
@@ -117,6 +117,8 @@ def sensitivity_plot(ctx: Context, out_dir: Path) -> list[Path]:
 
 @claim(
     id="rajaraman2023-claim6", paper=PAPER, figure="rajaraman2023-sensitivity", specs=sensitivity_specs,
+    kind="extension", source={"section": "Thm 3, conditions (10) (§4)",
+                     "quote": "for some absolute constants $c_\\beta, c_\\lambda, c_\\epsilon, c_\\gamma > 0$."},
     statement="Failure mode (notes-001 §7.4): near U = 0 the smoothed penalty acts as weight decay 2λ/√β; when it "
               "beats the growth rate 4μ_r of the weakest true direction (λ > λ_c = 2μ_r√β), a small init never "
               "recovers that direction and fewer than r columns survive. The safe range of λ is reported.",
@@ -127,6 +129,8 @@ def sensitivity_plot(ctx: Context, out_dir: Path) -> list[Path]:
               "M = (1/n)Σy_iA_i). Reproduced when this holds for both β; partly reproduced when the kept count "
               "does not increase with λ and the largest λ keeps < r for both β but a boundary misses; not "
               "reproduced otherwise. The α = 10⁻² rows and the safe range (λ with exactly r kept) are reported.",
+    thresholds={"margin": Threshold(MARGIN, low=1.2, high=2.0, reason="how far from λ_c the boundary is judged: "
+                                    "λ_c is a linearization at U = 0, so a margin of 20–100 % around it")},
 )
 def claim6(ctx: Context) -> Outcome:
     tab = table(ctx)
@@ -146,8 +150,9 @@ def claim6(ctx: Context) -> Outcome:
             if alpha != ALPHAS[0]:
                 continue
             lam, kept = g["lam"].to_numpy(), g["kept"].to_numpy()
-            low = kept[lam <= lc / MARGIN]
-            high = kept[lam >= MARGIN * lc]
+            margin = ctx.threshold("margin")
+            low = kept[lam <= lc / margin]
+            high = kept[lam >= margin * lc]
             full &= bool(low.size and high.size and (low >= R_TRUE).all() and (high < R_TRUE).all())
             direction &= bool((np.diff(kept) <= 0).all() and kept[-1] < R_TRUE)
     verdict = "reproduced" if full else "partly reproduced" if direction else "not reproduced"
