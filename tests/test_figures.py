@@ -12,6 +12,7 @@ the check can fail.
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 
@@ -47,8 +48,20 @@ def store(tmp_path_factory):
     return Store(READY) if READY else Store(tmp_path_factory.mktemp("figure-store"))
 
 
+class _Logged(logging.Handler):
+    """Collects what matplotlib logs at WARNING or above (mathtext's missing glyphs are logged, not warned)."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.records: list[str] = []
+
+    def emit(self, record):
+        self.records.append(record.getMessage())
+
+
 def draw(plot, *args) -> list[tuple[object, tuple[int, int]]]:
-    """Run a plot function with warnings as errors, keeping its figures open: ``[(figure, PNG size)]``."""
+    """Run a plot function with warnings (and matplotlib's logged warnings) as errors, keeping its figures
+    open: ``[(figure, PNG size)]``."""
     import matplotlib.pyplot as plt
     from PIL import Image
 
@@ -58,6 +71,9 @@ def draw(plot, *args) -> list[tuple[object, tuple[int, int]]]:
     def keep(fig=None):
         kept.append(fig)
 
+    logged = _Logged()
+    logger = logging.getLogger("matplotlib")
+    logger.addHandler(logged)
     plt.close = keep
     try:
         with warnings.catch_warnings():
@@ -65,6 +81,8 @@ def draw(plot, *args) -> list[tuple[object, tuple[int, int]]]:
             paths = plot(*args)
     finally:
         plt.close = real_close
+        logger.removeHandler(logged)
+    assert not logged.records, "matplotlib logged: " + "; ".join(sorted(set(logged.records)))
     pngs = [p for p in paths if str(p).endswith(".png")]
     figs = [f for f in kept if f is not None and not isinstance(f, str)]
     assert len(figs) == len(pngs), f"{len(figs)} figures closed, {len(pngs)} PNGs saved"
@@ -166,6 +184,23 @@ def test_literal_markup_unlabelled_axes_and_small_text_are_found(tmp_path):
     assert any(p.startswith("literal markup:") for p in problems), problems
     assert "unlabelled axis: axes 0 x" in problems
     assert any(p.startswith("small text:") for p in problems), problems
+
+
+def test_a_missing_glyph_in_mathtext_is_caught(tmp_path):
+    """Mathtext logs a missing glyph instead of warning; :func:`draw` fails on it too."""
+    from overparam.papers._shared import new_figure, save
+
+    @figstyle.styled
+    def plot(ctx, out_dir):
+        fig, (ax,) = new_figure()
+        ax.plot([0, 1], [0, 1])
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        ax.set_title(r"$x$ and 𝒜")
+        return save(fig, out_dir, "glyph")
+
+    with pytest.raises(AssertionError, match="matplotlib logged"):
+        draw(plot, None, tmp_path)
 
 
 def test_a_missing_glyph_warns():
