@@ -99,4 +99,4 @@ def test_no_docs_page_cites_a_path_outside_the_repository():
     docs = Path(__file__).resolve().parents[1] / "docs"
     for page in docs.rglob("*.md"):
         text = page.read_text()
-        assert "shared/" not in text and not re.search(r"notes-\d{3}", text), page.name
+        assert "shared/" not in text and not re.search(r"notes-\d{3}\.md", text), page.name

@@ -27,11 +27,10 @@ from overparam.papers import papers
 from overparam.papers.base import Context
 
 FIGURES = {f.id: f for p in papers().values() for f in p.figures}
-#: Figures whose quick runs take seconds (measured on 2 busy cores); the rest are ``slow`` unless a
-#: ready store is given.
-CHEAP = {"li2018-fig1", "li2018-fig3", "rajaraman2023-fig1", "rajaraman2023-fig2", "jiang2023-fig2a",
-         "jiang2023-fig2b", "eftekhari2021-fig1", "eftekhari2021-fig2", "eftekhari2021-fig3", "eftekhari2021-fig4",
-         "eftekhari2021-capture", "ma2025-fig2", "ma2025-radius"}
+#: Figures whose quick runs take seconds (measured on 2 busy cores: ≤ 16 s each, ~65 s together); the
+#: rest (li2018 Figs. 1–5, rajaraman2023 Fig. 2, …: 25–65 s each) are ``slow`` unless a ready store is given.
+CHEAP = {"rajaraman2023-fig1", "jiang2023-fig2a", "jiang2023-fig2b", "eftekhari2021-fig1", "eftekhari2021-fig2",
+         "eftekhari2021-fig3", "eftekhari2021-fig4", "eftekhari2021-capture", "ma2025-fig2", "ma2025-radius"}
 READY = os.environ.get("OVERPARAM_FIGURE_STORE")
 
 
