@@ -125,6 +125,8 @@ LIST_KEYS = {
     "regularizers": {"name", "summary", "settings"},
     "stops": {"name", "summary", "settings"},
     "recipes": {"name", "summary", "settings"},
+    "baselines": {"name", "summary", "use"},
+    "studies": {"name", "summary", "command"},
 }
 
 

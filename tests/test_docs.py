@@ -3,6 +3,7 @@ links, docstrings griffe cannot parse, a missing snippet), and its key pages exi
 
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -77,3 +78,25 @@ def test_rest_roles_become_cross_references(tmp_path):
     assert '<autoref identifier="demo.sub.A.f" optional><code>A.f()</code></autoref>' in out
     assert "<code>nowhere.X</code>" in out and "nowhere.X</autoref>" not in out and ":class:" not in out
     assert 'identifier="demo.sub"' in hook.roles_to_refs(demo, demo.docstring.value)
+
+
+def test_every_paper_page_shows_every_figure_of_its_paper():
+    """docs/<id>.md shows each figure's quick-mode PNG (docs/figures/quick/, drawn by
+    docs/_hooks/figures.py), beside the page's description."""
+    from overparam.papers import papers
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    for paper in papers().values():
+        if not paper.implemented:
+            continue
+        page = (docs / f"{paper.id}.md").read_text()
+        for f in paper.figures:
+            assert f"](figures/quick/{f.id}.png)" in page, (paper.id, f.id)
+            assert (docs / "figures" / "quick" / f"{f.id}.png").is_file(), f.id
+
+
+def test_no_docs_page_cites_a_path_outside_the_repository():
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    for page in docs.rglob("*.md"):
+        text = page.read_text()
+        assert "shared/" not in text and not re.search(r"notes-\d{3}\.md", text), page.name

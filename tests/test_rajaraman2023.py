@@ -158,7 +158,7 @@ def test_algorithm1_is_prune_finetune_with_the_sosp_hook_and_gives_its_numbers()
     """One pipeline: Algorithm 1 is the built-in ``prune_finetune`` (fine-tuning with plain GD) plus the
     SOSP-certificate hook; the two recipes give the same trace, θ and prune events bit for bit, and
     Algorithm 1 adds one ``sosp`` event per replica before the prune."""
-    from overparam.papers.rajaraman2023.algorithm import Algorithm1, sosp_certificate
+    from overparam.papers.rajaraman2023.algorithm import Algorithm1
     from overparam.recipes import PruneFinetune
 
     assert issubclass(Algorithm1, PruneFinetune) and "__call__" not in vars(Algorithm1)

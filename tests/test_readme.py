@@ -21,3 +21,17 @@ def test_readme_main_command_reproduces_in_quick_mode():
     blocks = _bash_blocks((ROOT / "README.md").read_text())
     main_cmd = next(b for b in blocks if "reproduce" in b)
     assert "overparam reproduce --quick" in main_cmd and "torch==2.13.0" in main_cmd
+
+
+def test_getting_started_shows_the_readme_two_commands_from_one_source():
+    """docs/getting-started.md includes the README's "Two commands" section (pymdownx.snippets), so the
+    docs and the README cannot disagree (they did: the docs installed `-e .` where the README installs
+    `-e ".[convex]"`)."""
+    readme = (ROOT / "README.md").read_text()
+    start, end = "<!-- --8<-- [start:two-commands] -->", "<!-- --8<-- [end:two-commands] -->"
+    section = readme[readme.index(start):readme.index(end)]
+    assert _bash_blocks(section) == [b for b in _bash_blocks(readme) if "reproduce --quick" in b or "pytest" in b][:2]
+    page = (ROOT / "docs" / "getting-started.md").read_text()
+    two = page[page.index("## Two commands"):page.index("\n## ", page.index("## Two commands") + 3)]
+    assert '--8<-- "README.md:two-commands"' in two
+    assert not _bash_blocks(two), "the docs' Two commands must come from the README only"

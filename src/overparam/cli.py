@@ -86,9 +86,10 @@ def list_cmd(
     if as_json:
         typer.echo(json.dumps(chosen, indent=1))
         return
-    for label, rows in chosen.items():
-        if rows:
-            table(label, list(rows[0]), ([cell(v) for v in row.values()] for row in rows))
+    from .catalog import list_lines
+
+    for line in list_lines(chosen):
+        typer.echo(line)
 
 
 @app.command("run")
@@ -273,18 +274,31 @@ def results_cmd(
         if trace and not df.empty:  # vector metrics (singular values, …) as JSON lists in one cell
             df = df.apply(lambda col: col.map(lambda v: json.dumps(plain(v)) if hasattr(v, "tolist") else v))
         typer.echo(df.to_csv(index=False), nl=False)
-    else:
-        show = df
-        if not cols and not df.empty:
-            pref = (["key", "replica", "step", "train_error", "test_error", "loss"] if trace else
-                    ["key", "problem.name", "param.name", "algorithm.name", "replica", "status", "stop_step",
-                     "train_error", "test_error", "loss"])
-            show = df[[c for c in pref if c in df.columns]]
+    elif cols or df.empty:
         what = "trace rows" if trace else "rows"
         caption = (f"first {MAX_TABLE_ROWS} of {len(df)} {what}; --csv or --json for all"
-                   if len(show) > MAX_TABLE_ROWS else None)
-        table(f"{len(df)} {what} from {st.root}", list(show.columns),
-               ([cell(v) for v in row] for row in show.head(MAX_TABLE_ROWS).itertuples(index=False)), caption)
+                   if len(df) > MAX_TABLE_ROWS else None)
+        table(f"{len(df)} {what} from {st.root}", list(df.columns),
+              ([cell(v) for v in row] for row in df.head(MAX_TABLE_ROWS).itertuples(index=False)), caption)
+    else:
+        from rich.console import Console
+
+        from .terminal_table import choose, fit, render
+
+        what = "trace rows" if trace else "rows"
+        head = df.head(MAX_TABLE_ROWS)
+        wanted, same = choose(df, trace=trace)
+        shown, left = fit(head, wanted, Console().width)
+        notes = []
+        if same:
+            notes.append("the same in every row: " + ", ".join(
+                f"{c}={cell(head[c].iloc[0])}" if c in ("status", "stop_step") else c for c in same))
+        if left:
+            notes.append("not shown (terminal width): " + ", ".join(left) + "; --columns to choose")
+        if len(df) > MAX_TABLE_ROWS:
+            notes.append(f"first {MAX_TABLE_ROWS} of {len(df)} {what}")
+        notes.append("--csv or --json for every column and row")
+        render(f"{len(df)} {what} from {st.root}", head, shown, caption="\n".join(notes))
 
 
 @app.command("report")

@@ -27,9 +27,9 @@ from typing import Any
 
 import torch
 
+from ..backend import select  # noqa: F401  (re-exported: the state restriction lives in the base layer)
 from ..objective import Evaluation, Objective
 from ..params import Params
-from ..backend import select  # noqa: F401  (re-exported: the state restriction lives in the base layer)
 from ..settings import replica_count
 
 

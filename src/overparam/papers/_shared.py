@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .. import figstyle
 from ..experiments.errors import SpecError
 from ..experiments.spec import RunSpec
 from ..experiments.store import Store
@@ -189,28 +190,37 @@ def bands(runs: list, name: str, kind: str = "std"):
 # -- plotting --------------------------------------------------------------------------------------------
 
 
-def new_figure(ncols: int = 1, width: float = 5.0, height: float = 3.8):
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, height), squeeze=False)
-    return fig, axes[0]
+def new_figure(ncols: int = 1, nrows: int = 1, *, columns: int | float | str | None = None,
+               height: float | None = None, **kwargs):
+    """A figure in the library's style (:func:`overparam.figstyle.figure`): ``(fig, axes)`` with
+    ``axes`` flat (row by row). One panel is one column wide, more panels two columns."""
+    fig, axes = figstyle.figure(ncols, nrows, columns=columns, height=height, **kwargs)
+    return fig, axes.ravel()
 
 
 def colors(n: int) -> list:
-    """``n`` distinguishable colours (train and test of one setting share one)."""
-    import matplotlib.pyplot as plt
-
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    return [cycle[i % len(cycle)] for i in range(n)]
+    """``n`` colours of the colour-blind-safe palette (train and test of one setting share one)."""
+    return figstyle.colors(n)
 
 
 def band(ax, x, mean, lo, hi, *, color, label: str, ls: str = "-", floor: float = 0.1):
     """A line with a shaded error band (clipped above ``floor × mean`` on log axes)."""
     ax.plot(x, mean, ls=ls, color=color, label=label)
     ax.fill_between(x, np.maximum(mean - lo, floor * mean), mean + hi, color=color, alpha=0.18, lw=0)
+
+
+def log_bands(runs: list, name: str, *, how: str = "geomean", floor: float = 1e-300):
+    """Like :func:`bands` for a log axis: ``(steps, centre, low, high)`` with the geometric mean (or
+    median) over trials and the min–max band (:func:`overparam.figstyle.log_center`); each trial
+    carries its last value forward."""
+    steps = np.unique(np.concatenate([r["step"].to_numpy() for r in runs]))
+    vals = []
+    for r in runs:
+        s, v = r["step"].to_numpy(), r[name].to_numpy()
+        idx = np.clip(np.searchsorted(s, steps, side="right") - 1, 0, len(s) - 1)
+        vals.append(v[idx])
+    c, lo, hi = figstyle.log_center(np.stack(vals), axis=0, floor=floor, how=how)
+    return steps, c, lo, hi
 
 
 def figure_paths(out_dir: Path, fig_id: str) -> tuple[Path, Path]:
@@ -223,7 +233,37 @@ def save(fig, out_dir: Path, fig_id: str) -> list[Path]:
     import matplotlib.pyplot as plt
 
     png, pdf = figure_paths(Path(out_dir), fig_id)
-    fig.savefig(png, dpi=150, bbox_inches="tight")
-    fig.savefig(pdf, bbox_inches="tight")
+    with figstyle.rc_context():
+        fig.savefig(png, dpi=figstyle.DPI, bbox_inches="tight", pad_inches=0.03)
+        fig.savefig(pdf, bbox_inches="tight", pad_inches=0.03)
     plt.close(fig)
     return [png, pdf]
+
+
+def _chars(width_in: float, pt: float) -> int:
+    """About how many characters of a ``pt`` font fit in ``width_in`` inches (0.55 em per character)."""
+    return max(12, int(width_in * 72 / (0.55 * pt)))
+
+
+#: Code words in the papers' setting labels (shared with claims and the report) and how a figure prints them.
+FIGURE_WORDS = {"grad_scale": "gradient scale", "∇R_β": r"$\nabla R_\beta$"}
+
+
+def figure_text(text: str) -> str:
+    """``text`` with :data:`FIGURE_WORDS` replaced (no literal ``_`` in a figure)."""
+    for code, words in FIGURE_WORDS.items():
+        text = text.replace(code, words)
+    return text
+
+
+def suptitle(fig, text: str):
+    """A figure title wrapped to the figure's width (each line of ``text`` wrapped on its own)."""
+    pt = figstyle.FONT_PT + 1
+    n = _chars(fig.get_figwidth(), pt)
+    return fig.suptitle("\n".join(figstyle.wrap(line, n) for line in figure_text(text).split("\n")), fontsize=pt)
+
+
+def title(ax, text: str):
+    """A panel title wrapped to the panel's width."""
+    n = _chars(ax.get_position().width * ax.figure.get_figwidth(), figstyle.FONT_PT)
+    return ax.set_title("\n".join(figstyle.wrap(line, n) for line in figure_text(text).split("\n")))

@@ -107,6 +107,11 @@ class Figure:
     setting: str = ""
     paper_reports: str = ""
 
+    def __post_init__(self):
+        from ..figstyle import styled
+
+        self.plot = styled(self.plot)  # the library's one figure style, for drawing and saving
+
 
 @dataclass
 class Outcome:

@@ -16,8 +16,7 @@ from ..params import Parameterization
 from ..problems import Problem
 from ..result import Result
 from .base import RUN, Lane, Recipe
-from .builtin import (PruneFinetune, early_stopping, perturbed_then_plain, prune_finetune, prune_threshold, restarts,
-                      training_step)
+from .builtin import PruneFinetune, early_stopping, perturbed_then_plain, prune_finetune, prune_threshold, restarts, training_step
 from .factory import Factory, ObjectFactory, setting_of
 
 

@@ -8,6 +8,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import figstyle
 from ..experiments.claims import VERDICTS, fmt, headline, is_paper_claim, revised_text, versus_text
 from ..papers.base import Paper
 from .collect import FigureFiles, Provenance
@@ -288,7 +289,7 @@ def paper_html(v: PaperView, site: SiteView) -> str:
                              for r in readers for c in v.claims if c["id"] == r)
             text.append(f"<div><div class='label'>Claims that read it</div><p>{links}</p></div>")
         size = f.size
-        wide = size is not None and size[0] >= 2 * size[1]  # multi-panel figures: full width, text below
+        wide = size is not None and figstyle.is_wide(*size)  # two-column figures: full width, text below
         dims = f" width='{size[0]}' height='{size[1]}'" if size else ""
         body.append(f"<section class='card fig{' wide' if wide else ''}' id='{esc(fig.id)}'>"
                     f"<a href='{href(v.png[fig.id])}'><img src='{href(v.png[fig.id])}'{dims} "

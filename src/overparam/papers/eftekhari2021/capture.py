@@ -17,7 +17,7 @@ import numpy as np
 
 from ...experiments.computations import Computation
 from ...experiments.spec import RunSpec
-from .._shared import mode, new_figure, save, summaries
+from .._shared import mode, new_figure, save, summaries, title
 from ..base import Context, Figure, Outcome, Threshold, claim
 from .computations import licq_check
 from .example import RANK_METRICS, RECOVERED
@@ -67,23 +67,23 @@ def recovery_limit(tab) -> int | None:
 
 def capture_plot(ctx: Context, out_dir: Path) -> list[Path]:
     tab = sweep_table(ctx)
-    fig, (ax,) = new_figure(width=6.0, height=3.8)
+    fig, (ax,) = new_figure()
     lo = np.maximum(tab["mean"] - tab["half_std"], 1e-300)
     ax.errorbar(tab["rank"], tab["mean"], yerr=[tab["mean"] - lo, tab["half_std"]], marker="o", capsize=3,
-                label="final test error ‖U_KU_Kᵀ − X♮‖_F² (mean ± ½ std, 3 trials)")
+                label="final test error\n" r"$\|U_KU_K^\top - X_\natural\|_F^2$ (mean ± ½ std, 3 trials)")
     c = capture_rank(M, D)
-    ax.axvline(c, color="k", ls="--", lw=1, label=f"m/(d ln d) = {c:.2f} (Thm 1.2(i), constant 1)")
-    ax.axhline(RECOVERED, color="tab:green", ls=":", lw=1, label=f"'recovered' line {RECOVERED:g}")
+    ax.axvline(c, color="k", ls="--", lw=1, label=f"m/(d ln d) = {c:.2f}\n(Thm 1.2(i), constant 1)")
+    ax.axhline(RECOVERED, color="#009E73", ls=":", lw=1, label=f"'recovered' line {RECOVERED:g}")
     ax.set_yscale("log")
     ax.set_xscale("log")
     ax.set_xticks(list(tab["rank"]))
-    ax.set_xticklabels([str(r) for r in tab["rank"]], fontsize=7)
-    ax.set_xlabel("init rank r₀ = rank(U₀)")
+    ax.set_xticklabels([str(r) for r in tab["rank"]])
+    ax.set_xlabel(r"init rank $r_0 = \mathrm{rank}(U_0)$")
     ax.set_ylabel("final test error")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7)
-    ax.set_title(f"003 capture condition vs runs ({mode(ctx.quick)}): Example 1.1, d=p={D}, m={M}, rank X♮={R_TRUE}, "
-                 f"‖U₀‖_F={SWEEP_NORM:g}, η=1e-4, K={steps(ctx.quick)}, {STEP_LABEL}", fontsize=7)
+    ax.legend()
+    title(ax, f"003 capture condition against runs ({mode(ctx.quick)}): Example 1.1, d = p = {D}, m = {M}, "
+              f"rank X♮ = {R_TRUE}, " r"$\|U_0\|_F$" f" = {SWEEP_NORM:g}, η = 1e-4, K = {steps(ctx.quick)}, {STEP_LABEL}")
     return save(fig, out_dir, f"{PAPER}-capture")
 
 

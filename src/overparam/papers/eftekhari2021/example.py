@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ...experiments.spec import RunSpec
-from .._shared import mode, new_figure, replica_traces, save, summaries
+from .._shared import mode, new_figure, replica_traces, save, summaries, suptitle
 from ..base import Context, Figure, Outcome, Threshold, claim
 from .settings import (
     ERROR_BAR_LABEL,
@@ -114,9 +114,9 @@ def _mean_half_std(runs, name: str):
 
 def plot_errors(ctx: Context, spec: RunSpec, out_dir: Path, fig_id: str, title: str, note: str = "") -> list[Path]:
     """Training error (left) and test error (right) against k: solid = mean, dotted = mean ± ½ std."""
-    fig, axes = new_figure(ncols=2, width=5.0, height=3.6)
+    fig, axes = new_figure(ncols=2)
     curves = _curves(ctx, spec)
-    colors = {RANKS[0]: "tab:blue", RANKS[-1]: "tab:red"}
+    colors = {RANKS[0]: "#0072B2", RANKS[-1]: "#D55E00"}
     for ax, name, label in ((axes[0], "train_error_sq", r"training error $\|\mathcal{A}(U_kU_k^\top)-b\|_2^2$"),
                             (axes[1], "test_error_sq", r"test error $\|U_kU_k^\top-X^\natural\|_F^2$")):
         for rank, runs in sorted(curves.items()):
@@ -127,14 +127,14 @@ def plot_errors(ctx: Context, spec: RunSpec, out_dir: Path, fig_id: str, title: 
             ax.plot(s, np.maximum(mean - half, floor), color=c, ls=":", lw=1)
             ax.plot(s, mean + half, color=c, ls=":", lw=1)
         ax.set_yscale("log")
-        ax.set_xlabel("iteration k")
+        ax.set_xlabel("iteration $k$")
         ax.set_ylabel(label)
         ax.grid(True, which="major", alpha=0.3)
-    axes[0].legend(fontsize=8, title=ERROR_BAR_LABEL + "\n(dotted: ± ½ std)", title_fontsize=7)
+    axes[0].legend(title=ERROR_BAR_LABEL + "\n(dotted: ± ½ std)")
     eta = spec.algorithm.params["eta"]
     norm = spec.init.params["norm"]
-    fig.suptitle(f"{title} ({mode(ctx.quick)}): d=p={D}, rank X♮={R_TRUE}, tr X♮=1, m={M}, ‖U₀‖_F={norm:g}, "
-                 f"η={eta:g}, {STEP_LABEL}{note}", fontsize=8)
+    suptitle(fig, f"{title} ({mode(ctx.quick)}): d = p = {D}, rank X♮ = {R_TRUE}, tr X♮ = 1, m = {M}, "
+                  r"$\|U_0\|_F$" f" = {norm:g}, η = {eta:g}, {STEP_LABEL}{note}")
     return save(fig, out_dir, fig_id)
 
 
@@ -154,7 +154,7 @@ def literal_divergence(ctx: Context) -> dict[str, object]:
 
 def fig3_plot(ctx: Context, out_dir: Path) -> list[Path]:
     lit = literal_divergence(ctx)
-    note = (f"\nSTABLE VARIANT η={ETA_STABLE:g}: the printed η={ETA:g} gives {', '.join(lit['statuses'])} "
+    note = (f"\nStable variant η = {ETA_STABLE:g}: the printed η = {ETA:g} gives {', '.join(lit['statuses'])} "
             f"at step(s) {sorted(set(lit['stop_steps']))} for all {TRIALS * len(RANKS)} runs (overflow)")
     return plot_errors(ctx, ctx.specs(fig3_stable_specs)[0], out_dir, f"{PAPER}-fig3", "Eftekhari–Zygalakis Fig. 3",
                        note)

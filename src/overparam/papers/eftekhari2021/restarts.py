@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ...experiments.spec import RunSpec
-from .._shared import mode, new_figure, replica_traces, save
+from .._shared import mode, new_figure, replica_traces, save, suptitle
 from ..base import Context, Figure, Outcome, Threshold, claim
 from .settings import FRESH_SEED, GRAD_SCALE, PAPER, R_TRUE, STEP_LABEL, TRIALS, D, M, problem
 
@@ -86,8 +86,8 @@ def _label(v: str) -> str:
 
 def fig5_plot(ctx: Context, out_dir: Path) -> list[Path]:
     runs = _runs(ctx)
-    fig, axes = new_figure(ncols=3, width=4.6, height=3.6)
-    colors = {"gd": "tab:red", "literal": "tab:orange", "terminating": "tab:blue"}
+    fig, axes = new_figure(ncols=3, height=3.3)
+    colors = {"gd": "#D55E00", "literal": "#E69F00", "terminating": "#0072B2"}
     styles = {"gd": ("-", 1), "literal": ("--", 3), "terminating": ("-", 2)}  # (line style, z-order)
     ticks = {"literal": 3e3, "terminating": 3e2}
     for v, (spec, reps) in runs.items():
@@ -105,19 +105,20 @@ def fig5_plot(ctx: Context, out_dir: Path) -> list[Path]:
                     axes[2].axvline(e["step"], color=colors[v], lw=0.5, ls="--", alpha=0.6)
             axes[1].plot([e["step"] for e in ev], [ticks[v]] * len(ev), "|", color=colors[v], ms=8)
     for ax, lab in ((axes[0], r"training error $\|\mathcal{A}(U_kU_k^\top)-b\|_2^2$"),
-                    (axes[1], r"test error $\|U_kU_k^\top-X^\natural\|_F^2$ (ticks: restarts)"),
-                    (axes[2], "training error, k ≤ 5000 (restarts dashed)")):
+                    (axes[1], "test error " r"$\|U_kU_k^\top-X^\natural\|_F^2$" "\n(ticks: restarts)"),
+                    (axes[2], "training error, k ≤ 5000\n(restarts dashed)")):
         ax.set_yscale("log")
-        ax.set_xlabel("iteration k")
-        ax.set_ylabel(lab, fontsize=8)
+        ax.set_xlabel("iteration $k$")
+        ax.set_ylabel(lab)
         ax.grid(True, alpha=0.3)
-    axes[0].legend(fontsize=7, title="trial 0 of 3 (init_seed 0); the two modes\ncoincide until a restart sets r₀ = r",
-                   title_fontsize=7)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=3,
+               title="trial 0 of 3 (init seed 0); the two modes coincide until a restart sets r₀ = r")
     a = ALG1
-    fig.suptitle(f"Eftekhari–Zygalakis Fig. 5 ({mode(ctx.quick)}): fresh data, d=p={D}, rank X♮={R_TRUE}, m={M}, "
-                 f"‖U₀‖_F={a['norm']:g}, r₀={a['rank']}, η={a['eta']:g}, W={a['window']}, τ={a['tau']}, "
-                 f"Δ_rank={a['rank_step']}, factor={a['factor']}, r={a['min_rank']}, K={steps(ctx.quick)}, "
-                 f"{STEP_LABEL}", fontsize=7)
+    suptitle(fig, f"Eftekhari–Zygalakis Fig. 5 ({mode(ctx.quick)}): fresh data, d = p = {D}, rank X♮ = {R_TRUE}, "
+                  f"m = {M}, " r"$\|U_0\|_F$" f" = {a['norm']:g}, r₀ = {a['rank']}, η = {a['eta']:g}, W = {a['window']}, "
+                  f"τ = {a['tau']}, " r"$\Delta_\mathrm{rank}$" f" = {a['rank_step']}, factor = {a['factor']}, "
+                  f"r = {a['min_rank']}, K = {steps(ctx.quick)}, {STEP_LABEL}")
     return save(fig, out_dir, f"{PAPER}-fig5")
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._shared import save
+from ... import figstyle
+from .._shared import save, suptitle
 from ..base import Context, Figure
 from .settings import PAPER
 from .theory import toy_manifold, toy_problem, toy_violation
@@ -31,22 +32,22 @@ def fig4_plot(ctx: Context, out_dir: Path) -> list[Path]:
     toy = toy_problem(TOY_SEED)
     pts = toy_manifold(toy, 90, 90)
     viol = toy_violation(toy, pts)
-    fig = plt.figure(figsize=(6.2, 5.4))
+    fig = plt.figure(figsize=(figstyle.ONE_COLUMN * 1.5, figstyle.ONE_COLUMN * 1.45), layout="constrained")
     ax = fig.add_subplot(projection="3d")
     ax.plot_surface(pts[..., 0, 0], pts[..., 1, 0], pts[..., 1, 1], cmap="viridis", alpha=0.3, lw=0,
                     rstride=2, cstride=2)
     a = np.linspace(0, 2 * np.pi, 200)
     x = toy.x
     # U♮R = [[x1 cos a, x1 sin a], [x2 cos a, x2 sin a]] (first column of R^T running over the circle)
-    ax.plot(x[0] * np.cos(a), x[1] * np.cos(a), x[1] * np.sin(a), color="red", lw=2.5, zorder=10,
+    ax.plot(x[0] * np.cos(a), x[1] * np.cos(a), x[1] * np.sin(a), color=figstyle.PALETTE[1], lw=2.5, zorder=10,
             label="orbit {U♮R : R orthogonal} (UUᵀ = X♮)")
     ax.set_xlabel("U[1,1]")
     ax.set_ylabel("U[2,1]")
     ax.set_zlabel("U[2,2]")
-    ax.legend(fontsize=7, loc="upper left")
-    ax.set_title(f"Eftekhari–Zygalakis Fig. 4: M_b for d=p=m=2, rank X♮=1 (seed {TOY_SEED}),\n"
-                 f"A(UUᵀ)=[‖U[1,:]‖², ⟨A,UUᵀ⟩]; exact torus parametrization, max |A(UUᵀ)−b| = {viol:.1e}; "
-                 "‖U‖≤ξ cut not drawn", fontsize=7)
+    ax.legend(loc="upper left")
+    suptitle(fig, f"Eftekhari–Zygalakis Fig. 4: " r"$\mathcal{M}_b$" f" for d = p = m = 2, rank X♮ = 1 "
+                  f"(seed {TOY_SEED}), " r"$\mathcal{A}(UU^\top) = [\|U[1,:]\|^2, \langle A, UU^\top\rangle]$"
+                  f"; exact torus parametrization, max " r"$|\mathcal{A}(UU^\top) - b|$" f" = {viol:.1e}; " r"the $\|U\| \leq \xi$ cut not drawn")
     return save(fig, out_dir, f"{PAPER}-fig4")
 
 

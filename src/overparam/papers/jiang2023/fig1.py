@@ -8,8 +8,10 @@ Choices where the paper is silent (module constants):
 * **ρ** — ``FIG1_RHOS = (1e-3, 1.0)`` in the Frobenius convention ‖F₀‖_F = ‖G₀‖_F = ρ‖X‖_F (the caption's
   "‖F₀‖_F ≪ ‖X♮‖_F" and "≍ ‖X♮‖_F"); η = 0.5 (§5.1's step; Fig. 1's is not given).
 * **Horizon** — 10⁴ steps in full mode (noise directions grow at ≈ 1 + η‖E‖ per step, so overfitting
-  shows after ~10⁴ steps; notes-002 §5); quick mode: 100×80, k = 80, 1,500 steps (the oracle minima of
-  both inits lie before step 1,200).
+  shows after ~10⁴ steps; notes-002 §5); quick mode: 100×80, k = 80, 20,000 steps: the oracle minima of
+  both inits lie before step 1,200, and the small init's test error climbs from 3.2e-3 to 8.8e-3 (train
+  error → 0) only after ~5,000 steps, so a shorter quick run misses the overfitting the figure is about
+  (1,500 steps before; the stopping rules' runs keep their 1,500).
 * **X♮** — Gaussian product normalized to ‖X♮‖_F = 1 (spectrum not given in the paper).
 * **Stopping rules** (ours, the paper has none; small init only, same X, same init, a budget of
   ``RULE_STEPS``): ``plateau`` (the built-in recipe rule: the loss fell by ≤ 10⁻⁴ relative over 50
@@ -26,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ... import figstyle
 from ...experiments.spec import RunSpec
-from .._shared import mode, new_figure, replica_traces, save, summaries
+from .._shared import mode, new_figure, replica_traces, save, summaries, suptitle, title
 from ..base import Context, Figure, Outcome, Threshold, claim
 from .settings import ETA_FIG12, PAPER, events, mf_spec, oracle, problem_facts
 
@@ -45,7 +48,7 @@ RULE_FACTOR = 1.1
 
 def _sizes(quick: bool) -> dict:
     if quick:
-        return {"m": 100, "n": 80, "k": 80, "steps": 1500, "rule_steps": 1500, "points": 150}
+        return {"m": 100, "n": 80, "k": 80, "steps": 20_000, "rule_steps": 1500, "points": 200}
     return {"m": 250, "n": 200, "k": 200, "steps": 10_000, "rule_steps": 3000, "points": 300}
 
 
@@ -112,32 +115,38 @@ def fig1_plot(ctx: Context, out_dir: Path) -> list[Path]:
     (spec,) = ctx.specs(fig1_specs)
     nums = fig1_numbers(ctx)
     s = _sizes(ctx.quick)
-    fig, axes = new_figure(ncols=2, width=5.2)
-    cols = {FIG1_RHOS[0]: "tab:green", FIG1_RHOS[1]: "tab:blue"}
+    fig, axes = new_figure(ncols=2, height=3.0)
+    cols = {FIG1_RHOS[0]: figstyle.PALETTE[2], FIG1_RHOS[1]: figstyle.PALETTE[0]}
     for ax, zoom in zip(axes, (600, None), strict=True):
         for (_, rows), rho in zip(replica_traces(ctx, spec), FIG1_RHOS, strict=True):
             sel = rows if zoom is None else rows[rows["step"] <= zoom]
             lab = "small" if rho < 1 else "moderate"
             ax.plot(sel["step"], np.sqrt(sel["train_error_sq"]), ls="--", color=cols[rho],
-                    label=f"train ‖FGᵀ−X‖_F, {lab} ρ={rho:g}")
-            ax.plot(sel["step"], sel["test_error"], ls="-", color=cols[rho], label=f"test ‖FGᵀ−X♮‖_F, {lab}")
-        ax.axhline(nums["red"], color="red", lw=1, label=f"√r‖E‖ = {nums['red']:.2e}")
-        ax.axhline(nums["svd"], color="gray", ls=":", lw=1, label=f"truncated SVD X_r: {nums['svd']:.2e}")
+                    label=rf"train $\|FG^\top - X\|_F$, {lab} $\rho$ = {rho:g}")
+            ax.plot(sel["step"], sel["test_error"], ls="-", color=cols[rho],
+                    label=rf"test $\|FG^\top - X_\natural\|_F$, {lab} $\rho$ = {rho:g}")
+        ax.axhline(nums["red"], color=figstyle.PALETTE[1], lw=1, label=rf"$\sqrt{{r}}\|E\|$ = {nums['red']:.2e}")
+        ax.axhline(nums["svd"], color="gray", ls=":", lw=1,
+                   label=rf"truncated SVD $X_r$: {nums['svd']:.2e}")
+        ax.axhline(nums["noise_fro"], color="gray", ls="-.", lw=1,
+                   label=rf"$\|E\|_F$ = {nums['noise_fro']:.2e} (fitting $X$ exactly)")
         if zoom is None:
             for rule, mk in zip(RULES, ("v", "s", "D"), strict=True):
                 rr = nums["rules"][rule]
                 ax.plot([max(rr["step"], 1)], [rr["test"]], marker=mk, color="k", ls="none",
-                        label=f"stop: {rule} (t={rr['step']})")
+                        label=f"stop: {rule.replace('_', ' ')} (t = {rr['step']})")
             ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("iteration t")
+        ax.set_xlabel("iteration $t$")
         ax.grid(True, which="both", alpha=0.3)
-    axes[0].set_ylabel("error (absolute Frobenius; ‖X♮‖_F = 1)")
-    axes[0].set_title("first 600 iterations", fontsize=8)
-    axes[1].set_title(f"all {s['steps']} iterations, with the stopping rules' stops", fontsize=8)
-    axes[1].legend(fontsize=6)
-    fig.suptitle(f"Jiang–Chen–Ding Fig. 1 ({mode(ctx.quick)}): X = X♮ + E, {s['m']}×{s['n']}, rank(X♮)=5, "
-                 f"E‖E‖≈{FIG1_NOISE_OP:g}, k={s['k']}, GD-M η={ETA_FIG12}, ‖F₀‖_F=ρ‖X‖_F", fontsize=8)
+    axes[0].set_ylabel(r"error (absolute Frobenius; $\|X_\natural\|_F = 1$)")
+    axes[1].set_ylabel(r"error (absolute Frobenius)")
+    axes[0].set_title("first 600 iterations")
+    title(axes[1], f"all {s['steps']} iterations, with the stopping rules' stops")
+    handles, labels = axes[1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2)
+    suptitle(fig, f"Jiang–Chen–Ding Fig. 1 ({mode(ctx.quick)}): X = X♮ + E, {s['m']}×{s['n']}, rank(X♮) = 5, "
+                  f"‖E‖ ≈ {FIG1_NOISE_OP:g}, k = {s['k']}, GD-M η = {ETA_FIG12}, " r"$\|F_0\|_F = \rho\|X\|_F$")
     return save(fig, out_dir, "jiang2023-fig1")
 
 

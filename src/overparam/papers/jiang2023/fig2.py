@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ...experiments.spec import RunSpec
-from .._shared import colors, mode, new_figure, replica_traces, save
+from .._shared import colors, mode, new_figure, replica_traces, save, suptitle, title
 from ..base import Context, Figure, Outcome, Threshold, claim
 from .settings import ETA_FIG12, PAPER, mf_spec, problem_facts
 from .theory import learning_time, theory_entry_std
@@ -94,7 +94,7 @@ def learning_times(ctx: Context) -> dict[str, dict]:
 def fig2a_plot(ctx: Context, out_dir: Path) -> list[Path]:
     s = _sizes(ctx.quick)
     lt = learning_times(ctx)
-    fig, axes = new_figure(ncols=2, width=5.2)
+    fig, axes = new_figure(ncols=2)
     for ax, (name, spec) in zip(axes, zip(FIG2A_XS, ctx.specs(fig2a_specs), strict=True), strict=True):
         (_, rows), = replica_traces(ctx, spec)
         steps = rows["step"].to_numpy()
@@ -103,35 +103,37 @@ def fig2a_plot(ctx: Context, out_dir: Path) -> list[Path]:
         sig = lt[name]["sigma"]
         cs = colors(10)
         for i in range(min(6, len(sig))):
-            ax.plot(steps, S[:, i], ls="--", color=cs[i], lw=1, label=f"σ_{i + 1}(F_tG_tᵀ)" if i < 6 else None)
+            ax.plot(steps, S[:, i], ls="--", color=cs[i], lw=1, label=rf"$\sigma_{{{i + 1}}}(F_tG_t^\top)$" if i < 6 else None)
             ax.axvline(lt[name]["predicted"][i], color=cs[i], lw=0.6, ls=":")
         for j in range(FIG2A_TARGET):
-            ax.plot(steps, D[:, j], ls="-", color=cs[j], lw=1.4, label=f"‖F_tG_tᵀ − X_{j + 1}‖_F")
+            ax.plot(steps, D[:, j], ls="-", color=cs[j], lw=1.4, label=rf"$\|F_tG_t^\top - X_{{{j + 1}}}\|_F$")
         ax.set_yscale("log")
         ax.set_ylim(1e-4, 2)
-        ax.set_xlabel("iteration t (dotted: predicted t_i, heuristic)")
-        ax.set_title(f"X: {name} rank 10 (σ₁={sig[0]:.2f}, σ₁₀={sig[9]:.2f})", fontsize=8)
+        ax.set_xlabel("iteration $t$ (dotted: predicted $t_i$, heuristic)")
+        ax.set_ylabel(r"$\sigma_i(F_tG_t^\top)$ (dashed)," "\n" r"$\|F_tG_t^\top - X_j\|_F$ (solid)")
+        ax.set_title(f"X: {name.replace('_', ' ')}, rank 10 (σ₁ = {sig[0]:.2f}, σ₁₀ = {sig[9]:.2f})")
         ax.grid(True, which="both", alpha=0.3)
-    axes[0].legend(fontsize=6, ncol=2)
-    fig.suptitle(f"Jiang–Chen–Ding Fig. 2a ({mode(ctx.quick)}): {s['m']}×{s['n']}, ‖X‖_F=1, k={s['k']}, "
-                 f"GD-M η={ETA_FIG12}, theory init ρ={FIG2A_RHO:g}", fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=5)
+    suptitle(fig, f"Jiang–Chen–Ding Fig. 2a ({mode(ctx.quick)}): {s['m']}×{s['n']}, " r"$\|X\|_F = 1$, "
+                  f"k = {s['k']}, GD-M η = {ETA_FIG12}, theory init ρ = {FIG2A_RHO:g}")
     return save(fig, out_dir, "jiang2023-fig2a")
 
 
 def fig2b_plot(ctx: Context, out_dir: Path) -> list[Path]:
     s = _sizes(ctx.quick)
     (spec,) = ctx.specs(fig2b_specs)
-    fig, (ax,) = new_figure(width=5.6)
+    fig, (ax,) = new_figure()
     for (_, rows), rho, c in zip(replica_traces(ctx, spec), FIG2B_RHOS, colors(len(FIG2B_RHOS)), strict=True):
         ax.plot(rows["step"], np.sqrt(rows["train_error_sq"].clip(lower=1e-300)), color=c,
                 label=f"ρ = {rho:g}" + (" (moderate)" if rho == 1 else ""))
     ax.set_yscale("log")
-    ax.set_xlabel("iteration t")
-    ax.set_ylabel("‖F_tG_tᵀ − X‖_F")
+    ax.set_xlabel("iteration $t$")
+    ax.set_ylabel(r"$\|F_tG_t^\top - X\|_F$")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
-    ax.set_title(f"Jiang–Chen–Ding Fig. 2b ({mode(ctx.quick)}): Gaussian rank-10 X {s['m']}×{s['n']}, ‖X‖_F=1, "
-                 f"k={s['k']}, η={ETA_FIG12}, theory init", fontsize=8)
+    ax.legend()
+    title(ax, f"Jiang–Chen–Ding Fig. 2b ({mode(ctx.quick)}): Gaussian rank-10 X {s['m']}×{s['n']}, "
+              r"$\|X\|_F = 1$, " f"k = {s['k']}, η = {ETA_FIG12}, theory init")
     return save(fig, out_dir, "jiang2023-fig2b")
 
 

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ... import figstyle
 from ...experiments.spec import RunSpec
-from .._shared import colors, fit_line, kendall_tau, mode, new_figure, replica_traces, save, value_at
+from .._shared import colors, fit_line, kendall_tau, mode, new_figure, replica_traces, save, suptitle, value_at
 from ..base import Context, Figure, Outcome, Threshold, claim
 from .settings import ETA_FIG3, PAPER, events, mf_spec, oracle, rhos_of
 from .theory import (
@@ -120,46 +121,64 @@ def _above_floor(d, floor: float = FLOOR):
 
 
 def fig3_plot(ctx: Context, out_dir: Path) -> list[Path]:
+    from matplotlib.lines import Line2D
+
     g = grids(ctx.quick)
     tab = fig3_means(ctx)
     main = tab[tab["kappa"] == KAPPA]
-    fig, axes = new_figure(ncols=4, width=4.2)
+    fig, axes = new_figure(ncols=2, nrows=2, height=5.4)
     cs = colors(len(g["deltas"]))
-    styles = ["-", "--", ":", "-."]
+    styles = [figstyle.linestyle(i) for i in range(len(g["dims"]))]
+    markers = [figstyle.MARKERS[i % len(figstyle.MARKERS)] for i in range(len(g["dims"]))]
+    dims_key = [Line2D([], [], color="gray", ls=ls, marker=mk, label=f"m = n = {m}")
+                for ls, mk, m in zip(styles, markers, g["dims"], strict=True)]
     for c, d in zip(cs, g["deltas"], strict=True):
         for ls, m in zip(styles, g["dims"], strict=False):
             sel = main[(main["delta"] == d) & (main["m"] == m)].sort_values("rho")
             axes[0].plot(np.log10(sel["rho"]), sel["log_eps"], ls=ls, color=c, marker=".",
-                         label=f"δ={d}" if m == g["dims"][0] else None)
-    axes[0].set_xlabel("log₁₀ ρ")
-    axes[0].set_ylabel("mean log₁₀ ε")
-    axes[0].set_title("(a) ε vs ρ (line style: m = " + ", ".join(map(str, g["dims"])) + ")", fontsize=7)
+                         label=rf"$\delta$ = {d}" if m == g["dims"][0] else None)
+    axes[0].set_xlabel(r"$\log_{10} \rho$")
+    axes[0].set_ylabel(r"mean $\log_{10} \varepsilon$")
+    axes[0].set_title(r"(a) $\varepsilon$ against $\rho$")
+    handles, _ = axes[0].get_legend_handles_labels()
+    axes[0].legend(handles=handles + dims_key, ncols=2)
     for c, rho in zip(colors(len(CLAIM5_RHOS) + 1), (*CLAIM5_RHOS, 1e-2), strict=True):
         for ls, m in zip(styles, g["dims"], strict=False):
             sel = main[(_same(main["rho"], rho)) & (main["m"] == m)].sort_values("delta")
             axes[1].plot(sel["delta"], sel["log_eps"], ls=ls, color=c, marker=".",
-                         label=f"ρ={rho:g}" if m == g["dims"][0] else None)
-    axes[1].set_xlabel("δ")
-    axes[1].set_title("(b) ε vs δ at fixed ρ", fontsize=7)
+                         label=rf"$\rho$ = {rho:g}" if m == g["dims"][0] else None)
+    axes[1].set_xlabel(r"$\delta$")
+    axes[1].set_ylabel(r"mean $\log_{10} \varepsilon$")
+    axes[1].set_title(r"(b) $\varepsilon$ against $\delta$ at fixed $\rho$")
+    handles, _ = axes[1].get_legend_handles_labels()
+    axes[1].legend(handles=handles + dims_key, ncols=2)
     ok = _above_floor(main)
-    x = (1 / ok["delta"]) * np.log(10.0 ** (-ok["log_eps"]))
-    sc = axes[2].scatter(x, ok["T0"], c=ok["delta"], s=8, cmap="viridis")
-    fig.colorbar(sc, ax=axes[2], label="δ")
-    axes[2].set_xlabel("(1/δ)·ln(1/ε)")
-    axes[2].set_ylabel("T₀")
-    axes[2].set_title("(c) T₀ vs (1/δ) ln(1/ε), all m, ρ", fontsize=7)
+    sc = None
+    for mk, m in zip(markers, g["dims"], strict=True):
+        sel = ok[ok["m"] == m]
+        x = (1 / sel["delta"]) * np.log(10.0 ** (-sel["log_eps"]))
+        sc = axes[2].scatter(x, sel["T0"], c=sel["delta"], s=12, marker=mk, cmap="viridis", alpha=0.8,
+                             vmin=min(g["deltas"]), vmax=max(g["deltas"]), label=f"m = n = {m}")
+    if sc is not None:
+        fig.colorbar(sc, ax=axes[2], label=r"$\delta$")
+    axes[2].set_xlabel(r"$(1/\delta) \ln(1/\varepsilon)$")
+    axes[2].set_ylabel(r"$T_0$")
+    axes[2].set_title(r"(c) $T_0$ against $(1/\delta)\ln(1/\varepsilon)$, every $\rho$")
+    axes[2].legend(title="marker: dimension")
     for c, (rho, d, kap) in zip(colors(len(FIG3D_SETTINGS)), FIG3D_SETTINGS, strict=True):
         sel = tab[_same(tab["rho"], rho) & (tab["delta"] == d) & (tab["kappa"] == kap)].sort_values("m")
         axes[3].errorbar(sel["m"], sel["log_eps"], yerr=sel["log_eps_std"].fillna(0), color=c, marker="o",
-                         capsize=3, label=f"ρ={rho:g}, δ={d}, κ={kap:g}")
+                         capsize=3, label=rf"$\rho$ = {rho:g}, $\delta$ = {d}, $\kappa$ = {kap:g}")
     axes[3].set_xscale("log")
-    axes[3].set_xlabel("m = n")
-    axes[3].set_title("(d) ε vs dimension (bars: ±1 std of log₁₀ ε over X)", fontsize=7)
+    axes[3].set_xlabel("$m = n$")
+    axes[3].set_ylabel(r"mean $\log_{10} \varepsilon$ (bars: ±1 std over $X$)")
+    axes[3].set_title(r"(d) $\varepsilon$ against the dimension")
+    axes[3].legend()
     for ax in axes:
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=6)
-    fig.suptitle(f"Jiang–Chen–Ding Fig. 3 ({mode(ctx.quick)}): r=3, k=10, η={ETA_FIG3}, σ₃=1, σ₄=1−δ, κ=σ₁/σ₃, "
-                 f"theory init, ε=min_(t≤{STEPS}) ‖FGᵀ−X_r‖_F/‖X_r‖_F, {g['seeds']} random X per point", fontsize=8)
+    suptitle(fig, f"Jiang–Chen–Ding Fig. 3 ({mode(ctx.quick)}): r = 3, k = 10, η = {ETA_FIG3}, σ₃ = 1, σ₄ = 1 − δ, "
+                  f"κ = σ₁/σ₃, theory init, " + rf"$\varepsilon = \min_{{t \leq {STEPS}}} \|FG^\top - X_r\|_F / "
+                  rf"\|X_r\|_F$, {g['seeds']} random X per point")
     return save(fig, out_dir, "jiang2023-fig3")
 
 

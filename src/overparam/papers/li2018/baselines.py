@@ -42,7 +42,7 @@ import numpy as np
 from ...experiments.computations import Computation
 from ...experiments.errors import SpecError
 from ...experiments.spec import RunSpec
-from .._shared import ERROR_BAR_LABELS, colors, error_bar, mode, new_figure, save, summaries
+from .._shared import ERROR_BAR_LABELS, colors, error_bar, mode, new_figure, save, summaries, title
 from ..base import Context, Figure, Outcome, Threshold, claim
 from .computations import nuclear_norm_solution
 from .settings import ERROR_BAR, ETA, PAPER, TRIALS, run_spec, sensing_spec
@@ -131,7 +131,7 @@ def fig4_plot(ctx: Context, out_dir: Path) -> list[Path]:
     import pandas as pd
 
     tab = pd.concat([fig4_table(ctx), fig4_convex_table(ctx)], ignore_index=True)
-    fig, (ax,) = new_figure(width=5.8)
+    fig, (ax,) = new_figure()
     markers = {"factorized": "o", "pgd": "s", "convex": "^"}
     styles = {"factorized": "-", "pgd": "--", "convex": ":"}
     dims = sorted(int(d) for d in tab["d"].unique())
@@ -142,11 +142,11 @@ def fig4_plot(ctx: Context, out_dir: Path) -> list[Path]:
                     label=f"{METHODS[method]}, d={d}")
     ax.axhline(RECOVERY_TOL, color="gray", lw=0.8, ls=":", label=f"recovery threshold {RECOVERY_TOL}")
     ax.set_yscale("log")
-    ax.set_xlabel("m / d")
+    ax.set_xlabel("$m / d$")
     ax.set_ylabel("relative test error at the stop")
-    ax.set_title(f"Li–Ma–Zhang Fig. 4 ({mode(ctx.quick)}): r={FIG4_R}, d ∈ {tuple(dims)}, m=(m/d)·d,\nη={ETA} "
-                 f"(GD: Eq. 5; PGD: exact gradient), stop at train<{FIG4_TARGET:g} or {FIG4_STEPS} steps", fontsize=7)
-    ax.legend(fontsize=6, title=f"error bars: {ERROR_BAR_LABELS[ERROR_BAR]} ({TRIALS})", title_fontsize=6)
+    title(ax, f"Li–Ma–Zhang Fig. 4 ({mode(ctx.quick)}): r = {FIG4_R}, d ∈ {tuple(dims)}, η = {ETA} "
+              f"(GD: Eq. 5; PGD: exact gradient), stop at train < {FIG4_TARGET:g} or {FIG4_STEPS} steps")
+    ax.legend(title=f"error bars: {ERROR_BAR_LABELS[ERROR_BAR]} ({TRIALS})")
     ax.grid(True, which="both", alpha=0.3)
     return save(fig, out_dir, "li2018-fig4")
 

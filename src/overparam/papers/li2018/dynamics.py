@@ -34,10 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ... import figstyle
 from ...experiments.computations import Computation
 from ...experiments.spec import RunSpec
 from .._shared import (
-    ERROR_BAR_LABELS,
     colors,
     error_bar,
     first_crossing,
@@ -46,6 +46,7 @@ from .._shared import (
     new_figure,
     replica_traces,
     save,
+    title,
     truth_stats,
 )
 from ..base import Context, Figure, Outcome, Threshold, claim
@@ -114,25 +115,28 @@ def _curves(ctx: Context, specs: list[RunSpec]):
     return out
 
 
+def _stack(runs, name: str):
+    """trials × steps values of ``name`` (the trials share their logged steps)."""
+    return np.stack([r[name].to_numpy() for r in runs])
+
+
 def fig2_plot(ctx: Context, out_dir: Path) -> list[Path]:
     specs = ctx.specs(fig2_specs)
     curves = _curves(ctx, specs)
-    fig, (ax,) = new_figure(width=5.6)
+    fig, (ax,) = new_figure()
     for color, alpha in zip(colors(len(FIG2_ALPHAS)), FIG2_ALPHAS, strict=True):
-        steps, c, _ = curves[alpha]
+        steps, _, runs = curves[alpha]
         sel = steps >= FIG2_FROM
         for name, label, ls in (("test_error", "test", "-"), ("train_error", "train", "--")):
-            mean, lo, hi = (v[sel] for v in c[name])
-            ax.plot(steps[sel] / 100, mean, ls=ls, color=color, label=f"{label}, α={alpha:g}")
-            ax.fill_between(steps[sel] / 100, np.maximum(mean - lo, 0.1 * mean), mean + hi, color=color,
-                            alpha=0.18, lw=0)
-    ax.axhline(CLAIM2_TRAIN, color="gray", lw=0.8, ls=":", label="10⁻⁴ (paper's α=1 train level)")
+            figstyle.seed_band(ax, steps[sel] / 100, _stack(runs, name)[:, sel], color=color, ls=ls,
+                               label=rf"{label}, $\alpha$ = {alpha:g}")
+    ax.axhline(CLAIM2_TRAIN, color="gray", lw=0.8, ls=":", label="10⁻⁴ (paper's α = 1 train level)")
     ax.set_yscale("log")
     ax.set_xlabel(r"Number of iterations ($\times 10^2$)")
     ax.set_ylabel("relative error")
     d, r = FIG2_D[ctx.quick], FIG2_R[ctx.quick]
-    ax.set_title(f"Li–Ma–Zhang Fig. 2 ({mode(ctx.quick)}): d={d}, r={r}, m={5 * d * r}, {STEP_LABEL}", fontsize=8)
-    ax.legend(fontsize=7, title=f"bands: {ERROR_BAR_LABELS[ERROR_BAR]} ({TRIALS})", title_fontsize=7)
+    title(ax, f"Li–Ma–Zhang Fig. 2 ({mode(ctx.quick)}): d = {d}, r = {r}, m = {5 * d * r}, {STEP_LABEL}")
+    fig.legend(loc="outside lower center", ncols=3, title=f"{figstyle.SEED_BAND_LABEL} ({TRIALS})")
     ax.grid(True, which="both", alpha=0.3)
     return save(fig, out_dir, "li2018-fig2")
 
@@ -219,26 +223,24 @@ def _fig3_curves(ctx: Context):
 
 
 def fig3_plot(ctx: Context, out_dir: Path) -> list[Path]:
-    fig, (ax,) = new_figure(width=5.6)
+    fig, (ax,) = new_figure()
     items = list(_fig3_curves(ctx).items())
-    for color, (d, ((steps, c, _), spec)) in zip(colors(len(items)), items, strict=True):
-        mean, lo, hi = c["test_error"]
+    for color, (d, ((steps, _, runs), spec)) in zip(colors(len(items)), items, strict=True):
         sel = steps >= 1
         r, m = spec.problem.params["r"], spec.problem.params["m"]
-        ax.plot(steps[sel], mean[sel], color=color, label=f"test error, d={d}, r={r}, m={m}")
-        ax.fill_between(steps[sel], np.maximum(mean - lo, 0.1 * mean)[sel], (mean + hi)[sel], color=color,
-                        alpha=0.18, lw=0)
+        figstyle.seed_band(ax, steps[sel], _stack(runs, "test_error")[:, sel], color=color,
+                           label=f"test error, d = {d}, r = {r}, m = {m}")
         kappa = truth_stats(spec).kappa
         _, hi_t = thm11_horizon(FIG3_ALPHA, d, ETA, kappa)
-        ax.axvline(hi_t, color=color, ls=":", lw=1, label=f"Thm 1.1 window end 1/(η√dκα), d={d} (constant 1)")
+        ax.axvline(hi_t, color=color, ls=":", lw=1,
+                   label=rf"Thm 1.1 window end $1/(\eta\sqrt{{d}}\kappa\alpha)$, d = {d}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("Number of iterations")
-    ax.set_ylabel("relative test error ‖X−X⋆‖_F/‖X⋆‖_F")
+    ax.set_ylabel(r"relative test error $\|X - X_\star\|_F / \|X_\star\|_F$")
     steps_total = FIG2_STEPS if ctx.quick else FIG3_STEPS
-    ax.set_title(f"Li–Ma–Zhang Fig. 3 ({mode(ctx.quick)}): U₀ = {FIG3_ALPHA:g}·I, {steps_total} steps, {STEP_LABEL}",
-                 fontsize=8)
-    ax.legend(fontsize=7, title=f"bands: {ERROR_BAR_LABELS[ERROR_BAR]} ({TRIALS})", title_fontsize=7)
+    title(ax, f"Li–Ma–Zhang Fig. 3 ({mode(ctx.quick)}): U₀ = {FIG3_ALPHA:g}·I, {steps_total} steps, {STEP_LABEL}")
+    ax.legend(title=f"{figstyle.SEED_BAND_LABEL} ({TRIALS})")
     ax.grid(True, which="both", alpha=0.3)
     return save(fig, out_dir, "li2018-fig3")
 

@@ -24,6 +24,7 @@ from .._shared import (
     replica_traces,
     save,
     summaries,
+    title,
     truth_stats,
     value_at,
 )
@@ -70,7 +71,7 @@ def fig1_table(ctx: Context):
 
 def fig1_plot(ctx: Context, out_dir: Path) -> list[Path]:
     tab = fig1_table(ctx)
-    fig, (ax,) = new_figure(width=5.6)
+    fig, (ax,) = new_figure()
     groups = list(tab.groupby("d"))
     for color, (d, g) in zip(colors(len(groups)), groups, strict=True):
         m = int(g["m"].iloc[0])
@@ -81,12 +82,12 @@ def fig1_plot(ctx: Context, out_dir: Path) -> list[Path]:
     ax.set_yscale("log")
     ax.invert_xaxis()
     ax.set_xlabel(r"initialization $\alpha$ ($U_0=\alpha I$)")
-    ax.set_ylabel("relative error (train ‖A(X)−y‖/‖y‖, test ‖X−X⋆‖_F/‖X⋆‖_F)", fontsize=7)
+    ax.set_ylabel(r"relative error (train $\|\mathcal{A}(X) - y\| / \|y\|$," "\n" r"test $\|X - X_\star\|_F / \|X_\star\|_F$)")
     r = int(tab["r"].iloc[0])
     dims = tuple(int(d) for d in tab["d"].unique())
-    ax.set_title(f"Li–Ma–Zhang Fig. 1 ({mode(ctx.quick)}): d ∈ {dims}, r={r}, m=5dr, {FIG1_STEPS} steps, {STEP_LABEL}",
-                 fontsize=8)
-    ax.legend(fontsize=7, title=f"error bars: {ERROR_BAR_LABELS[ERROR_BAR]} ({TRIALS})", title_fontsize=7)
+    title(ax, f"Li–Ma–Zhang Fig. 1 ({mode(ctx.quick)}): d ∈ {dims}, r = {r}, m = 5dr, {FIG1_STEPS} steps, "
+              f"{STEP_LABEL}")
+    ax.legend(title=f"error bars: {ERROR_BAR_LABELS[ERROR_BAR]} ({TRIALS})")
     ax.grid(True, which="both", alpha=0.3)
     return save(fig, out_dir, "li2018-fig1")
 

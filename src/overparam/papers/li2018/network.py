@@ -34,11 +34,23 @@ from pathlib import Path
 
 import numpy as np
 
+from ... import figstyle
 from ...experiments.errors import SpecError
 from ...experiments.spec import RunSpec
-from .._shared import ERROR_BAR_LABELS, bands, colors, fit_line, mode, new_figure, replica_traces, save, truth_stats
+from .._shared import (
+    colors,
+    fit_line,
+    log_bands,
+    mode,
+    new_figure,
+    replica_traces,
+    save,
+    suptitle,
+    title,
+    truth_stats,
+)
 from ..base import Context, Figure, Outcome, Threshold, claim
-from .settings import ERROR_BAR, ETA, GRAD_SCALE, PAPER, STEP_LABEL, TRIALS, run_spec, sensing_spec
+from .settings import ETA, GRAD_SCALE, PAPER, STEP_LABEL, TRIALS, run_spec, sensing_spec
 from .theory import thm12_error_bound
 
 FIG5_PROBLEM = "quadratic_network"
@@ -110,7 +122,7 @@ def fig5_plot(ctx: Context, out_dir: Path) -> list[Path]:
     groups = _groups(ctx)
     d, r = FIG5_D[ctx.quick], FIG5_R[ctx.quick]
     m = 5 * d * r
-    fig, axes = new_figure(ncols=3, width=4.4)
+    fig, axes = new_figure(ncols=3)
     titles = {"sgd": f"(a) quadratic network, SGD batch 1, η={FIG5_SGD_ETA_D2 / d**2:.2g}\nd={d}, r={r}, m={m}, "
                      "Eq. 5 step",
               "gd": f"(b) quadratic network, GD\nd={d}, r={r}, m={m}, {STEP_LABEL}",
@@ -119,21 +131,20 @@ def fig5_plot(ctx: Context, out_dir: Path) -> list[Path]:
     for ax, key in zip(axes, ("sgd", "gd", "sensing"), strict=True):
         runs = [rows for _, rows in groups[key]]
         for name, label, ls, color in (("train_error", "train", "--", c_train), ("test_error", "test", "-", c_test)):
-            steps, mean, lo, hi = bands(runs, name, ERROR_BAR)
+            steps, mid, lo, hi = log_bands(runs, name)
             sel = steps >= 1
-            ax.plot(steps[sel], mean[sel], ls=ls, color=color, label=f"{label} error")
-            ax.fill_between(steps[sel], np.maximum(mean - lo, 0.1 * mean)[sel], (mean + hi)[sel], color=color,
-                            alpha=0.18, lw=0)
-        ax.axhline(FIG5_TARGET, color="gray", lw=0.8, ls=":", label="10⁻⁷ (paper's train level; runs stop there)")
+            ax.plot(steps[sel], mid[sel], ls=ls, color=color, label=f"{label} error")
+            ax.fill_between(steps[sel], lo[sel], hi[sel], color=color, alpha=0.18, lw=0)
+        ax.axhline(FIG5_TARGET, color="gray", lw=0.8, ls=":", label="10⁻⁷ (paper's train level;\nruns stop there)")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("Number of iterations")
-        ax.set_title(titles[key], fontsize=8)
+        ax.set_ylabel("relative error")
+        title(ax, titles[key])
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("relative error")
-    axes[0].legend(fontsize=7, title=f"bands: {ERROR_BAR_LABELS[ERROR_BAR]} ({TRIALS})", title_fontsize=7)
-    fig.suptitle(f"Li–Ma–Zhang Fig. 5 ({mode(ctx.quick)}): from U₀ = I, each panel labelled by its setting",
-                 fontsize=9, y=1.06)
+    axes[0].legend(title=figstyle.wrap(f"{figstyle.SEED_BAND_LABEL} ({TRIALS})", 26))
+    suptitle(fig, f"Li–Ma–Zhang Fig. 5 ({mode(ctx.quick)}): from U₀ = I, each panel labelled by its setting")
     return save(fig, out_dir, "li2018-fig5")
 
 

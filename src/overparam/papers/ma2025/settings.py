@@ -65,42 +65,54 @@ class Instance:
     eta: float
 
 
+#: Fig. 4's one (d, r', p): every instance has dimension d and search rank r' (over-parameterized:
+#: r' > r = 3), completion samples entries with probability p; sensing takes m measurements
+#: (symmetric, asymmetric). The paper fixes one (d, r', p) for all six panels (its numbers are
+#: stripped); these are ours. (r' = d makes completion converge too slowly for the budget.)
+FIG4_SIZES = {True: {"d": 15, "k": 5, "p": 0.8, "m_sym": 90, "m_asym": 150},
+              False: {"d": 20, "k": 10, "p": 0.5, "m_sym": 150, "m_asym": 150}}
+
+
+def sensing_instance(quick: bool) -> Instance:
+    """Symmetric sensing at r' = d: Fig. 2's instance (whose r' it varies) and the radius sweep's."""
+    d, m = (10, 60) if quick else (20, 150)
+    return Instance("sym_ms", f"symmetric sensing (d={d}, m={m})",
+                    {"name": "ma2025_sensing", "d": d, "m": m, "symmetric": True}, {"name": "symmetric", "k": d}, 0.2)
+
+
 def low_rank(quick: bool) -> list[Instance]:
-    """Fig. 4's six instances {sensing, completion, 1-bit} × {symmetric, asymmetric}."""
-    if quick:
-        ms_s, ms_a, mc, ob_s, ob_a = (10, 60), (8, 100), (15, 0.8), 10, 8
-        k_mc = 5
-    else:
-        ms_s, ms_a, mc, ob_s, ob_a = (20, 150), (15, 150), (40, 0.5), 20, 15
-        k_mc = 10
+    """Fig. 4's six instances {sensing, completion, 1-bit} × {symmetric, asymmetric}, all at one
+    (d, r', p) (:data:`FIG4_SIZES`)."""
+    z = FIG4_SIZES[quick]
+    d, p, k = z["d"], z["p"], z["k"]
     out = [
-        Instance("sym_ms", f"symmetric sensing (d={ms_s[0]}, m={ms_s[1]})",
-                 {"name": "ma2025_sensing", "d": ms_s[0], "m": ms_s[1], "symmetric": True},
-                 {"name": "symmetric", "k": ms_s[0]}, 0.2),
-        Instance("asym_ms", f"asymmetric sensing (d={ms_a[0]}, m={ms_a[1]})",
-                 {"name": "ma2025_sensing", "d": ms_a[0], "m": ms_a[1], "symmetric": False},
-                 {"name": "asymmetric", "k": ms_a[0]}, 0.2),
-        Instance("sym_mc", f"symmetric completion (d={mc[0]}, p={mc[1]})",
-                 {"name": "ma2025_completion", "d": mc[0], "p": mc[1], "symmetric": True},
-                 {"name": "symmetric", "k": k_mc}, 0.1),
-        Instance("asym_mc", f"asymmetric completion (d={mc[0]}, p={mc[1]})",
-                 {"name": "ma2025_completion", "d": mc[0], "p": mc[1], "symmetric": False},
-                 {"name": "asymmetric", "k": k_mc}, 0.2),
-        Instance("sym_1bit", f"symmetric 1-bit (d={ob_s})", {"name": "ma2025_one_bit", "d": ob_s, "symmetric": True},
-                 {"name": "symmetric", "k": ob_s}, 0.4),
-        Instance("asym_1bit", f"asymmetric 1-bit (d={ob_a})", {"name": "ma2025_one_bit", "d": ob_a, "symmetric": False},
-                 {"name": "asymmetric", "k": ob_a}, 0.8),
+        Instance("sym_ms", f"symmetric sensing (m={z['m_sym']})",
+                 {"name": "ma2025_sensing", "d": d, "m": z["m_sym"], "symmetric": True},
+                 {"name": "symmetric", "k": k}, 0.2),
+        Instance("asym_ms", f"asymmetric sensing (m={z['m_asym']})",
+                 {"name": "ma2025_sensing", "d": d, "m": z["m_asym"], "symmetric": False},
+                 {"name": "asymmetric", "k": k}, 0.2),
+        Instance("sym_mc", f"symmetric completion (p={p})",
+                 {"name": "ma2025_completion", "d": d, "p": p, "symmetric": True},
+                 {"name": "symmetric", "k": k}, 0.1),
+        Instance("asym_mc", f"asymmetric completion (p={p})",
+                 {"name": "ma2025_completion", "d": d, "p": p, "symmetric": False},
+                 {"name": "asymmetric", "k": k}, 0.2),
+        Instance("sym_1bit", "symmetric 1-bit", {"name": "ma2025_one_bit", "d": d, "symmetric": True},
+                 {"name": "symmetric", "k": k}, 0.4),
+        Instance("asym_1bit", "asymmetric 1-bit", {"name": "ma2025_one_bit", "d": d, "symmetric": False},
+                 {"name": "asymmetric", "k": k}, 0.8),
     ]
     return out
 
 
 def sparse(quick: bool) -> list[Instance]:
-    """Fig. 5: sparse recovery under u⊙u − v⊙v (the issue's) and u⊙v (the paper's Example 2; full mode
-    only, and one perturbation seed in quick mode: the dense 400 × 400 Hessian every GAMMA_EVERY steps
+    """Fig. 5: sparse recovery under u⊙u − v⊙v (the issue's) and u⊙v (the paper's Example 2), in both
+    modes (one perturbation seed in quick mode: the dense 400 × 400 Hessian every GAMMA_EVERY steps
     dominates the quick budget)."""
     n, d = 100, 200  # quick mode too: n = 50, d = 80 leaves a residual ~0.05 (failed recovery)
     prob = {"name": "ma2025_sparse", "n": n, "d": d, "k": 5}
-    kinds = (("uu-vv", "u⊙u − v⊙v"),) if quick else (("uu-vv", "u⊙u − v⊙v"), ("uv", "u⊙v"))
+    kinds = (("uu-vv", "u⊙u − v⊙v"), ("uv", "u⊙v"))
     return [Instance(f"sparse_{kind.replace('-', '')}", f"sparse, x = {lab} (n={n}, d={d}, k=5)", prob,
                      {"name": "hadamard", "kind": kind}, 0.1)
             for kind, lab in kinds]

@@ -28,7 +28,7 @@ import numpy as np
 
 from ...experiments.spec import RunSpec
 from ...recipes import prune_threshold
-from .._shared import mode, new_figure, save
+from .._shared import mode, new_figure, save, suptitle
 from ..base import Context, Figure, Outcome, Threshold, claim
 from .common import events, frac_at_least, settings_of
 from .settings import PAPER, STEP_LABEL, pipeline_spec, population_problem
@@ -84,18 +84,18 @@ def fig1_norms(ctx: Context) -> list[dict]:
 def fig1_plot(ctx: Context, out_dir: Path) -> list[Path]:
     rows = fig1_norms(ctx)
     d = _d(ctx.quick)
-    fig, (ax1, ax2) = new_figure(ncols=2, width=5.0)
+    fig, (ax1, ax2) = new_figure(ncols=2, height=3.0)
     x = np.linspace(0, 1, 201)
-    colors = {0.0: "tab:red", LAM: "tab:blue"}
+    colors = {0.0: "#D55E00", LAM: "#0072B2"}
     for row in rows:
         lab = "no regularization" if row["lam"] == 0 else f"group Lasso λ={LAM}, β={BETA}"
         ls = "-" if row["init_seed"] == FIG1_SEEDS[0] else "--"
         ax1.plot(x, frac_at_least(row["norms"], x), color=colors[row["lam"]], ls=ls,
                  label=f"{lab}, init seed {row['init_seed']}")
-    ax1.set_xlabel("x")
-    ax1.set_ylabel("fraction of columns with ‖Ue_i‖ ≥ x·max_j ‖Ue_j‖")
+    ax1.set_xlabel("$x$")
+    ax1.set_ylabel(r"fraction of columns with $\|Ue_i\| \geq x \cdot \max_j \|Ue_j\|$")
     ax1.set_ylim(-0.02, 1.02)
-    ax1.legend(fontsize=6)
+    ax1.legend()
     bins = np.linspace(0, max(r["norms"].max() for r in rows) * 1.02, 41)
     for row in rows:
         if row["init_seed"] != FIG1_SEEDS[0]:
@@ -105,11 +105,11 @@ def fig1_plot(ctx: Context, out_dir: Path) -> list[Path]:
     thr = prune_threshold(BETA)
     ax2.axvline(thr, color="k", ls=":", label=f"pruning threshold 2√β = {thr:.2g}")
     ax2.set_yscale("log")
-    ax2.set_xlabel("column norm ‖Ue_i‖₂")
-    ax2.set_ylabel(f"number of columns (of k = {d}), init seed {FIG1_SEEDS[0]}")
-    ax2.legend(fontsize=6)
-    fig.suptitle(f"Rajaraman et al. Fig. 1 ({mode(ctx.quick)}): population ‖UUᵀ−X⋆‖_F², d=k={d}, r={R_TRUE}, "
-                 f"U₀~N(0,{ALPHA:g}²), {STEPS} GD steps, {STEP_LABEL}", fontsize=8)
+    ax2.set_xlabel(r"column norm $\|Ue_i\|_2$")
+    ax2.set_ylabel(f"number of columns (of k = {d}),\ninit seed {FIG1_SEEDS[0]}")
+    ax2.legend()
+    suptitle(fig, f"Rajaraman et al. Fig. 1 ({mode(ctx.quick)}): population loss " r"$\|UU^\top - X_\star\|_F^2$, "
+                  f"d = k = {d}, r = {R_TRUE}, U₀ ~ N(0, {ALPHA:g}²), {STEPS} GD steps, {STEP_LABEL}")
     return save(fig, out_dir, "rajaraman2023-fig1")
 
 

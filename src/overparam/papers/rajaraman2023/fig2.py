@@ -27,8 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ... import figstyle
 from ...experiments.spec import RunSpec
-from .._shared import bands, fit_line, mode, new_figure, replica_traces, save
+from .._shared import fit_line, log_bands, mode, new_figure, replica_traces, save, suptitle, title
 from ..base import Context, Figure, Outcome, Threshold, claim
 from .common import events
 from .settings import PAPER, STEP_LABEL, pipeline_spec, sensing_problem
@@ -90,27 +91,26 @@ def floors(ctx: Context, specs: list[RunSpec]) -> list[dict]:
 def fig2_plot(ctx: Context, out_dir: Path) -> list[Path]:
     specs = ctx.specs(fig2_specs)
     steps, ft = _budget(ctx.quick)
-    fig, axes = new_figure(ncols=2, width=5.0)
+    fig, axes = new_figure(ncols=2)
     for ax, noise in zip(axes, (0.0, NOISE), strict=True):
         group = [s for s in specs if s.problem.params["noise"] == noise]
         pairs = [_pair(ctx, s) for s in group]
-        for j, (label, color) in enumerate((("vanilla GD (λ = 0, k = 20 columns)", "tab:red"),
-                                            (f"Algorithm 1: λ={LAM}, β={BETA}, prune at 2√β, fine-tune",
-                                             "tab:blue"))):
+        for j, (label, color) in enumerate((("vanilla GD (λ = 0, k = 20 columns)", figstyle.PALETTE[1]),
+                                            (f"Algorithm 1: λ = {LAM}, β = {BETA},\nprune at 2√β, fine-tune",
+                                             figstyle.PALETTE[0]))):
             runs = [p[j] for p in pairs]
-            x, mid, lo, hi = bands(runs, "test_error_sq", "minmax")
-            ax.plot(x, np.maximum(mid, 1e-32), color=color, label=label)
-            ax.fill_between(x, np.maximum(mid - lo, 1e-32), mid + hi, color=color, alpha=0.18, lw=0)
+            x, mid, lo, hi = log_bands(runs, "test_error_sq", floor=1e-32)
+            ax.plot(x, mid, color=color, ls=figstyle.linestyle(j), label=label)
+            ax.fill_between(x, lo, hi, color=color, alpha=0.18, lw=0)
         ax.axvline(steps, color="k", ls=":", label=f"pruning (step {steps})")
         ax.set_yscale("log")
-        ax.set_xlabel("iteration t")
-        ax.set_ylabel("‖U_tU_tᵀ − U⋆U⋆ᵀ‖_F²")
-        ax.set_title(f"σ = {noise:g}" + (" (noiseless, as in the paper)" if noise == 0 else " (our noisy variant)"),
-                     fontsize=8)
-        ax.legend(fontsize=6, title=f"mean over {len(group)} data seeds, band min–max", title_fontsize=6)
+        ax.set_xlabel("iteration $t$")
+        ax.set_ylabel(r"$\|U_tU_t^\top - U_\star U_\star^\top\|_F^2$")
+        title(ax, f"σ = {noise:g}" + (" (noiseless, as in the paper)" if noise == 0 else " (our noisy variant)"))
+        ax.legend(title=figstyle.wrap(f"{figstyle.SEED_BAND_LABEL} ({len(group)} data seeds)", 30))
         ax.grid(True, which="both", alpha=0.3)
-    fig.suptitle(f"Rajaraman et al. Fig. 2 ({mode(ctx.quick)}): sensing d=k={D}, r={R_TRUE}, n={N}, U₀~N(0,{ALPHA:g}²), "
-                 f"η={ETA}, {STEP_LABEL}, {steps}+{ft} steps", fontsize=8)
+    suptitle(fig, f"Rajaraman et al. Fig. 2 ({mode(ctx.quick)}): sensing d = k = {D}, r = {R_TRUE}, n = {N}, "
+                  f"U₀ ~ N(0, {ALPHA:g}²), η = {ETA}, {STEP_LABEL}, {steps} + {ft} steps")
     return save(fig, out_dir, "rajaraman2023-fig2")
 
 

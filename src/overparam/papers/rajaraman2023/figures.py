@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from . import fig1, fig2, sensitivity
 
-
 FIGURES = [*fig1.FIGURES, *fig2.FIGURES, *sensitivity.FIGURES]
 CLAIMS = [*fig1.CLAIMS, *fig2.CLAIMS, *sensitivity.CLAIMS]
 

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from ...experiments.spec import RunSpec
-from .._shared import mode, new_figure, save, summaries
+from .._shared import mode, new_figure, save, summaries, suptitle
 from ..base import Context, Figure, Outcome, Threshold, claim
 from .common import events, settings_of
 from .fig2 import ETA, R_TRUE, D, N
@@ -89,8 +89,8 @@ def sensitivity_plot(ctx: Context, out_dir: Path) -> list[Path]:
     tab = table(ctx)
     (spec,) = ctx.specs(sensitivity_specs)
     mu = spectral_matrix_eigs(spec)
-    fig, (ax1, ax2) = new_figure(ncols=2, width=5.0)
-    colors = {1e-3: "tab:blue", 1e-2: "tab:orange"}
+    fig, (ax1, ax2) = new_figure(ncols=2)
+    colors = {1e-3: "#0072B2", 1e-2: "#E69F00"}
     for (beta, alpha), g in tab.groupby(["beta", "alpha"]):
         ls = "-" if alpha == ALPHAS[0] else "--"
         lab = f"β={beta:g}, α={alpha:g}"
@@ -99,19 +99,21 @@ def sensitivity_plot(ctx: Context, out_dir: Path) -> list[Path]:
     for beta in BETAS:
         for ax in (ax1, ax2):
             ax.axvline(lambda_c(mu[-1], beta), color=colors[beta], ls=":", lw=1,
-                       label=f"λ_c = 2μ_r√β = {lambda_c(mu[-1], beta):.3g} (β={beta:g})")
+                       label=rf"$\lambda_c = 2\mu_r\sqrt{{\beta}}$ = {lambda_c(mu[-1], beta):.3g} ($\beta$={beta:g})")
     ax1.axhline(R_TRUE, color="k", lw=0.8, label=f"r = {R_TRUE}")
     for ax in (ax1, ax2):
         ax.set_xscale("log")
-        ax.set_xlabel("λ")
-        ax.legend(fontsize=6)
+        ax.set_xlabel(r"$\lambda$")
         ax.grid(True, which="both", alpha=0.3)
     ax1.set_ylabel("columns kept by pruning at 2√β")
+    entries = dict(zip(*reversed(ax2.get_legend_handles_labels()), strict=True))
+    entries.update(zip(*reversed(ax1.get_legend_handles_labels()), strict=True))
+    fig.legend(list(entries.values()), list(entries), loc="outside lower center", ncols=3)
     ax2.set_yscale("log")
-    ax2.set_ylabel("‖UUᵀ − X⋆‖_F² after fine-tuning")
+    ax2.set_ylabel(r"$\|UU^\top - X_\star\|_F^2$" "\nafter fine-tuning")
     steps, ft = _budget(ctx.quick)
-    fig.suptitle(f"Rajaraman et al., sensitivity ({mode(ctx.quick)}): sensing d=k={D}, r={R_TRUE}, n={N}, noiseless, "
-                 f"seed {SEED}, η={ETA}, {STEP_LABEL}, {steps}+{ft} steps; μ_r = {mu[-1]:.3g}", fontsize=8)
+    suptitle(fig, f"Rajaraman et al., sensitivity ({mode(ctx.quick)}): sensing d = k = {D}, r = {R_TRUE}, n = {N}, "
+                  f"noiseless, seed {SEED}, η = {ETA}, {STEP_LABEL}, {steps} + {ft} steps; " rf"$\mu_r$ = {mu[-1]:.3g}")
     return save(fig, out_dir, "rajaraman2023-sensitivity")
 
 

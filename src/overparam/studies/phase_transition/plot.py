@@ -24,14 +24,18 @@ def _edges(centers: np.ndarray) -> np.ndarray:
 def heatmaps(table, bounds, grid: Grid, out_dir: Path, name: str = "phase_transition") -> list[Path]:
     """Draw the heatmaps of ``table`` (:func:`.table.recovery_table`) with ``bounds``
     (:func:`.table.boundaries`); saves ``<name>.png`` and ``<name>.pdf`` in ``out_dir``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from ... import figstyle
+
+    with figstyle.rc_context():
+        return _heatmaps(plt, figstyle, table, bounds, grid, out_dir, name)
+
+
+def _heatmaps(plt, figstyle, table, bounds, grid: Grid, out_dir: Path, name: str) -> list[Path]:
     methods = [m for m in grid.methods if m in set(table["method"])]
     n = max(1, len(methods))
-    fig, axes = plt.subplots(1, n, figsize=(3.2 * n + 1.0, 3.0), sharey=True, squeeze=False)
+    fig, axes = figstyle.figure(n, columns="two", height=2.3, sharey=True)
     xs = np.array(grid.ratios)
     ys = np.array(grid.ranks, dtype=float)
     xe, ye = _edges(xs), _edges(ys)
@@ -44,32 +48,32 @@ def heatmaps(table, bounds, grid: Grid, out_dir: Path, name: str = "phase_transi
         mesh = ax.pcolormesh(xe, ye, P, cmap="viridis", vmin=0.0, vmax=1.0, shading="flat")
         for i, r in enumerate(grid.ranks):
             lo, hi = ye[i], ye[i + 1]
-            ax.plot([information_line(grid.d, r)] * 2, [lo, hi], color="tab:red", lw=1.6,
-                    label="m = r(2d − r)" if i == 0 else None)
-            ax.plot([psd_dof_line(grid.d, r)] * 2, [lo, hi], color="tab:orange", lw=1.4, ls="--",
-                    label="m = dr − r(r−1)/2 (PSD)" if i == 0 else None)
+            ax.plot([information_line(grid.d, r)] * 2, [lo, hi], color=figstyle.PALETTE[1], lw=1.6,
+                    label="$m = r(2d - r)$" if i == 0 else None)
+            ax.plot([psd_dof_line(grid.d, r)] * 2, [lo, hi], color=figstyle.PALETTE[4], lw=1.4, ls="--",
+                    label="$m = dr - r(r-1)/2$ (PSD)" if i == 0 else None)
         b = bounds[(bounds["method"] == method) & bounds["boundary_ratio"].map(
             lambda v: isinstance(v, float) and math.isfinite(v))]
         if len(b):
             ax.plot(b["boundary_ratio"], b["r"], "o", color="white", mec="black", ms=5, label="50% recovery")
-        ax.set_title(METHODS[method].label, fontsize=9)
-        ax.set_xlabel("m / (d r)")
+        ax.set_title(figstyle.wrap(METHODS[method].label, 18))
+        ax.set_xlabel("$m / (dr)$")
         ax.set_yticks(list(grid.ranks))
         ax.set_xlim(xe[0], xe[-1])
         ax.set_ylim(ye[0], ye[-1])
-    axes[0][0].set_ylabel("r")
+    axes[0][0].set_ylabel("true rank $r$")
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", ncol=3, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.02))
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, frameon=False)
     if mesh is not None:
-        fig.colorbar(mesh, ax=axes[0].tolist(), label="P(recovery)", fraction=0.02, pad=0.01)
+        fig.colorbar(mesh, ax=axes[0].tolist(), label="P(recovery)", fraction=0.03, pad=0.02)
     lo, hi = (int(table["trials"].min()), int(table["trials"].max())) if len(table) else (0, 0)
-    fig.suptitle(f"Phase transition of exact recovery: symmetric PSD Gaussian sensing, d = {grid.d}; "
-                 f"recovered: ‖X̂ − X⋆‖_F/‖X⋆‖_F < {grid.threshold:g}; "
-                 f"{lo if lo == hi else f'{lo}–{hi}'} outcomes per cell", fontsize=9, y=1.04)
+    fig.suptitle(f"Phase transition of exact recovery: symmetric PSD Gaussian sensing, $d = {grid.d}$\n"
+                 rf"recovered: $\|\hat X - X_\star\|_F / \|X_\star\|_F < {grid.threshold:g}$; "
+                 f"{lo if lo == hi else f'{lo}–{hi}'} outcomes per cell")
     out_dir.mkdir(parents=True, exist_ok=True)
     png, pdf = out_dir / f"{name}.png", out_dir / f"{name}.pdf"
-    fig.savefig(png, dpi=150, bbox_inches="tight")
-    fig.savefig(pdf, bbox_inches="tight")
+    fig.savefig(png, dpi=figstyle.DPI, bbox_inches="tight", pad_inches=0.03)
+    fig.savefig(pdf, bbox_inches="tight", pad_inches=0.03)
     plt.close(fig)
     return [png, pdf]
 
