@@ -25,6 +25,27 @@ Two kernels (2-core development machine, 2 threads, d = 100 packed, m = 2500, A 
   ``embed_lanes`` / ``unembed_lanes`` write svec(X) straight into the lane layout and read smat(G)
   straight out of it (0.05 and 0.09 ms for 8 replicas, against 0.15 ms to pack in torch alone).
 
+**Long rows** (from ``LONG_ROW_COLUMNS`` columns; 000 Figs. 1–3 at d = 200: n = 20 100, rows of
+160 KB, m = 5000, A = 804 MB). A block of 4 or 8 such rows no longer fits in L2 beside x and g (or
+beside the replicas' inputs and gradients, n × L each, as large as L rows of A), so the row-block
+kernels read A from memory, then again from L3, and stream the replicas' arrays once per 8 rows:
+2.05 and 4.7 reads of A per library step (R = 1, 8; one thread, Intel Xeon, load ≈ 2.7). Two kernels
+keep the memory stream going and the live data small:
+
+* ``fused_rows_pairs`` (one replica): the rows in pairs; the forward of pair h+1 runs in the same
+  column loop as the adjoint of pair h (4 rows, x and g live). 1.50 reads per step (kernel alone
+  1.27–1.30).
+* ``fused_replicas_piped`` (replicas): super-blocks of ``SUPER_BYTES`` of rows, every pass in
+  column tiles of ``TILE_COLUMNS``; the forward of super-block b+1 (from memory) runs in the same
+  column loop as the adjoint of super-block b (from cache), and the inputs' and gradients' tiles
+  stay in L2 across a super-block. 2.76 reads per step at R = 8 on one thread: at that point the
+  kernel is bound by its 2·m·n·R multiply-adds (1.6·10⁹, ≈ 11 GFMA/s measured), not by memory —
+  as the row-block kernel is at d = 100 (3.2 reads per step on one thread there).
+
+Both give the bits of the row-block kernels (same fma chains in the same order;
+``tests/test_operators.py``). Below ``LONG_ROW_COLUMNS`` the row-block kernels run (measured
+equal at d = 100).
+
 Determinism: rows are split into a fixed number of chunks that depends on m only (not on the
 thread count); every chunk accumulates its own partial g in a fixed order and the partials are
 summed in chunk order. The same inputs give the same bits for any number of threads. In the
