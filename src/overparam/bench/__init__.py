@@ -315,4 +315,5 @@ def main(quick: bool = False, as_json: bool = False) -> int:
     return 0 if result["all_targets_met"] else 1
 
 
-__all__ = ["SCHEMA", "main", "measure", "render", "run_suite", "to_markdown"]
+__all__ = ["MIN_REPEATS", "SCHEMA", "load_average", "machine", "machine_line", "main", "measure", "render", "run_suite",
+           "to_markdown"]
