@@ -277,3 +277,66 @@ def test_packed_sensing_forward_adjoint_for_every_replica_count(R):
     assert torch.allclose(z, z0, rtol=1e-12, atol=1e-12)
     assert torch.allclose(G.dense(), op.adjoint(0.4 * (z0 - y)), rtol=1e-12, atol=1e-12)
     assert torch.allclose(G.dense(), G.dense().mT, rtol=0, atol=0)  # exactly symmetric
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("R", [1, 3, 8, 12])
+@pytest.mark.parametrize("m", [613, 700, 5])
+def test_long_row_kernels_give_the_bits_of_the_row_block_kernels(m, R, dtype):
+    """The long-row kernels (one replica: rows in pipelined pairs; replicas: super-blocks × column
+    tiles) are the same arithmetic as the row-block kernels: equal bits, for m not a multiple of
+    4, 8 or a chunk, n not a multiple of the lanes, tiles and super-blocks that do not divide."""
+    import numpy as np
+
+    from overparam.operators import _compiled
+    from overparam.operators import _dense_kernels as dk
+
+    n = 45
+    A = torch.randn(m, n, generator=_g(40), dtype=D64).to(dtype).numpy()
+    y = torch.randn(m, generator=_g(41), dtype=D64).to(dtype).numpy()
+    s = np.float64(0.3) if dtype == D64 else np.float32(0.3)
+    if R == 1:
+        x = torch.randn(n, generator=_g(42), dtype=D64).to(dtype).numpy()
+        CH = dk.chunk_rows(m, 4)
+        nch = -(-m // CH)
+        tag = (0.0,) * dk.LANES[dtype]
+        out = [(np.empty(m, A.dtype), np.empty((nch, n), A.dtype)) for _ in range(2)]
+        _compiled.fused_rows(A, x, y, s, out[0][0], out[0][1], CH, tag)
+        _compiled.fused_rows_pairs(A, x, y, s, out[1][0], out[1][1], CH, tag)
+        assert np.array_equal(out[0][0], out[1][0]) and np.array_equal(out[0][1], out[1][1])
+        return
+    L = dk.lanes_for(R, dtype)
+    ng = -(-R // L)
+    XT = torch.randn(ng, n, L, generator=_g(43), dtype=D64).to(dtype).numpy()
+    CH = dk.chunk_rows(m)
+    nch = -(-m // CH)
+    tag = (0.0,) * L
+    Z0, G0 = np.empty((ng, m, L), A.dtype), np.empty((nch, ng, n, L), A.dtype)
+    _compiled.fused_replicas(A, XT, y, s, Z0, G0, CH, tag)
+    for SB, CT in ((8, 7), (16, 45), (24, 10), (64, 1024)):
+        Z1, G1 = np.empty_like(Z0), np.empty_like(G0)
+        _compiled.fused_replicas_piped(A, XT, y, s, Z1, G1, CH, SB, CT, tag)
+        assert np.array_equal(Z0, Z1) and np.array_equal(G0, G1), (SB, CT)
+
+
+@pytest.mark.parametrize("R", [1, 3, 8, 12])
+def test_forward_adjoint_takes_the_long_row_kernels_with_the_same_bits(R, monkeypatch):
+    """Above ``LONG_ROW_COLUMNS`` (d = 200's rows of 20 100 entries) forward_adjoint runs the long-row
+    kernels; lowering the threshold to a small operator gives bit for bit the row-block results."""
+    from overparam.operators import _compiled
+    from overparam.operators import _dense_kernels as dk
+
+    op = GaussianSensing.sample(301, (9, 9), seed=35, packed=True)
+    op.fused_min_bytes = 0
+    X = _random_input(op, R=R, seed=36)
+    y = torch.randn(op.m, generator=_g(37), dtype=D64)
+    z0, G0, r0 = op.forward_adjoint(X, y, 0.4)
+    called = []
+    for name in ("fused_rows_pairs", "fused_replicas_piped"):
+        kernel = getattr(_compiled, name)
+        monkeypatch.setattr(_compiled, name, lambda *a, _k=kernel, _n=name: (called.append(_n), _k(*a))[1])
+    monkeypatch.setattr(dk, "LONG_ROW_COLUMNS", 0)
+    monkeypatch.setattr(dk, "SUPER_BYTES", 16 * op.A.shape[1] * 8)  # 16 rows: several super-blocks
+    z1, G1, r1 = op.forward_adjoint(X, y, 0.4)
+    assert called == ["fused_rows_pairs" if R == 1 else "fused_replicas_piped"]
+    assert torch.equal(z0, z1) and torch.equal(G0.dense(), G1.dense()) and torch.equal(r0, r1)

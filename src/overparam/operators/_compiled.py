@@ -11,6 +11,7 @@ stays cheap. The documentation of each kernel is in the module that uses it.
 from __future__ import annotations
 
 import numba as nb
+import numpy as np
 
 from ._atomic import fetch_add, wait_until
 from ._simd import fma, hsum, hsum_tree, load, mul, prefetch, splat, store, sub, zero
@@ -211,6 +212,293 @@ def fused_replicas(P, XT, y, s, ZT, GP, CH, tag):  # pragma: no cover - compiled
                     gj = fma(splat(p7[j], tag), a7, gj)
                     store(G, j * L, gj)
             i += 8
+
+
+@nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
+def fused_rows_pairs(P, x, y, s, z, gp, CH, tag):  # pragma: no cover - compiled
+    """:func:`fused_rows` for long rows, software-pipelined: the rows are taken in pairs and the
+    forward (dot products) of pair h+1 runs in the same column loop as the adjoint of pair h, so
+    the stream of A from memory never stops for an adjoint that reads from cache, and only four
+    rows, x and g are live (not 8 rows + x + g as with the next block prefetched during the
+    adjoint). The same bits as :func:`fused_rows`: every z_i is the same L-lane dot product, the
+    vector part of g the same fma chain over the rows in order, and the tail columns are summed
+    per quad of rows as there ((w0 p0 + w1 p1) + w2 p2) + w3 p3 (``tail`` holds the first pair's)."""
+    m, n = P.shape
+    L = len(tag)
+    nv = n - n % L
+    nch = gp.shape[0]
+    for c in nb.prange(nch):
+        i0 = c * CH
+        i1 = min(m, i0 + CH)
+        g = gp[c]
+        for j in range(n):
+            g[j] = 0.0
+        nq = (i1 - i0 + 3) // 4
+        nh = 2 * nq
+        tail = np.zeros(max(1, n - nv), dtype=P.dtype)
+        # half h: quad q = h // 2, rows i = i0 + 4q + 2(h%2) + {0,1}; pointer index min(k, na-1) within the quad
+        # prologue: forward of half 0
+        na = min(4, i1 - i0)
+        pa = P[i0 + min(0, na - 1)]
+        pb = P[i0 + min(1, na - 1)]
+        a0 = zero(x, tag)
+        a1 = zero(x, tag)
+        for j in range(0, nv, L):
+            xj = load(x, j, tag)
+            a0 = fma(load(pa, j, tag), xj, a0)
+            a1 = fma(load(pb, j, tag), xj, a1)
+        s0 = hsum(a0)
+        s1 = hsum(a1)
+        for j in range(nv, n):
+            s0 += pa[j] * x[j]
+            s1 += pb[j] * x[j]
+        for h in range(nh):
+            # finalize forward of half h: rows k = 2(h%2) + {0,1} of quad h//2
+            qi = i0 + 4 * (h // 2)
+            na = min(4, i1 - qi)
+            k0 = 2 * (h % 2)
+            w0 = s - s
+            w1 = s - s
+            if k0 < na:
+                z[qi + k0] = s0
+                w0 = s * (s0 - y[qi + k0])
+            if k0 + 1 < na:
+                z[qi + k0 + 1] = s1
+                w1 = s * (s1 - y[qi + k0 + 1])
+            ca = P[qi + min(k0, na - 1)]
+            cb = P[qi + min(k0 + 1, na - 1)]
+            v0 = splat(w0, tag)
+            v1 = splat(w1, tag)
+            if h + 1 < nh:
+                qn = i0 + 4 * ((h + 1) // 2)
+                nan_ = min(4, i1 - qn)
+                kn = 2 * ((h + 1) % 2)
+                pa = P[qn + min(kn, nan_ - 1)]
+                pb = P[qn + min(kn + 1, nan_ - 1)]
+                a0 = zero(x, tag)
+                a1 = zero(x, tag)
+                for j in range(0, nv, L):
+                    xj = load(x, j, tag)
+                    a0 = fma(load(pa, j, tag), xj, a0)
+                    a1 = fma(load(pb, j, tag), xj, a1)
+                    gj = load(g, j, tag)
+                    gj = fma(v0, load(ca, j, tag), gj)
+                    gj = fma(v1, load(cb, j, tag), gj)
+                    store(g, j, gj)
+                s0 = hsum(a0)
+                s1 = hsum(a1)
+                for j in range(nv, n):
+                    s0 += pa[j] * x[j]
+                    s1 += pb[j] * x[j]
+            else:
+                for j in range(0, nv, L):
+                    gj = load(g, j, tag)
+                    gj = fma(v0, load(ca, j, tag), gj)
+                    gj = fma(v1, load(cb, j, tag), gj)
+                    store(g, j, gj)
+            # tail: ((w0 p0 + w1 p1) + w2 p2) + w3 p3 added to g once per quad, as fused_rows
+            if k0 == 0:
+                for j in range(nv, n):
+                    tail[j - nv] = w0 * ca[j] + w1 * cb[j]
+            else:
+                for j in range(nv, n):
+                    g[j] += tail[j - nv] + w0 * ca[j] + w1 * cb[j]
+
+
+@nb.njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _rows8(P, i, i1):  # pragma: no cover - compiled
+    na = min(8, i1 - i)
+    return (P[i], P[i + min(1, na - 1)], P[i + min(2, na - 1)], P[i + min(3, na - 1)], P[i + min(4, na - 1)],
+            P[i + min(5, na - 1)], P[i + min(6, na - 1)], P[i + min(7, na - 1)])
+
+
+@nb.njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _fwd8(P, i, i1, X, Aq, o, t0, t1, L, tag):  # pragma: no cover - compiled
+    p0, p1, p2, p3, p4, p5, p6, p7 = _rows8(P, i, i1)
+    if t0 == 0:
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = zero(X, tag)
+    else:
+        a0 = load(Aq, o, tag)
+        a1 = load(Aq, o + L, tag)
+        a2 = load(Aq, o + 2 * L, tag)
+        a3 = load(Aq, o + 3 * L, tag)
+        a4 = load(Aq, o + 4 * L, tag)
+        a5 = load(Aq, o + 5 * L, tag)
+        a6 = load(Aq, o + 6 * L, tag)
+        a7 = load(Aq, o + 7 * L, tag)
+    for j in range(t0, t1):
+        xj = load(X, j * L, tag)
+        a0 = fma(splat(p0[j], tag), xj, a0)
+        a1 = fma(splat(p1[j], tag), xj, a1)
+        a2 = fma(splat(p2[j], tag), xj, a2)
+        a3 = fma(splat(p3[j], tag), xj, a3)
+        a4 = fma(splat(p4[j], tag), xj, a4)
+        a5 = fma(splat(p5[j], tag), xj, a5)
+        a6 = fma(splat(p6[j], tag), xj, a6)
+        a7 = fma(splat(p7[j], tag), xj, a7)
+    store(Aq, o, a0)
+    store(Aq, o + L, a1)
+    store(Aq, o + 2 * L, a2)
+    store(Aq, o + 3 * L, a3)
+    store(Aq, o + 4 * L, a4)
+    store(Aq, o + 5 * L, a5)
+    store(Aq, o + 6 * L, a6)
+    store(Aq, o + 7 * L, a7)
+
+
+@nb.njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _adj8(P, i, i1, G, Wq, o, t0, t1, L, tag):  # pragma: no cover - compiled
+    p0, p1, p2, p3, p4, p5, p6, p7 = _rows8(P, i, i1)
+    w0 = load(Wq, o, tag)
+    w1 = load(Wq, o + L, tag)
+    w2 = load(Wq, o + 2 * L, tag)
+    w3 = load(Wq, o + 3 * L, tag)
+    w4 = load(Wq, o + 4 * L, tag)
+    w5 = load(Wq, o + 5 * L, tag)
+    w6 = load(Wq, o + 6 * L, tag)
+    w7 = load(Wq, o + 7 * L, tag)
+    for j in range(t0, t1):
+        gj = load(G, j * L, tag)
+        gj = fma(splat(p0[j], tag), w0, gj)
+        gj = fma(splat(p1[j], tag), w1, gj)
+        gj = fma(splat(p2[j], tag), w2, gj)
+        gj = fma(splat(p3[j], tag), w3, gj)
+        gj = fma(splat(p4[j], tag), w4, gj)
+        gj = fma(splat(p5[j], tag), w5, gj)
+        gj = fma(splat(p6[j], tag), w6, gj)
+        gj = fma(splat(p7[j], tag), w7, gj)
+        store(G, j * L, gj)
+
+
+@nb.njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _both8(P, i, i1, G, Wq, o, k, X, Aq, t0, t1, L, tag):  # pragma: no cover - compiled
+    """adjoint of rows i.. (weights Wq at o) and forward of rows k.. (accumulators Aq at o) in one loop."""
+    p0, p1, p2, p3, p4, p5, p6, p7 = _rows8(P, i, i1)
+    q0, q1, q2, q3, q4, q5, q6, q7 = _rows8(P, k, i1)
+    w0 = load(Wq, o, tag)
+    w1 = load(Wq, o + L, tag)
+    w2 = load(Wq, o + 2 * L, tag)
+    w3 = load(Wq, o + 3 * L, tag)
+    w4 = load(Wq, o + 4 * L, tag)
+    w5 = load(Wq, o + 5 * L, tag)
+    w6 = load(Wq, o + 6 * L, tag)
+    w7 = load(Wq, o + 7 * L, tag)
+    if t0 == 0:
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = zero(X, tag)
+    else:
+        a0 = load(Aq, o, tag)
+        a1 = load(Aq, o + L, tag)
+        a2 = load(Aq, o + 2 * L, tag)
+        a3 = load(Aq, o + 3 * L, tag)
+        a4 = load(Aq, o + 4 * L, tag)
+        a5 = load(Aq, o + 5 * L, tag)
+        a6 = load(Aq, o + 6 * L, tag)
+        a7 = load(Aq, o + 7 * L, tag)
+    for j in range(t0, t1):
+        xj = load(X, j * L, tag)
+        a0 = fma(splat(q0[j], tag), xj, a0)
+        a1 = fma(splat(q1[j], tag), xj, a1)
+        a2 = fma(splat(q2[j], tag), xj, a2)
+        a3 = fma(splat(q3[j], tag), xj, a3)
+        a4 = fma(splat(q4[j], tag), xj, a4)
+        a5 = fma(splat(q5[j], tag), xj, a5)
+        a6 = fma(splat(q6[j], tag), xj, a6)
+        a7 = fma(splat(q7[j], tag), xj, a7)
+        gj = load(G, j * L, tag)
+        gj = fma(splat(p0[j], tag), w0, gj)
+        gj = fma(splat(p1[j], tag), w1, gj)
+        gj = fma(splat(p2[j], tag), w2, gj)
+        gj = fma(splat(p3[j], tag), w3, gj)
+        gj = fma(splat(p4[j], tag), w4, gj)
+        gj = fma(splat(p5[j], tag), w5, gj)
+        gj = fma(splat(p6[j], tag), w6, gj)
+        gj = fma(splat(p7[j], tag), w7, gj)
+        store(G, j * L, gj)
+    store(Aq, o, a0)
+    store(Aq, o + L, a1)
+    store(Aq, o + 2 * L, a2)
+    store(Aq, o + 3 * L, a3)
+    store(Aq, o + 4 * L, a4)
+    store(Aq, o + 5 * L, a5)
+    store(Aq, o + 6 * L, a6)
+    store(Aq, o + 7 * L, a7)
+
+
+@nb.njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _weights(ZT, acc, y, ss, b0, b1, i1, L, tag):  # pragma: no cover - compiled
+    """z of the super-block's rows, and w = s (z − y) in place of the accumulators (0 past the chunk)."""
+    for q in range(ZT.shape[0]):
+        Zq = ZT[q].reshape(-1)
+        Aq = acc[q]
+        for i in range(b0, b0 + ((b1 - b0 + 7) // 8) * 8):
+            o = (i - b0) * L
+            if i < i1:
+                a = load(Aq, o, tag)
+                store(Zq, i * L, a)
+                store(Aq, o, mul(ss, sub(a, splat(y[i], tag))))
+            else:
+                store(Aq, o, zero(Aq, tag))
+
+
+@nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
+def fused_replicas_piped(P, XT, y, s, ZT, GP, CH, SB, CT, tag):  # pragma: no cover - compiled
+    """:func:`fused_replicas` for long rows: each chunk's rows in super-blocks of SB rows (a multiple
+    of 8), every pass over a super-block in column tiles of CT. The forward of super-block b+1
+    runs in the same column loop as the adjoint of super-block b (``_both8``: 8 rows streamed from
+    memory for the forward, 8 rows of the previous super-block re-read from cache for the adjoint,
+    16 accumulators), and the replicas' input and gradient tiles (CT × L each) stay in L2 across a
+    super-block instead of being streamed once per 8 rows. ``acc[b % 2]`` holds the forward
+    accumulators of one super-block, then (``_weights``) its residual weights. The same bits as
+    :func:`fused_replicas`: every lane's dot product is the same fma chain over the columns in
+    order (accumulators stored and reloaded between tiles), and every gradient entry the same fma
+    chain over the chunk's rows in order."""
+    m, n = P.shape
+    nch = GP.shape[0]
+    ng = XT.shape[0]
+    L = len(tag)
+    for c in nb.prange(nch):
+        i0 = c * CH
+        i1 = min(m, i0 + CH)
+        ss = splat(s, tag)
+        for q in range(ng):
+            G = GP[c, q].reshape(-1)
+            for j in range(0, G.size, L):
+                store(G, j, zero(G, tag))
+        acc = np.empty((2, ng, SB * L), dtype=P.dtype)
+        nb_ = (i1 - i0 + SB - 1) // SB
+        # the forward of super-block 0
+        b1 = min(i1, i0 + SB)
+        for t0 in range(0, n, CT):
+            t1 = min(n, t0 + CT)
+            for q in range(ng):
+                for i in range(i0, b1, 8):
+                    _fwd8(P, i, i1, XT[q].reshape(-1), acc[0, q], (i - i0) * L, t0, t1, L, tag)
+        _weights(ZT, acc[0], y, ss, i0, b1, i1, L, tag)
+        for b in range(nb_):
+            cur = b % 2
+            b0 = i0 + b * SB
+            b1 = min(i1, b0 + SB)
+            k0 = b1  # the next super-block [k0, k1)
+            k1 = min(i1, k0 + SB)
+            ncur = (b1 - b0 + 7) // 8
+            nnext = (k1 - k0 + 7) // 8 if b + 1 < nb_ else 0
+            for t0 in range(0, n, CT):
+                t1 = min(n, t0 + CT)
+                for q in range(ng):
+                    G = GP[c, q].reshape(-1)
+                    X = XT[q].reshape(-1)
+                    Wq = acc[cur, q]
+                    Aq = acc[1 - cur, q]
+                    for g in range(max(ncur, nnext)):
+                        o = g * 8 * L
+                        if g < ncur and g < nnext:
+                            _both8(P, b0 + 8 * g, i1, G, Wq, o, k0 + 8 * g, X, Aq, t0, t1, L, tag)
+                        elif g < ncur:
+                            _adj8(P, b0 + 8 * g, i1, G, Wq, o, t0, t1, L, tag)
+                        else:
+                            _fwd8(P, k0 + 8 * g, i1, X, Aq, o, t0, t1, L, tag)
+            if nnext:
+                _weights(ZT, acc[1 - cur], y, ss, k0, k1, i1, L, tag)
 
 
 @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)

@@ -25,6 +25,27 @@ Two kernels (2-core development machine, 2 threads, d = 100 packed, m = 2500, A 
   ``embed_lanes`` / ``unembed_lanes`` write svec(X) straight into the lane layout and read smat(G)
   straight out of it (0.05 and 0.09 ms for 8 replicas, against 0.15 ms to pack in torch alone).
 
+**Long rows** (from ``LONG_ROW_COLUMNS`` columns; 000 Figs. 1–3 at d = 200: n = 20 100, rows of
+160 KB, m = 5000, A = 804 MB). A block of 4 or 8 such rows no longer fits in L2 beside x and g (or
+beside the replicas' inputs and gradients, n × L each, as large as L rows of A), so the row-block
+kernels read A from memory, then again from L3, and stream the replicas' arrays once per 8 rows:
+2.05 and 4.7 reads of A per library step (R = 1, 8; one thread, Intel Xeon, load ≈ 2.7). Two kernels
+keep the memory stream going and the live data small:
+
+* ``fused_rows_pairs`` (one replica): the rows in pairs; the forward of pair h+1 runs in the same
+  column loop as the adjoint of pair h (4 rows, x and g live). 1.50 reads per step (kernel alone
+  1.27–1.30).
+* ``fused_replicas_piped`` (replicas): super-blocks of ``SUPER_BYTES`` of rows, every pass in
+  column tiles of ``TILE_COLUMNS``; the forward of super-block b+1 (from memory) runs in the same
+  column loop as the adjoint of super-block b (from cache), and the inputs' and gradients' tiles
+  stay in L2 across a super-block. 2.76 reads per step at R = 8 on one thread: at that point the
+  kernel is bound by its 2·m·n·R multiply-adds (1.6·10⁹, ≈ 11 GFMA/s measured), not by memory —
+  as the row-block kernel is at d = 100 (3.2 reads per step on one thread there).
+
+Both give the bits of the row-block kernels (same fma chains in the same order;
+``tests/test_operators.py``). Below ``LONG_ROW_COLUMNS`` the row-block kernels run (measured
+equal at d = 100).
+
 Determinism: rows are split into a fixed number of chunks that depends on m only (not on the
 thread count); every chunk accumulates its own partial g in a fixed order and the partials are
 summed in chunk order. The same inputs give the same bits for any number of threads. In the
@@ -44,6 +65,21 @@ import torch
 
 LANES = {torch.float64: 8, torch.float32: 16}
 ROWS = 8  # rows per register block of the replica kernel
+#: From this row length (columns n of A; d = 128 packed) the long-row kernels run (module docstring):
+#: one replica ``fused_rows_pairs``, several ``fused_replicas_piped``. Below it (d = 100: rows of
+#: 40 KB) the row-block kernels were tuned and the long-row ones measured no faster.
+LONG_ROW_COLUMNS = 8192
+#: Bytes of A per super-block of ``fused_replicas_piped`` (two are live: the one being read for the
+#: forward, the previous one re-read from cache for the adjoint); its rows, a multiple of 8.
+SUPER_BYTES = 5 * 2**20
+#: Columns per tile of ``fused_replicas_piped``: 8 rows' tile, the inputs' and the gradients' tiles
+#: (CT × L each) stay in L2 while a super-block's rows pass.
+TILE_COLUMNS = 1024
+
+
+def super_rows(n: int, itemsize: int) -> int:
+    """Rows per super-block: ``SUPER_BYTES`` of rows of n entries, a multiple of 8, at least 8."""
+    return max(8, SUPER_BYTES // (n * itemsize) // 8 * 8)
 MAX_CHUNKS = 8
 SERIAL_WORK = 1 << 19  # below m·n·R multiply-adds (≈ 50 µs on one core) the kernels run on one thread
 
@@ -140,7 +176,8 @@ def fused_residual_adjoint(A: torch.Tensor, x: torch.Tensor, y: torch.Tensor, sc
 
 
 def _fused(A, x, y, scale):
-    fused_rows, fused_replicas, sum_chunks, _, _ = _kernels()
+    fused_rows, _, sum_chunks, _, _ = _kernels()
+    from . import _compiled
     m, n = A.shape
     R = x.shape[0]
     dt = A.dtype
@@ -152,7 +189,8 @@ def _fused(A, x, y, scale):
         nch = -(-m // CH)
         z = torch.empty(1, m, dtype=dt)
         parts = np.empty((nch, n), dtype=Pn.dtype)
-        fused_rows(Pn, x[0].to(dt).contiguous().numpy(), yn, s, z[0].numpy(), parts, CH, (0.0,) * LANES[dt])
+        rows = _compiled.fused_rows_pairs if n >= LONG_ROW_COLUMNS else fused_rows
+        rows(Pn, x[0].to(dt).contiguous().numpy(), yn, s, z[0].numpy(), parts, CH, (0.0,) * LANES[dt])
         g = torch.empty(1, n, dtype=dt)
         sum_chunks(parts, g[0].numpy())
         return z, g
@@ -165,12 +203,25 @@ def _fused(A, x, y, scale):
     nch = -(-m // CH)
     ZT = np.empty((ng, m, L), dtype=Pn.dtype)
     GP = np.empty((nch, ng, n, L), dtype=Pn.dtype)
-    fused_replicas(Pn, XT.numpy(), yn, s, ZT, GP, CH, (0.0,) * L)
+    _replicas(Pn, XT.numpy(), yn, s, ZT, GP, CH, L)
     G = np.empty((ng, n, L), dtype=Pn.dtype)
     sum_chunks(GP.reshape(nch, -1), G.reshape(-1))
     z = torch.from_numpy(ZT).transpose(1, 2).reshape(ng * L, m)[:R]
     g = torch.from_numpy(G).transpose(1, 2).reshape(ng * L, n)[:R]
     return z, g
+
+
+def _replicas(Pn, XT, yn, s, ZT, GP, CH, L):
+    """The replica kernel for A's row length: the pipelined super-blocks from ``LONG_ROW_COLUMNS``
+    columns, else the row blocks (the same bits either way)."""
+    from . import _compiled
+
+    tag = (0.0,) * L
+    n = Pn.shape[1]
+    if n >= LONG_ROW_COLUMNS:
+        _compiled.fused_replicas_piped(Pn, XT, yn, s, ZT, GP, CH, super_rows(n, Pn.itemsize), TILE_COLUMNS, tag)
+    else:
+        _compiled.fused_replicas(Pn, XT, yn, s, ZT, GP, CH, tag)
 
 
 def fused_matrices(A: torch.Tensor, X: torch.Tensor, y: torch.Tensor, scale: float, embedding: Embedding
@@ -181,7 +232,7 @@ def fused_matrices(A: torch.Tensor, X: torch.Tensor, y: torch.Tensor, scale: flo
     Returns ``z (R, m)`` and ``G (R, d1, d2)``; the bits are those of ``φ`` / ``φ*`` in
     :class:`~overparam.operators.base.SymmetricPacking` followed by :func:`fused_residual_adjoint`.
     """
-    _, fused_replicas, sum_chunks, embed_lanes, unembed_lanes = _kernels()
+    _, _, sum_chunks, embed_lanes, unembed_lanes = _kernels()
     m, n = A.shape
     R = X.shape[0]
     dt = A.dtype
@@ -199,7 +250,7 @@ def fused_matrices(A: torch.Tensor, X: torch.Tensor, y: torch.Tensor, scale: flo
         nch = -(-m // CH)
         ZT = np.empty((ng, m, L), dtype=Pn.dtype)
         GP = np.empty((nch, ng, n, L), dtype=Pn.dtype)
-        fused_replicas(Pn, XT, yn, s, ZT, GP, CH, (0.0,) * L)
+        _replicas(Pn, XT, yn, s, ZT, GP, CH, L)
         G = np.empty((ng, n, L), dtype=Pn.dtype)
         sum_chunks(GP.reshape(nch, -1), G.reshape(-1))
         out = torch.empty(R, E, dtype=dt)

@@ -29,6 +29,11 @@ float64, A = 101 MB; ``benchmarks/RESULTS.md`` has the full table, ``overparam b
   one read of A takes 1.8–1.9 ms when a loop keeps part of it in the last-level cache (3.4 ms
   from DRAM alone). Below ``FUSED_MIN_BYTES`` A stays in cache between the two products and
   those are as fast.
+* **long rows** (d = 200 packed: n = 20 100, A = 804 MB for m = 5000) — the forward of the next
+  rows runs in the adjoint's column loop of the previous ones, replicas by super-blocks and column
+  tiles (:mod:`._dense_kernels`, "Long rows"): one thread, a library GD step costs 1.50 reads of A
+  at R = 1 (2.05 before) and 2.76 at R = 8 (4.7 before; compute-bound there). ``overparam bench``
+  re-measures it (``reads_d200_R1``, ``reads_d200_R8``).
 * **replicas as SIMD lanes** — R replicas sharing A are the lanes of explicit 512-bit vectors:
   each element of A is loaded once and serves 8 (float64) or 16 (float32) replicas from registers.
   R = 8: 4.2 ms against 8.0 ms for MKL's skinny GEMMs (``A @ X`` with X n × 8 runs far below the
