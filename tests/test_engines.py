@@ -239,6 +239,18 @@ def test_a_pruned_width_is_a_valid_theta0():
     assert res.info["engine"] == SymPackedEngine.name and res.theta[0].shape == (2, 6, 3)
 
 
+def test_a_width_pruned_to_zero_is_a_valid_theta0():
+    """Every column pruned (rajaraman2023's sensitivity sweep at a large λ): the fine-tuning stage runs
+    from width 0 (X = 0) as it did before the shape checks; a wrong non-width axis is still refused."""
+    prob = _sensing()
+    res = op.run(prob, op.params.Symmetric(), op.algorithms.gd(eta=0.02),
+                 theta0=(torch.zeros((2, 6, 0), dtype=torch.float64),), steps=3, metrics=["loss"])
+    assert res.theta[0].shape == (2, 6, 0) and torch.isfinite(torch.as_tensor(res.final("loss"))).all()
+    with pytest.raises(OverparamError, match=r"theta0: got \(2, 5, 0\)"):
+        op.run(prob, op.params.Symmetric(), op.algorithms.gd(eta=0.02),
+               theta0=(torch.zeros((2, 5, 0), dtype=torch.float64),), steps=3, metrics=["loss"])
+
+
 def test_the_engine_checks_every_array_at_its_kernel_entry():
     prob = _sensing()
     res = op.run(prob, op.params.Symmetric(), op.algorithms.gd(eta=0.02), init=op.init.gaussian(scale=0.1),

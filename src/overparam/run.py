@@ -153,18 +153,34 @@ def _check_theta0(theta0, param: Parameterization, problem: Problem) -> None:
     if [g[1:] for g in got] == expected:
         return
     attr = next((a for a in ("k", "width") if hasattr(param, a)), None)
-    if attr is not None:
-        for w in sorted({x for g in got for x in g[1:]}):
-            other = copy.copy(param)
-            setattr(other, attr, w)
-            try:
-                if [tuple(s) for s in other.shapes(problem.shape)] == [g[1:] for g in got]:
-                    return
-            except OverparamError:
-                continue
+    if attr is not None and _widths_match(param, attr, problem, got):
+        return
     raise BackendError(f"theta0: got {', '.join(map(_shape_text, got))}; expected {want}"
-                       + (f" (any width {attr} >= 1, the same in every block)" if attr else "")
+                       + (f" (any width {attr} >= 0, the same in every block)" if attr else "")
                        + f" for param {param.name!r} on this {'×'.join(map(str, problem.shape))} problem")
+
+
+def _widths_match(param: Parameterization, attr: str, problem: Problem, got: list[tuple[int, ...]]) -> bool:
+    """Whether ``got`` (with the replica axis) is the parameterization's shapes at one model width
+    w >= 0 (a pruned stage; w = 0 when every column was pruned). The width's axes are found by building
+    the shapes at a probe width no other axis has."""
+    probe = max([x for g in got for x in g[1:]] + list(problem.shape)) + 7
+    other = copy.copy(param)
+    setattr(other, attr, probe)
+    try:
+        shaped = [tuple(s) for s in other.shapes(problem.shape)]
+    except OverparamError:
+        return False
+    widths: set[int] = set()
+    for s, g in zip(shaped, got, strict=True):
+        if len(s) != len(g) - 1:
+            return False
+        for a, b in zip(s, g[1:], strict=True):
+            if a == probe:
+                widths.add(b)
+            elif a != b:
+                return False
+    return len(widths) == 1
 
 
 def _check_problem(problem: Problem) -> None:

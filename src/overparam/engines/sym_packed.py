@@ -76,7 +76,7 @@ class SymPackedEngine(Engine):
 only at its step, into arrays of one row per record; steps past n are never reached). Called before every
         kernel call: the kernels themselves never check bounds (SIMD loads)."""
         R = U0.shape[0] if U0.ndim == 3 else -1
-        if U0.ndim != 3 or U0.shape[1] != self.d or U0.shape[2] < 1 or R < 1:
+        if U0.ndim != 3 or U0.shape[1] != self.d or R < 1:  # width 0: every column pruned (X = 0)
             raise BackendError(f"theta0: got {tuple(U0.shape)}; expected (R, {self.d}, k) for this problem")
         if tuple(step.shape) != (R,) or tuple(ref.shape) != (R,):
             raise BackendError(f"algorithm.eta: {tuple(step.shape)} step sizes for {R} replicas; expected ({R},)")
