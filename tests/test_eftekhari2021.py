@@ -185,7 +185,7 @@ def test_restarts_literal_keeps_restarting_and_terminating_stops():
 def test_declared_figures_claims_and_settings():
     paper = papers()["eftekhari2021"]
     assert [f.id for f in paper.figures] == [f"eftekhari2021-fig{i}" for i in range(1, 6)] + ["eftekhari2021-capture"]
-    assert [c.id for c in paper.claims] == [f"eftekhari2021-claim{i}" for i in range(1, 7)]
+    assert [c.id for c in paper.claims] == [f"eftekhari2021-claim{i}" for i in range(1, 8)]
     for c in paper.claims:
         assert c.statement and c.paper_value and c.criterion
     for quick in (True, False):
@@ -212,6 +212,46 @@ def test_declared_figures_claims_and_settings():
     assert gd.algorithm.params["eta"] == 5e-6 and gd.init.params == {"rank": 30, "norm": 10.0, "spectrum": "gaussian"}
     _, claims, _ = resolve_targets(["eftekhari2021-fig5"])
     assert {c.id for c in claims} == {"eftekhari2021-claim4"}
+
+
+def test_claim5_exact_arithmetic_keeps_the_rank_and_a_rank_one_init_cannot_fit_x():
+    """Lemma C.1 in emulated exact arithmetic: the full GD step never leaves row(U₀), the iterate keeps
+    rank r₀, and a rank-1 iterate ends no closer to the rank-2 X♮ than its best rank-1 fit (λ₂²)."""
+    from overparam.papers.eftekhari2021.computations import factored_gd
+
+    params = {k: v for k, v in settings.problem(d=6, m=48).items() if k != "name"}
+    res = factored_gd(params=params, data_seed=0, ranks=[1, 2], trials=2, norm=1.0, eta=2e-3, grad_scale=8.0,
+                      steps=400, check_every=1, seed=0)
+    prob = op.registry.get("problem", "matrix_sensing")(**params, data_seed=0, dtype="float64", device="cpu")
+    lam2 = float(torch.linalg.eigvalsh(prob.truth())[-2])
+    for r0, rows in res.items():
+        for row in rows:
+            assert row["max_step_leakage"] <= 1e-12
+            assert row["rank_exact"] <= int(r0)
+    assert all(row["test_error_exact"] >= lam2 ** 2 * (1 - 1e-9) for row in res["1"])
+    assert all(row["test_error_exact"] < 1e-3 * lam2 ** 2 for row in res["2"])
+
+
+def test_claim5_tests_the_lemma_and_claim7_reports_the_float64_growth_apart():
+    from overparam.papers.eftekhari2021 import ranks
+
+    assert ranks.claim5.kind == "theorem" and ranks.claim7.kind == "extension"
+    assert ranks.claim5.computations(True) and not ranks.claim5.specs(True)
+    assert len({c.settings["data_seed"] for c in ranks.exact_computations(True)}) >= 3
+    inc = {"r0 < rank X♮": 2, "r0 ≥ rank X♮": 0}
+    leak = {"r0 < rank X♮": 0.6, "r0 ≥ rank X♮": 1e-15}
+    assert ranks.float64_verdict(inc, leak, 1e-8) == "reproduced"  # the rank-1 growth is the finding
+    assert ranks.float64_verdict({**inc, "r0 ≥ rank X♮": 1}, leak, 1e-8) == "not reproduced"
+    assert ranks.float64_verdict({**inc, "r0 < rank X♮": 0}, leak, 1e-8) == "partly reproduced"
+
+
+def test_claim6_spans_three_data_seeds_and_declares_the_recovered_range():
+    assert capture.capture_specs(True)[0].key() == capture.claim6_specs(True)[0].key()  # the figure's runs kept
+    seeds = {s.data_seed: s.problem.params["truth_seed"] for s in capture.claim6_specs(True)}
+    assert set(seeds) == {0, 1, 2} and seeds[1] == 1 and seeds[2] == 2
+    t = capture.claim6.thresholds["recovered"]
+    assert t.low <= 1e-10 and t.high >= 1e-4 and t.value == 1e-8
+    assert "1e-4" in capture.claim6.criterion
 
 
 # -- end to end on shrunken budgets ------------------------------------------------------------------------
@@ -241,7 +281,7 @@ def test_shrunk_reproduction_draws_every_figure_and_checks_every_claim(shrunk):
         assert (root / "o" / f"eftekhari2021-{fig}.pdf").exists()
     data = json.loads((root / "o" / "claims.json").read_text())
     claims = {c["id"]: c for c in data["claims"]}
-    assert set(claims) == {f"eftekhari2021-claim{i}" for i in range(1, 7)}
+    assert set(claims) == {f"eftekhari2021-claim{i}" for i in range(1, 8)}
     for c in claims.values():
         assert c["verdict"] in VERDICTS and c["measured"] and c["criterion"] and c["note"]
     c3 = claims["eftekhari2021-claim3"]["measured"]

@@ -198,3 +198,16 @@ def test_quick_reproduce_whole_paper(tmp_path):
     res = reproduce("jiang2023", quick=True, store=tmp_path / "s", out=tmp_path / "o")
     assert len(res.claims) == 9
     assert all(c.verdict != "not reproduced" for c in res.claims if c.id in ("jiang2023-claim1", "jiang2023-claim4"))
+
+
+def test_claim1_judges_the_order_as_thm41_states_it_with_three_seeds():
+    """Thm 4.1 orders the learning times with ≤: a tie at an integer step is not a reversal; a reversal is."""
+    from overparam.papers.jiang2023 import fig2
+
+    pred = [10.0, 20.0, 20.4, 30.0]
+    assert fig2.order_verdict([10, 20, 20, 30], pred, 1.25) == "reproduced"          # t_2 = t_3: allowed
+    assert fig2.order_verdict([10, 21, 20, 30], pred, 1.25) == "not reproduced"      # t_3 < t_2
+    assert fig2.order_verdict([10, 20, 20, 45], pred, 1.25) == "partly reproduced"   # order holds, a ratio 1.5
+    assert "≤" in fig2.claim1.criterion
+    assert len({s.data_seed for s in fig2.claim1_specs(True)}) >= 3
+    assert {s.data_seed for s in fig2.fig2a_specs(True)} == {0}  # the figure keeps its runs

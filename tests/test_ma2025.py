@@ -213,6 +213,21 @@ def test_region_kind_refuses_other_params():
         R.region_kind(op.params.Direct() if hasattr(op.params, "Direct") else object())
 
 
+def test_claim2_has_the_budget_and_the_seeds_it_needs_and_names_the_distances():
+    """Claim 2 reads its own runs: the full GD phase (600 steps left the signal error above ‖r_T‖) on
+    3 data seeds, and its criterion states the distance the code computes per problem kind."""
+    from overparam.papers.ma2025 import figures as F
+    from overparam.papers.ma2025.settings import PLAIN_STEPS
+
+    specs = F.claim2_specs(True)
+    assert len({s.data_seed for s in specs}) >= 3
+    assert all(s.component_params("recipe")["plain_steps"] >= PLAIN_STEPS for s in specs)
+    assert all("ma2025_dist" in s.metrics and "ma2025_residual" in s.metrics for s in specs)
+    c = F.claim2.criterion
+    assert "Procrustes" in c and "Sylvester" in c and "coordinatewise" in c and "balanced solutions" not in c
+    assert {s.key() for s in F.fig4_specs(True)}.isdisjoint(s.key() for s in specs)  # the figure's runs untouched
+
+
 # -- the quick reproduction --------------------------------------------------------------------------------
 
 

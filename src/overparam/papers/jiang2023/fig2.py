@@ -36,6 +36,8 @@ FIG2A_XS = {"gaussian_rank": {"generator": "gaussian_rank", "rank": 10},
 FIG2B_RHOS = (1.0, 1e-2, 1e-4, 1e-6, 1e-8)
 #: claim 1: measured/predicted learning time within [1/RATIO_TOL, RATIO_TOL] for every learned component.
 RATIO_TOL = 1.25
+#: claim 1: the data seeds (X drawn anew; seed 0 is Fig. 2a's X).
+CLAIM1_SEEDS = (0, 1, 2)
 #: claim 3: error levels between which the decay rate is measured, the speed-up factor required, and
 #: the factor by which ρ = 1's local rate must fall from one doubling window of t to the next.
 LEVELS = (1e-1, 1e-3)
@@ -49,12 +51,22 @@ def _sizes(quick: bool) -> dict:
     return {"m": 250, "n": 200, "k": 200, "steps_a": 500, "steps_b": 1500}
 
 
-def fig2a_specs(quick: bool) -> list[RunSpec]:
+def _fig2a_specs(quick: bool, data_seed: int) -> list[RunSpec]:
     s = _sizes(quick)
     return [mf_spec({"m": s["m"], "n": s["n"], "r": FIG2A_TARGET, **gen}, k=s["k"], eta=ETA_FIG12, rhos=[FIG2A_RHO],
-                    convention="theory", steps=s["steps_a"], figure="jiang2023-fig2a",
+                    convention="theory", steps=s["steps_a"], figure="jiang2023-fig2a", data_seed=data_seed,
                     metrics=("train_error_sq", "singular_values", "jiang2023_dist_Xs"), log={"every": 1})
             for gen in FIG2A_XS.values()]
+
+
+def fig2a_specs(quick: bool) -> list[RunSpec]:
+    """Fig. 2a's runs: one per X of :data:`FIG2A_XS`, data seed 0."""
+    return _fig2a_specs(quick, 0)
+
+
+def claim1_specs(quick: bool) -> list[RunSpec]:
+    """Claim 1's runs: Fig. 2a's on each data seed of :data:`CLAIM1_SEEDS` (seed 0 is the figure's own)."""
+    return [spec for seed in CLAIM1_SEEDS for spec in _fig2a_specs(quick, seed)]
 
 
 def fig2b_specs(quick: bool) -> list[RunSpec]:
@@ -68,11 +80,16 @@ def _facts(spec: RunSpec) -> dict:
     return problem_facts(dict(spec.problem.params, name=spec.problem.name), spec.data_seed)
 
 
-def learning_times(ctx: Context) -> dict[str, dict]:
-    """Per X of Fig. 2a: σ_i(X), measured t_i (first step with σ_i(F_tG_tᵀ) ≥ σ_i/2), predicted t_i."""
+def learning_times(ctx: Context, specs=fig2a_specs) -> dict[str, dict]:
+    """Per X of Fig. 2a (keyed by its name, and `` (seed s)`` for data seeds other than 0): σ_i(X), measured
+    t_i (first step with σ_i(F_tG_tᵀ) ≥ σ_i/2), predicted t_i. ``specs``: the runs (Fig. 2a's or claim 1's)."""
     out = {}
     s = _sizes(ctx.quick)
-    for name, spec in zip(FIG2A_XS, ctx.specs(fig2a_specs), strict=True):
+    gens = {g["generator"]: name for name, g in FIG2A_XS.items()}
+    for spec in ctx.specs(specs):
+        name = gens[spec.problem.params["generator"]]
+        if spec.data_seed:
+            name = f"{name} (seed {spec.data_seed})"
         facts = _facts(spec)
         sig = np.array(facts["sigma_top"])
         (_, rows), = replica_traces(ctx, spec)
@@ -137,37 +154,52 @@ def fig2b_plot(ctx: Context, out_dir: Path) -> list[Path]:
     return save(fig, out_dir, "jiang2023-fig2b")
 
 
+def order_verdict(measured: np.ndarray, predicted: np.ndarray, tol: float) -> str:
+    """Claim 1's verdict for one X: ``not reproduced`` when some t_{i+1} < t_i (a tie is Thm 4.1's ≤),
+    else ``reproduced`` when every measured/predicted ratio lies in [1/tol, tol], else ``partly reproduced``."""
+    m, pred = np.asarray(measured, float), np.asarray(predicted, float)
+    if np.any(np.diff(m) < 0):
+        return "not reproduced"
+    r = m / pred
+    return "reproduced" if bool(np.all((r >= 1 / tol) & (r <= tol))) else "partly reproduced"
+
+
 @claim(
-    id="jiang2023-claim1", paper=PAPER, figure="jiang2023-fig2a", specs=fig2a_specs,
+    id="jiang2023-claim1", paper=PAPER, figure="jiang2023-fig2a", specs=claim1_specs,
     kind="experiment", source={"section": "§5.1, Fig. 2a; Thm 4.1",
                      "quote": "As shown in Figure 2a, the top singular values  $\\sigma_i(F_t G_t^\\top)$  of the iterate grow "
                      "towards those of  $X$  sequentially at geometrically different rates."},
     statement="With a small init, GD-M learns the singular values of X one after another, larger ones first "
               "(\"sequentially at geometrically different rates\", Fig. 2a; Thm 4.1's T⁽¹⁾ ≤ … ≤ T⁽ʳ⁾).",
-    paper_value="qualitative (no times given); Thm 4.1 orders the times, constants unspecified",
+    paper_value="qualitative (no times given); Thm 4.1 orders the times (T⁽¹⁾ ≤ … ≤ T⁽ʳ⁾), constants unspecified",
     criterion=f"t_i = first step with σ_i(F_tG_tᵀ) ≥ σ_i(X)/2, i = 1..10 (those reached within the budget), "
-              f"predicted t_i = ln(σ_i/(k a²))/(2 ln(1 + ησ_i)). Reproduced when, for both X, the t_i increase "
-              f"strictly with i and every ratio measured/predicted lies in [1/{RATIO_TOL}, {RATIO_TOL}]; partly "
-              "reproduced when the order holds but some ratio does not; not reproduced when the order fails.",
+              f"predicted t_i = ln(σ_i/(k a²))/(2 ln(1 + ησ_i)); both X of Fig. 2a, on each of "
+              f"{len(CLAIM1_SEEDS)} data seeds. Reproduced when, for every X and seed, t_1 ≤ t_2 ≤ … (Thm 4.1's "
+              f"order; a tie at an integer step is not a reversal) and every ratio measured/predicted lies in "
+              f"[1/{RATIO_TOL}, {RATIO_TOL}]; partly reproduced when the order holds but some ratio does not; "
+              "not reproduced when some t_{i+1} < t_i.",
+    criterion_revised="before: the t_i increase strictly with i, on data seed 0 alone / after: t_1 ≤ t_2 ≤ … as "
+                      "Thm 4.1 states it, on 3 data seeds. Why: the theorem orders the times with ≤, and on the "
+                      "paper's own random rank-10 X neighbouring predicted times lie less than one step apart on "
+                      "about a quarter of draws, so a tie at an integer step is what the theorem allows (the full "
+                      "run had t_3 = t_4).",
     thresholds={"ratio": Threshold(RATIO_TOL, low=1.1, high=1.5, reason="the predicted times are a scalar-model "
                                    "heuristic, not the paper's: agreement within 10–50 %")},
 )
 def claim1(ctx: Context) -> Outcome:
-    lt = learning_times(ctx)
-    measured, verdicts, ties = {}, [], []
+    lt = learning_times(ctx, claim1_specs)
+    measured, verdicts, ties, reversals = {}, [], [], []
     for name, d in lt.items():
         meas = np.array(d["measured"])
         ok = ~np.isnan(meas)
         m = meas[ok]
         pred = np.array(d["predicted"])[ok]
         ratios = m / pred
-        ordered = bool(np.all(np.diff(m) > 0))
         sig_ok = np.array(d["sigma"])[ok]
         ties += [f"{name}: t_{i + 1} = t_{i + 2} = {m[i]:g} (σ ratio {sig_ok[i] / sig_ok[i + 1]:.3f}, predicted "
-                 f"{pred[i + 1] - pred[i]:.1f} steps apart)" for i in np.flatnonzero(np.diff(m) <= 0)]
-        tol = ctx.threshold("ratio")
-        in_tol = bool(np.all((ratios >= 1 / tol) & (ratios <= tol)))
-        verdicts.append("reproduced" if ordered and in_tol else "partly reproduced" if ordered else "not reproduced")
+                 f"{pred[i + 1] - pred[i]:.1f} steps apart)" for i in np.flatnonzero(np.diff(m) == 0)]
+        reversals += [f"{name}: t_{i + 2} = {m[i + 1]:g} < t_{i + 1} = {m[i]:g}" for i in np.flatnonzero(np.diff(m) < 0)]
+        verdicts.append(order_verdict(m, pred, ctx.threshold("ratio")))
         measured[f"{name}: sigma_i(X)"] = [round(x, 4) for x in d["sigma"]]
         measured[f"{name}: measured t_i"] = m.tolist()
         measured[f"{name}: predicted t_i"] = [round(x, 1) for x in np.array(d["predicted"])[ok]]
@@ -175,17 +207,22 @@ def claim1(ctx: Context) -> Outcome:
         measured[f"{name}: components learned within budget"] = int(ok.sum())
         measured[f"{name}: min_t ‖F_tG_tᵀ − X_s‖_F/‖X_s‖_F, s = 1..4"] = [round(x, 4) for x in d["dips"]]
         measured[f"{name}: at steps"] = d["dip_steps"]
+    measured["ties t_i = t_(i+1)"] = len(ties)
+    measured["reversals t_(i+1) < t_i"] = len(reversals)
     verdict = ("not reproduced" if "not reproduced" in verdicts else
                "partly reproduced" if "partly reproduced" in verdicts else "reproduced")
     s = _sizes(ctx.quick)
+    seeds = sorted({sp.data_seed for sp in ctx.specs(claim1_specs)})
     return Outcome(measured=measured, verdict=verdict,
                    setting=f"{s['m']}×{s['n']}, k = {s['k']}, η = 0.5, theory init ρ = 1e-6, {s['steps_a']} steps, "
-                           f"X: Gaussian rank 10 and σ_i ∝ 0.8^(i−1), {mode(ctx.quick)} mode",
+                           f"X: Gaussian rank 10 and σ_i ∝ 0.8^(i−1), data seeds {', '.join(map(str, seeds))}, "
+                           f"{mode(ctx.quick)} mode",
                    note="The predicted times are a scalar-model heuristic (notes-002 §4.5), not the paper's: Thm "
-                        "4.1 only orders the times and bounds the last by O(log(κ/(δε))/(δησ_r)). The dips "
+                        "4.1 only orders the times (≤) and bounds the last by O(log(κ/(δε))/(δησ_r)). The dips "
                         "(distance to X_s relative to ‖X_s‖_F) show whether early stopping near X_s would work. "
-                        + ("Order failures (ties at integer steps): " + "; ".join(ties) + "." if ties else
-                           "No ties."))
+                        + ("Ties at integer steps (allowed by Thm 4.1's ≤): " + "; ".join(ties) + ". " if ties
+                           else "No ties. ")
+                        + ("Reversals: " + "; ".join(reversals) + "." if reversals else "No reversals."))
 
 
 def decay_rates(ctx: Context) -> dict[float, dict]:

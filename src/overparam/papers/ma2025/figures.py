@@ -99,6 +99,22 @@ def radius_specs(quick: bool) -> list[RunSpec]:
     return [ipgd_plus_spec(inst, quick=quick, figure="ma2025-radius", radius=RADII, metrics=SCALAR, log_every=5)]
 
 
+#: Claim 2's data seeds (operator and X⋆ drawn anew; one perturbation seed each in quick mode) and its
+#: metrics (no deviation rates: the claim reads the final distance, residual and signal error only).
+CLAIM2_SEEDS = (0, 1, 2)
+CLAIM2_METRICS = ("loss", "ma2025_residual", "ma2025_dist", "ma2025_error")
+
+
+def claim2_specs(quick: bool) -> list[RunSpec]:
+    """Claim 2's own runs: IPGD+ on Fig. 4's six low-rank instances and Fig. 5's two sparse ones, on each
+    data seed of :data:`CLAIM2_SEEDS`, with the full GD phase T_GD = PLAIN_STEPS in both modes (600
+    GD steps leave the signal error above ‖r_T‖ on some instances, so dist ≠ ‖r_T‖ there for want of
+    steps, not of the theory)."""
+    return [ipgd_plus_spec(i, quick=quick, figure="ma2025-claim2", metrics=CLAIM2_METRICS, plain_steps=PLAIN_STEPS,
+                           seeds=1 if quick else None, data_seed=seed)
+            for seed in CLAIM2_SEEDS for i in low_rank(quick) + sparse(quick)]
+
+
 def fig6_specs(quick: bool) -> list[RunSpec]:
     return fig4_specs(quick) + fig5_specs(quick) + radius_specs(quick)
 
@@ -397,39 +413,54 @@ def _lowrank_and_sparse(ctx: Context):
 
 
 @claim(
-    id="ma2025-claim2", paper=PAPER, figure="ma2025-fig4", specs=lambda q: fig4_specs(q) + fig5_specs(q),
+    id="ma2025-claim2", paper=PAPER, figure="ma2025-fig4", specs=claim2_specs,
     kind="experiment", source={"section": "§7 (Figs. 4–5)",
                      "quote": "Notably, the final distance to precisely matches the residual norm across all instances "
                      "considered."},
     statement="IPGD+'s final distance to the solution set equals its final residual norm on all six low-rank "
               "problems and on sparse recovery (Figs. 4–5).",
     paper_value="'the final distance precisely matches the residual norm across all instances' (no digits given)",
-    criterion=f"Per instance × seed: agreeing digits −log10(|dist − ‖r‖|/max). Reproduced when every run agrees "
-              f"to ≥ 3 digits, or both are at the round-off floor (|dist − ‖r‖| ≤ {FLOOR:g}); partly reproduced "
-              "when at least half the instances do; not reproduced otherwise. The asymmetric distance is to the "
-              "balanced solutions (an upper bound on the distance to 𝒳_M).",
+    criterion=f"IPGD+ (GD phase T_GD = {PLAIN_STEPS} steps) on Fig. 4's six low-rank and Fig. 5's two sparse "
+              f"instances, {len(CLAIM2_SEEDS)} data seeds each. Per run: agreeing digits −log10(|dist − ‖r_T‖|/max) "
+              "between ‖r_T‖ = dist(x_T, M) and dist = dist(x_T, 𝒳_M) computed as: symmetric UUᵀ, the Procrustes "
+              "distance min_R ‖U − U⋆R‖_F to U⋆ = [VΣ^½, 0] (exact); asymmetric UVᵀ, the distance to the "
+              "first-order projection onto 𝒳_M from the signal (U_s, V_s) = P_M(U, V) with the minimum-norm "
+              "Sylvester correction (exact as the signal error → 0, an upper bound otherwise); sparse, the exact "
+              f"coordinatewise distance. Reproduced when every run agrees to ≥ 3 digits, or both are at the "
+              f"round-off floor (|dist − ‖r‖| ≤ {FLOOR:g}); partly reproduced when at least half the instances do "
+              "on every seed; not reproduced otherwise.",
+    criterion_revised=f"before: quick mode read Fig. 4–5's runs (T_GD = {QUICK_PLAIN_STEPS}, one data seed), and the "
+                      "criterion called the asymmetric distance one 'to the balanced solutions' / after: the claim "
+                      f"has its own runs with T_GD = {PLAIN_STEPS} in both modes and 3 data seeds, and the criterion "
+                      "states the distance the code computes. Why: after 600 GD steps the signal error of some "
+                      "instances is still above ‖r_T‖, so the two differ for want of steps (1,500 steps give 6–11 "
+                      "agreeing digits); the verdict 'partly' in quick mode measured the budget, not the claim.",
     thresholds={"digits": Threshold(3, low=2, high=6, reason="'precisely matches': from two agreeing digits to "
                                   "six"),
                 "floor": Threshold(FLOOR, low=1e-14, high=1e-10, reason="the round-off floor of a residual norm "
                                    "≈ 1 in float64: from 1e-14 to 1e-10")},
 )
 def claim2(ctx: Context) -> Outcome:
-    reps = _lowrank_and_sparse(ctx)
     measured, versus = {}, {}
     per_inst: dict[str, bool] = {}
-    for r in reps:
-        dg = agreeing_digits(r.dist_T, r.r_T)
-        ok = dg >= ctx.threshold("digits") or abs(r.dist_T - r.r_T) <= ctx.threshold("floor")
-        per_inst[r.instance] = per_inst.get(r.instance, True) and ok
-        measured[f"{r.instance} seed {r.replica}: final dist, ‖r_T‖, digits, ‖g(x) − X⋆‖"] = \
-            [r.dist_T, r.r_T, dg, r.error_T]
-    for name in per_inst:
-        d = [agreeing_digits(r.dist_T, r.r_T) for r in reps if r.instance == name]
+    digits: dict[str, list[float]] = {}
+    for spec in ctx.specs(claim2_specs):
+        for r in summarize(ctx, spec):
+            dg = agreeing_digits(r.dist_T, r.r_T)
+            ok = dg >= ctx.threshold("digits") or abs(r.dist_T - r.r_T) <= ctx.threshold("floor")
+            per_inst[r.instance] = per_inst.get(r.instance, True) and ok
+            digits.setdefault(r.instance, []).append(dg)
+            measured[f"{r.instance} data seed {spec.data_seed} pert. seed {r.replica}: final dist, ‖r_T‖, digits, "
+                     f"‖g(x) − X⋆‖"] = [r.dist_T, r.r_T, dg, r.error_T]
+    for name, d in digits.items():
         versus[f"{name}: agreeing digits (min over seeds)"] = {"paper": "'precisely matches'", "ours": f"{min(d):.1f}"}
     n_ok = sum(per_inst.values())
     verdict = ("reproduced" if n_ok == len(per_inst) else "partly reproduced" if n_ok >= len(per_inst) / 2
                else "not reproduced")
-    return Outcome(measured=measured, verdict=verdict, versus=versus, setting=_label(ctx.quick),
+    seeds = sorted({s.data_seed for s in ctx.specs(claim2_specs)})
+    return Outcome(measured=measured, verdict=verdict, versus=versus,
+                   setting=f"{_label(ctx.quick).replace(f'T_GD={QUICK_PLAIN_STEPS}', f'T_GD={PLAIN_STEPS}')}; "
+                           f"data seeds {', '.join(map(str, seeds))}",
                    note=f"{n_ok} of {len(per_inst)} instances agree on every seed.")
 
 
