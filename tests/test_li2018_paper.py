@@ -27,7 +27,7 @@ def _cli(args, capsys):
 def test_every_figure_and_claim_is_declared_with_specs_in_both_modes():
     paper = papers()["li2018"]
     assert [f.id for f in paper.figures] == [f"li2018-fig{i}" for i in range(1, 6)]
-    assert [c.id for c in paper.claims] == [f"li2018-claim{i}" for i in range(1, 11)]
+    assert [c.id for c in paper.claims] == [f"li2018-claim{i}" for i in range(1, 12)]
     fig_ids = {f.id for f in paper.figures}
     for c in paper.claims:
         assert c.statement and c.paper_value and c.criterion, c.id
