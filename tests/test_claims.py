@@ -272,3 +272,34 @@ def test_store_reads_honour_the_seed_filter(tmp_path):
     one = ctx.for_seed(1)
     assert [len(replica_traces(one, s)) for s in specs] == [0, 1]
     assert summaries(ctx.store, one.specs(lambda q: specs))["data_seed"].tolist() == [1]
+
+
+# -- headline: a verdict other than reproduced shows the measurement that failed ---------------------------
+
+
+def _two_part(verdict: str, decisive: str = "") -> Claim:
+    return Claim(id="p-claim9", paper="p", statement="s", setting="", paper_value="v", verdict=verdict,
+                 measured={"train": 1.8e-14, "test": 6.1},
+                 versus={"train error": {"paper": "< 1e-4", "ours": 1.8e-14},
+                         "test error": {"paper": "≈ 1e-1", "ours": 6.1}}, decisive=decisive)
+
+
+def test_a_partly_verdicts_headline_shows_the_failing_half():
+    from overparam.experiments.claims import claims_payload, headline
+
+    assert headline(_two_part("partly reproduced", "test error")) == ("test error", "6.1", "≈ 1e-1")
+    assert headline(_two_part("not reproduced", "test")) == ("test", "6.1", "v")  # a measured entry
+    # a reproduced claim, or one that names nothing, keeps its first pair
+    assert headline(_two_part("reproduced", "test error"))[0] == "train error"
+    assert headline(_two_part("partly reproduced"))[0] == "train error"
+    row = claims_payload([_two_part("partly reproduced", "test error")], quick=True)["claims"][0]
+    assert row["headline"] == {"quantity": "test error", "ours": "6.1", "paper": "≈ 1e-1"}
+    assert row["decisive"] == "test error"
+    line = [text for text, v in summary_lines([_two_part("partly reproduced", "test error")]) if v][0]
+    assert "6.1 (paper: ≈ 1e-1) · test error" in line
+
+
+def test_an_outcome_names_only_a_measurement_it_has():
+    with pytest.raises(ValueError, match="decisive"):
+        Outcome(measured={"a": 1}, verdict="partly reproduced", decisive="b")
+

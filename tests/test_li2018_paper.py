@@ -27,7 +27,7 @@ def _cli(args, capsys):
 def test_every_figure_and_claim_is_declared_with_specs_in_both_modes():
     paper = papers()["li2018"]
     assert [f.id for f in paper.figures] == [f"li2018-fig{i}" for i in range(1, 6)]
-    assert [c.id for c in paper.claims] == [f"li2018-claim{i}" for i in range(1, 11)]
+    assert [c.id for c in paper.claims] == [f"li2018-claim{i}" for i in range(1, 12)]
     fig_ids = {f.id for f in paper.figures}
     for c in paper.claims:
         assert c.statement and c.paper_value and c.criterion, c.id
@@ -97,16 +97,30 @@ def test_lemma_a1_formulas():
 
 
 def test_claim8_checks_lemma_a1_at_finite_m(tmp_path):
-    """The stored computation: the sup deviation falls with m, the 2X alternative never fits, a verdict."""
+    """The stored computations (3 seeds): the sup deviation falls with m, the 2X alternative never fits;
+    the verdict judges the rate and the identity term on every seed, and the size (which needs the
+    paper's unknown constants) is reported without deciding it."""
     store = Store(tmp_path)
     comps = lemma_a1.claim8_computations(True)
+    assert len({c.key() for c in comps}) == len(lemma_a1.CLAIM8_SEEDS) >= 3
     rep = run_computations(comps, store)
     assert rep.computed and not rep.failed
     claim = lemma_a1.claim8.check(Context(store, quick=True))
     assert claim.verdict in VERDICTS and claim.criterion and claim.criterion_revised
-    D = next(v for k, v in claim.measured.items() if k.startswith("sup deviation D(m)"))
-    assert D[-1] < D[0] / 4
-    assert claim.measured["min over PSD X of ||op(X) - 2X|| (RIP-like alternative), over all m"] > 0.5
+    Ds = next(v for k, v in claim.measured.items() if k.startswith("sup deviation D(m)"))
+    assert len(Ds) == 3 and all(D[-1] < D[0] / 4 for D in Ds)
+    controls = claim.measured["min over PSD X of ||op(X) - 2X|| (RIP-like alternative), over all m, per seed"]
+    assert min(controls) > 0.5
+    slopes = claim.measured["log-log slope of D on m where D < 1, per seed"]
+    assert all(-0.7 <= s <= -0.3 for s in slopes)  # the rate holds at the nominal band on every seed
+    # the size fails by the constants-1 reading, and yet the verdict is the rate's and the identity term's
+    sizes = next(v for k, v in claim.measured.items() if k.startswith("D at Thm 1.2's m"))
+    assert min(sizes) > claim.measured["delta needed 1/(sqrt(r) log^2 d) (constants 1; reported)"]
+    assert claim.stability["verdicts"]["nominal"] == "reproduced"
+    assert claim.measured["verdict per seed"] == ["reproduced"] * 3
+    # the final verdict is the stable one: reproduced, or inconclusive with the spread named
+    assert claim.verdict == "reproduced" or (claim.verdict == "inconclusive" and claim.stability["spread"])
+    assert "size constant" not in claim.stability["thresholds"]
 
 
 def test_full_mode_code_path_of_figs_1_and_2(tmp_path, capsys, monkeypatch):
@@ -159,10 +173,11 @@ def test_claim10_small_alpha_gd_approaches_the_minimum_trace_solution(tmp_path):
     run_sweep(convex.claim10_specs(True), store, workers=1)
     assert run_computations(convex.claim10_computations(True), store).computed
     claim = convex.claim10.check(Context(store, quick=True))
-    assert claim.verdict in VERDICTS
-    dist = next(v for k, v in claim.measured.items() if k.startswith("||X_GD - X_nuc||"))
-    assert dist[-1] < dist[0] / 100  # α from 10⁻¹ to 10⁻⁵
-    assert claim.measured["||X_nuc - X*||_F/||X*||_F"] < 1e-5
+    assert claim.verdict in VERDICTS and claim.criterion_revised
+    assert claim.stability["seeds"] == len(convex.CLAIM10_SEEDS) >= 3
+    dists = next(v for k, v in claim.measured.items() if k.startswith("||X_GD - X_nuc||"))
+    assert len(dists) == 3 and all(d[-1] < d[0] / 100 for d in dists)  # α from 10⁻¹ to 10⁻⁵, every seed
+    assert max(claim.measured["||X_nuc - X*||_F/||X*||_F per seed"]) < 1e-5
 
 
 def test_without_the_convex_extra_fig4_and_claim10_leave_the_convex_program_out(tmp_path, monkeypatch):
@@ -172,3 +187,33 @@ def test_without_the_convex_extra_fig4_and_claim10_leave_the_convex_program_out(
     assert baselines.fig4_computations(True) == [] and convex.claim10_computations(True) == []
     claim = convex.claim10.check(Context(Store(tmp_path), quick=True))
     assert claim.verdict == "inconclusive" and "overparam[convex]" in claim.note
+
+
+def test_claim11_small_alpha_gd_is_not_the_minimum_trace_solution_below_the_threshold(tmp_path, capsys, monkeypatch):
+    """Claim 11 (extension) on a tiny instance (d = 12, r = 1, m = 18, 3 data seeds): the verdict follows
+    the declared criterion from the per-seed gaps, and claim 10's statement names where it is tested."""
+    pytest.importorskip("cvxpy")
+    from overparam.papers.li2018 import convex
+
+    monkeypatch.setattr(convex, "CLAIM11_DIMS", {True: 12, False: 12})
+    monkeypatch.setattr(convex, "CLAIM11_STEPS", {True: 8000, False: 8000})
+    specs = convex.claim11_specs(True)
+    assert [s.data_seed for s in specs] == [0, 1, 2] and all(s.problem.params["m"] == 18 for s in specs)
+    code, out = _cli(["reproduce", "li2018-claim11", "--quick", "--store", str(tmp_path / "s"),
+                      "--out", str(tmp_path / "o"), "--workers", "1", "--quiet"], capsys)
+    assert code == 0, out.err
+    (c,) = json.loads((tmp_path / "o" / "claims.json").read_text())["claims"]
+    assert c["kind"] == "extension" and c["stability"]["seeds"] == 3
+    gap = next(v for k, v in c["measured"].items() if k.startswith("||X_GD - X_nuc||"))
+    d_nuc = c["measured"]["||X_nuc - X*||_F/||X*||_F per seed"]
+    assert len(gap) == 3
+    nominal = c["stability"]["verdicts"]["nominal"]
+    if min(d_nuc) < 0.1:
+        assert nominal == "inconclusive"
+    elif min(gap) >= 0.1:
+        assert nominal == "reproduced"
+    elif max(gap) <= 0.01:
+        assert nominal == "not reproduced"
+    else:
+        assert nominal == "partly reproduced"
+    assert "m = 5dr, where X_nuc = X⋆" in convex.claim10.statement

@@ -232,3 +232,36 @@ def test_quick_reproduction_end_to_end(tmp_path):
     assert {c.verdict for c in res.claims} <= {"reproduced", "partly reproduced", "not reproduced", "inconclusive"}
     for fig in ("rajaraman2023-fig1", "rajaraman2023-fig2", "rajaraman2023-sensitivity"):
         assert (tmp_path / "o" / f"{fig}.png").is_file()
+
+
+def test_claim1_reports_the_noisy_runs_it_excludes(tmp_path, monkeypatch, capsys):
+    """Claim 1 on a tiny setting (population d = k = 20, 2 init seeds; Fig. 2's data seeds 0 and 2): the
+    verdict counts the population and noiseless seeds only, and the criterion and the measurements name
+    Fig. 2's noisy runs (outside Thm 4's sample bound at n = 100) with their kept columns."""
+    import json
+
+    from overparam.cli import main
+    from overparam.papers.rajaraman2023 import fig1, fig2
+
+    monkeypatch.setattr(fig1, "_d", lambda quick: 20)
+    monkeypatch.setattr(fig1, "_claim1_d", lambda quick: 20)
+    monkeypatch.setattr(fig1, "CLAIM1_SEEDS", [0, 1])
+    monkeypatch.setattr(fig1, "STEPS", 1500)
+    monkeypatch.setattr(fig2, "SEEDS", [0, 2])
+    with pytest.raises(SystemExit) as exc:
+        main(["reproduce", "rajaraman2023-fig1", "rajaraman2023-claim1", "--quick", "--store",
+              str(tmp_path / "s"), "--out", str(tmp_path / "o"), "--workers", "1", "--quiet"])
+    assert exc.value.code == 0, capsys.readouterr().err
+    (c,) = [c for c in json.loads((tmp_path / "o" / "claims.json").read_text())["claims"]
+            if c["id"] == "rajaraman2023-claim1"]
+    assert "noisy runs" in c["criterion"] and "excluded" in c["criterion"] and c["criterion_revised"]
+    m = c["measured"]
+    noisy = next(v for k, v in m.items() if k.startswith("noisy finite sample"))
+    assert len(noisy) == 2 and all(isinstance(w, (int, float)) for w in noisy)
+    assert m["noisy: seeds keeping more than r"] == sum(w > fig2.R_TRUE for w in noisy)
+    assert m["noisy: seeds keeping fewer than r"] == sum(w < fig2.R_TRUE for w in noisy)
+    judged = m["population d=k=20, r=4: kept columns per init seed"] + \
+        m["finite sample d=k=20, r=3, n=100: kept columns per data seed"]
+    assert m["share of seeds with exactly r"] == pytest.approx(
+        (sum(w == 4 for w in judged[:2]) + sum(w == 3 for w in judged[2:])) / len(judged))
+    assert f"{m['noisy: seeds keeping more than r']} of 2 seeds keep more than r" in c["note"]

@@ -126,6 +126,9 @@ class Claim:
         kind: one of :data:`KINDS` (``""`` only in records written before provenance existed).
         stability: ``{"seeds": n, "thresholds": {name: [low, high]}, "verdicts": {"nominal": v,
             "seed <s>": v, "<name>=<value>": v, …}, "stable": bool, "spread": text}``.
+        decisive: empty, or the name (a key of ``versus``, else of ``measured``) of the measurement
+            that decided a verdict other than ``reproduced`` — the half of the claim that failed;
+            :func:`headline` shows it instead of the first pair.
     """
 
     id: str
@@ -144,6 +147,7 @@ class Claim:
     source: dict[str, str] = field(default_factory=dict)
     kind: str = ""
     stability: dict[str, Any] = field(default_factory=dict)
+    decisive: str = ""
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
@@ -194,15 +198,24 @@ def short(v: Any, items: int = 4) -> str:
 
 
 def headline(claim: Claim | dict[str, Any]) -> tuple[str, str, str]:
-    """``(quantity, ours, paper's)``: the claim's key number against the paper's — the first pair of
-    ``versus``, or (when the paper gives no number) the first measurement and the paper's value;
-    ours through :func:`short`. ``claims.json`` keeps it as ``headline`` (its keys are sorted, so
-    "first" is read from the :class:`Claim`, in the order its check wrote them)."""
+    """``(quantity, ours, paper's)``: the claim's key number against the paper's. For a verdict other
+    than ``reproduced`` whose claim names its ``decisive`` measurement, that measurement (the half
+    that failed: its ``versus`` pair, else its ``measured`` value and the paper's value); otherwise
+    the first pair of ``versus``, or (when the paper gives no number) the first measurement and the
+    paper's value; ours through :func:`short`. ``claims.json`` keeps it as ``headline`` (its keys
+    are sorted, so "first" is read from the :class:`Claim`, in the order its check wrote them)."""
     if isinstance(claim, dict) and isinstance(claim.get("headline"), dict):
         h = claim["headline"]
         return str(h.get("quantity", "")), str(h.get("ours", "")), str(h.get("paper", ""))
     c = claim.as_dict() if isinstance(claim, Claim) else claim
     versus, measured = c.get("versus") or {}, c.get("measured") or {}
+    decisive = c.get("decisive") or ""
+    if decisive and c.get("verdict") != "reproduced":
+        if decisive in versus:
+            pair = versus[decisive]
+            return str(decisive), short(pair.get("ours")), str(pair.get("paper", ""))
+        if decisive in measured:
+            return str(decisive), short(measured[decisive]), str(c.get("paper_value", ""))
     if versus:
         name, pair = next(iter(versus.items()))
         return str(name), short(pair.get("ours")), str(pair.get("paper", ""))

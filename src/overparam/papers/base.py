@@ -122,10 +122,14 @@ class Outcome:
     note: str = ""
     setting: str = ""
     versus: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the key of ``versus`` (else of ``measured``) that decided a verdict other than ``reproduced``
+    decisive: str = ""
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict {self.verdict!r} not in {VERDICTS}")
+        if self.decisive and self.decisive not in self.versus and self.decisive not in self.measured:
+            raise ValueError(f"decisive {self.decisive!r} names no versus or measured entry")
 
 
 @dataclass
@@ -195,7 +199,7 @@ class ClaimCheck:
                      measured=out.measured, paper_value=self.paper_value, verdict=verdict, note=note.strip(),
                      figure=self.figure, criterion=self.criterion, versus=out.versus,
                      criterion_revised=self.criterion_revised, source=dict(self.source), kind=self.kind,
-                     stability=stability)
+                     stability=stability, decisive=out.decisive)
 
 
 def claim(*, id: str, paper: str, statement: str, paper_value: str, criterion: str, source: dict[str, str],

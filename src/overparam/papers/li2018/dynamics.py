@@ -190,6 +190,7 @@ def claim2(ctx: Context) -> Outcome:
     D = d * (d + 1) // 2
     return Outcome(
         measured=measured, verdict=verdict,
+        decisive="α=1 train error" if train >= train_line else "α=1 test error",
         versus={"α=1 train error": {"paper": "< 1e-4", "ours": train},
                 "α=1 test error": {"paper": "≈ 1e-1", "ours": test}},
         setting=f"d = {d}, r = {r}, m = 5dr = {m}, U₀ = αI, {STEP_LABEL}, {FIG2_STEPS} steps, {TRIALS} trials "

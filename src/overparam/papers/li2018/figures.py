@@ -7,7 +7,7 @@ The figures and claims are declared in the modules listed below; this module onl
 * :mod:`.baselines` — Fig. 4, claim 4;
 * :mod:`.network` — Fig. 5, claims 5, 9;
 * :mod:`.lemma_a1` — claim 8;
-* :mod:`.convex` — claim 10.
+* :mod:`.convex` — claims 10, 11.
 """
 
 from __future__ import annotations

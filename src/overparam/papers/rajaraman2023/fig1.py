@@ -132,12 +132,18 @@ def _claim1_specs(quick: bool) -> list[RunSpec]:
               "full, r = 4, λ = 0.05, β = 0.01, 3,000 steps) and finite sample (Fig. 2's 10 noiseless data seeds, "
               "d = k = 20, r = 3, n = 100). Reproduced when every seed of both settings keeps exactly r; partly "
               "reproduced when ≥ 80 % of all seeds do; not reproduced otherwise. Fig. 1's own regularized seeds at "
-              "its size are reported, not judged.",
+              "its size are reported, not judged. Fig. 2's noisy runs (σ = 0.1, same n = 100) are excluded from the "
+              "verdict and reported: Thm 4 assumes n ≥ C₄σ²dk²r⁵log(d/η)/(σ_r⋆)⁴, about 2·10⁴·C₄ samples at "
+              "σ = 0.1, d = k = 20, r = 3, so n = 100 lies outside its hypothesis for σ > 0 (for σ = 0 the "
+              "bound is void).",
+    criterion_revised="before: the same two settings, the noisy runs neither judged nor mentioned / after: the noisy "
+                      "runs named in the criterion as excluded (outside Thm 4's sample bound), their kept columns "
+                      "reported beside the verdict; the verdict's rule is unchanged.",
     thresholds={"share": Threshold(0.8, low=0.7, high=0.9, reason="'partly': most seeds, from 7 to 9 in 10")},
 )
 def claim1(ctx: Context) -> Outcome:
     from .fig2 import R_TRUE as R2
-    from .fig2 import noiseless_specs
+    from .fig2 import NOISE, noiseless_specs
 
     pop = []
     for spec in ctx.specs(claim1_population_specs):
@@ -145,6 +151,11 @@ def claim1(ctx: Context) -> Outcome:
     fin = []
     for spec in noiseless_specs(ctx):
         fin += [e["width"] for i, e in sorted(events(ctx, spec, "prune").items()) if settings_of(spec, i)["lam"] > 0]
+    noisy = []
+    for spec in ctx.specs(_claim1_specs):
+        if spec.problem.params.get("noise", 0) > 0:
+            noisy += [e["width"] for i, e in sorted(events(ctx, spec, "prune").items())
+                      if settings_of(spec, i)["lam"] > 0]
     fig = [r["kept"] for r in fig1_norms(ctx) if r["lam"] > 0]
     ok = [w == R_TRUE for w in pop] + [w == R2 for w in fin]
     share = float(np.mean(ok))
@@ -153,12 +164,19 @@ def claim1(ctx: Context) -> Outcome:
     measured = {f"population d=k={_claim1_d(ctx.quick)}, r={R_TRUE}: kept columns per init seed": pop,
                 f"finite sample d=k=20, r={R2}, n=100: kept columns per data seed": fin,
                 f"Fig. 1 d=k={_d(ctx.quick)}: kept columns of the regularized seeds": fig,
-                "share of seeds with exactly r": share}
+                "share of seeds with exactly r": share,
+                f"noisy finite sample (sigma={NOISE:g}, excluded): kept columns per data seed": noisy,
+                "noisy: seeds keeping more than r": sum(w > R2 for w in noisy),
+                "noisy: seeds keeping fewer than r": sum(w < R2 for w in noisy)}
     versus = {"kept columns (population)": {"paper": f"exactly r = {R_TRUE}", "ours": pop},
               "kept columns (finite sample)": {"paper": f"exactly r = {R2}", "ours": fin}}
     return Outcome(measured=measured, verdict=verdict, versus=versus,
                    setting=f"λ = {LAM}, β = {BETA} (population); Fig. 2's λ, β (finite sample); {mode(ctx.quick)} mode",
-                   note="The SOSP certificates (‖∇f‖_F, λ_min by Lanczos, ‖U‖_op) of the finite-sample runs are in "
+                   note=f"Fig. 2's noisy runs (σ = {NOISE:g}, n = 100), excluded from the verdict (criterion): "
+                        f"{sum(w > R2 for w in noisy)} of {len(noisy)} seeds keep more than r = {R2} columns "
+                        f"({noisy}); n = 100 is far below Thm 4's sample bound for σ > 0, so this does not "
+                        "contradict the theorem, but pruning at 2√β does not isolate r columns there. "
+                        "The SOSP certificates (‖∇f‖_F, λ_min by Lanczos, ‖U‖_op) of the finite-sample runs are in "
                         "claim 5's measurements; pruning happens after a fixed budget, not at a certified SOSP.")
 
 
