@@ -381,14 +381,6 @@ def phase_transition_cmd(
         raise typer.Exit(1)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console entry point (see the module docstring for exit statuses)."""
-    run_app(app, argv)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
-
 
 def _check_threads(n: int) -> int:
     """``--threads`` within :func:`overparam.backend.max_threads` (imported here, not at the top: the
@@ -396,3 +388,12 @@ def _check_threads(n: int) -> int:
     from .backend import check_threads
 
     return check_threads(n, "--threads")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point (see the module docstring for exit statuses)."""
+    run_app(app, argv)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
