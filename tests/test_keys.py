@@ -28,14 +28,45 @@ def current_paper_keys(quick: bool) -> dict[str, dict[str, list[str]]]:
     return out
 
 
+#: Figures and claims whose runs changed on purpose after bd2f461, with the reason (the runs of every
+#: other figure and claim keep their bd2f461 keys). Each entry must really have changed, so the list
+#: cannot outlive its reason.
+CHANGED = {
+    "jiang2023-fig1": "quick mode runs 20,000 steps so that the figure reaches the overfitting (quick only)",
+    "jiang2023-claim2": "reads jiang2023-fig1 (quick only)",
+    "jiang2023-claim9": "reads jiang2023-fig1 (quick only)",
+    "jiang2023-claim1": "its own runs on data seeds 0-2 (the ordering judged on three seeds)",
+    "ma2025-fig2": "r' = 5, a slight over-parameterization, instead of r' = d",
+    "ma2025-fig4": "one fixed (d, r', p) for every panel",
+    "ma2025-fig5": "quick mode draws u⊙v too (quick only)",
+    "ma2025-fig6": "reads ma2025-fig4's instances",
+    "ma2025-claim1": "reads ma2025-fig2",
+    "ma2025-claim2": "its own runs: 1,500 GD steps after IPGD on data seeds 0-2",
+    "ma2025-claim3": "reads ma2025-fig4",
+    "ma2025-claim5": "reads ma2025-fig4",
+    "eftekhari2021-claim5": "Lemma C.1 tested in exact arithmetic (a factored-GD computation) on three seeds",
+    "eftekhari2021-claim6": "three data seeds",
+    "li2018-claim8": "three data seeds and m = 51,200 added to the quick grid",
+    "li2018-claim10": "three data seeds",
+}
+#: Figures and claims added after bd2f461.
+ADDED = {"li2018-claim11", "eftekhari2021-claim7"}
+
+
 @pytest.mark.parametrize("quick", [True, pytest.param(False, marks=pytest.mark.slow)], ids=["quick", "full"])
 def test_every_papers_runs_and_computations_keep_their_keys(quick):
     """(Full mode builds ~2,500 specs: marked slow.)"""
     now = current_paper_keys(quick)
     recorded = {k: v for k, v in RECORDED["papers"].items() if k.startswith("quick/" if quick else "full/")}
-    assert sorted(now) == sorted(recorded), "the figures/claims of the papers changed"
-    changed = [k for k in now if now[k] != recorded[k]]
-    assert not changed, f"keys changed for: {', '.join(changed[:10])}"
+    item = lambda k: k.rsplit("/", 1)[1]  # noqa: E731
+    assert sorted(k for k in now if item(k) not in ADDED) == sorted(recorded), "the figures/claims of the papers changed"
+    assert {item(k) for k in now if k not in recorded} == ADDED
+    changed = {item(k) for k in recorded if now[k] != recorded[k]}
+    assert not changed - set(CHANGED), f"keys changed for: {', '.join(sorted(changed - set(CHANGED)))}"
+    # quick-only entries may not change in full mode; every other entry must have changed
+    quick_only = {k for k, why in CHANGED.items() if "(quick only)" in why}
+    expected = set(CHANGED) - (set() if quick else quick_only)
+    assert expected <= changed, f"listed as changed but unchanged: {', '.join(sorted(expected - changed))}"
 
 
 def test_the_studys_trials_keep_their_keys():
