@@ -172,16 +172,22 @@ def first_crossing(steps, values, threshold: float) -> float | None:
     return float(s[i - 1] + frac * (s[i] - s[i - 1]))
 
 
-def bands(runs: list, name: str, kind: str = "std"):
-    """Mean and error bars across trials on the union of logged steps (each trial carries its last
-    value forward): ``(steps, mean, lower error, upper error)``."""
+def carried_forward(runs: list, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(steps, V)``: the union of the trials' logged steps and ``V[trial, j]``, the trial's value of
+    ``name`` at its last logged step ≤ ``steps[j]`` (each trial carries its last value forward)."""
     steps = np.unique(np.concatenate([r["step"].to_numpy() for r in runs]))
     vals = []
     for r in runs:
         s, v = r["step"].to_numpy(), r[name].to_numpy()
         idx = np.clip(np.searchsorted(s, steps, side="right") - 1, 0, len(s) - 1)
         vals.append(v[idx])
-    V = np.stack(vals)
+    return steps, np.stack(vals)
+
+
+def bands(runs: list, name: str, kind: str = "std"):
+    """Mean and error bars across trials on the union of logged steps (each trial carries its last
+    value forward): ``(steps, mean, lower error, upper error)``."""
+    steps, V = carried_forward(runs, name)
     bars = [error_bar(V[:, j], kind) for j in range(V.shape[1])]
     mean, lo, hi = (np.array(x) for x in zip(*bars, strict=True))
     return steps, mean, lo, hi
@@ -213,13 +219,8 @@ def log_bands(runs: list, name: str, *, how: str = "geomean", floor: float = 1e-
     """Like :func:`bands` for a log axis: ``(steps, centre, low, high)`` with the geometric mean (or
     median) over trials and the min–max band (:func:`overparam.figstyle.log_center`); each trial
     carries its last value forward."""
-    steps = np.unique(np.concatenate([r["step"].to_numpy() for r in runs]))
-    vals = []
-    for r in runs:
-        s, v = r["step"].to_numpy(), r[name].to_numpy()
-        idx = np.clip(np.searchsorted(s, steps, side="right") - 1, 0, len(s) - 1)
-        vals.append(v[idx])
-    c, lo, hi = figstyle.log_center(np.stack(vals), axis=0, floor=floor, how=how)
+    steps, V = carried_forward(runs, name)
+    c, lo, hi = figstyle.log_center(V, axis=0, floor=floor, how=how)
     return steps, c, lo, hi
 
 

@@ -86,8 +86,8 @@ def capture_plot(ctx: Context, out_dir: Path) -> list[Path]:
                 label="final test error\n" r"$\|U_KU_K^\top - X_\natural\|_F^2$ (mean ± ½ std, 3 trials)")
     if len(below):  # r₀ < rank X♮: a rank-r₀ U cannot fit X♮; any small value is round-off growth (claim 5)
         ax.scatter(below["rank"], np.maximum(below["mean"], 1e-300), marker="x", color="#D55E00", zorder=3,
-                   label=f"r₀ < rank X♮: float64 round-off growth,\nnot a recovery (exact arithmetic: rank "
-                         f"stays r₀; claim 5)")
+                   label="r₀ < rank X♮: float64 round-off growth,\nnot a recovery (exact arithmetic: rank "
+                         "stays r₀; claim 5)")
     c = capture_rank(M, D)
     ax.axvline(c, color="k", ls="--", lw=1, label=f"m/(d ln d) = {c:.2f}\n(Thm 1.2(i), constant 1)")
     ax.axhline(RECOVERED, color="#009E73", ls=":", lw=1, label=f"'recovered' line {RECOVERED:g}")

@@ -18,12 +18,12 @@ import numpy as np
 from ...experiments.computations import Computation
 from .._shared import mode, replica_traces
 from ..base import Context, Outcome, Threshold, claim
+from . import capture as _capture
 from .capture import CLAIM6_SEEDS, claim6_specs
 from .computations import factored_gd
 from .example import fig1_specs, fig2_specs, fig3_stable_specs
 from .metrics import NUMRANK_RTOL
 from .restarts import fig5_specs
-from . import capture as _capture
 from .settings import ETA, GRAD_SCALE, PAPER, R_TRUE, TRIALS, problem
 
 #: Row-space leakage ‖U_t(I − P₀)‖_F/‖U_t‖_F above this counts as leaving row(U₀) numerically.

@@ -142,8 +142,8 @@ def _claim1_specs(quick: bool) -> list[RunSpec]:
     thresholds={"share": Threshold(0.8, low=0.7, high=0.9, reason="'partly': most seeds, from 7 to 9 in 10")},
 )
 def claim1(ctx: Context) -> Outcome:
-    from .fig2 import R_TRUE as R2
     from .fig2 import NOISE, noiseless_specs
+    from .fig2 import R_TRUE as R2
 
     pop = []
     for spec in ctx.specs(claim1_population_specs):
