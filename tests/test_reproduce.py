@@ -38,10 +38,10 @@ def test_result_lists_figures_by_id_and_counts(both):
     assert {p.suffix for p in py.figures["li2018-fig1"]} == {".png", ".pdf"}
     assert py.figures["li2018-fig1"][0].stat().st_size > 10_000
     assert (py.runs_total, py.runs_computed, py.runs_skipped) == (6, 6, 0)
-    assert (py.computations_computed, py.computations_skipped) == (1, 0)
+    assert (py.computations_computed, py.computations_skipped) == (3, 0)  # claim 8's Lemma A.1 on three data seeds
     again = reproduce(TARGETS, quick=True, store=root / "store", out=root / "again")
     assert (again.runs_computed, again.runs_skipped, again.computations_computed, again.computations_skipped) == \
-        (0, 6, 0, 1)  # a cache hit for the runs and the stored computation
+        (0, 6, 0, 3)  # a cache hit for the runs and the stored computations
     assert [c.as_dict() for c in again.claims] == [c.as_dict() for c in py.claims]
 
 
@@ -53,7 +53,7 @@ def test_report_pairs_figures_with_papers_by_id(both):
     assert "<img src='figures/li2018-fig1.png'" in page and "href='../li2018-fig1.pdf'" in page
     assert "<a href='#li2018-claim1'>li2018-claim1</a>" in page and "<tbody id='li2018-claim8'>" in page
     assert (site / "figures" / "li2018-fig1.png").read_bytes() == py.figures["li2018-fig1"][0].read_bytes()
-    assert "6 of 6 stored" in page and "1 of 1 stored" in page  # the runs and computation these targets read
+    assert "6 of 6 stored" in page and "3 of 3 stored" in page  # the runs and computations these targets read
     (root / "py" / "li2018-stray.png").write_bytes(py.figures["li2018-fig1"][0].read_bytes())
     from overparam.experiments.store import Store
     from overparam.report import write_report

@@ -80,7 +80,7 @@ def capture_plot(ctx: Context, out_dir: Path) -> list[Path]:
     full = sweep_table(ctx)
     tab = full[full["rank"] >= R_TRUE]
     below = full[full["rank"] < R_TRUE]
-    fig, (ax,) = new_figure()
+    fig, (ax,) = new_figure(height=4.6)
     lo = np.maximum(tab["mean"] - tab["half_std"], 1e-300)
     ax.errorbar(tab["rank"], tab["mean"], yerr=[tab["mean"] - lo, tab["half_std"]], marker="o", capsize=3,
                 label="final test error\n" r"$\|U_KU_K^\top - X_\natural\|_F^2$ (mean ± ½ std, 3 trials)")
@@ -98,7 +98,7 @@ def capture_plot(ctx: Context, out_dir: Path) -> list[Path]:
     ax.set_xlabel(r"init rank $r_0 = \mathrm{rank}(U_0)$")
     ax.set_ylabel("final test error")
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right")
+    fig.legend(loc="outside lower center", frameon=False)  # below the axes: off the data
     title(ax, f"003 capture condition against runs ({mode(ctx.quick)}): Example 1.1, d = p = {D}, m = {M}, "
               f"rank X♮ = {R_TRUE}, " r"$\|U_0\|_F$" f" = {SWEEP_NORM:g}, η = 1e-4, K = {steps(ctx.quick)}, {STEP_LABEL}")
     return save(fig, out_dir, f"{PAPER}-capture")
