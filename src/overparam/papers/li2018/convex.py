@@ -68,18 +68,31 @@ def claim10_specs(quick: bool) -> list[RunSpec]:
             for seed in CLAIM10_SEEDS]
 
 
+def _min_trace(spec: RunSpec, label: str) -> Computation:
+    """The stored minimum-trace solution (equality-constrained, Clarabel) of ``spec``'s problem."""
+    return nuclear_norm_solution.spec(label=label, problem=spec.problem.name, params=dict(spec.problem.params),
+                                      data_seed=spec.data_seed, eps=0.0, solver="CLARABEL")
+
+
 def _claim10_nuc(spec: RunSpec) -> Computation:
-    return nuclear_norm_solution.spec(label="li2018-claim10 minimum-trace solution", problem=spec.problem.name,
-                                      params=dict(spec.problem.params), data_seed=spec.data_seed, eps=0.0,
-                                      solver="CLARABEL")
+    return _min_trace(spec, "li2018-claim10 minimum-trace solution")
+
+
+def _min_trace_all(specs: list[RunSpec], nuc) -> list[Computation]:
+    """``nuc(spec)`` for every spec, or none without cvxpy (the claim is then inconclusive: :func:`_no_convex`)."""
+    from ...baselines.convex import convex_available
+
+    return [nuc(spec) for spec in specs] if convex_available() else []
+
+
+def _no_convex(ctx: Context) -> Outcome:
+    return Outcome(measured={"convex solution": "not computed"}, verdict="inconclusive",
+                   setting=f"{mode(ctx.quick)} mode",
+                   note="cvxpy is not installed, so X_nuc was not computed: pip install 'overparam[convex]'.")
 
 
 def claim10_computations(quick: bool) -> list[Computation]:
-    from ...baselines.convex import convex_available
-
-    if not convex_available():  # the claim is then inconclusive (claim10's note says why)
-        return []
-    return [_claim10_nuc(spec) for spec in claim10_specs(quick)]
+    return _min_trace_all(claim10_specs(quick), _claim10_nuc)
 
 
 @claim(
@@ -107,9 +120,7 @@ def claim10_computations(quick: bool) -> list[Computation]:
 def claim10(ctx: Context) -> Outcome:
     specs = ctx.specs(claim10_specs)
     if not ctx.computations(claim10_computations):
-        return Outcome(measured={"convex solution": "not computed"}, verdict="inconclusive",
-                       setting=f"{mode(ctx.quick)} mode",
-                       note="cvxpy is not installed, so X_nuc was not computed: pip install 'overparam[convex]'.")
+        return _no_convex(ctx)
     from ... import registry
 
     per = []
@@ -180,17 +191,11 @@ def claim11_specs(quick: bool) -> list[RunSpec]:
 
 
 def _nuc_spec(spec: RunSpec) -> Computation:
-    return nuclear_norm_solution.spec(label=f"li2018-claim11 minimum-trace solution, seed {spec.data_seed}",
-                                      problem=spec.problem.name, params=dict(spec.problem.params),
-                                      data_seed=spec.data_seed, eps=0.0, solver="CLARABEL")
+    return _min_trace(spec, f"li2018-claim11 minimum-trace solution, seed {spec.data_seed}")
 
 
 def claim11_computations(quick: bool) -> list[Computation]:
-    from ...baselines.convex import convex_available
-
-    if not convex_available():
-        return []
-    return [_nuc_spec(s) for s in claim11_specs(quick)]
+    return _min_trace_all(claim11_specs(quick), _nuc_spec)
 
 
 @claim(
@@ -216,9 +221,7 @@ def claim11_computations(quick: bool) -> list[Computation]:
 def claim11(ctx: Context) -> Outcome:
     specs = ctx.specs(claim11_specs)
     if not ctx.computations(claim11_computations):
-        return Outcome(measured={"convex solution": "not computed"}, verdict="inconclusive",
-                       setting=f"{mode(ctx.quick)} mode",
-                       note="cvxpy is not installed, so X_nuc was not computed: pip install 'overparam[convex]'.")
+        return _no_convex(ctx)
     from ... import registry
 
     gap, d_nuc, d_gd, train = [], [], [], []
