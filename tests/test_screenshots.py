@@ -76,7 +76,8 @@ def shoot(browser, url: str, path: Path, height: int = 1600) -> dict:
     browser.get(url)
     facts = browser.execute_script("""
         const pre = [...document.querySelectorAll('pre')].filter(p => p.scrollWidth > p.clientWidth + 1);
-        const img = [...document.querySelectorAll('img')].filter(i => i.complete && i.naturalWidth === 0);  // lazy ones not yet loaded are incomplete
+        // lazy images not yet loaded are incomplete, not broken
+        const img = [...document.querySelectorAll('img')].filter(i => i.complete && i.naturalWidth === 0);
         return {overflowing_code: pre.map(p => p.textContent.slice(0, 60)),
                 broken_images: img.map(i => i.getAttribute('src')),
                 page_overflow: document.documentElement.scrollWidth > document.documentElement.clientWidth,
