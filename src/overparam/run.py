@@ -196,6 +196,13 @@ def _check_problem(problem: Problem) -> None:
                            f"{_shape_text(problem.shape)}, the operator's input shape")
 
 
+def _replicas_and_budgets(init, theta0, init_seed, algo_seed, algorithm, regularizer, budgets,
+                          steps: int) -> tuple[int, list[int]]:
+    """R (:func:`_replica_count`) and the replicas' step budgets (:func:`_check_budgets`)."""
+    R = _replica_count(init, theta0, init_seed, algo_seed, algorithm, regularizer)
+    return R, _check_budgets(budgets, R, steps)
+
+
 def _check_budgets(budgets, R: int, steps: int) -> list[int]:
     """``budgets`` as a list of R step budgets in 0 … ``steps`` (``None``: ``steps`` for every replica)."""
     if budgets is None:
@@ -286,8 +293,7 @@ def run(
     if theta0 is not None:
         _check_theta0(theta0, param, problem)
     problem = problem.to(dev, dt)
-    R = _replica_count(init, theta0, init_seed, algo_seed, algorithm, regularizer)
-    budgets = _check_budgets(budgets, R, steps)
+    R, budgets = _replicas_and_budgets(init, theta0, init_seed, algo_seed, algorithm, regularizer, budgets, steps)
     bound = regularizer.bind(R, dev, dt, param) if regularizer is not None else None
     objective = Objective(problem, param, bound)
     metric_objs = resolve(metrics)
@@ -308,8 +314,7 @@ def run(
     with preserved_threads():  # a run leaves torch's, numba's and BLAS's thread counts as it found them
         loop = _Loop(objective, algorithm, theta, ctx, metric_objs, stops, step_offset, stop_carry,
                      _Health(R, diverge_factor, target_train_error, problem.y),
-                     set((log or LogSchedule()).steps(steps).tolist()) | set(budgets), progress, use_lean=lean,
-                     budgets=budgets)
+                     set((log or LogSchedule()).steps(steps).tolist()), progress, lean, budgets)
         with loop.lean.threads() if loop.lean is not None else contextlib.nullcontext():
             reps = loop.run()
     info = {"problem": problem.info, "param": param.describe(), "algorithm": algorithm.describe(),
@@ -330,9 +335,10 @@ class _Loop:
                  use_lean: bool = True, budgets: list[int] | None = None):
         self.objective, self.algorithm, self.theta, self.ctx = objective, algorithm, theta, ctx
         self.state = algorithm.init_state(objective, theta, ctx)
-        self.health, self.schedule, self.progress, self.offset = health, schedule, progress, offset
-        self.recorder = Recorder(metrics)
+        self.health, self.progress, self.offset = health, progress, offset
         self.budgets = budgets if budgets is not None else [ctx.steps] * ctx.R
+        self.schedule = schedule | set(self.budgets)  # every budget's last step is logged
+        self.recorder = Recorder(metrics)
         #: the steps before T at which some replica's budget ends (:meth:`_finish_budgets`)
         self.ends = sorted({b for b in self.budgets if b < ctx.steps})
         self.reps = Replicas(ctx.R, [b + offset for b in self.budgets])
