@@ -81,13 +81,14 @@ def test_members_with_their_own_budgets_and_schedules_get_the_bits_of_their_lone
           spec(steps=100, init_seed=2, **{"algorithm.eta": 3e-2}),              # diverges
           spec(steps=90, log={"points": 0, "every": 9}, **{"algorithm.eta": 1e-4}),
           RunSpec.parse({**spec(steps=40, **{"algorithm.eta": 2e-4}).model_dump(mode="python"),
-                         "replicas": {"init_seed": [5, 6, 7]}})]
-    assert [len(t) for t in plan(ms)] == [6]
+                         "replicas": {"init_seed": [5, 6, 7]}}),
+          spec(steps=0, init_seed=3), spec(steps=1, init_seed=4)]  # ending at step 0 (before any reference loss)
+    assert [len(t) for t in plan(ms)] == [8]
     grouped = run_group(ms)
     assert grouped is not None
     assert [(g.status[0], g.stop_step[0]) for g in grouped] == [
         ("converged", 147), ("converged", 39), ("completed", 39), ("diverged", 3), ("completed", 90),
-        ("completed", 40)]
+        ("completed", 40), ("completed", 0), ("completed", 1)]
     for s, g in zip(ms, grouped, strict=True):
         _same_bits(execute(s), g)
 
