@@ -8,6 +8,7 @@ from overparam.experiments import Store, run_sweep
 from overparam.experiments.execute import execute
 from overparam.experiments.grouping import group_key, plan, run_group
 from overparam.experiments.spec import RunSpec
+from overparam.run import run
 
 
 def spec(**changes):
@@ -34,10 +35,11 @@ def members():
 def test_specs_that_share_data_are_grouped_and_others_are_not():
     ms = members()
     assert len({group_key(s) for s in ms}) == 1 and group_key(ms[0]) is not None
-    other = [spec(data_seed=1), spec(steps=100), spec(**{"problem.d": 12}), spec(**{"param.name": "asymmetric"}),
-             spec(data_seed=2)]
-    tasks = plan(ms + other)
-    assert [len(t) for t in tasks] == [4, 1, 1, 1, 1, 1]
+    other = [spec(data_seed=1), spec(**{"problem.d": 12}), spec(**{"param.name": "asymmetric"}),
+             spec(target_train_error=1e-3), spec(data_seed=2)]
+    budgets = [spec(steps=100), spec(steps=400, log={"points": 0, "every": 7})]  # only budget / schedule differ
+    tasks = plan(ms + other + budgets)
+    assert [len(t) for t in tasks] == [6, 1, 1, 1, 1, 1]
     assert group_key(spec(**{"problem.m": 10**6})) is None  # a large operator: the generic path
     assert group_key(spec(**{"algorithm.name": "sgd"})) is None
 
@@ -59,8 +61,71 @@ def test_a_group_gives_each_spec_the_bits_of_its_lone_run():
             assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
 
 
+def _same_bits(alone, g):
+    assert alone.status == g.status and alone.stop_step == g.stop_step
+    assert alone.events == g.events and alone.replicas == g.replicas and alone.info == g.info
+    assert alone.trace.columns.keys() == g.trace.columns.keys()
+    for k in alone.trace.columns:
+        assert np.array_equal(alone.trace.columns[k], g.trace.columns[k]), k
+    for a, b in zip(alone.theta_list, g.theta_list, strict=True):
+        assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_members_with_their_own_budgets_and_schedules_get_the_bits_of_their_lone_runs():
+    """One pass to the longest budget: each lane ends at its member's budget as that run ends (the
+    target is not checked at the last step: a lane reaching it exactly there is 'completed'), a lane
+    stopped by the target or by divergence leaves early, and each member keeps its own schedule's rows."""
+    ms = [spec(steps=150, **{"algorithm.eta": 2e-4}),                       # converges at 147 < 150
+          spec(steps=60, init_seed=1, log={"points": 7}, **{"init.scale": 1e-3}),  # converges at 39
+          spec(steps=39, init_seed=1, **{"init.scale": 1e-3}),                 # reaches the target at its last step
+          spec(steps=100, init_seed=2, **{"algorithm.eta": 3e-2}),              # diverges
+          spec(steps=90, log={"points": 0, "every": 9}, **{"algorithm.eta": 1e-4}),
+          RunSpec.parse({**spec(steps=40, **{"algorithm.eta": 2e-4}).model_dump(mode="python"),
+                         "replicas": {"init_seed": [5, 6, 7]}}),
+          spec(steps=0, init_seed=3), spec(steps=1, init_seed=4)]  # ending at step 0 (before any reference loss)
+    assert [len(t) for t in plan(ms)] == [8]
+    grouped = run_group(ms)
+    assert grouped is not None
+    assert [(g.status[0], g.stop_step[0]) for g in grouped] == [
+        ("converged", 147), ("converged", 39), ("completed", 39), ("diverged", 3), ("completed", 90),
+        ("completed", 40), ("completed", 0), ("completed", 1)]
+    for s, g in zip(ms, grouped, strict=True):
+        _same_bits(execute(s), g)
+
+
+def test_a_lane_that_overflows_keeps_its_last_finite_row_and_not_the_pass_schedule():
+    """Divergence to a non-finite iterate: the member records its last finite iterate (stop − 1) as
+    alone, while rows the pass logged only for another member (every step here) are not its own."""
+    ms = [spec(steps=150, diverge_factor=1e300, log={"points": 0, "every": 1}, **{"algorithm.eta": 2e-4}),
+          spec(steps=100, init_seed=2, diverge_factor=1e300, log={"points": 5}, **{"algorithm.eta": 3e-2})]
+    grouped = run_group(ms)
+    assert grouped[1].status == ["diverged"] and grouped[1].trace.columns["step"].tolist() == [0, 1, 3, 5]
+    for s, g in zip(ms, grouped, strict=True):
+        _same_bits(execute(s), g)
+
+
+def test_run_budgets_are_checked():
+    import pytest
+
+    from overparam.errors import OverparamError
+    from overparam.experiments.execute import build
+
+    b = build(spec())
+    with pytest.raises(OverparamError, match="budgets: got"):
+        run(b.problem, b.param, b.algorithm, **{**b.run_kwargs, "budgets": [151]})
+    # the generic loop honours budgets too (its numbers agree with lone runs to rounding, not bits)
+    b = build(RunSpec.parse({**spec(steps=50).model_dump(mode="python"), "replicas": {"init_seed": [0, 1]}}))
+    res = run(b.problem, b.param, b.algorithm, lean=False, **{**b.run_kwargs, "budgets": [20, 50]})
+    short = run(b.problem, b.param, b.algorithm, lean=False, **{**b.run_kwargs, "steps": 20})
+    long = run(b.problem, b.param, b.algorithm, lean=False, **b.run_kwargs)
+    assert res.status == [short.status[0], long.status[1]] and res.stop_step == [20, long.stop_step[1]]
+    assert int(res.trace.columns["step"][res.trace.columns["replica"] == 0].max()) == 20
+    for i, alone in ((0, short), (1, long)):
+        np.testing.assert_allclose(res.theta_list[i][0], alone.theta_list[i][0], rtol=1e-12)
+
+
 def test_sweep_with_and_without_grouping_stores_the_same_numbers(tmp_path):
-    ms = members() + [spec(data_seed=3)]
+    ms = members() + [spec(data_seed=3), spec(steps=90, init_seed=8, log={"points": 0, "every": 9})]
     r1 = run_sweep(ms, Store(tmp_path / "a"))
     r2 = run_sweep(ms, Store(tmp_path / "b"), group=False)
     assert len(r1.computed) == len(r2.computed) == len(ms) and not r1.failed

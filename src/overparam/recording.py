@@ -17,10 +17,12 @@ from .stops import StopContext, StopRule
 class Replicas:
     """Status, stop step, final θ and events per replica; ``active`` maps batch rows to replicas."""
 
-    def __init__(self, R: int, last_step: int):
+    def __init__(self, R: int, last_step: int | list[int]):
+        """``last_step``: the global step at which the replicas end unless they stop (one for all, or
+        one per replica: their step budgets)."""
         self.active = torch.arange(R)
         self.status = ["completed"] * R
-        self.stop_step = [last_step] * R
+        self.stop_step = list(last_step) if isinstance(last_step, list) else [last_step] * R
         self.final_theta: list[tuple[torch.Tensor, ...] | None] = [None] * R
         self.carry: list[dict[str, Any] | None] = [None] * R  # stop rules' states when each replica ended
         self.events: list[dict[str, Any]] = []

@@ -48,7 +48,7 @@ from .params import Parameterization, Params
 from .problems import Problem
 from .recording import Diagnostics, Recorder, Replicas, Stops
 from .result import Result
-from .schedule import LogSchedule
+from .schedule import LogSchedule, UnionSchedule
 from .settings import per_replica, replica_count
 from .stops import StopRule
 
@@ -97,7 +97,7 @@ def _check_arguments(*, steps, step_offset, diverge_factor, target_train_error, 
                 and math.isfinite(v) and v > 0):
             raise BackendError(f"{name}: got {v!r}; accepted: finite numbers > 0"
                                + (" or None" if name == "target_train_error" else ""))
-    if log is not None and not isinstance(log, LogSchedule):
+    if log is not None and not isinstance(log, (LogSchedule, UnionSchedule)):
         raise BackendError(f"log: got {log!r}; accepted: an overparam.schedule.LogSchedule or None")
     for name, v in (("init_seed", init_seed), ("algo_seed", algo_seed)):
         seeds = list(v) if isinstance(v, (list, tuple, np.ndarray)) else [v]
@@ -196,6 +196,24 @@ def _check_problem(problem: Problem) -> None:
                            f"{_shape_text(problem.shape)}, the operator's input shape")
 
 
+def _replicas_and_budgets(init, theta0, init_seed, algo_seed, algorithm, regularizer, budgets,
+                          steps: int) -> tuple[int, list[int]]:
+    """R (:func:`_replica_count`) and the replicas' step budgets (:func:`_check_budgets`)."""
+    R = _replica_count(init, theta0, init_seed, algo_seed, algorithm, regularizer)
+    return R, _check_budgets(budgets, R, steps)
+
+
+def _check_budgets(budgets, R: int, steps: int) -> list[int]:
+    """``budgets`` as a list of R step budgets in 0 … ``steps`` (``None``: ``steps`` for every replica)."""
+    if budgets is None:
+        return [steps] * R
+    vals = list(budgets) if isinstance(budgets, (list, tuple, np.ndarray)) else None
+    if vals is None or len(vals) != R or not all(_is_int(b) and 0 <= b <= steps for b in vals):
+        raise BackendError(f"budgets: got {budgets!r}; accepted: a list of {R} integers in 0 … steps = {steps}, "
+                           "one per replica")
+    return [int(b) for b in vals]
+
+
 def _replica_count(init, theta0, init_seed, algo_seed, algorithm, regularizer) -> int:
     counts = {"theta0": theta0[0].shape[0]} if theta0 is not None else {"init": init.replicas}
     counts["algorithm"] = algorithm.replicas
@@ -230,6 +248,7 @@ def run(
     step_offset: int = 0,
     stop_carry: dict[str, Any] | None = None,
     lean: bool = True,
+    budgets: Sequence[int] | None = None,
 ) -> Result:
     """Run ``algorithm`` on ``problem`` under ``param`` from ``init`` (or ``theta0``) for ``steps`` steps.
 
@@ -252,6 +271,12 @@ def run(
         stop_carry: the stop rules' states from the previous stage, by rule name (recipes).
         lean: allow a compiled engine (:func:`overparam.engines.select_engine`) where one applies;
             ``False`` forces the generic loop (tests compare the two).
+        budgets: a step budget per replica (each 0 … ``steps``; default: ``steps`` for all). Replica i
+            ends at step ``budgets[i]`` as a run of that many steps ends: its iterate there is
+            evaluated, checked for divergence (not for the target), recorded, and kept as its final
+            θ with status ``completed`` — the rest of the batch goes on. Every budget's step is
+            logged. A sweep uses it to run specs that differ only in their step budgets as one pass
+            (:mod:`overparam.experiments.grouping`).
 
     Returns:
         A :class:`~overparam.result.Result`.
@@ -268,7 +293,7 @@ def run(
     if theta0 is not None:
         _check_theta0(theta0, param, problem)
     problem = problem.to(dev, dt)
-    R = _replica_count(init, theta0, init_seed, algo_seed, algorithm, regularizer)
+    R, budgets = _replicas_and_budgets(init, theta0, init_seed, algo_seed, algorithm, regularizer, budgets, steps)
     bound = regularizer.bind(R, dev, dt, param) if regularizer is not None else None
     objective = Objective(problem, param, bound)
     metric_objs = resolve(metrics)
@@ -289,7 +314,7 @@ def run(
     with preserved_threads():  # a run leaves torch's, numba's and BLAS's thread counts as it found them
         loop = _Loop(objective, algorithm, theta, ctx, metric_objs, stops, step_offset, stop_carry,
                      _Health(R, diverge_factor, target_train_error, problem.y),
-                     set((log or LogSchedule()).steps(steps).tolist()), progress, use_lean=lean)
+                     set((log or LogSchedule()).steps(steps).tolist()), progress, lean, budgets)
         with loop.lean.threads() if loop.lean is not None else contextlib.nullcontext():
             reps = loop.run()
     info = {"problem": problem.info, "param": param.describe(), "algorithm": algorithm.describe(),
@@ -307,12 +332,16 @@ class _Loop:
     """The loop of :func:`run`: step, health, stops, recording, diagnostics, dropping replicas."""
 
     def __init__(self, objective, algorithm, theta, ctx, metrics, stops, offset, carry, health, schedule, progress,
-                 use_lean: bool = True):
+                 use_lean: bool = True, budgets: list[int] | None = None):
         self.objective, self.algorithm, self.theta, self.ctx = objective, algorithm, theta, ctx
         self.state = algorithm.init_state(objective, theta, ctx)
-        self.health, self.schedule, self.progress, self.offset = health, schedule, progress, offset
+        self.health, self.progress, self.offset = health, progress, offset
+        self.budgets = budgets if budgets is not None else [ctx.steps] * ctx.R
+        self.schedule = schedule | set(self.budgets)  # every budget's last step is logged
         self.recorder = Recorder(metrics)
-        self.reps = Replicas(ctx.R, ctx.steps + offset)
+        #: the steps before T at which some replica's budget ends (:meth:`_finish_budgets`)
+        self.ends = sorted({b for b in self.budgets if b < ctx.steps})
+        self.reps = Replicas(ctx.R, [b + offset for b in self.budgets])
         self.diags = Diagnostics(metrics, objective, theta, algorithm)
         self.stops = Stops(stops, ctx, offset, carry)
         self.logged_step = -1  # the last global step at which every active replica was recorded
@@ -326,8 +355,11 @@ class _Loop:
         lean = self.lean
         marks = sorted(self.schedule) if lean is not None else []
         batch = lean is not None and lean.records and all(m.name in BATCH_METRICS for m in self.recorder.metrics)
+        ends = set(self.ends)
         t = 0
         while t <= steps:
+            if t in ends:  # replicas whose budget is t end here, as their own runs end
+                self._finish_budgets(t)
             if self.reps.active.numel() == 0:
                 break
             out = None
@@ -335,12 +367,13 @@ class _Loop:
                 if t > 0 and (batch or t not in self.schedule):
                     # ordinary steps (and, with ``batch``, logged ones, recorded on the way) in one call
                     end = steps if batch else next_boundary(marks, t, steps)
+                    end = min(end, next_boundary(self.ends, t + 1, steps))  # no segment crosses a budget's end
                     if self.progress is not None:
                         end = min(end, (t // every + 1) * every)
                     t = self._lean_segment(lean, t, end, marks if batch else None)
                     if self.progress is not None and t % every == 0:
                         self.progress(t, steps)
-                    if t == steps or (batch and t == end):
+                    if t == steps or (t == end and (batch or t in ends)):
                         continue
                 out = lean.step(self.theta, self._step_size())
             elif t < steps:
@@ -355,6 +388,31 @@ class _Loop:
         if self.progress is not None:
             self.progress(steps, steps)
         return self.reps
+
+    def _finish_budgets(self, t: int) -> None:
+        """End the active replicas whose budget is ``t`` (< T) exactly as a run of ``t`` steps ends at
+        its θ_T: the iterate evaluated (by the engine, on an engine's run), checked for divergence (not
+        for the target), recorded, kept as the final θ; the other replicas go on from the same state."""
+        active = self.reps.active.tolist()
+        done = [i for i, g in enumerate(active) if self.budgets[g] == t]
+        if not done:
+            return
+        if self.health.ref is None:  # step 0: every replica's reference loss first, as each run sets its own
+            snap = Snapshot(t + self.offset, self.theta, self.objective, self._evaluation_at(self.theta),
+                            self.algorithm, self.diags.states)
+            self.health(snap.evaluation, None, self.reps.active)
+        keep = [i for i in range(len(active)) if i not in set(done)]
+        saved = (self.theta, self.prev, self.state, self.objective, dict(self.diags.states), self.stops.states,
+                 self.reps.active, self.logged_step)
+        self._drop(torch.tensor(done, dtype=torch.long))
+        self._check(t, None, self._evaluation_at(self.theta))
+        (self.theta, self.prev, self.state, self.objective, states, self.stops.states, self.reps.active,
+         self.logged_step) = saved
+        self.diags.states = states
+        if keep:
+            self._drop(torch.tensor(keep, dtype=torch.long))
+        else:
+            self.reps.active = self.reps.active[:0]
 
     def _step_size(self):
         return self.algorithm.step_sizes(self.state)  # η·s per block (engines run plain GD only)

@@ -34,3 +34,20 @@ class LogSchedule:
         if self.every:
             pts.update(range(0, total + 1, self.every))
         return np.array(sorted(p for p in pts if 0 <= p <= total), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class UnionSchedule:
+    """The steps of several runs' schedules, each at its own length: ``parts`` = ((schedule, total), …).
+
+    A batched pass whose replicas have their own step budgets (:func:`overparam.run`'s ``budgets``,
+    :mod:`overparam.experiments.grouping`) records this union, so that every member's own schedule
+    is among the recorded steps (each member then keeps its own rows)."""
+
+    parts: tuple[tuple[LogSchedule, int], ...]
+
+    def steps(self, total: int) -> np.ndarray:
+        pts = {0, total}
+        for schedule, length in self.parts:
+            pts.update(schedule.steps(length).tolist())
+        return np.array(sorted(p for p in pts if 0 <= p <= total), dtype=np.int64)

@@ -12,15 +12,28 @@ The rule here: specs are grouped only where the engine that runs them — as
 :func:`overparam.engines.select_engine` decides, the one rule — gives every replica the same
 arithmetic whatever the batch (``Engine.replica_invariant``): today the symmetric × packed-sensing
 kernels (:mod:`overparam.engines.sym_packed`), whose one-replica and replica-lane kernels compute
-each replica with identical operations, independent of R, of its lane and of the thread count. There a grouped spec's result (trace, status, stop step,
-events, final θ) is bit-identical to the spec run alone (``tests/test_grouping.py``). Everything
-else runs spec by spec, as before.
+each replica with identical operations, independent of R, of its lane and of the thread count.
+There a grouped spec's result (trace, status, stop step, events, final θ) is bit-identical to the
+spec run alone (``tests/test_grouping.py``). Everything else runs spec by spec, as before.
 
-:func:`group_key` decides from the spec alone (problem, parameterization, algorithm, budget,
-metrics, …: everything except the per-replica settings ``init.*`` numbers, the seeds and
-``algorithm.eta``); :func:`plan` groups the specs with equal keys; :func:`run_group` runs a group
-as one merged spec and splits the result. If at run time the merged run did not take the
-replica-invariant engine, the members are run one by one instead (nothing is lost but time).
+**Step budgets and log schedules.** Members may differ in ``steps`` and ``log`` too (li2018's
+Figs. 1–2 at one d: 10⁴ and 2·10⁴ steps of the same problem). The pass runs to the longest budget;
+every lane ends at its own member's budget T_s as that member's own run ends at its θ_T (evaluated,
+checked for divergence but not for the target, recorded, kept as the final θ, status ``completed``:
+:func:`overparam.run`'s ``budgets``), and the rest of the batch goes on. The pass logs the union of
+the members' schedules (:class:`~overparam.schedule.UnionSchedule`); a member keeps the rows its own
+run records — its schedule's steps up to its stop, the stop step, and the last finite iterate's
+step when it overflowed — whose values do not depend on which other steps were logged (the
+engines' evaluation of every recorded iterate, ``tests/test_engines.py``). Stops by the target or
+by divergence are each lane's own: a lane that converges early leaves the batch at its step as
+alone.
+
+:func:`group_key` decides from the spec alone (problem, parameterization, algorithm, metrics,
+target, …: everything except the per-replica settings ``init.*`` numbers, the seeds and
+``algorithm.eta``, the step budget and the log schedule); :func:`plan` groups the specs with equal
+keys; :func:`run_group` runs a group as one merged pass and splits the result. If at run time the
+merged run did not take the replica-invariant engine, the members are run one by one instead
+(nothing is lost but time).
 """
 
 from __future__ import annotations
@@ -34,6 +47,7 @@ from .. import engines
 from ..engines import select_engine
 from ..errors import OverparamError
 from ..problems.dims import problem_dims
+from ..schedule import LogSchedule, UnionSchedule
 from .spec import RunSpec
 
 #: Replicas per merged run at most (a group of more specs is split into several merged runs).
@@ -91,9 +105,8 @@ def group_key(spec: RunSpec) -> str | None:
     if dims is None or dims.nbytes // 8 * _dtype_bytes(spec.dtype) > engines.MAX_BYTES:
         return None
     data = spec.canonical()
-    data.pop("replicas", None)
-    data.pop("init_seed", None)
-    data.pop("algo_seed", None)
+    for field in ("replicas", "init_seed", "algo_seed", "steps", "log"):  # per lane: settings, budget, schedule
+        data.pop(field, None)
     data["algorithm"] = {**data["algorithm"], "params": {k: v for k, v in data["algorithm"]["params"].items()
                                                          if k != "eta"}}
     data["init"] = {**data["init"], "params": {k: v for k, v in data["init"]["params"].items()
@@ -147,12 +160,40 @@ def _rows(spec: RunSpec) -> list[dict[str, Any]]:
 
 
 def merged_spec(members: list[RunSpec]) -> RunSpec:
-    """One spec whose replicas are every member's replicas, in order."""
+    """One spec whose replicas are every member's replicas, in order, run to the longest budget
+    (the members' own budgets and schedules are :func:`budgets` and :func:`union_schedule`)."""
     rows = [row for s in members for row in _rows(s)]
     data = members[0].model_dump(mode="python")
     data["replicas"] = rows
     data["tags"] = {}
+    data["steps"] = max(s.steps for s in members)
     return RunSpec.parse(data)
+
+
+def _schedule(spec: RunSpec) -> LogSchedule:
+    return LogSchedule(points=spec.log.points, every=spec.log.every)
+
+
+def budgets(members: list[RunSpec]) -> list[int]:
+    """Each lane's step budget: its member's ``steps``, lanes in :func:`merged_spec`'s order."""
+    return [s.steps for s in members for _ in range(s.n_replicas)]
+
+
+def union_schedule(members: list[RunSpec]) -> UnionSchedule:
+    """The steps the pass logs: every member's own schedule at its own budget."""
+    return UnionSchedule(tuple((_schedule(s), s.steps) for s in members))
+
+
+def _own_rows(step: np.ndarray, rep: np.ndarray, lane: int, stop: int, status: str, schedule: np.ndarray):
+    """Which rows of lane ``lane`` in the pass's trace (columns ``step``, ``replica``) its member's
+    own run records: its schedule's steps up to the stop step, the stop step itself and, when the
+    iterate overflowed there (diverged with no row at the stop step), the last finite iterate's step
+    stop − 1 (:meth:`overparam.run._Loop._handle`)."""
+    mine = rep == lane
+    own = np.isin(step, schedule[schedule <= stop]) | (step == stop)
+    if status == "diverged" and not bool(np.any(mine & (step == stop))):
+        own |= step == stop - 1
+    return mine & own
 
 
 def split(result, members: list[RunSpec]) -> list:
@@ -167,11 +208,16 @@ def split(result, members: list[RunSpec]) -> list:
     for s in members:
         n = s.n_replicas
         b = a + n
-        sel = (cols["replica"] >= a) & (cols["replica"] < b)
+        schedule = _schedule(s).steps(s.steps)
+        sel = np.zeros(len(cols["step"]), dtype=bool)
+        for lane in range(a, b):
+            sel |= _own_rows(cols["step"], cols["replica"], lane, result.stop_step[lane], result.status[lane],
+                             schedule)
         tcols = {k: v[sel] for k, v in cols.items()}
         tcols["replica"] = tcols["replica"] - a
         init = build_component(s, "init")
         info = dict(result.info)
+        info["steps"] = s.steps
         info["algorithm"] = build_component(s, "algorithm").describe()
         info["init"] = init.describe()
         seeds = {name: s.seeds(name) for name in ("init_seed", "algo_seed")}
@@ -190,10 +236,15 @@ def split(result, members: list[RunSpec]) -> list:
 def run_group(members: list[RunSpec], *, progress=None) -> list | None:
     """The members' results from one merged run, or ``None`` when the merged run did not take a
     replica-invariant engine (then the caller runs the members one by one)."""
-    from .execute import execute
+    from ..run import run
+    from .execute import build
 
     merged = merged_spec(members)
-    result = execute(merged, progress=progress)
+    b = build(merged)
+    kwargs = dict(b.run_kwargs)
+    if any(s.steps != merged.steps or s.log != members[0].log for s in members):
+        kwargs.update(log=union_schedule(members), budgets=budgets(members))
+    result = run(b.problem, b.param, b.algorithm, progress=progress, **kwargs)
     key = group_key(merged)
     engine = _engine_for(key, merged) if key is not None else None
     if engine is None or result.info.get("engine") != engine.name:
@@ -201,4 +252,5 @@ def run_group(members: list[RunSpec], *, progress=None) -> list | None:
     return split(result, members)
 
 
-__all__ = ["MAX_GROUP_REPLICAS", "group_key", "merged_spec", "plan", "run_group", "split", "np"]
+__all__ = ["MAX_GROUP_REPLICAS", "budgets", "group_key", "merged_spec", "plan", "run_group", "split",
+           "union_schedule"]
