@@ -84,7 +84,7 @@ def min_trace_figure(rows: list[dict[str, Any]], ratios: tuple[float, float], se
             ax.set_xscale("log")
             ax.invert_xaxis()
             ax.set_xlabel(r"initialization scale $\alpha$ ($\to 0$ to the right)")
-            ax.set_title(f"m/(dr) = {x:g}, {where} the trace-minimization threshold ({len(group)} seeds)")
+            ax.set_title(f"m/(dr) = {x:g}: {where} the trace-minimization\nthreshold ({len(group)} data seeds)")
         axes[0][0].set_ylabel("relative distance at GD's stop")
         handles, labels = axes[0][0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncol=2, frameon=False)
