@@ -82,7 +82,10 @@ def min_trace_figure(rows: list[dict[str, Any]], ratios: tuple[float, float], se
                        label=r"$\|X_{nuc} - X_\star\|_F / \|X_\star\|_F$")
             ax.axhline(1e-2, color="0.5", lw=0.7, ls=":", label="recovery line $10^{-2}$")
             ax.set_xscale("log")
-            ax.invert_xaxis()
+            decades = np.arange(np.floor(np.log10(alphas.min())), np.ceil(np.log10(alphas.max())) + 1)
+            ax.set_xticks(10.0 ** decades[::-2] if len(decades) > 6 else 10.0 ** decades)
+            ax.minorticks_off()
+            ax.set_xlim(alphas.max() * 2, alphas.min() / 2)  # α → 0 to the right
             ax.set_xlabel(r"initialization scale $\alpha$ ($\to 0$ to the right)")
             ax.set_title(f"m/(dr) = {x:g}: {where} the trace-minimization\nthreshold ({len(group)} data seeds)")
         axes[0][0].set_ylabel("relative distance at GD's stop")

@@ -81,7 +81,8 @@ def _clean(v: Any) -> Any:
 
 
 def run(*, quick: bool = False, store: Store | str | Path | None = None, out: str | Path = "overparam-output/glrl",
-        workers: int = 1, dask: str | None = None, threads: int = 1, progress=None) -> StudyResult:
+        workers: int = 1, dask: str | None = None, threads: int = 1, progress=None,
+        figures: bool = True) -> StudyResult:
     """Run the GLRL study (module docstring; settings :mod:`.settings`).
 
     Args:
@@ -89,6 +90,7 @@ def run(*, quick: bool = False, store: Store | str | Path | None = None, out: st
         store: the results store (default ``$OVERPARAM_STORE`` or ``./overparam-results``).
         out: where the figures, ``glrl.json`` and ``claims.json``/``claims.md`` go.
         workers, dask, threads: the executor, as for :func:`overparam.experiments.run_sweep`.
+        figures: draw the two figures (PNG + PDF); ``False`` writes only the tables and claims.
     """
     t0 = time.perf_counter()
     s = settings_for(quick)
@@ -129,13 +131,13 @@ def run(*, quick: bool = False, store: Store | str | Path | None = None, out: st
             continue
         res = comp.load(st)
         closest += [{"seed": seed, **c} for c in closest_approach(res)]
-        if i == 0:
+        if i == 0 and figures:
             png, pdf = follow_figure(res, f"{setting}, data seed {seed}", out_dir)
             files.update(follow_png=png, follow_pdf=pdf)
     ctx = Context(store=st, quick=quick)
     claim = claim1.check(ctx)
     rows = measure(ctx) if nuc else []
-    if rows:
+    if rows and figures:
         m = s.min_trace
         png, pdf = min_trace_figure(rows, m.ratios, f"d = {m.d}, r = 1, X⋆ orthonormal", out_dir)
         files.update(min_trace_png=png, min_trace_pdf=pdf)
