@@ -5,7 +5,8 @@
   step t, the minimum over k (black, dashed) with its closest approach to each X_k marked.
 * :func:`min_trace_figure` — GD against the minimum-trace solution: one panel per m/(dr) (below and
   above the trace-minimization threshold), ‖X_GD(α) − X_nuc‖_F/‖X_nuc‖_F and ‖X_GD(α) − X⋆‖_F/‖X⋆‖_F
-  against α (α → 0 to the right; geometric mean over data seeds, band min–max), with the distance of
+  against α (α → 0 to the right; geometric mean over data seeds, band min–max, and each seed's error to
+  X⋆ as a thin line), with the distance of
   X_nuc itself from X⋆ and the 1e-2 recovery line.
 """
 
@@ -77,6 +78,9 @@ def min_trace_figure(rows: list[dict[str, Any]], ratios: tuple[float, float], se
                                label=r"$\|X_{GD}(\alpha) - X_{nuc}\|_F / \|X_{nuc}\|_F$")
             figstyle.seed_band(ax, alphas, err, color=figstyle.color(1), ls="--",
                                label=r"$\|X_{GD}(\alpha) - X_\star\|_F / \|X_\star\|_F$")
+            for i, e in enumerate(err):  # each seed's error, thin: the band alone hides a seed that fails
+                ax.plot(alphas, e, color=figstyle.color(1), lw=0.5, alpha=0.5,
+                        label=r"each seed's $\|X_{GD} - X_\star\|_F$" if i == 0 and where == "below" else None)
             c = float(np.exp(np.mean(np.log(np.maximum(nuc, 1e-300)))))
             ax.axhline(c, color=figstyle.color(2), ls="-.", lw=1.0,
                        label=r"$\|X_{nuc} - X_\star\|_F / \|X_\star\|_F$")
@@ -90,7 +94,7 @@ def min_trace_figure(rows: list[dict[str, Any]], ratios: tuple[float, float], se
             ax.set_title(f"m/(dr) = {x:g}: {where} the trace-minimization\nthreshold ({len(group)} data seeds)")
         axes[0][0].set_ylabel("relative distance at GD's stop")
         handles, labels = axes[0][0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside lower center", ncol=2, frameon=False)
+        fig.legend(handles, labels, loc="outside lower center", ncol=3, frameon=False)
         fig.suptitle(figstyle.wrap(f"Small-init GD against the minimum-trace solution: {setting}; "
                                    f"{figstyle.SEED_BAND_LABEL}", 110))
         return _save(fig, out_dir, name)
