@@ -102,9 +102,10 @@ def top_descent_direction(problem, U: torch.Tensor) -> tuple[float, torch.Tensor
     return float(evals[-1]), evecs[:, -1]
 
 
-def _relative_train_error(problem, U: torch.Tensor) -> float:
+def _fit(problem, U: torch.Tensor) -> tuple[float, float]:
+    """(f(UUᵀ), relative train error ‖𝒜(UUᵀ) − y‖/‖y‖) for one factor U (d × k)."""
     ev = Objective(problem, Direct()).evaluate(((U @ U.mT)[None],), grad=False)
-    return float((ev.fit_sq[0] / (problem.y * problem.y).sum()).sqrt())
+    return float(ev.loss[0]), float((ev.fit_sq[0] / (problem.y * problem.y).sum()).sqrt())
 
 
 class GreedyLowRank:
@@ -137,7 +138,7 @@ class GreedyLowRank:
                 if ln.status == "diverged":
                     reason = "diverged"
                 elif ln.status == "converged" or (target is not None and ln.settings["rank"] > 0
-                                                  and _relative_train_error(ctx.problem, U) <= target):
+                                                  and _fit(ctx.problem, U)[1] <= target):
                     reason = "target"
                 elif ln.settings["rank"] >= max_rank:
                     reason = "max_rank"
@@ -162,10 +163,9 @@ class GreedyLowRank:
             ctx.stage(lanes=grow, stops=[PhaseEnd(self.rule, self.tol, self.escape, self.every)])
             for ln in grow:
                 (U,) = ln.theta
-                ev = Objective(ctx.problem, Direct()).evaluate(((U @ U.mT)[None],), grad=False)
-                err = float((ev.fit_sq[0] / (ctx.problem.y * ctx.problem.y).sum()).sqrt())
+                loss, err = _fit(ctx.problem, U)
                 ctx.event(ln, "glrl_phase", rank=ln.settings["rank"], eigenvalue=ln.settings["lambda"],
-                          start=ln.settings["start"], end=ln.step, loss=float(ev.loss[0]), train_error=err,
+                          start=ln.settings["start"], end=ln.step, loss=loss, train_error=err,
                           ended=ln.status, U=U.detach().cpu().double().tolist())
                 if ln.status == "converged":
                     ln.done = True
