@@ -137,5 +137,14 @@ def test_glrl_study_quick(tmp_path):
     tiny = [c for c in res.closest if c["alpha"] == min(c["alpha"] for c in res.closest)][0]
     assert tiny["in_turn"] and tiny["closest"][1] < 1e-3
 
-    again = run(quick=True, store=tmp_path / "store", out=tmp_path / "out", figures=False)
-    assert again.runs_computed == 0 and again.computations_computed == 0  # resumable: nothing recomputed
+
+
+@pytest.mark.slow
+def test_glrl_study_quick_resumes_and_draws(tmp_path):
+    """A second call on the same store recomputes nothing and draws both figures."""
+    from overparam.studies.glrl import run
+
+    run(quick=True, store=tmp_path / "store", out=tmp_path / "out", figures=False)
+    again = run(quick=True, store=tmp_path / "store", out=tmp_path / "out")
+    assert again.runs_computed == 0 and again.computations_computed == 0
+    assert again.files["follow_png"].is_file() and again.files["min_trace_png"].is_file()

@@ -67,9 +67,9 @@ ALPHAS = (1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12)
 #: Quick mode (a few seconds; the test suite): d = 6, short budgets.
 QUICK = Settings(
     label="quick",
-    min_trace=MinTrace(d=6, ratios=(1.5, 3.0), alphas=(1e-2, 1e-4, 1e-6, 1e-9, 1e-12), seeds=(0, 1, 2), steps=800),
+    min_trace=MinTrace(d=6, ratios=(1.5, 3.0), alphas=(1e-2, 1e-4, 1e-6, 1e-9, 1e-12), seeds=(0, 1, 2), steps=500),
     follow=Follow(d=6, r=2, m=36, kappa=2.0, alphas=(1e-6, 1e-12), seeds=(0,), steps=600, log_every=10,
-                  glrl_steps=1000),
+                  glrl_steps=800),
 )
 
 #: Full mode: d = 30 (the phase-transition instances), 10 data seeds, 20,000 steps (claim 11's budget).
