@@ -220,3 +220,23 @@ def test_log_center_is_the_geometric_mean():
     c, lo, hi = figstyle.log_center(v)
     assert c[0] == pytest.approx(1e-24, rel=1e-9) and lo[0] == 1e-26 and hi[0] == 1e-20
     assert figstyle.log_center(v, how="median")[0][0] == 1e-26
+
+
+@pytest.mark.slow  # ≈ 17 s on the loaded 2-core machine (mathtext labels, three renders per figure)
+def test_glrl_study_figures_read_as_printed(tmp_path):
+    """The GLRL study's two figures, drawn from synthetic results of the shapes the study stores."""
+    from overparam.studies.glrl.plot import follow_figure, min_trace_figure
+
+    steps = list(range(0, 2001, 10))
+    t = np.maximum(np.array(steps, dtype=float), 1.0)
+    runs = []
+    for a in (1e-6, 1e-9, 1e-12):
+        dist = [[abs(np.log(x / c)) / 10 + 1e-3 for c in (100.0, 300.0, 700.0)] for x in t]
+        runs.append({"alpha": a, "steps": steps, "distance": dist, "test_error": [d[-1] for d in dist],
+                     "train_error": 1e-9})
+    assert not check(follow_figure, {"alphas": [1e-6, 1e-9, 1e-12], "runs": runs}, "d = 30, r = 3, m = 360",
+                     tmp_path)
+    alphas = [1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12]
+    rows = [{"ratio": x, "seed": s, "alphas": alphas, "gap": [0.3 + 0.01 * s] * 6 if x < 2 else [a ** 0.5 for a in alphas],
+             "err": [a ** 0.5 for a in alphas], "nuc": 0.4 if x < 2 else 1e-7} for x in (1.5, 3.0) for s in range(3)]
+    assert not check(min_trace_figure, rows, (1.5, 3.0), "d = 30, r = 1", tmp_path)

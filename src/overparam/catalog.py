@@ -38,6 +38,8 @@ BASELINES: tuple[dict[str, str], ...] = (
      "(Arora, Cohen, Hu, Luo 2019).", "use": "param deep"},
     {"name": "spectral_init", "summary": "Spectral initialization (Tong, Ma, Chi 2021): the top-k part of 𝒜*(y).",
      "use": "init spectral; overparam.baselines.spectral"},
+    {"name": "glrl", "summary": "Greedy low-rank learning (Li, Luo, Lyu 2021): grow X = UUᵀ one column at a time "
+     "from the top eigenvector of −∇f, training by GD to convergence after each.", "use": "recipe glrl, param symmetric"},
     {"name": "truncated_svd", "summary": "The best rank-r approximation X_r of the observed matrix (Jiang, Chen, "
      "Ding 2023's baseline).", "use": "overparam.baselines.truncated_svd"},
 )

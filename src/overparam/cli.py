@@ -329,7 +329,8 @@ def bench_cmd(
     raise typer.Exit(bench_main(quick=quick, as_json=as_json))
 
 
-study_app = typer.Typer(help="Studies that compare methods over a grid of problems (docs/phase_transition.md).",
+study_app = typer.Typer(help="Studies that compare methods over a grid of problems (docs/phase_transition.md, "
+                        "docs/studies.md).",
                         no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(study_app, name="study")
 
@@ -374,6 +375,45 @@ def phase_transition_cmd(
                                                  "PSD dof/(dr)"], rows)
         typer.echo(f"figures: {res.files['png']}, {res.files['pdf']}")
         typer.echo(f"tables: {res.files['table_csv']}, {res.files['boundaries_csv']}, {res.files['json']}")
+        typer.echo(f"store: {store_at(store).root} ({res.runs_computed} of {res.runs_total} runs and "
+                   f"{res.computations_computed} of {res.computations_total} computations computed; "
+                   f"{res.wall_time:.1f}s)")
+    if res.failed:
+        raise typer.Exit(1)
+
+
+@study_app.command("glrl")
+def glrl_cmd(
+    quick: Annotated[bool, typer.Option("--quick", help="d = 8, 3 seeds, short budgets (seconds)")] = False,
+    store: StoreOpt = None,
+    out: Annotated[Path, typer.Option("--out", help="Directory for the figures, glrl.json and claims")]
+    = DEFAULT_OUT / "glrl",
+    workers: WorkersOpt = None,
+    dask: DaskOpt = None,
+    threads: ThreadsOpt = "1",
+    claim_timeout: ClaimTimeoutOpt = "600",
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """GD against greedy low-rank learning (GLRL) and against the minimum-trace solution on both sides of the
+    trace-minimization threshold: two figures, glrl.json and the extension claim (claims.json, claims.md)."""
+    from .studies.glrl import run as run_study
+
+    n_workers, n_threads = workers_count(workers), _check_threads(positive_int("--threads", threads))
+    check_dask(dask)
+    res = run_study(quick=quick, store=store_at(store, claim_timeout), out=out, workers=n_workers, dask=dask,
+                    threads=n_threads, progress=progress(quiet or as_json))
+    print_failures(res.failed, store_at(store))
+    if as_json:
+        typer.echo(json.dumps(res.as_dict(), indent=1))
+    elif not quiet:
+        rows = [[str(c["seed"]), f"{c['alpha']:g}", ", ".join(f"{v:.2g}" for v in c["closest"]),
+                 "yes" if c["in_turn"] else "no"] for c in res.closest]
+        table("closest approach of GD to GLRL's X_1, X_2, ... (relative to ||X*||)", ["seed", "alpha", "closest",
+                                                                                   "in turn"], rows)
+        typer.echo(f"claim {res.claim.id}: {res.claim.verdict}"
+                   + (f" ({res.claim.stability.get('spread')})" if res.claim.stability.get("spread") else ""))
+        typer.echo("files: " + ", ".join(str(p) for p in res.files.values()))
         typer.echo(f"store: {store_at(store).root} ({res.runs_computed} of {res.runs_total} runs and "
                    f"{res.computations_computed} of {res.computations_total} computations computed; "
                    f"{res.wall_time:.1f}s)")

@@ -18,6 +18,7 @@ from ..result import Result
 from .base import RUN, Lane, Recipe
 from .builtin import PruneFinetune, early_stopping, perturbed_then_plain, prune_finetune, prune_threshold, restarts, training_step
 from .factory import Factory, ObjectFactory, setting_of
+from .glrl import glrl, phase_iterates
 
 
 def run_recipe(recipe: Callable[[Recipe], Any], problem: Problem, param: Parameterization, algorithm: Algorithm,
@@ -40,5 +41,6 @@ def run_recipe(recipe: Callable[[Recipe], Any], problem: Problem, param: Paramet
 
 
 __all__ = ["RUN", "Factory", "Lane", "ObjectFactory", "PruneFinetune", "Recipe", "early_stopping",
-           "perturbed_then_plain", "prune_finetune", "prune_threshold", "restarts", "run_recipe", "setting_of",
+           "glrl", "perturbed_then_plain", "phase_iterates",
+           "prune_finetune", "prune_threshold", "restarts", "run_recipe", "setting_of",
            "training_step"]
