@@ -42,7 +42,7 @@ CHANGED = {
     "ma2025-fig6": "reads ma2025-fig4's instances",
     "ma2025-claim1": "its own runs: ma2025-fig2's on data seeds 0-4",
     "ma2025-claim2": "its own runs: 1,500 GD steps after IPGD on data seeds 0-2",
-    "ma2025-claim3": "reads ma2025-fig4, and the radius sweep on data seeds 1-4",
+    "ma2025-claim3": "reads ma2025-fig4, and Fig. 4's sensing instances on data seeds 1-2",
     "ma2025-claim4": "the radius sweep on data seeds 0-4",
     "ma2025-claim5": "reads claim 2's runs (three data seeds, the GD phase the fit needs)",
     "eftekhari2021-claim5": "Lemma C.1 tested in exact arithmetic (a factored-GD computation) on three seeds",

@@ -297,13 +297,15 @@ def test_claim5_fits_the_distance_on_the_kept_path_down_to_ten_residuals():
     assert kept_path(_summary((t0, d0), (t1, d1), [0, 400], terminated=False))["step"].max() == 2000
 
 
-def test_claim4_fits_each_of_five_data_seeds():
+def test_claim4_fits_each_of_five_data_seeds_and_claim3_reads_three():
     from overparam.papers.ma2025 import figures as F
 
     specs = F.claim4_specs(True)
     assert sorted(s.data_seed for s in specs) == [0, 1, 2, 3, 4]
     assert specs[0].key() == F.radius_specs(True)[0].key()  # the figure's (and Fig. 6's) run is seed 0
     assert all("ma2025_Gamma" not in s.metrics for s in specs[1:])
+    c3 = F.claim3_specs(True)
+    assert len({s.data_seed for s in c3}) >= 3 and {s.key() for s in F.fig6_specs(True)} <= {s.key() for s in c3}
 
 
 # -- the quick reproduction --------------------------------------------------------------------------------
