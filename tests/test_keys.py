@@ -40,7 +40,7 @@ CHANGED = {
     "ma2025-fig4": "one fixed (d, r', p) for every panel",
     "ma2025-fig5": "quick mode draws u⊙v too (quick only)",
     "ma2025-fig6": "reads ma2025-fig4's instances",
-    "ma2025-claim1": "its own runs: ma2025-fig2's on data seeds 0-4",
+    "ma2025-claim1": "its own runs: ma2025-fig2's on data seeds 0-2 (quick), 0-4 (full)",
     "ma2025-claim2": "its own runs: 1,500 GD steps after IPGD on data seeds 0-2",
     "ma2025-claim3": "reads ma2025-fig4, and Fig. 4's sensing instances on data seeds 1-2",
     "ma2025-claim4": "the radius sweep on data seeds 0-4",

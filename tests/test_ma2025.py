@@ -229,12 +229,12 @@ def test_claim2_has_the_budget_and_the_seeds_it_needs_and_names_the_distances():
 
 
 def test_claim1_runs_slight_over_parameterization_and_pgd_perturbs_through_its_budget():
-    """Claim 1: r' = r + 1, r + 2 and d on five data seeds; PGD never returns early (a perturbation whenever
+    """Claim 1: r' = r + 1, r + 2 and d on five data seeds (three in quick mode); PGD never returns early (a perturbation whenever
     the gradient is small and none in the last T steps), IPGD keeps its termination; the figure is seed 0."""
     from overparam.papers.ma2025 import figures as F
 
     specs = F.claim1_specs(True)
-    assert len({s.data_seed for s in specs}) >= 5
+    assert len({s.data_seed for s in specs}) >= 3 and len({s.data_seed for s in F.claim1_specs(False)}) >= 5
     assert {s.component_params("param")["k"] for s in specs} == {3, 4, 5, F.sensing_instance(True).param["k"]}
     for s in specs:
         alg = s.component_params("algorithm")

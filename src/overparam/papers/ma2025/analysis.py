@@ -138,19 +138,20 @@ def kept_path(rep: ReplicaSummary):
 
 def floor_rate(rows, name: str = "ma2025_dist", floor: str = "ma2025_residual", hi: float = 1e-1,
                factor: float = 10.0):
-    """Fit log10(name) against the step on the window from the first step with value ≤ ``hi`` to the
-    first step with value ≤ ``factor`` × the final value of ``floor`` (the end of the rows when none
-    is): (decades per 100 steps, R², decades spanned, window). ``None`` when the window has fewer
-    than 3 points."""
+    """Fit log10(name) against the step on the window from the first step after which the value stays
+    ≤ ``hi`` to the first step with value ≤ ``factor`` × the final value of ``floor`` (the end of the
+    rows when none is): (decades per 100 steps, R², decades spanned, window). ``None`` when the
+    window has fewer than 3 points. ("Stays": the asymmetric first-order distance is 0 at the zero
+    start, a degenerate value of its formula, and huge while the signal is tiny.)"""
     from .._shared import fit_line
 
     v = rows[name].to_numpy(dtype=float)
     s = rows["step"].to_numpy(dtype=float)
     end = factor * float(rows[floor].to_numpy(dtype=float)[-1])
-    start = np.flatnonzero(v <= hi)
-    if start.size == 0:
+    above = np.flatnonzero(~(v <= hi))
+    i0 = int(above[-1]) + 1 if above.size else 0
+    if i0 >= v.size:
         return None
-    i0 = int(start[0])
     stop = np.flatnonzero((v <= end) & (np.arange(v.size) >= i0))
     i1 = int(stop[0]) if stop.size else v.size - 1
     if i1 - i0 + 1 < 3:
