@@ -714,9 +714,11 @@ FIGURES = [
     Figure("ma2025-fig2", PAPER, "PGD with a large radius vs IPGD under over-parameterization", fig2_specs, fig2_plot,
            setting=("Paper: symmetric matrix sensing, Jin et al.'s perturbed GD 'initialized at random', search rank r' = r "
                     "against a slightly larger r' (every number stripped). Ours (full mode): d = 20, r = 3, Σ = diag(1, "
-                    "0.75, 0.5), m = 150; the same perturbed GD with Jin's large radius 10⁻² (PGD) and with IPGD's 10⁻¹⁵, "
-                    "plus plain GD, all from zero so that the radius is the one change, at r' = r = 3 and the slightly "
-                    "larger r' = 5. The shaded span is IPGD's discarded escape window: when IPGD terminates it returns "
+                    "0.75, 0.5), m = 150; perturbed GD with Jin's large radius 10⁻² (PGD: a perturbation whenever ‖∇f‖ ≤ "
+                    "g_thres and none in the last T steps, through its budget) and IPGD (radius 10⁻¹⁵, Algorithm 1 with its "
+                    "termination), each then plain GD, all from zero, at r' = r = 3, the slightly larger r' = 4, 5, and "
+                    "r' = d (data seed 0; claim 1 reads five seeds). The shaded span is IPGD's discarded escape "
+                    "window: when IPGD terminates it returns "
                     "the iterate of its last perturbation, so GD restarts there and the error jumps back up."),
            paper_reports=("With r' = r PGD converges to the rank-r ground truth; with r' > r it deviates from the manifold "
                           "and converges to a solution of rank strictly larger than r, with substantial error.")),
