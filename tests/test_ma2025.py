@@ -228,6 +228,86 @@ def test_claim2_has_the_budget_and_the_seeds_it_needs_and_names_the_distances():
     assert {s.key() for s in F.fig4_specs(True)}.isdisjoint(s.key() for s in specs)  # the figure's runs untouched
 
 
+def test_claim1_runs_slight_over_parameterization_and_pgd_perturbs_through_its_budget():
+    """Claim 1: r' = r + 1, r + 2 and d on five data seeds (three in quick mode); PGD never returns early (a perturbation whenever
+    the gradient is small and none in the last T steps), IPGD keeps its termination; the figure is seed 0."""
+    from overparam.papers.ma2025 import figures as F
+
+    specs = F.claim1_specs(True)
+    assert len({s.data_seed for s in specs}) >= 3 and len({s.data_seed for s in F.claim1_specs(False)}) >= 5
+    assert {s.component_params("param")["k"] for s in specs} == {3, 4, 5, F.sensing_instance(True).param["k"]}
+    for s in specs:
+        alg = s.component_params("algorithm")
+        assert alg["terminate"] is (s.tags["arm"] == "IPGD")
+        assert (alg["radius"] > 1e-6) is (s.tags["arm"] == "PGD")
+    assert {s.data_seed for s in F.fig2_specs(True)} == {0}
+    assert {s.key() for s in F.fig2_specs(True)} <= {s.key() for s in specs}
+    assert "r + 1" in F.claim1.criterion and "last T steps" in F.claim1.criterion
+
+
+def test_pgd_without_termination_perturbs_again_and_again():
+    """The PGD arm on a tiny instance: with ``terminate = False`` it keeps perturbing every time the
+    gradient is small and T steps have passed (several perturbations, the whole budget run); with termination
+    it stops at the first perturbation that buys no decrease."""
+    prob = _sensing(True, d=5, m=40)
+    kw = dict(eta=0.2, radius=1e-2, g_thres=1e-3, escape_time=60, f_thres=1e-8)
+    alg = op.registry.get("algorithm", "ipgd")
+    free = op.run(prob, op.params.Symmetric(k=5), alg(**kw, terminate=False), init=op.init.zero(), steps=600)
+    stop = op.run(prob, op.params.Symmetric(k=5), alg(**kw), init=op.init.zero(), steps=600)
+    n_free = sum(e["kind"] == "perturbation" for e in free.events)
+    n_stop = sum(e["kind"] == "perturbation" for e in stop.events)
+    assert free.status == ["completed"] and n_free >= 3
+    assert stop.status == ["terminated"] and n_stop < n_free
+
+
+def _summary(stage0, stage1, perts, terminated=True):
+    """A synthetic :class:`ReplicaSummary` from (steps, dist) of each stage (residual 1e-11 throughout)."""
+    import numpy as np
+    import pandas as pd
+
+    from overparam.papers.ma2025.analysis import ReplicaSummary
+
+    rows = pd.concat([pd.DataFrame({"step": st, "stage": k, "ma2025_dist": v, "ma2025_residual": 1e-11})
+                      for k, (st, v) in enumerate((stage0, stage1))], ignore_index=True)
+    end0 = int(stage0[0][-1])
+    return ReplicaSummary("x", 0, 1e-15, "terminated" if terminated else "budget", end0, int(stage1[0][-1]), perts,
+                          1.0, 1e-11, float(stage1[1][-1]), 0.0, 0.0, 0.0, 0.0, np.array([]), rows)
+
+
+def test_claim5_fits_the_distance_on_the_kept_path_down_to_ten_residuals():
+    """IPGD descends linearly to its last perturbation at t = 400, wanders in the discarded window (up to
+    t = 900) and GD continues the descent from t = 400's iterate: on the kept path the fit is a line
+    (R² ≈ 1) ending at 10·‖r_T‖; over the raw trace it is not."""
+    import numpy as np
+
+    from overparam.papers.ma2025.analysis import floor_rate, kept_path
+
+    rate = 0.02  # decades per step
+    t0 = np.arange(0, 901, 10)
+    d0 = np.where(t0 <= 400, 10 ** (-rate * t0), 10 ** (-rate * 400) * 10 ** (0.01 * (t0 - 400)))
+    t1 = np.arange(900, 2001, 10)
+    d1 = np.maximum(10 ** (-rate * (400 + t1 - 900)), 1e-11)
+    rep = _summary((t0, d0), (t1, d1), [0, 400])
+    path = kept_path(rep)
+    assert np.all(np.diff(path["step"].to_numpy()) >= 0) and path["step"].max() == 400 + 1100
+    fit = floor_rate(path, hi=0.1, factor=10)
+    assert abs(fit[0] - 100 * rate) < 1e-6 and fit[1] > 0.999 and 8.9 < fit[2] < 9.3
+    raw = floor_rate(rep.rows.sort_values("step"), hi=0.1, factor=10)
+    assert raw[1] < 0.9
+    assert kept_path(_summary((t0, d0), (t1, d1), [0, 400], terminated=False))["step"].max() == 2000
+
+
+def test_claim4_fits_each_of_five_data_seeds_and_claim3_reads_three():
+    from overparam.papers.ma2025 import figures as F
+
+    specs = F.claim4_specs(True)
+    assert sorted(s.data_seed for s in specs) == [0, 1, 2, 3, 4]
+    assert specs[0].key() == F.radius_specs(True)[0].key()  # the figure's (and Fig. 6's) run is seed 0
+    assert all("ma2025_Gamma" not in s.metrics for s in specs[1:])
+    c3 = F.claim3_specs(True)
+    assert len({s.data_seed for s in c3}) >= 3 and {s.key() for s in F.fig6_specs(True)} <= {s.key() for s in c3}
+
+
 # -- the quick reproduction --------------------------------------------------------------------------------
 
 

@@ -114,7 +114,8 @@ def capture_plot(ctx: Context, out_dir: Path) -> list[Path]:
               "limitations of implicit bias that we numerically identified in Example 1.1'.",
     paper_value="rank(U₀) = O(m/(d log d)) = O(2.35) for Example 1.1 (our evaluation, natural log, constant 1); "
                 "no measured number",
-    criterion=f"Init-rank sweep at ‖U₀‖_F = 1 (3 trials per rank, {len(CLAIM6_SEEDS)} data seeds); r_max = the largest swept r₀ ≥ 2 such that every "
+    criterion=f"Init-rank sweep at ‖U₀‖_F = 1 (3 trials per rank, {len(CLAIM6_SEEDS)} data seeds); r_max = the largest "
+              "swept r₀ ≥ 2 such that every "
               f"swept rank in [2, r₀] recovers (final test error ≤ {RECOVERED:g} in every trial); c = m/(d ln d) = "
               f"{capture_rank(M, D):.2f}. Reproduced when rank 2 recovers and r_max ≤ 2c (the observed limit is "
               "within a factor 2 of the condition); partly reproduced when rank 2 recovers but r_max > 2c (the "
@@ -142,8 +143,8 @@ def claim6(ctx: Context) -> Outcome:
         "m/(d ln d)": c,
         "r_max (largest recovering init rank)": r_max,
         "r_max at 'recovered' line 1e-10 / 1e-8 / 1e-4": list(r_max_range.values()),
-        f"final test error per init rank (mean of {3 * len(seeds)})": {int(r): float(f"{v:.3g}") for r, v in zip(tab["rank"], tab["mean"],
-                                                                                                    strict=True)},
+        f"final test error per init rank (mean of {3 * len(seeds)})": {
+            int(r): float(f"{v:.3g}") for r, v in zip(tab["rank"], tab["mean"], strict=True)},
         "LICQ at U♮: Jacobian rank / m / bound 2d−1": [lic["planted"]["rank"], lic["planted"]["m"],
                                                          lic["planted"]["bound"]],
         "LICQ at U♮: σ_m(Dg(U♮))": lic["planted"]["sigma_m"],

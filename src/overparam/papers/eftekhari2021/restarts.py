@@ -42,15 +42,16 @@ def steps(quick: bool) -> int:
     return 8_000 if quick else 60_000
 
 
-def fig5_spec(variant: str, quick: bool) -> RunSpec:
+def fig5_spec(variant: str, quick: bool, data_seed: int = FRESH_SEED) -> RunSpec:
+    """One variant's run on the fresh instance of ``data_seed`` (X♮ and 𝒜 drawn from it)."""
     K = steps(quick)
     data: dict[str, Any] = {
-        "problem": problem(FRESH_SEED, FRESH_SEED),
+        "problem": problem(data_seed, data_seed),
         "param": {"name": "symmetric"},
         "algorithm": {"name": "gd", "eta": ALG1["eta"], "grad_scale": GRAD_SCALE},
         "init": {"name": "low_rank", "rank": ALG1["rank"], "norm": ALG1["norm"], "spectrum": "gaussian"},
         "steps": K,
-        "data_seed": FRESH_SEED,
+        "data_seed": data_seed,
         "metrics": ["train_error_sq", "test_error_sq", *RANK_METRICS],
         "log": {"points": 60, "every": max(1, K // 1000)},
         "replicas": {"init_seed": list(range(TRIALS))},
@@ -67,11 +68,33 @@ def fig5_specs(quick: bool) -> list[RunSpec]:
     return [fig5_spec(v, quick) for v in VARIANTS]
 
 
-def _runs(ctx: Context) -> dict[str, tuple[RunSpec, list]]:
-    out = {}
-    for spec in ctx.specs(fig5_specs):
-        out[spec.tags["variant"]] = (spec, replica_traces(ctx, spec))
+#: Claim 4's fresh data seeds (X♮ and 𝒜 drawn anew; seed 1 is Fig. 5's instance).
+CLAIM4_SEEDS = (FRESH_SEED, 2, 3)
+
+
+def claim4_specs(quick: bool) -> list[RunSpec]:
+    """Fig. 5's three variants on every fresh instance of :data:`CLAIM4_SEEDS`."""
+    return [fig5_spec(v, quick, seed) for seed in CLAIM4_SEEDS for v in VARIANTS]
+
+
+def _runs(ctx: Context, specs=fig5_specs) -> dict[str, tuple[RunSpec, list]]:
+    """{variant: (spec, [(replica, rows)])}; with several data seeds, the replicas of every seed
+    (the spec is the first seed's)."""
+    out: dict[str, tuple[RunSpec, list]] = {}
+    for spec in ctx.specs(specs):
+        v = spec.tags["variant"]
+        reps = [(dict(rep, data_seed=spec.data_seed), rows) for rep, rows in replica_traces(ctx, spec)]
+        if v in out:
+            out[v] = (out[v][0], out[v][1] + reps)
+        else:
+            out[v] = (spec, reps)
     return out
+
+
+def _restart_events(ctx: Context, specs, variant: str) -> list[dict[str, Any]]:
+    """The restart events of one variant's runs, each with its data seed."""
+    return [dict(e, data_seed=spec.data_seed) for spec in ctx.specs(specs) if spec.tags["variant"] == variant
+            for e in restart_events(ctx, spec)]
 
 
 def restart_events(ctx: Context, spec: RunSpec) -> list[dict[str, Any]]:
@@ -134,39 +157,42 @@ def _g(v) -> list[float]:
 
 
 @claim(
-    id=f"{PAPER}-claim4", paper=PAPER, figure=f"{PAPER}-fig5", specs=fig5_specs,
+    id=f"{PAPER}-claim4", paper=PAPER, figure=f"{PAPER}-fig5", specs=claim4_specs,
     kind="experiment", source={"section": "§5 (Fig. 5)",
                      "quote": "Figure 5 illustrates a typical outcome, where the new algorithm considerably outperforms the "
                      "gradient descent (3) with the same initialization."},
     statement="Algorithm 1 (adaptive restarts) considerably outperforms GD (3) from the same initialization "
               "(Fig. 5: rank 30, ‖U₀‖_F = 10).",
     paper_value="qualitative (curves only): 'considerably outperforms'",
-    criterion=f"Final test error per trial (3 inits, one fresh instance, budget K). Reproduced when Algorithm 1 as "
+    criterion=f"Final test error per trial (3 inits on each of {len(CLAIM4_SEEDS)} fresh instances, budget K). "
+              f"Reproduced when Algorithm 1 as "
               f"printed (literal mode) ends ≥ {BEATS:g}× below GD and at ≤ {RECOVERS:g} (recovers X♮) on every "
               f"trial; partly reproduced when only the terminating extension does both, or the literal mode beats "
               f"GD ≥ {BEATS:g}× without recovering; not reproduced when neither mode ends ≥ {BEATS:g}× below GD on "
               "every trial. The literal mode's restart count, its last restart's rank and norm, and its best test "
               "error along the run are reported as measured.",
+    criterion_revised="before: one fresh instance / after: every trial of three fresh instances. Why: a verdict must "
+                      "not rest on one instance; written before the new runs.",
     thresholds={"beats": Threshold(BEATS, low=3.0, high=30.0, reason="'considerably outperforms': half a decade "
                                    "either side of an order of magnitude"),
                 "recovers": Threshold(RECOVERS, low=3e-3, high=3e-2, reason="'recovers X♮': a final ‖UUᵀ − X♮‖_F² "
                                       "of 0.6–6 % of ‖X♮‖_F² ≈ 0.5")},
 )
 def claim4(ctx: Context) -> Outcome:
-    runs = _runs(ctx)
+    runs = _runs(ctx, claim4_specs)
     gd, _, gd_train = _finals(runs["gd"][1])
     measured: dict[str, Any] = {"GD: final test error (trials)": _g(gd), "GD: final training error (trials)": _g(gd_train)}
     ok = {}
     for v in ("literal", "terminating"):
         spec, reps = runs[v]
         test, best, train = _finals(reps)
-        ev = restart_events(ctx, spec)
+        ev = _restart_events(ctx, claim4_specs, v)
         measured[f"{v}: final test error (trials)"] = _g(test)
         measured[f"{v}: final training error (trials)"] = _g(train)
         measured[f"{v}: best test error along the run (trials)"] = _g(best)
-        measured[f"{v}: restarts (trials)"] = [sum(e["replica"] == r["replica"] for e in ev) for r, _ in reps]
-        last = [max((e for e in ev if e["replica"] == r["replica"]), key=lambda e: e["step"], default=None)
-                for r, _ in reps]
+        mine = [[e for e in ev if e["replica"] == r["replica"] and e["data_seed"] == r["data_seed"]] for r, _ in reps]
+        measured[f"{v}: restarts (trials)"] = [len(m) for m in mine]
+        last = [max(m, key=lambda e: e["step"], default=None) for m in mine]
         measured[f"{v}: last restart (step, rank, norm) (trials)"] = [
             None if e is None else [int(e["step"]), int(e["rank"]), float(f"{e['norm']:.3g}")] for e in last]
         ok[v] = (bool((test * ctx.threshold("beats") <= gd).all()), bool((test <= ctx.threshold("recovers")).all()))
@@ -183,11 +209,12 @@ def claim4(ctx: Context) -> Outcome:
     versus = {"final test error, GD vs Algorithm 1": {
         "paper": "Algorithm 1 'considerably' below GD (curve)",
         "ours": f"GD {np.mean(gd):.3g}; literal {np.mean(_finals(runs['literal'][1])[0]):.3g}; "
-                f"terminating {np.mean(_finals(runs['terminating'][1])[0]):.3g} (means of 3)"}}
+                f"terminating {np.mean(_finals(runs['terminating'][1])[0]):.3g} (means of {len(gd)})"}}
+    seeds = ", ".join(str(x) for x in sorted({r["data_seed"] for r, _ in runs["gd"][1]}))
     return Outcome(measured=measured, verdict=verdict, note=note, versus=versus,
-                   setting=f"Fig. 5: fresh Example 1.1 instance (seed {FRESH_SEED}), r₀ = 30, ‖U₀‖_F = 10, η = 5e-6, "
+                   setting=f"Fig. 5: fresh Example 1.1 instances (data seeds {seeds}), r₀ = 30, ‖U₀‖_F = 10, η = 5e-6, "
                            f"W = 100, τ = 0.998, Δ_rank = 3, factor = ½, r = 2, history literal, K = "
-                           f"{steps(ctx.quick)}, {TRIALS} inits, {mode(ctx.quick)} mode")
+                           f"{steps(ctx.quick)}, {TRIALS} inits each, {mode(ctx.quick)} mode")
 
 
 FIGURES = [Figure(f"{PAPER}-fig5", PAPER, "Algorithm 1 (literal and terminating) against GD from the same init",

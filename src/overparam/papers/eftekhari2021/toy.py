@@ -47,7 +47,8 @@ def fig4_plot(ctx: Context, out_dir: Path) -> list[Path]:
     ax.legend(loc="upper left")
     suptitle(fig, f"Eftekhari–Zygalakis Fig. 4: " r"$\mathcal{M}_b$" f" for d = p = m = 2, rank X♮ = 1 "
                   f"(seed {TOY_SEED}), " r"$\mathcal{A}(UU^\top) = [\|U[1,:]\|^2, \langle A, UU^\top\rangle]$"
-                  f"; exact torus parametrization, max " r"$|\mathcal{A}(UU^\top) - b|$" f" = {viol:.1e}; " r"the $\|U\| \leq \xi$ cut not drawn")
+                  f"; exact torus parametrization, max " r"$|\mathcal{A}(UU^\top) - b|$" f" = {viol:.1e}; "
+                  r"the $\|U\| \leq \xi$ cut not drawn")
     # mplot3d pads each face to a common vertex count with NaN and projects the padded array with
     # np.dot; depending on the BLAS kernel path that raises a spurious "overflow encountered in dot"
     # (seen once in the test suite, in a process whose torch ran on one thread). The drawn figure is

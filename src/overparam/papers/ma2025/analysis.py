@@ -43,6 +43,7 @@ class ReplicaSummary:
     rsum_T: float
     singular_values: np.ndarray | None
     rows: object  # the replica's trace rows (both stages), sorted by step
+    data_seed: int = 0  # the spec's data seed (operator and X⋆)
 
     @property
     def log_ratio(self) -> float:
@@ -101,7 +102,7 @@ def summarize(ctx: Context, spec: RunSpec) -> list[ReplicaSummary]:
             perturbations=perts, r0=float(r0.iloc[0]) if len(r0) else math.nan,
             r_T=final("ma2025_residual"), dist_T=final("ma2025_dist"), error_T=final("ma2025_error"),
             Gamma_T=total("ma2025_Gamma"), Gamma1_T=total("ma2025_Gamma1"), rsum_T=total("ma2025_rsum"),
-            singular_values=sv, rows=rows))
+            singular_values=sv, rows=rows, data_seed=spec.data_seed))
     return out
 
 
@@ -120,20 +121,38 @@ def numerical_rank(sv: np.ndarray | None, tol: float) -> int:
     return int(np.sum(np.asarray(sv) > tol))
 
 
-def linear_rate(rows, name: str = "ma2025_error", hi: float = 1e-1, lo: float = 1e-6):
-    """Fit log10(name) against the step on the window from the first step with value ≤ ``hi`` to the
-    first step with value ≤ max(``lo``, 10 × its final value): (decades per 100 steps, R², decades
-    spanned, window). ``None`` when the window has fewer than 3 points."""
+def kept_path(rep: ReplicaSummary):
+    """The trace rows of the path that produced IPGD+'s output, with a continuous step count: IPGD's
+    rows up to the iterate it returned (its last perturbation's step t_p when it terminated, else its
+    last step), then GD's rows shifted back by the discarded escape window (the steps after t_p that
+    IPGD threw away: GD restarts from the iterate at t_p)."""
+    rows = rep.rows
+    s0, s1 = rows[rows["stage"] == 0], rows[rows["stage"] == 1]
+    end0 = int(s0["step"].iloc[-1]) if len(s0) else 0
+    cut = rep.perturbations[-1] if (rep.status0 == "terminated" and rep.perturbations) else end0
+    s1 = s1.assign(step=s1["step"] - (end0 - cut))
+    import pandas as pd
+
+    return pd.concat([s0[s0["step"] <= cut], s1], ignore_index=True)
+
+
+def floor_rate(rows, name: str = "ma2025_dist", floor: str = "ma2025_residual", hi: float = 1e-1,
+               factor: float = 10.0):
+    """Fit log10(name) against the step on the window from the first step after which the value stays
+    ≤ ``hi`` to the first step with value ≤ ``factor`` × the final value of ``floor`` (the end of the
+    rows when none is): (decades per 100 steps, R², decades spanned, window). ``None`` when the
+    window has fewer than 3 points. ("Stays": the asymmetric first-order distance is 0 at the zero
+    start, a degenerate value of its formula, and huge while the signal is tiny.)"""
     from .._shared import fit_line
 
     v = rows[name].to_numpy(dtype=float)
     s = rows["step"].to_numpy(dtype=float)
-    final = v[-1]
-    start = np.flatnonzero(v <= hi)
-    if start.size == 0:
+    end = factor * float(rows[floor].to_numpy(dtype=float)[-1])
+    above = np.flatnonzero(~(v <= hi))
+    i0 = int(above[-1]) + 1 if above.size else 0
+    if i0 >= v.size:
         return None
-    i0 = int(start[0])
-    stop = np.flatnonzero((v <= max(lo, 10.0 * final)) & (np.arange(v.size) >= i0))
+    stop = np.flatnonzero((v <= end) & (np.arange(v.size) >= i0))
     i1 = int(stop[0]) if stop.size else v.size - 1
     if i1 - i0 + 1 < 3:
         return None

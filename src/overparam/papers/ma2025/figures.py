@@ -21,7 +21,7 @@ from ... import figstyle
 from ...experiments.spec import RunSpec
 from .._shared import colors, fit_line, mode, new_figure, save, suptitle, title
 from ..base import Context, Figure, Outcome, Threshold, claim
-from .analysis import agreeing_digits, linear_rate, numerical_rank, summarize
+from .analysis import agreeing_digits, floor_rate, kept_path, numerical_rank, summarize
 from .settings import (
     ESCAPE_TIME,
     F_THRES,
@@ -53,8 +53,6 @@ ITER_ERR = 1e-3
 #: numbers agree when |dist − ‖r‖| ≤ FLOOR.
 FLOOR = 1e-12
 SCALAR = tuple(m for m in METRICS if m != "singular_values")
-#: Fig. 2's search ranks: the paper contrasts r' = r with "a slightly larger" r' (numbers stripped).
-FIG2_SEARCH_RANKS = (3, 5)
 #: Fig. 2 needs no deviation rates (the costly diagnostic stays off).
 FIG2_METRICS = ("loss", "ma2025_error", "ma2025_residual", "singular_values")
 
@@ -75,14 +73,37 @@ def _fig_label(quick: bool) -> str:
 # -- specs ------------------------------------------------------------------------------------------------
 
 
-def fig2_specs(quick: bool) -> list[RunSpec]:
+def fig2_search_ranks(quick: bool) -> tuple[int, ...]:
+    """Fig. 2's search ranks: r' = r = 3 (the control), the paper's "slight over-parameterization"
+    r' = r + 1 and r + 2, and the full r' = d."""
+    return (3, 4, 5, sensing_instance(quick).param["k"])
+
+
+def fig2_specs(quick: bool, data_seed: int = 0) -> list[RunSpec]:
+    """Per search rank two arms on one instance (operator and X⋆ of ``data_seed``), 2 perturbation
+    seeds each, both from U₀ = 0 and followed by T_GD plain GD steps: IPGD (radius :data:`RADIUS`,
+    Algorithm 1 with its termination) and PGD (radius :data:`PGD_RADIUS`, Jin et al.'s Algorithm 1 as
+    the paper describes it in §1.2: a perturbation whenever ‖∇f‖ ≤ g_thres and none happened in the
+    last T steps, for the whole stage budget, no early return)."""
     inst = sensing_instance(quick)
-    radii = [RADIUS, RADIUS, PGD_RADIUS, PGD_RADIUS]
     out = []
-    for k in FIG2_SEARCH_RANKS:
+    for k in fig2_search_ranks(quick):
         i = type(inst)(inst.key, inst.label, inst.problem, {"name": "symmetric", "k": k}, inst.eta)
-        out.append(ipgd_plus_spec(i, quick=quick, figure="ma2025-fig2", radius=radii, metrics=FIG2_METRICS))
+        for arm, radius in (("IPGD", RADIUS), ("PGD", PGD_RADIUS)):
+            out.append(ipgd_plus_spec(i, quick=quick, figure="ma2025-fig2", radius=radius, seeds=2,
+                                      metrics=FIG2_METRICS, terminate=arm == "IPGD", data_seed=data_seed,
+                                      tags={"arm": arm}))
     return out
+
+
+#: Claim 1's data seeds per mode (operator and X⋆ drawn anew; seed 0 is Fig. 2's): five in full mode,
+#: three in quick mode (the quick budget: 8 runs per seed).
+CLAIM1_SEEDS = {True: (0, 1, 2), False: (0, 1, 2, 3, 4)}
+
+
+def claim1_specs(quick: bool) -> list[RunSpec]:
+    """Fig. 2's runs on every data seed of :data:`CLAIM1_SEEDS`."""
+    return [s for seed in CLAIM1_SEEDS[quick] for s in fig2_specs(quick, seed)]
 
 
 def fig4_specs(quick: bool) -> list[RunSpec]:
@@ -97,6 +118,21 @@ def fig5_specs(quick: bool) -> list[RunSpec]:
 def radius_specs(quick: bool) -> list[RunSpec]:
     inst = sensing_instance(quick)
     return [ipgd_plus_spec(inst, quick=quick, figure="ma2025-radius", radius=RADII, metrics=SCALAR, log_every=5)]
+
+
+#: Claim 4's data seeds (operator and X⋆ drawn anew; seed 0 is the radius sweep's own run).
+CLAIM4_SEEDS = (0, 1, 2, 3, 4)
+#: The extra seeds' metrics: claim 4 reads the error, the residual and IPGD's steps (no deviation rates:
+#: the dense Hessian of r' = d = 20 costs ≈ 0.15 s per evaluation per replica in full mode).
+CLAIM4_METRICS = ("loss", "ma2025_residual", "ma2025_error")
+
+
+def claim4_specs(quick: bool) -> list[RunSpec]:
+    """The radius sweep on every data seed of :data:`CLAIM4_SEEDS` (seed 0: the figure's run)."""
+    inst = sensing_instance(quick)
+    return radius_specs(quick) + [ipgd_plus_spec(inst, quick=quick, figure="ma2025-radius", radius=RADII,
+                                                 metrics=CLAIM4_METRICS, log_every=5, data_seed=seed)
+                                  for seed in CLAIM4_SEEDS if seed != 0]
 
 
 #: Claim 2's data seeds (operator and X⋆ drawn anew; one perturbation seed each in quick mode) and its
@@ -117,6 +153,19 @@ def claim2_specs(quick: bool) -> list[RunSpec]:
 
 def fig6_specs(quick: bool) -> list[RunSpec]:
     return fig4_specs(quick) + fig5_specs(quick) + radius_specs(quick)
+
+
+#: Claim 3's extra data seeds (operator and X⋆ drawn anew) and the instances run on them: Fig. 4's two
+#: sensing problems, one perturbation seed each (the deviation rate's dense Hessian is the cost).
+CLAIM3_SEEDS = (1, 2)
+CLAIM3_INSTANCES = ("sym_ms", "asym_ms")
+
+
+def claim3_specs(quick: bool) -> list[RunSpec]:
+    """Fig. 6's runs (data seed 0) and Fig. 4's sensing instances on :data:`CLAIM3_SEEDS`."""
+    extra = [ipgd_plus_spec(i, quick=quick, figure="ma2025-fig4", seeds=1, data_seed=seed)
+             for seed in CLAIM3_SEEDS for i in low_rank(quick) if i.key in CLAIM3_INSTANCES]
+    return fig6_specs(quick) + extra
 
 
 # -- plots --------------------------------------------------------------------------------------------------
@@ -248,22 +297,23 @@ def fig2_plot(ctx: Context, out_dir: Path) -> list[Path]:
     from matplotlib.patches import Patch
 
     specs = ctx.specs(fig2_specs)
-    fig, axes = new_figure(ncols=2, height=3.0, sharey=True)
+    ranks = fig2_search_ranks(ctx.quick)
+    fig, axes = new_figure(ncols=2, nrows=2, height=5.4, sharey=True)
     shaded = False
-    for ax, spec in zip(axes, specs, strict=True):
-        k = (spec.component_params("param") or {}).get("k")
-        reps = summarize(ctx, spec)
-        for rep in reps:
-            big = rep.radius > 1e-6
-            c = figstyle.PALETTE[1] if big else figstyle.PALETTE[0]
-            name = "PGD" if big else "IPGD"
-            ax.plot(rep.rows["step"], rep.rows["ma2025_error"], color=c, lw=1.2,
-                    label=f"{name}, radius {rep.radius:g}, seed {rep.replica}", ls="-" if rep.replica % 2 == 0 else "--")
-        shaded |= _mark_window(ax, reps)
+    for ax, k in zip(axes, ranks, strict=True):
+        for spec in [s for s in specs if (s.component_params("param") or {}).get("k") == k]:
+            reps = summarize(ctx, spec)
+            for rep in reps:
+                big = rep.radius > 1e-6
+                c = figstyle.PALETTE[1] if big else figstyle.PALETTE[0]
+                name = "PGD (perturbs through its budget)" if big else "IPGD"
+                ax.plot(rep.rows["step"], rep.rows["ma2025_error"], color=c, lw=1.2,
+                        label=f"{name}, radius {rep.radius:g}, seed {rep.replica}", ls="-" if rep.replica % 2 == 0 else "--")
+            shaded |= _mark_window(ax, reps)
         ax.set_yscale("log")
         ax.set_xlabel("iteration $t$ (perturbed GD, then GD)")
         ax.set_ylabel(r"$\|UU^\top - X_\star\|_F$")
-        ax.set_title(f"search rank r' = {k}" + (" = r" if k == 3 else " > r"))
+        ax.set_title(f"search rank r' = {k}" + (" = r" if k == 3 else f" = r + {k - 3}" if k < 6 else " = d"))
         ax.grid(True, which="major", alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
     if shaded:
@@ -271,15 +321,16 @@ def fig2_plot(ctx: Context, out_dir: Path) -> list[Path]:
                                                             "start, so the error jumps back up"))
     fig.legend(handles=handles, loc="outside lower center", ncols=2)
     inst = sensing_instance(ctx.quick)
-    suptitle(fig, f"Ma–Liang–Fattahi Fig. 2 ({mode(ctx.quick)}): {inst.label}, r = 3, η = {inst.eta}, from U₀ = 0; "
-                  f"PGD (radius {PGD_RADIUS:g}) against IPGD (radius {RADIUS:g}), " r"same $g_\mathrm{thres}$, $\mathcal{T}$, "
-                  r"$f_\mathrm{thres}$")
+    suptitle(fig, f"Ma–Liang–Fattahi Fig. 2 ({mode(ctx.quick)}): {inst.label}, r = 3, η = {inst.eta}, from U₀ = 0, data seed 0; "
+                  f"PGD (radius {PGD_RADIUS:g}, a perturbation whenever "
+                  r"$\|\nabla f\| \leq g_\mathrm{thres}$ and none in the last $\mathcal{T}$ steps) against IPGD (radius "
+                  f"{RADIUS:g}), " r"same $g_\mathrm{thres}$, $\mathcal{T}$, $f_\mathrm{thres}$, then GD")
     return save(fig, out_dir, "ma2025-fig2")
 
 
-def _fig6_points(ctx: Context):
+def _fig6_points(ctx: Context, specs=fig6_specs):
     pts = []
-    for spec in ctx.specs(fig6_specs):
+    for spec in ctx.specs(specs):
         for rep in summarize(ctx, spec):
             pts.append(rep)
     return pts
@@ -311,15 +362,16 @@ def fig6_plot(ctx: Context, out_dir: Path) -> list[Path]:
     return save(fig, out_dir, "ma2025-fig6")
 
 
-def radius_table(ctx: Context, iter_err: float = ITER_ERR):
-    (spec,) = ctx.specs(radius_specs)
+def radius_table(ctx: Context, iter_err: float = ITER_ERR, specs=radius_specs):
+    """One row per (data seed, radius) of the radius sweep's runs (``specs``: the figure's, or claim 4's)."""
     from .._shared import first_crossing
 
     rows = []
-    for rep in summarize(ctx, spec):
-        it = first_crossing(rep.rows["step"].to_numpy(), rep.rows["ma2025_error"].to_numpy(), iter_err)
-        rows.append({"radius": rep.radius, "iterations": it, "ipgd_steps": rep.ipgd_steps, "r_T": rep.r_T,
-                     "error_T": rep.error_T, "Gamma_T": rep.Gamma_T})
+    for spec in ctx.specs(specs):
+        for rep in summarize(ctx, spec):
+            it = first_crossing(rep.rows["step"].to_numpy(), rep.rows["ma2025_error"].to_numpy(), iter_err)
+            rows.append({"data_seed": spec.data_seed, "radius": rep.radius, "iterations": it,
+                         "ipgd_steps": rep.ipgd_steps, "r_T": rep.r_T, "error_T": rep.error_T, "Gamma_T": rep.Gamma_T})
     return rows
 
 
@@ -350,22 +402,36 @@ def radius_plot(ctx: Context, out_dir: Path) -> list[Path]:
 
 
 @claim(
-    id="ma2025-claim1", paper=PAPER, figure="ma2025-fig2", specs=fig2_specs,
+    id="ma2025-claim1", paper=PAPER, figure="ma2025-fig2", specs=claim1_specs,
     kind="experiment", source={"section": "§1 (Fig. 2)",
                      "quote": "When the rank of the target matrix is known, PGD initialized at random and applied to with "
                      "converges to the ground-truth rank- matrix. By contrast, even a slight over-parameterization "
                      "with a search rank of causes PGD to deviate significantly from and converge to a solution of "
                      "rank strictly larger than , thereby incurring substantial error."},
-    statement="Jin et al.'s PGD with an over-parameterized search rank ends at rank > r with large error, while "
-              "IPGD recovers the ground truth (Fig. 2).",
-    paper_value="qualitative (Fig. 2): PGD at r' > r converges to a solution of rank > r with substantial error; "
-                "PGD at r' = r and IPGD succeed (numbers stripped)",
-    criterion=f"Symmetric sensing from U₀ = 0, same g_thres/T/f_thres/η, radius {PGD_RADIUS:g} (PGD) vs {RADIUS:g} "
-              f"(IPGD), 2 perturbation seeds each, then T_GD GD steps. Reproduced when at r' = 5 every PGD "
-              f"seed ends with numerical rank (σ_i(UUᵀ) > {RANK_TOL:g}) > 3 and ‖UUᵀ − X⋆‖_F ≥ 100 × the largest "
-              f"IPGD error, while every IPGD seed ends with rank 3 and error ≤ {SUCCESS_ERR:g}; partly reproduced "
-              "when the errors separate by ≥ 100× but the rank or the IPGD threshold is missed; not reproduced "
-              "otherwise. The r' = 3 runs (PGD should succeed there) are reported as the control.",
+    statement="Jin et al.'s PGD with a slightly over-parameterized search rank ends at rank > r with large error, "
+              "while IPGD recovers the ground truth (Fig. 2).",
+    paper_value="qualitative (Fig. 2): PGD at a slightly larger r' > r converges to a solution of rank > r with "
+                "substantial error; PGD at r' = r and IPGD succeed (numbers stripped)",
+    criterion=f"Symmetric sensing from U₀ = 0 on {len(CLAIM1_SEEDS[False])} data seeds in full mode, "
+              f"{len(CLAIM1_SEEDS[True])} in quick mode (operator and X⋆ drawn anew), "
+              "search ranks r' = r + 1, r + 2 (the paper's 'slight over-parameterization') and r' = d, same "
+              f"g_thres/T/f_thres/η, 2 perturbation seeds per arm, then T_GD plain GD steps. PGD: radius {PGD_RADIUS:g}, "
+              "a perturbation whenever ‖∇f‖ ≤ g_thres and none happened in the last T steps, repeated through the "
+              f"whole perturbed-stage budget (Jin et al.'s Algorithm 1 as §1.2 describes it); IPGD: radius {RADIUS:g}, "
+              "Algorithm 1 with its termination. Per (r', data seed): 'separated' when the smallest PGD error "
+              "‖UUᵀ − X⋆‖_F ≥ 100 × the largest IPGD error; 'full' when separated, every PGD run ends with numerical "
+              f"rank (σ_i(UUᵀ) > {RANK_TOL:g}) > 3 and every IPGD run with rank 3 and error ≤ {SUCCESS_ERR:g}. "
+              "Reproduced when every (r', seed) is full; partly reproduced when every (r', seed) is separated, or "
+              "every seed is full at some r' but not at all; not reproduced otherwise. The r' = 3 runs (PGD should "
+              "succeed there) are reported as the control.",
+    criterion_revised="before: r' = 5 only, one data seed, and PGD run as Algorithm 1 with its termination (it "
+                      "returned the iterate before its last perturbation, so only the perturbations before "
+                      "convergence shaped its output) / after: r' = r + 1, r + 2 and d on five data seeds (three in quick "
+                      "mode), and PGD "
+                      "perturbs whenever the gradient is small and no perturbation happened in the last T steps, "
+                      "through its budget, as the paper describes Jin et al.'s PGD. Why: the paper's statement is "
+                      "about a slight over-parameterization and about PGD's repeated episodic perturbations; the "
+                      "criterion was written before the new runs.",
     thresholds={"rank tol": Threshold(RANK_TOL, low=1e-8, high=1e-4, reason="a numerical rank counts singular "
                                       "values of UUᵀ (σ_1 ≈ 1) from 1e-8 to 1e-4 as nonzero"),
                 "separation": Threshold(100, low=30, high=300, reason="'substantial error' against success: half a "
@@ -374,42 +440,51 @@ def radius_plot(ctx: Context, out_dir: Path) -> list[Path]:
                                      "‖UUᵀ − X⋆‖_F from 1e-8 to 1e-4 of ‖X⋆‖_F ≈ 1.35")},
 )
 def claim1(ctx: Context) -> Outcome:
-    specs = ctx.specs(fig2_specs)
+    tol = ctx.threshold("rank tol")
+    groups: dict[tuple[int, int], dict[str, list]] = {}
+    for spec in ctx.specs(claim1_specs):
+        k = int((spec.component_params("param") or {}).get("k"))
+        groups.setdefault((k, spec.data_seed), {}).setdefault(spec.tags.get("arm", ""), []).extend(summarize(ctx, spec))
     measured, versus = {}, {}
-    ok_full, ok_sep = True, True
-    for spec in specs:
-        k = (spec.component_params("param") or {}).get("k")
-        reps = summarize(ctx, spec)
-        pgd = [r for r in reps if r.radius > 1e-6]
-        ipgd = [r for r in reps if r.radius <= 1e-6]
+    full: dict[tuple[int, int], bool] = {}
+    sep: dict[tuple[int, int], bool] = {}
+    for (k, seed), arms in sorted(groups.items()):
+        pgd, ipgd = arms.get("PGD", []), arms.get("IPGD", [])
         for tag, group in (("PGD", pgd), ("IPGD", ipgd)):
-            measured[f"r'={k}: {tag} final ‖UUᵀ − X⋆‖_F per seed"] = [r.error_T for r in group]
-            measured[f"r'={k}: {tag} numerical rank per seed"] = [numerical_rank(r.singular_values, RANK_TOL)
-                                                                   for r in group]
-        if k == 3:
+            measured[f"r'={k} data seed {seed}: {tag} final ‖UUᵀ − X⋆‖_F, numerical rank per pert. seed"] = [
+                [r.error_T, numerical_rank(r.singular_values, tol)] for r in group]
+        measured[f"r'={k} data seed {seed}: PGD perturbations per pert. seed"] = [len(r.perturbations) for r in pgd]
+        if k == 3 or not pgd or not ipgd:
             continue
         e_pgd = min(r.error_T for r in pgd)
         e_ipgd = max(r.error_T for r in ipgd)
-        tol = ctx.threshold("rank tol")
-        ok_sep &= e_pgd >= ctx.threshold("separation") * e_ipgd
-        ok_full &= all(numerical_rank(r.singular_values, tol) > 3 for r in pgd)
-        ok_full &= all(numerical_rank(r.singular_values, tol) == 3 and r.error_T <= ctx.threshold("success")
-                       for r in ipgd)
-        versus[f"r'={k}: PGD / IPGD error"] = {"paper": "PGD large, IPGD small (Fig. 2, stripped)",
-                                               "ours": f"{e_pgd:.2e} / {e_ipgd:.2e}"}
-    verdict = "reproduced" if ok_full and ok_sep else "partly reproduced" if ok_sep else "not reproduced"
+        sep[k, seed] = e_pgd >= ctx.threshold("separation") * e_ipgd
+        full[k, seed] = (sep[k, seed] and all(numerical_rank(r.singular_values, tol) > 3 for r in pgd)
+                         and all(numerical_rank(r.singular_values, tol) == 3 and r.error_T <= ctx.threshold("success")
+                                 for r in ipgd))
+    ranks = sorted({k for k, _ in full})
+    for k in ranks:
+        keys = [(kk, s) for kk, s in sorted(groups) if kk == k]
+        e_p = [min(r.error_T for r in groups[x]["PGD"]) for x in keys]
+        e_i = [max(r.error_T for r in groups[x]["IPGD"]) for x in keys]
+        versus[f"r'={k}: PGD / IPGD error (min PGD, max IPGD over seeds)"] = {
+            "paper": "PGD large, IPGD small (Fig. 2, stripped)", "ours": f"{min(e_p):.2e} / {max(e_i):.2e}"}
+    full_at = [k for k in ranks if all(v for (kk, _), v in full.items() if kk == k)]
+    if full and all(full.values()):
+        verdict = "reproduced"
+    elif sep and (all(sep.values()) or full_at):
+        verdict = "partly reproduced"
+    else:
+        verdict = "not reproduced"
+    measured["search ranks r' > r where every seed is full"] = full_at
     inst = sensing_instance(ctx.quick)
-    return Outcome(measured=measured, verdict=verdict, versus=versus,
-                   setting=f"{inst.label}, r=3, η={inst.eta}, U₀ = 0, {mode(ctx.quick)} mode",
-                   note="Both arms start from zero (the paper's PGD started at random): the radius is the one change.")
-
-
-def _lowrank_and_sparse(ctx: Context):
-    out = []
-    for fn in (fig4_specs, fig5_specs):
-        for spec in ctx.specs(fn):
-            out.extend(summarize(ctx, spec))
-    return out
+    seeds = sorted({s for _, s in groups})
+    decisive = next(iter(versus), "")
+    return Outcome(measured=measured, verdict=verdict, versus=versus, decisive=decisive if verdict != "reproduced" else "",
+                   setting=f"{inst.label}, r=3, r' ∈ {list(fig2_search_ranks(ctx.quick))}, η={inst.eta}, U₀ = 0, data "
+                           f"seeds {', '.join(map(str, seeds))}, {mode(ctx.quick)} mode",
+                   note="Both arms start from zero (the paper's PGD started at random): the radius and PGD's "
+                        "perturbations through the budget are the changes.")
 
 
 @claim(
@@ -465,7 +540,7 @@ def claim2(ctx: Context) -> Outcome:
 
 
 @claim(
-    id="ma2025-claim3", paper=PAPER, figure="ma2025-fig6", specs=fig6_specs,
+    id="ma2025-claim3", paper=PAPER, figure="ma2025-fig6", specs=claim3_specs,
     kind="experiment", source={"section": "§7 (Fig. 6, Eqs. 127–128)",
                      "quote": "Figure 6 plots the values of against for different instances of low-rank matrix recovery and "
                      "sparse recovery. … indicating that Equation 127 is tight up to a factor of , modulo the "
@@ -474,7 +549,9 @@ def claim2(ctx: Context) -> Outcome:
               "Eq. (127): log(‖r_T‖/‖r₀‖) ≤ Γ_T + (ρ/2) Σ η‖r_t‖.",
     paper_value="linear, 'Eq. 127 is tight up to a factor of c' (c stripped; notes' reconstruction: c ≈ 0.64 "
                 "with γ = (3/2)γ₋ − (1/2)γ₊)",
-    criterion=f"Points: every instance × seed of Figs. 4–5 and the radius sweep with ‖r_T‖ > {FLOOR:g}. Bound: "
+    criterion=f"Points: every instance × seed of Figs. 4–5 and the radius sweep (data seed 0), and Fig. 4's "
+              f"symmetric and asymmetric sensing on data seeds {', '.join(map(str, CLAIM3_SEEDS))} (operator and X⋆ "
+              f"drawn anew, one perturbation seed), with ‖r_T‖ > {FLOOR:g}. Bound: "
               "log ratio ≤ Γ_T on every point (ρ-term dropped, which only makes the test stricter; where it fails "
               "the ρ that (127) would need is reported). Linearity: the per-point factor c_i = log ratio / Γ_T has "
               "(max − min)/mean ≤ 0.25 (a common factor, i.e. a line through the origin). Reproduced when both "
@@ -484,9 +561,12 @@ def claim2(ctx: Context) -> Outcome:
                                    "≈ 1 in float64: from 1e-14 to 1e-10"),
                 "spread": Threshold(0.25, low=0.15, high=0.4, reason="'tight up to a factor of c': one common c "
                                     "within ±7–20 % over instances and seeds")},
+    criterion_revised="before: the points of one data seed (Figs. 4–5 and the radius sweep) / after: plus Fig. 4's two "
+                      "sensing instances on two more data seeds, the same conditions. Why: a verdict must not rest on "
+                      "one operator; written before the new runs.",
 )
 def claim3(ctx: Context) -> Outcome:
-    pts = _fig6_points(ctx)
+    pts = _fig6_points(ctx, claim3_specs)
     keep = [p for p in pts if p.r_T > ctx.threshold("floor") and math.isfinite(p.log_ratio) and p.Gamma_T > 0]
     measured: dict = {"points used / total": [len(keep), len(pts)]}
     if len(keep) < 2:
@@ -508,7 +588,7 @@ def claim3(ctx: Context) -> Outcome:
                      "first-order c (Γ with weights 1, 1): mean":
                      float(np.mean([p.log_ratio / p.Gamma1_T for p in keep if p.Gamma1_T > 0]))})
     for p in keep:
-        measured[f"{p.instance} r={p.radius:g} seed {p.replica}: Γ_T, log ratio, Σ η‖r‖"] = \
+        measured[f"{p.instance} data seed {p.data_seed} r={p.radius:g} seed {p.replica}: Γ_T, log ratio, Σ η‖r‖"] = \
             [p.Gamma_T, p.log_ratio, p.rsum_T]
     verdict = "reproduced" if bound_ok and lin_ok else "partly reproduced" if (bound_ok or lin_ok) else "not reproduced"
     return Outcome(measured=measured, verdict=verdict, setting=_label(ctx.quick),
@@ -518,16 +598,21 @@ def claim3(ctx: Context) -> Outcome:
 
 
 @claim(
-    id="ma2025-claim4", paper=PAPER, figure="ma2025-radius", specs=radius_specs,
+    id="ma2025-claim4", paper=PAPER, figure="ma2025-radius", specs=claim4_specs,
     kind="theorem", source={"section": "§2 (Thm 2)",
                      "quote": "Our first theorem demonstrates that IPGD achieves nearly the same convergence guarantee as PGD "
                      "(differing only by a logarithmic factor), while requiring a smaller perturbation radius."},
     statement="The iterations IPGD(+) needs grow linearly in log(1/radius) (Thm 2: polylog(1/r)).",
     paper_value="T and f_thres scale poly-logarithmically in 1/r; iterations Õ(·polylog(1/r)) (no measured numbers)",
-    criterion=f"Symmetric sensing, radius ∈ {RADII}, iterations = first step with ‖UUᵀ − X⋆‖_F ≤ {ITER_ERR:g}. "
-              "Reproduced when every radius reaches it and iterations against log10(1/r) fit a line with slope > 0 "
-              "and R² ≥ 0.95; partly reproduced when slope > 0 with 0.8 ≤ R² < 0.95; not reproduced otherwise "
-              "(inconclusive when fewer than 3 radii reach the threshold).",
+    criterion=f"Symmetric sensing, radius ∈ {RADII}, {len(CLAIM4_SEEDS)} data seeds (operator and X⋆ drawn anew), "
+              f"iterations = first step with ‖UUᵀ − X⋆‖_F ≤ {ITER_ERR:g}. Per data seed: iterations against "
+              "log10(1/r) fitted by a line. Reproduced when on every seed every radius reaches the threshold and "
+              "the fit has slope > 0 and R² ≥ 0.95; partly reproduced when every seed's fit has slope > 0 and "
+              "R² ≥ 0.8 but some seed misses the reproduced condition; not reproduced otherwise (inconclusive when "
+              "some seed has fewer than 3 radii reaching the threshold).",
+    criterion_revised="before: one data seed / after: the same per-seed condition on five data seeds (each seed "
+                      "fitted alone, the verdict the one every seed supports). Why: a verdict must not rest on one "
+                      "operator; the criterion was written before the new runs.",
     thresholds={"iteration error": Threshold(ITER_ERR, low=1e-4, high=1e-2, reason="where the escape and the "
                                              "descent to X⋆ are over: ‖UUᵀ − X⋆‖_F from 1e-4 to 1e-2"),
                 "R2": Threshold(0.95, low=0.9, high=0.98, reason="'linear in log(1/r)' over six radii"),
@@ -535,71 +620,105 @@ def claim3(ctx: Context) -> Outcome:
                                        "variance")},
 )
 def claim4(ctx: Context) -> Outcome:
-    rows = radius_table(ctx, ctx.threshold("iteration error"))
-    ok = [r for r in rows if r["iterations"] is not None]
-    measured = {f"radius {r['radius']:g}: iterations, IPGD steps, ‖r_T‖, error": [r["iterations"], r["ipgd_steps"],
-                                                                                 r["r_T"], r["error_T"]] for r in rows}
-    if len(ok) < 3:
+    rows = radius_table(ctx, ctx.threshold("iteration error"), specs=claim4_specs)
+    measured: dict = {}
+    fits: dict[int, tuple] = {}
+    for seed in sorted({r["data_seed"] for r in rows}):
+        mine = [r for r in rows if r["data_seed"] == seed]
+        for r in mine:
+            measured[f"data seed {seed} radius {r['radius']:g}: iterations, IPGD steps, ‖r_T‖, error"] = [
+                r["iterations"], r["ipgd_steps"], r["r_T"], r["error_T"]]
+        ok = [r for r in mine if r["iterations"] is not None]
+        if len(ok) >= 3:
+            a, b, r2 = fit_line([math.log10(1 / r["radius"]) for r in ok], [r["iterations"] for r in ok])
+            fits[seed] = (a, r2, len(ok) == len(mine))
+            measured[f"data seed {seed} fit: iterations per decade of 1/r, intercept, R²"] = [a, b, r2]
+    seeds = sorted({r["data_seed"] for r in rows})
+    if len(fits) < len(seeds):
         return Outcome(measured=measured, verdict="inconclusive", setting=_label(ctx.quick),
-                       note="fewer than three radii reached the error threshold")
-    a, b, r2 = fit_line([math.log10(1 / r["radius"]) for r in ok], [r["iterations"] for r in ok])
-    measured["fit: iterations per decade of 1/r, intercept, R²"] = [a, b, r2]
-    all_reach = len(ok) == len(rows)
-    verdict = ("reproduced" if all_reach and a > 0 and r2 >= ctx.threshold("R2") else
-               "partly reproduced" if a > 0 and r2 >= ctx.threshold("R2 partly") else "not reproduced")
-    return Outcome(measured=measured, verdict=verdict, setting=_label(ctx.quick),
-                   versus={"iterations per decade of 1/r": {"paper": "polylog (not measured)", "ours": f"{a:.1f}"}},
+                       note="on some data seed fewer than three radii reached the error threshold")
+    full = all(a > 0 and r2 >= ctx.threshold("R2") and every for a, r2, every in fits.values())
+    part = all(a > 0 and r2 >= ctx.threshold("R2 partly") for a, r2, _ in fits.values())
+    verdict = "reproduced" if full else "partly reproduced" if part else "not reproduced"
+    slopes = [f[0] for f in fits.values()]
+    r2s = [f[1] for f in fits.values()]
+    measured["slope (iterations per decade) min, max; R² min over seeds"] = [min(slopes), max(slopes), min(r2s)]
+    return Outcome(measured=measured, verdict=verdict,
+                   setting=f"{_label(ctx.quick)}; data seeds {', '.join(map(str, seeds))}",
+                   versus={"iterations per decade of 1/r": {"paper": "polylog (not measured)",
+                                                            "ours": f"{min(slopes):.1f}–{max(slopes):.1f} "
+                                                                    f"(R² ≥ {min(r2s):.3f})"}},
                    note="Theory allows polylog(1/r); a straight line in log(1/r) is the escape time "
                         "log(‖U⋆‖/r)/log(1 + ησ) of a linear escape.")
 
 
 @claim(
-    id="ma2025-claim5", paper=PAPER, figure="ma2025-fig4", specs=lambda q: fig4_specs(q) + fig5_specs(q),
+    id="ma2025-claim5", paper=PAPER, figure="ma2025-fig4", specs=claim2_specs,
     kind="experiment", source={"section": "§7",
                      "quote": "Throughout all experiments, we employ IPGD+, which consistently demonstrates a linear "
                      "convergence rate in practice."},
     statement="IPGD+ converges near-linearly on every problem (Figs. 4–5).",
     paper_value="'consistently demonstrates a linear convergence rate in practice' (rates not given)",
-    criterion="Per instance × seed: fit log10 ‖g(x_t) − X⋆‖ against t from the first step with error ≤ 0.1 to the "
-              "first step with error ≤ max(1e-6, 10 × the final error). Reproduced when every fit has R² ≥ 0.9 over "
-              "≥ 3 decades; partly reproduced when at least half the instances do; not reproduced otherwise. The "
-              "rate (decades per 100 steps) is reported per instance.",
-    criterion_revised="before: the window ended at the first step within 10× of the final error; the first quick "
-                      "run showed that after the fast linear phase the error keeps drifting down slowly (the "
-                      "residual's positive-curvature part decays), so that window reached into the tail and every "
-                      "fit spanned both phases (R² ≈ 0.6) / after: the window ends at 1e-6 (six decades below "
-                      "‖X⋆‖ ≈ 1.35) or at the floor if that comes first; the R² and decade thresholds unchanged.",
+    criterion="Claim 2's runs (Fig. 4's six low-rank and Fig. 5's two sparse instances, IPGD+ with T_GD = "
+              f"{PLAIN_STEPS}, {len(CLAIM2_SEEDS)} data seeds). The quantity Figs. 4–5 plot, dist(x_t, 𝒳_M), along "
+              "the path that produced IPGD+'s output: IPGD's steps up to the iterate it returns (its last "
+              "perturbation when it terminated), then the GD steps, continued from there — IPGD's discarded escape "
+              "window (the T steps after its last perturbation, which it throws away) is left out, since the "
+              "output does not descend from it. Per run: fit log10 dist against t from the first step after "
+              "which dist stays ≤ 0.1 to the first step with dist ≤ 10·‖r_T‖ (below that dist ≈ ‖r_t‖, the residual the "
+              "paper shows staying small and flat, not converging). Reproduced when every fit has R² ≥ 0.9 over ≥ 3 "
+              "decades; partly reproduced when at least half the instances do on every seed; not reproduced "
+              "otherwise. The rate (decades per 100 steps) is reported per run.",
+    criterion_revised="before (1): log10 ‖g(x_t) − X⋆‖ fitted from error ≤ 0.1 to the first step within 10× of the "
+                      "final error; the first quick run showed the error drifting slowly after the fast phase, and "
+                      "the window was moved to end at 1e-6 / before (2): that window, on the error, not the "
+                      "quantity the paper plots; a fit of dist down to 10·‖r_T‖ over the whole trace measured "
+                      "R² 0.46–1.0, because the trace holds IPGD's discarded escape window (the jump back up when "
+                      "IPGD returns the iterate of its last perturbation) / after: dist(x_t, 𝒳_M), the quantity "
+                      "the paper plots, down to 10·‖r_T‖, along the path that produced the output (the discarded "
+                      "window left out), on claim 2's three data seeds. Why: the paper's statement is about IPGD+'s "
+                      "convergence to its output; the discarded window is not on that path. Then, after the first "
+                      "run of that criterion: before (3): the window started at the first step with dist ≤ 0.1 / "
+                      "after: at the first step after which dist stays ≤ 0.1. Why: on the asymmetric instances the "
+                      "first-order distance is 0 at the zero start (a degenerate value of its formula, not a "
+                      "distance) and ≈ 1e15 while the signal is tiny, so every asymmetric window began and ended at "
+                      "step 0 and no fit was made; the thresholds are unchanged.",
     thresholds={"window start": Threshold(0.1, low=0.05, high=0.3, reason="where the escape is over and the "
-                                          "descent begins: an error from 5 % to 30 % of ‖X⋆‖_F ≈ 1.35"),
-                "window end": Threshold(1e-6, low=1e-8, high=1e-5, reason="the fast phase, before the slow tail: "
-                                        "the window ends between 1e-8 and 1e-5"),
-                "R2": Threshold(0.9, low=0.8, high=0.95, reason="'a linear convergence rate': a straight log-error "
+                                          "descent begins: a distance from 5 % to 30 % of ‖U⋆‖_F ≈ 1.5"),
+                "floor factor": Threshold(10, low=3, high=30, reason="where dist meets the residual floor: dist² = "
+                                          "‖r‖² + the signal's error², within 3–30 × ‖r_T‖ the signal's error dominates"),
+                "R2": Threshold(0.9, low=0.8, high=0.95, reason="'a linear convergence rate': a straight log-distance "
                                 "line up to the kinks of the perturbation steps"),
                 "decades": Threshold(3, low=2, high=4, reason="a rate is 'linear' over at least 2–4 decades")},
 )
 def claim5(ctx: Context) -> Outcome:
-    reps = _lowrank_and_sparse(ctx)
     measured, per = {}, {}
-    for r in reps:
-        fit = linear_rate(r.rows, hi=ctx.threshold("window start"), lo=ctx.threshold("window end"))
-        ok = fit is not None and fit[1] >= ctx.threshold("R2") and fit[2] >= ctx.threshold("decades")
-        per[r.instance] = per.get(r.instance, True) and ok
-        measured[f"{r.instance} seed {r.replica}: decades/100 steps, R², decades, window"] = \
-            None if fit is None else [fit[0], fit[1], fit[2], list(fit[3])]
+    for spec in ctx.specs(claim2_specs):
+        for r in summarize(ctx, spec):
+            fit = floor_rate(kept_path(r), hi=ctx.threshold("window start"), factor=ctx.threshold("floor factor"))
+            ok = fit is not None and fit[1] >= ctx.threshold("R2") and fit[2] >= ctx.threshold("decades")
+            per[r.instance] = per.get(r.instance, True) and ok
+            measured[f"{r.instance} data seed {spec.data_seed} pert. seed {r.replica}: decades/100 steps, R², decades, "
+                     "window"] = None if fit is None else [fit[0], fit[1], fit[2], list(fit[3])]
     n_ok = sum(per.values())
     verdict = "reproduced" if n_ok == len(per) else "partly reproduced" if n_ok >= len(per) / 2 else "not reproduced"
-    return Outcome(measured=measured, verdict=verdict, setting=_label(ctx.quick),
-                   note=f"{n_ok} of {len(per)} instances linear on every seed. The error floors at ≈ ‖r_T‖² "
-                        "(the residual freezes in zero-curvature directions), so the window ends there.")
+    seeds = sorted({s.data_seed for s in ctx.specs(claim2_specs)})
+    return Outcome(measured=measured, verdict=verdict,
+                   setting=f"{_label(ctx.quick).replace(f'T_GD={QUICK_PLAIN_STEPS}', f'T_GD={PLAIN_STEPS}')}; "
+                           f"data seeds {', '.join(map(str, seeds))}",
+                   note=f"{n_ok} of {len(per)} instances linear on every run. dist levels off at ‖r_T‖ (the residual "
+                        "freezes in zero-curvature directions), so the window ends at 10·‖r_T‖.")
 
 
 FIGURES = [
     Figure("ma2025-fig2", PAPER, "PGD with a large radius vs IPGD under over-parameterization", fig2_specs, fig2_plot,
            setting=("Paper: symmetric matrix sensing, Jin et al.'s perturbed GD 'initialized at random', search rank r' = r "
                     "against a slightly larger r' (every number stripped). Ours (full mode): d = 20, r = 3, Σ = diag(1, "
-                    "0.75, 0.5), m = 150; the same perturbed GD with Jin's large radius 10⁻² (PGD) and with IPGD's 10⁻¹⁵, "
-                    "plus plain GD, all from zero so that the radius is the one change, at r' = r = 3 and the slightly "
-                    "larger r' = 5. The shaded span is IPGD's discarded escape window: when IPGD terminates it returns "
+                    "0.75, 0.5), m = 150; perturbed GD with Jin's large radius 10⁻² (PGD: a perturbation whenever ‖∇f‖ ≤ "
+                    "g_thres and none in the last T steps, through its budget) and IPGD (radius 10⁻¹⁵, Algorithm 1 with its "
+                    "termination), each then plain GD, all from zero, at r' = r = 3, the slightly larger r' = 4, 5, and "
+                    "r' = d (data seed 0; claim 1 reads five seeds). The shaded span is IPGD's discarded escape "
+                    "window: when IPGD terminates it returns "
                     "the iterate of its last perturbation, so GD restarts there and the error jumps back up."),
            paper_reports=("With r' = r PGD converges to the rank-r ground truth; with r' > r it deviates from the manifold "
                           "and converges to a solution of rank strictly larger than r, with substantial error.")),

@@ -120,13 +120,19 @@ def sparse(quick: bool) -> list[Instance]:
 
 def ipgd_plus_spec(inst: Instance, *, quick: bool, figure: str, radius: float | list[float] = RADIUS,
                    seeds: int | None = None, metrics=METRICS, log_every: int | None = None,
-                   steps: int | None = None, plain_steps: int | None = None, data_seed: int = 0) -> RunSpec:
+                   steps: int | None = None, plain_steps: int | None = None, data_seed: int = 0,
+                   terminate: bool = True, tags: dict[str, str] | None = None) -> RunSpec:
     """IPGD+ (recipe ``perturbed_then_plain``: IPGD, then GD with the same η) from zero, one replica
-    per perturbation seed (or per radius when ``radius`` is a list)."""
+    per perturbation seed (or per radius when ``radius`` is a list). ``terminate = False``: the
+    perturbed stage never returns early; it perturbs whenever ‖∇f‖ ≤ g_thres and no perturbation
+    happened in the last T steps, for its whole budget (Jin et al. 2017's Algorithm 1, the PGD the
+    paper describes in §1.2), then GD. ``tags``: extra tags (e.g. the arm of a comparison)."""
     steps = steps or (QUICK_IPGD_STEPS if quick else IPGD_STEPS)
     plain_steps = plain_steps or (QUICK_PLAIN_STEPS if quick else PLAIN_STEPS)
     alg: dict[str, Any] = {"name": "ipgd", "eta": inst.eta, "g_thres": G_THRES, "escape_time": ESCAPE_TIME,
                            "f_thres": F_THRES}
+    if not terminate:
+        alg["terminate"] = False
     if isinstance(radius, list):
         alg["radius"] = radius[0]  # the schema wants a value; the replicas override it
         replicas: dict[str, Any] = {"algorithm.radius": radius, "algo_seed": list(range(len(radius)))}
@@ -145,6 +151,6 @@ def ipgd_plus_spec(inst: Instance, *, quick: bool, figure: str, radius: float | 
         "metrics": list(metrics),
         "log": {"points": 150, "every": log_every},
         "replicas": replicas,
-        "tags": {"paper": PAPER, "figure": figure, "instance": inst.key},
+        "tags": {"paper": PAPER, "figure": figure, "instance": inst.key, **(tags or {})},
     }
     return RunSpec.parse(data)
