@@ -247,6 +247,7 @@ def test_claim1_reports_the_noisy_runs_it_excludes(tmp_path, monkeypatch, capsys
     monkeypatch.setattr(fig1, "_claim1_d", lambda quick: 20)
     monkeypatch.setattr(fig1, "CLAIM1_SEEDS", [0, 1])
     monkeypatch.setattr(fig1, "STEPS", 1500)
+    monkeypatch.setattr(fig1, "CLAIM2_SEEDS", [0])  # claim 2 reads Fig. 1 too: its own seeds are not needed here
     monkeypatch.setattr(fig2, "SEEDS", [0, 2])
     with pytest.raises(SystemExit) as exc:
         main(["reproduce", "rajaraman2023-fig1", "rajaraman2023-claim1", "--quick", "--store",
@@ -265,3 +266,74 @@ def test_claim1_reports_the_noisy_runs_it_excludes(tmp_path, monkeypatch, capsys
     assert m["share of seeds with exactly r"] == pytest.approx(
         (sum(w == 4 for w in judged[:2]) + sum(w == 3 for w in judged[2:])) / len(judged))
     assert f"{m['noisy: seeds keeping more than r']} of 2 seeds keep more than r" in c["note"]
+
+
+def test_claim2_judges_three_data_seeds_and_the_worst_decides(tmp_path, monkeypatch):
+    """Claim 2 on a tiny setting (population d = k = 8, 150 steps): Fig. 1's run on data seed 0 and the
+    claim's own runs on seeds 1, 2; the verdict is the worst seed's and is evaluated per seed."""
+    from overparam.experiments.store import Store
+    from overparam.papers.base import Context
+
+    monkeypatch.setattr(fig1, "_d", lambda quick: 8)
+    monkeypatch.setattr(fig1, "_claim1_d", lambda quick: 8)
+    monkeypatch.setattr(fig1, "STEPS", 150)
+    monkeypatch.setattr(fig1, "FINETUNE", 5)
+    store = Store(tmp_path / "s")
+    specs = fig1.claim2_specs(True)
+    assert sorted(s.data_seed for s in specs) == [0, 1, 2]
+    for spec in specs:
+        store.save(spec, execute(spec))
+    c = fig1.claim2.check(Context(store=store, quick=True))
+    per_seed = c.measured["verdict per data seed"]
+    assert sorted(per_seed) == [0, 1, 2] and c.stability["seeds"] == 3
+    order = ("not reproduced", "partly reproduced", "reproduced")
+    assert c.stability["verdicts"]["nominal"] == next(v for v in order if v in per_seed.values())
+    assert all(c.stability["verdicts"][f"seed {s}"] == v for s, v in per_seed.items())
+
+
+def test_claim4_is_an_extension_judged_where_n_is_at_least_5kd():
+    """§5.1 predicts no ratio: claim 4 is ours, judged on the direction in the n ≥ 5kd regime."""
+    c = fig2.claim4
+    assert c.kind == "extension" and "[23]" in c.source["quote"] and c.criterion_revised
+    for quick in (True, False):
+        w = fig2.wide_sizes(quick)
+        assert w["ks"][0] == w["r"] and all(w["n"] >= 5 * k * w["d"] for k in w["ks"])
+        specs = fig2.wide_specs(quick)
+        assert {s.data_seed for s in specs} == set(fig2.WIDE_SEEDS) and len(fig2.WIDE_SEEDS) >= 3
+        assert {s.problem.params["m"] for s in specs} == {w["n"]}
+        assert {s.problem.params["noise"] for s in specs} == {fig2.NOISE}
+    v = fig2.wide_verdict
+    flat = {3: 1e-3, 5: 1e-3, 10: 1e-3}
+    assert v({3: 1e-3, 5: 1.5e-3, 10: 2e-3}, {3: 1e-3, 5: 1.5e-3, 10: 2e-3}, growth=1.25, converged=0.02) == "reproduced"
+    assert v({3: 1e-3, 5: 1.1e-3, 10: 1.2e-3}, {3: 1e-3, 5: 1.1e-3, 10: 1.2e-3}, growth=1.25,
+             converged=0.02) == "partly reproduced"
+    assert v(flat, flat, growth=1.25, converged=0.02) == "not reproduced"
+    assert v({3: 1e-3, 10: 2e-3}, {3: 1e-3, 10: 2.2e-3}, growth=1.25, converged=0.02) == "inconclusive"  # still moving
+
+
+def test_final_train_loss_recomputes_the_vanilla_training_loss(tmp_path):
+    """Claim 4 reports vanilla's training loss against σ² (interpolation) from the stored U: it equals the
+    loss the run recorded at its last step (λ = 0 replica: no penalty)."""
+    from overparam.experiments.store import Store
+    from overparam.papers.base import Context
+
+    spec = pipeline_spec(sensing_problem(6, 1, 30, 0.1), k=4, lams=[0.0, 0.02], betas=1e-3, alphas=1e-2, eta=0.4,
+                         steps=150, finetune_steps=50, figure="t", metrics=("loss", "test_error_sq"), log_points=10)
+    store = Store(tmp_path / "s")
+    store.save(spec, execute(spec))
+    ctx = Context(store=store, quick=True)
+    rows = store.load(spec.key()).trace()
+    last = rows[rows["replica"] == 0].sort_values("step")["loss"].iloc[-1]
+    assert fig2.final_train_loss(ctx, spec, 0) == pytest.approx(float(last), rel=1e-9)
+
+
+def test_claim6_judges_three_data_seeds_on_the_zone_half_of_the_grid():
+    specs = sensitivity.claim6_specs(True)
+    assert [s.data_seed for s in specs] == [0, 1, 2] and specs[0] == sensitivity.sensitivity_specs(True)[0]
+    assert all({r["init.scale"] for r in s.replicas} == {sensitivity.ALPHAS[0]} for s in specs[1:])
+    lam = sensitivity.LAMS  # 0.005 … 0.32
+    bv = sensitivity.boundary_verdict
+    assert bv(lam, [4, 3, 3, 3, 0, 0, 0], lc=0.038, margin=1.5) == (True, True)
+    assert bv(lam, [4, 3, 3, 2, 0, 0, 0], lc=0.038, margin=1.5) == (True, True)       # 0.04 lies inside the margin
+    assert bv(lam, [4, 3, 2, 2, 0, 0, 0], lc=0.038, margin=1.5) == (False, True)      # 0.02 ≤ λ_c/1.5 loses one
+    assert bv(lam, [3, 3, 3, 3, 3, 3, 3], lc=0.038, margin=1.5) == (False, False)     # never loses a direction

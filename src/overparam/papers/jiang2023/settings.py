@@ -104,3 +104,12 @@ def events(ctx, spec: RunSpec, kind: str = "early_stop") -> dict[int, dict[str, 
         raise _missing(spec)
     meta = ctx.store.load(spec.key()).meta
     return {int(e["replica"]): e for e in meta.get("events", []) if e.get("kind") == kind}
+
+
+def worst(verdicts) -> str:
+    """The verdict of a claim judged on every seed: the worst of the seeds' (not reproduced, inconclusive,
+    partly reproduced, reproduced, in that order)."""
+    for v in ("not reproduced", "inconclusive", "partly reproduced", "reproduced"):
+        if v in verdicts:
+            return v
+    raise ValueError("no verdicts")

@@ -18,6 +18,9 @@ Choices (the caption gives only d, k, r and "gradient updates until convergence"
 * Quick mode: d = k = 100 (1/125 of the full cost per step); claim 1's 10-seed population check uses
   d = k = 100 (quick) and 200 (full: 10 seeds at d = 500 would take ≈ 40 min here; Fig. 1's own two
   regularized seeds at d = 500 are reported beside it).
+* Claim 2's data seeds (``CLAIM2_SEEDS``: X⋆ drawn anew): seed 0 is Fig. 1's run; seeds 1 and 2 run
+  λ ∈ {0, λ} from init seed 0 at claim 1's population size (d = k = 100 quick, 200 full: a d = 500 run
+  costs ≈ 12 min here).
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ FIG1_SEEDS_FULL = [0]
 CLAIM1_SEEDS = list(range(10))
 #: Claim 2: "many" columns comparable to the largest = at least this many times r at x = 0.5.
 MANY_TIMES_R = 5
+#: Claim 2: the data seeds (seed 0: Fig. 1's run; the others at claim 1's population size).
+CLAIM2_SEEDS = [0, 1, 2]
 
 
 def _d(quick: bool) -> int:
@@ -74,11 +79,26 @@ def claim1_population_specs(quick: bool) -> list[RunSpec]:
                           figure="rajaraman2023-claim1", log_points=20)]
 
 
-def fig1_norms(ctx: Context) -> list[dict]:
-    """Per replica of Fig. 1: λ, init seed, the column norms at the end of training (the prune event)."""
-    (spec,) = ctx.specs(fig1_specs)
-    pr = events(ctx, spec, "prune")
-    return [{**settings_of(spec, i), "norms": np.asarray(e["norms"]), "kept": e["width"]} for i, e in sorted(pr.items())]
+def claim2_specs(quick: bool) -> list[RunSpec]:
+    """Claim 2's runs: Fig. 1's (data seed 0) and, per other seed of :data:`CLAIM2_SEEDS`, λ ∈ {0, λ} from
+    init seed 0 at claim 1's population size."""
+    d = _claim1_d(quick)
+    return [*fig1_specs(quick), *(pipeline_spec(population_problem(d, R_TRUE), k=d, lams=[0.0, LAM], betas=BETA,
+                                                alphas=ALPHA, eta=ETA, steps=STEPS, finetune_steps=FINETUNE,
+                                                init_seeds=[0, 0], data_seed=seed, figure="rajaraman2023-claim2",
+                                                log_points=20)
+                                  for seed in CLAIM2_SEEDS if seed != 0)]
+
+
+def fig1_norms(ctx: Context, specs=fig1_specs) -> list[dict]:
+    """Per replica of Fig. 1 (or of ``specs``): data seed, d, λ, init seed, the column norms at the end of
+    training (the prune event)."""
+    out = []
+    for spec in ctx.specs(specs):
+        pr = events(ctx, spec, "prune")
+        out += [{**settings_of(spec, i), "data_seed": spec.data_seed, "d": spec.param.params["k"],
+                 "norms": np.asarray(e["norms"]), "kept": e["width"]} for i, e in sorted(pr.items())]
+    return out
 
 
 def fig1_plot(ctx: Context, out_dir: Path) -> list[Path]:
@@ -181,7 +201,7 @@ def claim1(ctx: Context) -> Outcome:
 
 
 @claim(
-    id="rajaraman2023-claim2", paper=PAPER, figure="rajaraman2023-fig1", specs=fig1_specs,
+    id="rajaraman2023-claim2", paper=PAPER, figure="rajaraman2023-fig1", specs=claim2_specs,
     kind="experiment", source={"section": "Fig. 1 caption; Thm 1 (§3)",
                      "quote": "Using regularization leads to solutions with most of the columns having small ℓ_2 norm, and only"
                      " a few significant columns. Without regularization, a large number of columns have their ℓ_2 "
@@ -190,40 +210,49 @@ def claim1(ctx: Context) -> Outcome:
               "is comparable to the largest (Thm 1; Fig. 1), so the model is not prunable; with the penalty only "
               "a few columns are large.",
     paper_value="Thm 1 (r = 1): Ω̃(k^c) columns with norm ≥ 0.99·max; Fig. 1: 'a large number of columns' (no number)",
-    criterion=f"frac(0.5) = share of the k columns with norm ≥ 0.5·max, at the end of training, per init seed. "
-              f"Reproduced when every unregularized seed has ≥ {MANY_TIMES_R}·r columns at x = 0.5 and every "
-              "regularized seed has ≤ r there; partly reproduced when only the unregularized part holds; not "
-              "reproduced otherwise. frac at x = 0.99 (Thm 1's constant) and 0.25, 0.75 are reported, not judged.",
+    criterion=f"frac(0.5) = share of the k columns with norm ≥ 0.5·max, at the end of training, per init seed, on "
+              f"{len(CLAIM2_SEEDS)} data seeds (seed 0: Fig. 1's run; the others at d = k = 100 quick / 200 full). Per "
+              f"data seed: reproduced when every unregularized run has ≥ {MANY_TIMES_R}·r columns at x = 0.5 and every "
+              "regularized run has ≤ r there; partly reproduced when only the unregularized part holds; not "
+              "reproduced otherwise. The claim's verdict is the worst seed's. frac at x = 0.99 (Thm 1's constant) "
+              "and 0.25, 0.75 are reported, not judged.",
+    criterion_revised="before: the same test on Fig. 1's X⋆ alone (data seed 0) / after: on 3 data seeds, the worst "
+                      "seed's verdict. Why: a verdict must not rest on one draw of X⋆.",
     thresholds={"x": Threshold(0.5, low=0.25, high=0.75, reason="'comparable to the largest': the paper's 0.99 'is "
                                "arbitrary and can be extended to any constant bounded away from 1'"),
                 "many": Threshold(MANY_TIMES_R, low=3, high=10, reason="'a large number' of columns, in multiples of "
                                   "r: from clearly more than r to an order of magnitude more")},
 )
 def claim2(ctx: Context) -> Outcome:
-    rows = fig1_norms(ctx)
-    d = _d(ctx.quick)
+    rows = fig1_norms(ctx, claim2_specs)
     measured = {}
-    un_ok, reg_ok = True, True
-    for row in rows:
-        f = frac_at_least(row["norms"], [0.25, 0.5, 0.75, 0.99])
-        tag = f"{'λ=0' if row['lam'] == 0 else f'λ={LAM}'}, init seed {row['init_seed']}"
-        measured[f"{tag}: frac(x) at x = 0.25, 0.5, 0.75, 0.99"] = [float(v) for v in f]
-        measured[f"{tag}: columns with norm ≥ 0.5·max"] = int(round(f[1] * d))
-        n_x = int((row["norms"] >= ctx.threshold("x") * row["norms"].max()).sum())
-        if row["lam"] == 0:
-            un_ok &= n_x >= ctx.threshold("many") * R_TRUE
-        else:
-            reg_ok &= n_x <= R_TRUE
-    verdict = "reproduced" if un_ok and reg_ok else "partly reproduced" if un_ok else "not reproduced"
+    verdicts = {}
+    for seed in sorted({r["data_seed"] for r in rows}):
+        un_ok, reg_ok = True, True
+        for row in (r for r in rows if r["data_seed"] == seed):
+            f = frac_at_least(row["norms"], [0.25, 0.5, 0.75, 0.99])
+            tag = (f"data seed {seed}, d=k={row['d']}, {'λ=0' if row['lam'] == 0 else f'λ={LAM}'}, "
+                   f"init seed {row['init_seed']}")
+            measured[f"{tag}: frac(x) at x = 0.25, 0.5, 0.75, 0.99"] = [float(v) for v in f]
+            measured[f"{tag}: columns with norm ≥ 0.5·max"] = int(round(f[1] * row["d"]))
+            n_x = int((row["norms"] >= ctx.threshold("x") * row["norms"].max()).sum())
+            if row["lam"] == 0:
+                un_ok &= n_x >= ctx.threshold("many") * R_TRUE
+            else:
+                reg_ok &= n_x <= R_TRUE
+        verdicts[seed] = "reproduced" if un_ok and reg_ok else "partly reproduced" if un_ok else "not reproduced"
+    measured["verdict per data seed"] = verdicts
+    verdict = next(v for v in ("not reproduced", "partly reproduced", "reproduced") if v in verdicts.values())
     un = [r for r in rows if r["lam"] == 0]
-    versus = {"columns ≥ 0.5·max, no regularization": {"paper": "'a large number' (no number)",
-                                                       "ours": [int((r["norms"] >= 0.5 * r["norms"].max()).sum())
-                                                                for r in un]},
-              "columns ≥ 0.99·max, no regularization": {"paper": "Ω̃(k^c) (Thm 1, r = 1, asymptotic)",
-                                                        "ours": [int((r["norms"] >= 0.99 * r["norms"].max()).sum())
-                                                                 for r in un]}}
+    versus = {"columns ≥ 0.5·max, no regularization (per run)": {
+                  "paper": "'a large number' (no number)",
+                  "ours": [f"{int((r['norms'] >= 0.5 * r['norms'].max()).sum())}/{r['d']}" for r in un]},
+              "columns ≥ 0.99·max, no regularization (per run)": {
+                  "paper": "Ω̃(k^c) (Thm 1, r = 1, asymptotic)",
+                  "ours": [int((r["norms"] >= 0.99 * r["norms"].max()).sum()) for r in un]}}
     return Outcome(measured=measured, verdict=verdict, versus=versus,
-                   setting=f"population, d = k = {d}, r = {R_TRUE}, α = {ALPHA}, {STEPS} steps, {mode(ctx.quick)} mode",
+                   setting=f"population, r = {R_TRUE}, α = {ALPHA}, {STEPS} steps, data seeds {CLAIM2_SEEDS} (seed 0: "
+                           f"Fig. 1, d = k = {_d(ctx.quick)}; others d = k = {_claim1_d(ctx.quick)}), {mode(ctx.quick)} mode",
                    note="Thm 1 is for r = 1 and α ≤ c/(k³d log kd); at x = 0.99 the count is set by the top order "
                         "statistics of k Gaussians and stays small at practical k (notes-001 §4).")
 

@@ -18,6 +18,12 @@ Choices (the caption gives d, k, r, n, "no added label noise" and "λ tuned mini
 * Budget: ``STEPS`` training + ``FINETUNE`` fine-tuning steps: 10⁴ + 10⁴ (full), 2,000 + 2,000 (quick).
 * 10 data seeds (truth, A_i and noise resampled); claim 4's k sweep (k ∈ {5, 10}) uses the first
   ``K_SWEEP_SEEDS``.
+* Claim 4's second regime, n ≥ 5kd (the sample size at which the [23] bound's RIP at rank ≈ k is
+  plausible): ``wide_sizes`` — full d = 20, r = 3, n = 2,000 = 5·20·20, k ∈ {3, 5, 10, 20}; quick
+  d = 10, r = 2, n = 500 = 5·10·10, k ∈ {2, 5, 10} (one such run at d = 20 costs 1–2.5 min here);
+  k = r is the exactly parameterized end; σ = 0.1, the same λ, β, α, η, 4,000 + 4,000 steps (quick
+  2,000 + 2,000), data seeds 0–2. "Run to convergence" is checked: the vanilla floor may move by at
+  most ``CONVERGED`` (relative) over the last quarter of the budget.
 """
 
 from __future__ import annotations
@@ -46,6 +52,18 @@ K_SWEEP_SEEDS = 5
 LANCZOS = 80
 #: Claim 5: points of the fine-tuning curve above this error are fitted (float64 round-off is ~1e-30).
 FIT_FLOOR = 1e-24
+#: Claim 4, n ≥ 5kd regime: data seeds; the vanilla floor's growth from k = r to the largest k that counts
+#: as the direction of the [23] bound; the relative move over the last quarter allowed at convergence.
+WIDE_SEEDS = [0, 1, 2]
+GROWTH = 1.25
+CONVERGED = 0.02
+
+
+def wide_sizes(quick: bool) -> dict:
+    """Claim 4's n ≥ 5kd regime: d, r, n, the k sweep (k = r first) and the training (= fine-tuning) steps."""
+    if quick:
+        return {"d": 10, "r": 2, "n": 500, "ks": [2, 5, 10], "steps": 2000}
+    return {"d": 20, "r": 3, "n": 2000, "ks": [3, 5, 10, 20], "steps": 4000}
 
 
 def _budget(quick: bool) -> tuple[int, int]:
@@ -67,6 +85,15 @@ def k_sweep_specs(quick: bool) -> list[RunSpec]:
     return [_spec(quick, s, NOISE, k) for k in K_SWEEP if k != K for s in SEEDS[:K_SWEEP_SEEDS]]
 
 
+def wide_specs(quick: bool) -> list[RunSpec]:
+    """Claim 4's n ≥ 5kd runs: σ = 0.1, one spec per (k, data seed), vanilla and Algorithm 1 as replicas."""
+    w = wide_sizes(quick)
+    return [pipeline_spec(sensing_problem(w["d"], w["r"], w["n"], NOISE), k=k, lams=[0.0, LAM], betas=BETA,
+                          alphas=ALPHA, eta=ETA, steps=w["steps"], finetune_steps=w["steps"], data_seed=seed,
+                          lanczos_steps=LANCZOS, figure="rajaraman2023-claim4", log_points=80)
+            for k in w["ks"] for seed in WIDE_SEEDS]
+
+
 def noiseless_specs(ctx: Context) -> list[RunSpec]:
     return [s for s in ctx.specs(fig2_specs) if s.problem.params["noise"] == 0]
 
@@ -77,15 +104,36 @@ def _pair(ctx: Context, spec: RunSpec):
     return reps[0][1], reps[1][1]
 
 
-def floors(ctx: Context, specs: list[RunSpec]) -> list[dict]:
+def floors(ctx: Context, specs: list[RunSpec], *, train_loss: bool = False) -> list[dict]:
+    """Per run: the final ‖UUᵀ − X⋆‖_F² of vanilla GD and of Algorithm 1, vanilla's best along its path and
+    its value three quarters into the budget (``vanilla_3q``), the kept columns; with ``train_loss`` also
+    vanilla's final training loss (1/n)Σ(⟨A_i, UUᵀ⟩ − y_i)², recomputed from the stored U."""
     out = []
     for spec in specs:
         van, pru = _pair(ctx, spec)
         pr = events(ctx, spec, "prune")[1]
-        out.append({"seed": spec.data_seed, "k": spec.param.params.get("k"),
-                    "vanilla": float(van["test_error_sq"].iloc[-1]), "pruned": float(pru["test_error_sq"].iloc[-1]),
-                    "vanilla_best": float(van["test_error_sq"].min()), "kept": pr["width"], "prune_step": pr["step"]})
+        T = float(van["step"].iloc[-1])
+        row = {"seed": spec.data_seed, "k": spec.param.params.get("k"),
+               "vanilla": float(van["test_error_sq"].iloc[-1]), "pruned": float(pru["test_error_sq"].iloc[-1]),
+               "vanilla_best": float(van["test_error_sq"].min()), "kept": pr["width"], "prune_step": pr["step"],
+               "vanilla_3q": float(van[van["step"] <= 0.75 * T]["test_error_sq"].iloc[-1])}
+        if train_loss:
+            row["vanilla_loss"] = final_train_loss(ctx, spec, 0)
+        out.append(row)
     return out
+
+
+def final_train_loss(ctx: Context, spec: RunSpec, replica: int) -> float:
+    """The training loss (eq. 1, normalization 1/n) of a stored run's final U of one replica."""
+    import torch
+
+    from ... import registry
+
+    theta = ctx.store.load(spec.key()).theta()
+    U = torch.as_tensor((theta[replica] if isinstance(theta, list) else {"U": theta["U"][replica]})["U"])
+    prob = registry.get("problem", spec.problem.name)(**spec.problem.params, data_seed=spec.data_seed,
+                                                       dtype="float64")
+    return float(prob.value((U @ U.T)[None]).reshape(-1)[0])
 
 
 def fig2_plot(ctx: Context, out_dir: Path) -> list[Path]:
@@ -152,60 +200,125 @@ def claim3(ctx: Context) -> Outcome:
                         "by the method; vanilla GD's floor is set by its small initialization (≈ α-level bias).")
 
 
+def wide_verdict(floor_by_k: dict[int, float], floor_3q_by_k: dict[int, float], *, growth: float,
+                 converged: float) -> str:
+    """Claim 4 on one seed of the n ≥ 5kd regime (``floor_by_k``: vanilla's final ‖UUᵀ − X⋆‖_F² per k, the
+    smallest k being r; ``floor_3q_by_k``: the same three quarters into the budget). ``inconclusive`` when
+    some floor still moves by more than ``converged`` (relative) over the last quarter; else ``reproduced``
+    when the floor at the largest k is ≥ ``growth`` × the floor at k = r, ``partly reproduced`` when it is
+    larger but by less, ``not reproduced`` when it is not larger."""
+    if any(abs(floor_by_k[k] - floor_3q_by_k[k]) > converged * floor_by_k[k] for k in floor_by_k):
+        return "inconclusive"
+    ks = sorted(floor_by_k)
+    up = floor_by_k[ks[-1]] / floor_by_k[ks[0]]
+    return "reproduced" if up >= growth else "partly reproduced" if up > 1 else "not reproduced"
+
+
+def _gm(x) -> float:
+    return float(np.exp(np.mean(np.log(np.asarray(x, dtype=float)))))
+
+
 @claim(
-    id="rajaraman2023-claim4", paper=PAPER, figure="rajaraman2023-fig2", specs=lambda q: [*fig2_specs(q),
-                                                                                           *k_sweep_specs(q)],
+    id="rajaraman2023-claim4", paper=PAPER, figure="rajaraman2023-fig2",
+    specs=lambda q: [*fig2_specs(q), *k_sweep_specs(q), *wide_specs(q)],
     kind="extension", source={"section": "§5.1 (after Thm 5)",
-                     "quote": "the iterates of gradient descent converges at a linear rate to the generalization error floor of"
-                     " $\\sigma/(\\sigma_r^{\\star})^2 \\cdot \\sqrt{rd/n}$ … [23] presented a guarantee for the "
-                     "convergence of factored gradient descent from a warm start in the overparameterized setting."},
-    statement="With label noise, fine-tuning the pruned model reaches the floor σ²rd/n (Thm 5) while over-"
-              "parameterized GD's floor is σ²kd/n ([23]): the floor ratio grows like k/r.",
-    paper_value="floor ratio ≈ k/r (squared errors: σ²kd/n over σ²rd/n; Thm 5 vs [23], constants not given)",
-    criterion=f"σ = {NOISE}, ratio = vanilla / Algorithm 1 final ‖UUᵀ − X⋆‖_F², geometric mean over data seeds, for "
-              f"k ∈ {K_SWEEP} (d = 20, r = 3, n = 100; {K_SWEEP_SEEDS} seeds for k < 20, {len(SEEDS)} for k = 20). "
-              "Reproduced when the ratio at k = 20 is within a factor 2 of k/r = 6.7 and the log–log slope of the "
-              "ratio against k/r is in [0.5, 1.5]; partly reproduced when the ratio exceeds 1 at every k and grows "
-              "with k but level or slope fall outside; not reproduced otherwise.",
-    thresholds={"level factor": Threshold(2.0, low=1.5, high=3.0, reason="the two floors are O(·) bounds without "
-                                          "constants: the level can only be matched up to a factor"),
-                "slope low": Threshold(0.5, low=0.3, high=0.7, reason="'grows like k/r': slope 1 on a 3-point "
-                                       "sweep of geometric means, ±0.2 around the band's edge"),
-                "slope high": Threshold(1.5, low=1.3, high=2.0, reason="'grows like k/r': slope 1 on a 3-point "
-                                        "sweep of geometric means, around the band's edge")},
+                     "quote": "Theorem 5 shows that in the fine-tuning phase, the iterates of gradient descent converges at a "
+                     "linear rate to the generalization error floor of $\\sigma/(\\sigma_r^{\\star})^2 \\cdot \\sqrt{rd/n}$"
+                     " … [23] presented a guarantee for the convergence of factored gradient descent from a warm start "
+                     "in the overparameterized setting. In comparison with the exactly specified case, the … "
+                     "generalization error floor $\\lim_{t \\rightarrow \\infty} \\|U_t U_t^T - U_\\star U_\\star^T\\|_F$ "
+                     "is shown to scale as $O(\\sigma/(\\sigma_r^\\star)^2 \\cdot \\sqrt{kd/n})"},
+    statement="(Ours: §5.1 sets Thm 5's floor O(σ/σ_r⋆² · √(rd/n)) beside one cited from [23], O(σ/σ_r⋆² · √(kd/n)), "
+              "both upper bounds; it predicts no ratio.) With label noise, over-parameterized GD's error floor grows "
+              "with k where the [23] bound's assumptions can hold (n ≥ 5kd, run to convergence), while the pruned "
+              "and fine-tuned model's does not. Fig. 2's n = 100 < kd lies outside those assumptions: reported.",
+    paper_value="no ratio: two O(·) upper bounds, Thm 5's ∝ √(rd/n) and [23]'s ∝ √(kd/n) (squared errors: σ²rd/n and "
+                "σ²kd/n up to constants); [23] assumes a warm start, t → ∞ and RIP at rank ≈ k (n ≳ kd)",
+    criterion=f"σ = {NOISE}. Judged in the n ≥ 5kd regime (full: d = 20, r = 3, n = 2,000, k ∈ {{3, 5, 10, 20}}; "
+              f"quick: d = 10, r = 2, n = 500, k ∈ {{2, 5, 10}}; data seeds {WIDE_SEEDS}), per seed: vanilla GD's "
+              f"final ‖UUᵀ − X⋆‖_F² at the largest k over that at k = r. Reproduced (the direction of the [23]-style "
+              f"bound) when it is ≥ {GROWTH} on every seed; partly reproduced when it is > 1 but below {GROWTH} on some "
+              "seed; not reproduced when on some seed it is ≤ 1; inconclusive when a vanilla floor still moves by "
+              f"more than {CONVERGED:.0%} over the last quarter of its budget. Reported, not judged: the ratio "
+              "vanilla / Algorithm 1 per k and its log–log slope against k/r in both regimes, and in Fig. 2's regime "
+              "(d = 20, r = 3, n = 100 < kd, k ∈ {5, 10, 20}) vanilla's training loss against σ² (interpolation).",
+    criterion_revised="before: a paper claim that the floor ratio grows like k/r at Fig. 2's n = 100 (reproduced when "
+                      "the ratio at k = 20 is within 2× of k/r and the slope against k/r in [0.5, 1.5]) / after: an "
+                      "extension judged where [23]'s assumptions can hold (n ≥ 5kd, converged): the direction only, the "
+                      "vanilla floor growing from k = r to the largest k; the n = 100 regime reported. Why: §5.1 sets "
+                      "two O(·) upper bounds side by side and predicts no ratio, and [23]'s bound assumes n ≳ kd, "
+                      "which n = 100 < kd violates (there the k ≥ 10 models interpolate and the ratio is flat).",
+    thresholds={"growth": Threshold(GROWTH, low=1.1, high=1.5, reason="the direction of a bound ∝ k without "
+                                    "constants: a 10–50 % rise from k = r to the largest k, beyond seed noise"),
+                "converged": Threshold(CONVERGED, low=0.01, high=0.05, reason="'t → ∞': the floor moving by at most "
+                                       "1–5 % over the last quarter of the budget")},
 )
 def claim4(ctx: Context) -> Outcome:
-    specs = [s for s in ctx.specs(fig2_specs) if s.problem.params["noise"] > 0] + ctx.specs(k_sweep_specs)
-    fl = floors(ctx, specs)
-    ks, gm, measured = [], [], {}
+    measured: dict = {}
+    # Fig. 2's regime, n = 100 < kd: reported.
+    narrow = floors(ctx, [s for s in ctx.specs(fig2_specs) if s.problem.params["noise"] > 0]
+                    + ctx.specs(k_sweep_specs), train_loss=True)
+    gm_n = {}
     for k in K_SWEEP:
-        rows = [f for f in fl if f["k"] == k]
-        rat = np.array([f["vanilla"] / f["pruned"] for f in rows])
-        g = float(np.exp(np.mean(np.log(rat))))
-        ks.append(k)
-        gm.append(g)
-        measured[f"k={k}: ratio per seed"] = [float(x) for x in rat]
-        measured[f"k={k}: geometric-mean ratio (k/r = {k / R_TRUE:.3g})"] = g
-        measured[f"k={k}: pruned floor per seed"] = [f["pruned"] for f in rows]
-        measured[f"k={k}: vanilla floor per seed"] = [f["vanilla"] for f in rows]
-        measured[f"k={k}: kept columns per seed"] = [f["kept"] for f in rows]
-    slope = fit_line(np.log(np.array(ks) / R_TRUE), np.log(gm))[0]
-    measured["log-log slope of ratio against k/r"] = slope
-    measured["reference σ²rd/n (Thm 5's floor, constant 1)"] = NOISE**2 * R_TRUE * D / N
-    g20 = gm[K_SWEEP.index(K)]
-    grows = all(b > a for a, b in zip(gm, gm[1:], strict=False))
-    lf = ctx.threshold("level factor")
-    if K / R_TRUE / lf <= g20 <= lf * K / R_TRUE and ctx.threshold("slope low") <= slope <= ctx.threshold("slope high"):
-        verdict = "reproduced"
-    elif min(gm) > 1 and grows:
-        verdict = "partly reproduced"
-    else:
-        verdict = "not reproduced"
-    versus = {f"floor ratio at k = {K}": {"paper": f"k/r = {K / R_TRUE:.3g} (order, no constant)", "ours": g20},
-              "slope of log ratio vs log(k/r)": {"paper": "1", "ours": slope}}
-    return Outcome(measured=measured, verdict=verdict, versus=versus, setting=_setting(ctx, NOISE),
-                   note="The vanilla floor is read at the end of the budget; its best value along the path (an "
-                        "oracle early stop) is lower and is listed in claim 3 for the noiseless runs.")
+        rows = [f for f in narrow if f["k"] == k]
+        if not rows:
+            continue
+        rat = [f["vanilla"] / f["pruned"] for f in rows]
+        gm_n[k] = _gm(rat)
+        measured[f"n=100: k={k} (kd = {k * D}): ratio vanilla/pruned, geometric mean over seeds"] = gm_n[k]
+        measured[f"n=100: k={k}: vanilla floor per seed"] = [f["vanilla"] for f in rows]
+        measured[f"n=100: k={k}: vanilla training loss / σ² per seed"] = [f["vanilla_loss"] / NOISE**2 for f in rows]
+        measured[f"n=100: k={k}: kept columns per seed"] = [f["kept"] for f in rows]
+    if len(gm_n) >= 2:
+        measured["n=100: log-log slope of the ratio against k/r"] = fit_line(np.log(np.array(list(gm_n)) / R_TRUE),
+                                                                           np.log(list(gm_n.values())))[0]
+    # the n ≥ 5kd regime: judged.
+    w = wide_sizes(ctx.quick)
+    wide = floors(ctx, ctx.specs(wide_specs), train_loss=True)
+    if not wide:
+        raise ValueError("no run of the n ≥ 5kd regime on this data seed")
+    gm_w, verdicts = {}, []
+    for k in w["ks"]:
+        rows = [f for f in wide if f["k"] == k]
+        gm_w[k] = _gm([f["vanilla"] / f["pruned"] for f in rows])
+        measured[f"n={w['n']}: k={k} (5kd = {5 * k * w['d']}): ratio vanilla/pruned, geometric mean"] = gm_w[k]
+        measured[f"n={w['n']}: k={k}: vanilla floor per seed"] = [f["vanilla"] for f in rows]
+        measured[f"n={w['n']}: k={k}: pruned floor per seed"] = [f["pruned"] for f in rows]
+        measured[f"n={w['n']}: k={k}: vanilla training loss / σ² per seed"] = [f["vanilla_loss"] / NOISE**2
+                                                                                for f in rows]
+        measured[f"n={w['n']}: k={k}: kept columns per seed"] = [f["kept"] for f in rows]
+    ups = []
+    for seed in sorted({f["seed"] for f in wide}):
+        mine = {f["k"]: f for f in wide if f["seed"] == seed}
+        ups.append(mine[w["ks"][-1]]["vanilla"] / mine[w["ks"][0]]["vanilla"])
+        verdicts.append(wide_verdict({k: f["vanilla"] for k, f in mine.items()},
+                                     {k: f["vanilla_3q"] for k, f in mine.items()},
+                                     growth=ctx.threshold("growth"), converged=ctx.threshold("converged")))
+    measured[f"n={w['n']}: vanilla floor at k={w['ks'][-1]} / at k=r, per seed"] = ups
+    measured[f"n={w['n']}: largest move of a vanilla floor over the last quarter (relative)"] = max(
+        abs(f["vanilla"] - f["vanilla_3q"]) / f["vanilla"] for f in wide)
+    measured[f"n={w['n']}: log-log slope of the ratio against k/r"] = fit_line(
+        np.log(np.array(w["ks"]) / w["r"]), np.log(list(gm_w.values())))[0]
+    measured["verdict per seed (n ≥ 5kd)"] = verdicts
+    verdict = next(v for v in ("not reproduced", "inconclusive", "partly reproduced", "reproduced") if v in verdicts)
+    kmax = w["ks"][-1]
+    versus = {f"n ≥ 5kd: floor ratio vanilla/pruned at k = {kmax}": {
+                  "paper": f"no ratio ([23]'s bound over Thm 5's: k/r = {kmax / w['r']:.3g}, constants unknown)",
+                  "ours": gm_w[kmax]},
+              f"n ≥ 5kd: vanilla floor at k = {kmax} / at k = r": {"paper": "grows with k ([23]: ∝ k, an upper bound)",
+                                                                   "ours": f"min {min(ups):.3g}, max {max(ups):.3g}"}}
+    if K in gm_n:
+        versus[f"n = 100 < kd: floor ratio at k = {K}"] = {"paper": "outside [23]'s assumptions", "ours": gm_n[K]}
+    steps, ft = _budget(ctx.quick)
+    return Outcome(measured=measured, verdict=verdict, versus=versus,
+                   setting=f"σ = {NOISE}, λ = {LAM}, β = {BETA}, α = {ALPHA}, η = {ETA} (grad_scale ¼); n ≥ 5kd: d = "
+                           f"{w['d']}, r = {w['r']}, n = {w['n']}, k ∈ {w['ks']}, {w['steps']} + {w['steps']} steps, data "
+                           f"seeds {WIDE_SEEDS}; n = 100: d = {D}, r = {R_TRUE}, k ∈ {K_SWEEP}, {steps} + {ft} steps, "
+                           f"{K_SWEEP_SEEDS} seeds for k < {K}, {len(SEEDS)} for k = {K}; {mode(ctx.quick)} mode",
+                   decisive=f"n ≥ 5kd: vanilla floor at k = {kmax} / at k = r",
+                   note="The floors are read at the end of the budget. A training loss far below σ² means the model "
+                        "fits the noise (interpolates), outside [23]'s regime. The two bounds carry no constants, so "
+                        "the level of the ratio against k/r is reported, not judged.")
 
 
 @claim(
