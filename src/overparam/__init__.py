@@ -24,9 +24,9 @@ from ._version import __version__
 #: is imported until it is used (PEP 562), so ``import overparam`` and ``overparam --help`` stay fast.
 _SUBMODULES = ("algorithms", "baselines", "experiments", "init", "metrics", "operators", "params", "problems",
                "recipes", "regularizers", "stops", "registry", "papers", "studies", "report")
-_NAMES = {"run": "run", "reproduce": "reproduce", "Algorithm": "algorithms", "Init": "init", "Metric": "metrics", "Snapshot": "metrics",
-          "Evaluation": "objective", "Objective": "objective", "Parameterization": "params", "Problem": "problems",
-          "Result": "result", "Trace": "result", "LogSchedule": "schedule"}
+_NAMES = {"run": "run", "reproduce": "reproduce", "Algorithm": "algorithms", "Init": "init", "Metric": "metrics",
+          "Snapshot": "metrics", "Evaluation": "objective", "Objective": "objective", "Parameterization": "params",
+          "Problem": "problems", "Result": "result", "Trace": "result", "LogSchedule": "schedule"}
 
 
 def __getattr__(name: str) -> Any:

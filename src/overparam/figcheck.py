@@ -146,7 +146,7 @@ def _groups(fig) -> dict[int, int]:
 
 def empty_legends(fig) -> list[str]:
     out = []
-    for i, ax in enumerate(fig.axes):
+    for ax in fig.axes:
         lg = ax.get_legend()
         if lg is not None and not [t for t in lg.get_texts() if t.get_text().strip()]:
             out.append(f"empty legend: {_name(fig, ax)}")

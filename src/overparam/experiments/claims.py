@@ -280,8 +280,9 @@ def summary_lines(claims: list[Claim], width: int = 100) -> list[tuple[str, str 
     """The terminal summary of ``reproduce``: per paper a count line (paper claims and extensions
     apart, :func:`counts_text`), then one line per claim — id, ``ext`` for an extension, verdict (an
     unstable one followed by its spread), our key number, the paper's, and what it is
-    (:func:`headline`), clipped with "…" so that no line is longer than ``width`` characters. Returns ``(line, verdict)`` pairs (verdict ``None`` on
-    count lines) so that a caller may colour the verdicts; the full table is in claims.md and the site."""
+    (:func:`headline`), clipped with "…" so that no line is longer than ``width`` characters. Returns
+    ``(line, verdict)`` pairs (verdict ``None`` on count lines) so that a caller may colour the verdicts;
+    the full table is in claims.md and the site."""
     lines: list[tuple[str, str | None]] = []
     papers = list(dict.fromkeys(c.paper for c in claims))
     id_w = max((len(c.id) for c in claims), default=0)
