@@ -6,7 +6,7 @@ The figures are drawn from their quick-mode runs. The runs of the figures in :da
 computed into one module-scoped store (a few seconds each); the others need minutes and run with
 ``-m slow``, or in the default suite from an existing quick store named by
 ``$OVERPARAM_FIGURE_STORE`` (e.g. the store of ``overparam reproduce --quick``). The phase-transition
-heatmaps are drawn from a synthetic table. Two planted defects (an overlap, an empty legend) show that
+heatmaps and the depth study's curves are drawn from synthetic tables. Two planted defects (an overlap, an empty legend) show that
 the check can fail.
 """
 
@@ -131,6 +131,27 @@ def test_phase_transition_heatmaps_read_as_printed(tmp_path):
     bounds = pd.DataFrame([{"method": m, "r": r, "boundary_ratio": float(np.median(grid.ratios))}
                            for m in grid.methods for r in grid.ranks])
     problems = check(heatmaps, table, bounds, grid, tmp_path)
+    assert not problems, "\n".join(problems)
+
+
+def test_depth_study_curves_read_as_printed(tmp_path):
+    import pandas as pd
+
+    from overparam.studies.depth.grid import grid_for
+    from overparam.studies.depth.plot import curves
+    from overparam.studies.depth.table import MEASURES
+
+    grid = grid_for(True)
+    rng = np.random.default_rng(0)
+    rows = []
+    for method, depth in [("depth 1", 1), ("depth 2", 2), ("depth 3", 3), ("nuclear norm", 0)]:
+        for m in grid.entries:
+            row = {"method": method, "depth": depth, "m": m, "trials": 3}
+            for k in MEASURES:
+                v = np.sort(rng.uniform(1e-3, 10.0, 3))
+                row.update({f"min_{k}": v[0], f"median_{k}": v[1], f"max_{k}": v[2]})
+            rows.append(row)
+    problems = check(curves, pd.DataFrame(rows), grid, tmp_path)
     assert not problems, "\n".join(problems)
 
 

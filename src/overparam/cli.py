@@ -421,6 +421,61 @@ def glrl_cmd(
         raise typer.Exit(1)
 
 
+@study_app.command("depth")
+def depth_cmd(
+    quick: Annotated[bool, typer.Option("--quick", help="d = 20, r = 2, 4 entry counts, 3 seeds (about a minute)")]
+    = False,
+    budget_check: Annotated[bool | None, typer.Option("--budget-check/--no-budget-check",
+                                                      help="Also train trials further (2x the steps, a 10x lower "
+                                                           "target) and compare [default: full mode only]")] = None,
+    nuclear: Annotated[bool, typer.Option("--nuclear/--no-nuclear",
+                                          help="Add the nuclear-norm minimizer (needs cvxpy)")] = True,
+    store: StoreOpt = None,
+    out: Annotated[Path, typer.Option("--out", help="Directory for the tables and the figure")] = DEFAULT_OUT / "depth",
+    workers: WorkersOpt = None,
+    dask: DaskOpt = None,
+    threads: ThreadsOpt = "1",
+    claim_timeout: ClaimTimeoutOpt = "600",
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Deep matrix factorization (N = 1, 2, 3) on matrix completion: unobserved-entry error and effective
+    rank against the number of observed entries, beside the nuclear-norm minimizer: the figure (PNG + PDF)
+    and tables (CSV + JSON); stored runs are reused (see overparam.studies.depth)."""
+    from .studies.depth import budget_verdict
+    from .studies.depth import run as run_study
+
+    n_workers, n_threads = workers_count(workers), _check_threads(positive_int("--threads", threads))
+    check_dask(dask)
+    res = run_study(quick=quick, store=store_at(store, claim_timeout), out=out, workers=n_workers, dask=dask,
+                    threads=n_threads, progress=progress(quiet or as_json), budget_check=budget_check,
+                    nuclear=nuclear)
+    print_failures(res.failed, store_at(store))
+    if as_json:
+        typer.echo(json.dumps({**res.as_dict(), "budget_check": budget_verdict(res.budget),
+                               "summary": json.loads(res.summary.to_json(orient="records"))}, indent=1))
+    elif not quiet:
+        for name, why in res.skipped.items():
+            typer.echo(f"skipped {name}: {why}", err=True)
+        rows = [[s.method, str(s.m), f"{s.median_unobserved_error:.3g}", f"{s.median_effective_rank:.3g}",
+                 f"{s.median_numerical_rank:.3g}", str(s.trials)] for s in res.summary.itertuples()]
+        table("median over trials", ["method", "m", "unobserved error", "effective rank", "numerical rank",
+                                     "trials"], rows)
+        if res.budget is not None:
+            v = budget_verdict(res.budget)
+            typer.echo(f"budget check (2x steps, 10x lower target): {v['compared']} runs, {v['both_converged']} "
+                       f"reached both targets; largest change: unobserved error {v['max_change_unobserved_error']:.2g}, "
+                       f"effective rank {v['max_change_effective_rank']:.2g}, numerical rank "
+                       f"{v['max_change_numerical_rank']:.2g}")
+        typer.echo(f"figures: {res.files['png']}, {res.files['pdf']}")
+        typer.echo(f"tables: {res.files['summary_csv']}, {res.files['outcomes_csv']}, {res.files['json']}")
+        typer.echo(f"store: {store_at(store).root} ({res.runs_computed} of {res.runs_total} runs and "
+                   f"{res.computations_computed} of {res.computations_total} computations computed; "
+                   f"{res.wall_time:.1f}s)")
+    if res.failed:
+        raise typer.Exit(1)
+
+
 
 def _check_threads(n: int) -> int:
     """``--threads`` within :func:`overparam.backend.max_threads` (imported here, not at the top: the
