@@ -13,7 +13,7 @@ from .grid import Grid, information_line, psd_dof_line
 from .methods import METHODS
 
 
-def _edges(centers: np.ndarray) -> np.ndarray:
+def cell_edges(centers: np.ndarray) -> np.ndarray:
     """Cell edges halfway between sorted centers (the outer ones mirrored)."""
     if len(centers) == 1:
         return np.array([centers[0] - 0.5, centers[0] + 0.5])
@@ -38,7 +38,7 @@ def _heatmaps(plt, figstyle, table, bounds, grid: Grid, out_dir: Path, name: str
     fig, axes = figstyle.figure(n, columns="two", height=2.3, sharey=True)
     xs = np.array(grid.ratios)
     ys = np.array(grid.ranks, dtype=float)
-    xe, ye = _edges(xs), _edges(ys)
+    xe, ye = cell_edges(xs), cell_edges(ys)
     mesh = None
     for ax, method in zip(axes[0], methods, strict=False):
         sub = table[table["method"] == method]
@@ -78,4 +78,4 @@ def _heatmaps(plt, figstyle, table, bounds, grid: Grid, out_dir: Path, name: str
     return [png, pdf]
 
 
-__all__ = ["heatmaps"]
+__all__ = ["cell_edges", "heatmaps"]
