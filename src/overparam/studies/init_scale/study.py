@@ -171,9 +171,11 @@ def run(*, quick: bool = False, grid: ScaleGrid | None = None, store: Store | st
     check_work = []
     if budget_check:
         check_work = plan(g, steps=g.check_factor * g.steps, convex=False)
-    specs = [w[-1] for w in gd_work + check_work]
-    sweep = run_sweep(specs, st, workers=workers, dask=dask, threads=threads, progress=progress)
+    # the study's own runs and solves first, the budget check's runs last (a stopped check keeps them)
+    sweep = run_sweep([w[-1] for w in gd_work], st, workers=workers, dask=dask, threads=threads, progress=progress)
     creport = run_computations([w[-1] for w in tm_work], st, workers=workers, dask=dask, threads=threads)
+    checked = run_sweep([w[-1] for w in check_work], st, workers=workers, dask=dask, threads=threads,
+                        progress=progress) if check_work else None
     df = outcomes(st, gd_work, g.alphas)
     table = recovery_table(df, g.threshold)
     tm_table = tm_bounds = None
@@ -188,9 +190,11 @@ def run(*, quick: bool = False, grid: ScaleGrid | None = None, store: Store | st
         check = budget_shift(bounds, bounds2, g.ratios, g.check_factor)
         check = check.merge(changed_outcomes(df, df2, g.threshold), on=["alpha", "r"], how="left")
     res = InitScaleResult(table=table, boundaries=bounds, outcomes=df, trace_min=tm_table, budget_check=check,
-                          grid=g, runs_total=sweep.total, runs_computed=len(sweep.computed),
+                          grid=g, runs_total=sweep.total + (checked.total if checked else 0),
+                          runs_computed=len(sweep.computed) + (len(checked.computed) if checked else 0),
                           computations_total=creport.total, computations_computed=len(creport.computed),
-                          failed=[*sweep.failed, *creport.failed], skipped=skipped)
+                          failed=[*sweep.failed, *creport.failed, *(checked.failed if checked else [])],
+                          skipped=skipped)
     out_dir = Path(out)
     res.files = write_tables(res, g, out_dir)
     png, pdf = heatmaps(table, bounds, g, out_dir)
