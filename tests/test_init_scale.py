@@ -103,14 +103,14 @@ def test_boundary_per_alpha_and_the_budget_check_on_known_tables():
 
 def test_tiny_study_end_to_end_then_resumes_computing_nothing(tmp_path):
     convex = pt.methods.convex_available() is None
-    g = isc.ScaleGrid(d=6, ranks=(1,), ratios=(0.5, 4.0), alphas=(1.0, 1e-3, 1e-12), trials=2, steps=600,
+    g = isc.ScaleGrid(d=6, ranks=(1,), ratios=(0.5, 4.0), alphas=(1.0, 1e-3, 1e-12), trials=1, steps=600,
                       convex=convex, label="test")
     store = Store(tmp_path / "store")
     first = isc.run(grid=g, store=store, out=tmp_path / "out", budget_check=True)
-    assert first.runs_total == first.runs_computed == 2 * 2 * 2 and not first.failed  # cells × trials × budgets
-    assert first.computations_computed == (4 if convex else 0)
+    assert first.runs_total == first.runs_computed == 2 * 2 and not first.failed  # cells × budgets (one trial)
+    assert first.computations_computed == (2 if convex else 0)
     t = first.table.set_index(["alpha", "r", "ratio"])
-    assert set(first.table["trials"]) == {2} and len(first.table) == 3 * 2
+    assert set(first.table["trials"]) == {1} and len(first.table) == 3 * 2
     for a in (1e-3, 1e-12):  # small init recovers at generous m, nobody below the counting line
         assert t.loc[(a, 1, 4.0), "probability"] == 1.0 and t.loc[(a, 1, 0.5), "probability"] == 0.0
     assert t.loc[(1.0, 1, 0.5), "probability"] == 0.0
@@ -119,7 +119,12 @@ def test_tiny_study_end_to_end_then_resumes_computing_nothing(tmp_path):
     if convex:
         assert (first.trace_min["probability"].tolist() == [0.0, 1.0]) and "trace_min_ratio" in first.boundaries
     assert first.budget_ok is not None and len(first.budget_check) == 3
-    for name in ("png", "pdf", "table_csv", "boundaries_csv", "budget_check_csv", "json"):
+    tb = first.threshold_boundaries  # GD per α and trace minimization (α NaN), at 1e-2, 1e-3, 1e-5
+    assert sorted(set(tb["threshold"])) == [1e-5, 1e-3, 1e-2]
+    assert len(tb) == 3 * (3 + (1 if convex else 0))
+    at = tb[(tb["method"] == "gd") & (tb["threshold"] == 1e-2)].set_index("alpha")["boundary_ratio"]
+    assert at.loc[1e-12] == b.loc[1e-12, "boundary_ratio"]
+    for name in ("png", "pdf", "table_csv", "boundaries_csv", "budget_check_csv", "thresholds_csv", "json"):
         assert first.files[name].is_file() and first.files[name].stat().st_size > 0
     payload = json.loads(first.files["json"].read_text())
     assert payload["grid"]["alphas"] == [1.0, 1e-3, 1e-12] and len(payload["boundaries"]) == 3

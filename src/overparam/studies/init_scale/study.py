@@ -7,12 +7,15 @@ tables and heatmaps.
 probability, median error), ``boundaries`` (per α and r, beside trace minimization's boundary of the
 same r and the counting lines), ``trace_min`` (trace minimization's recovery table) and, with
 ``budget_check=True``, ``budget_check`` (per α and r: the boundary at both budgets, the shift in grid
-cells, the trials whose verdict changed). Calling it again with the same store computes nothing.
+cells, the trials whose verdict changed); ``threshold_boundaries``: GD's (per α) and trace
+minimization's boundaries at the recovery thresholds 1e-2, 1e-3 and 1e-5, read from the same runs.
+Calling it again with the same store computes nothing.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +55,7 @@ class InitScaleResult:
     outcomes: Any
     trace_min: Any = None
     budget_check: Any = None
+    threshold_boundaries: Any = None  # per threshold (1e-2, 1e-3, 1e-5), α (NaN: trace minimization) and r
     files: dict[str, Path] = field(default_factory=dict)
     grid: ScaleGrid | None = None
     runs_total: int = 0
@@ -124,6 +128,10 @@ def write_tables(res: InitScaleResult, grid: ScaleGrid, out_dir: Path) -> dict[s
         files["trace_min_csv"] = out_dir / f"{NAME}_trace_min.csv"
         res.trace_min.to_csv(files["trace_min_csv"], index=False)
         payload["trace_min"] = json_records(res.trace_min)
+    if res.threshold_boundaries is not None:
+        files["thresholds_csv"] = out_dir / f"{NAME}_thresholds.csv"
+        res.threshold_boundaries.to_csv(files["thresholds_csv"], index=False)
+        payload["boundaries_by_threshold"] = json_records(res.threshold_boundaries)
     if res.budget_check is not None:
         files["budget_check_csv"] = out_dir / f"{NAME}_budget_check.csv"
         res.budget_check.to_csv(files["budget_check_csv"], index=False)
@@ -179,9 +187,14 @@ def run(*, quick: bool = False, grid: ScaleGrid | None = None, store: Store | st
     df = outcomes(st, gd_work, g.alphas)
     table = recovery_table(df, g.threshold)
     tm_table = tm_bounds = None
+    thresholds = tuple(sorted({*pt_table.THRESHOLDS, g.threshold}, reverse=True))
+    by_threshold = [pt_table.threshold_boundaries(df.assign(method="gd"), g.d, thresholds, by=("method", "alpha", "r"))]
     if tm_work:
-        tm_table = pt_table.recovery_table(pt_table.outcomes(st, tm_work), g.threshold)
+        tm_df = pt_table.outcomes(st, tm_work)
+        tm_table = pt_table.recovery_table(tm_df, g.threshold)
         tm_bounds = pt_table.boundaries(tm_table, g.d)
+        by_threshold.append(pt_table.threshold_boundaries(tm_df.assign(alpha=math.nan), g.d, thresholds,
+                                                          by=("method", "alpha", "r")))
     bounds = boundaries(table, g.d, tm_bounds)
     check = None
     if check_work:
@@ -189,7 +202,10 @@ def run(*, quick: bool = False, grid: ScaleGrid | None = None, store: Store | st
         bounds2 = boundaries(recovery_table(df2, g.threshold), g.d)
         check = budget_shift(bounds, bounds2, g.ratios, g.check_factor)
         check = check.merge(changed_outcomes(df, df2, g.threshold), on=["alpha", "r"], how="left")
+    import pandas as pd
+
     res = InitScaleResult(table=table, boundaries=bounds, outcomes=df, trace_min=tm_table, budget_check=check,
+                          threshold_boundaries=pd.concat(by_threshold, ignore_index=True),
                           grid=g, runs_total=sweep.total + (checked.total if checked else 0),
                           runs_computed=len(sweep.computed) + (len(checked.computed) if checked else 0),
                           computations_total=creport.total, computations_computed=len(creport.computed),

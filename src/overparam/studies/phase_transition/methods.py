@@ -205,8 +205,8 @@ class Method:
 
 
 METHODS: dict[str, Method] = {m.name: m for m in (
-    Method("gd", "small-init GD, α = 10⁻⁶, UUᵀ (k = d)", gd_spec),
-    Method("gd_tiny", "small-init GD, α = 10⁻¹², UUᵀ (k = d)", gd_tiny_spec),
+    Method("gd", "small-init GD, α = 10⁻⁶", gd_spec),
+    Method("gd_tiny", "small-init GD, α = 10⁻¹²", gd_tiny_spec),
     Method("projected_gd", "PSD-projected GD on X", projected_gd_spec),
     Method("nuclear_norm", "trace minimization (convex)", nuclear_norm_spec),
     Method("scaled_gd", "ScaledGD(λ), UUᵀ (k = d)", scaled_gd_spec),

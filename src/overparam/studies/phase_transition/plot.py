@@ -56,7 +56,7 @@ def _heatmaps(plt, figstyle, table, bounds, grid: Grid, out_dir: Path, name: str
             lambda v: isinstance(v, float) and math.isfinite(v))]
         if len(b):
             ax.plot(b["boundary_ratio"], b["r"], "o", color="white", mec="black", ms=5, label="50% recovery")
-        ax.set_title(figstyle.wrap(METHODS[method].label, 18))
+        ax.set_title(figstyle.wrap(METHODS[method].label, 18 if n <= 5 else 14))
         ax.set_xlabel("$m / (dr)$")
         ax.set_yticks(list(grid.ranks))
         ax.set_xlim(xe[0], xe[-1])

@@ -77,7 +77,7 @@ def recovery_table(df, threshold: float, by: tuple[str, ...] = ("method", "r", "
     if df.empty:
         return pd.DataFrame(columns=cols)
     ok = df["error"].lt(threshold)  # NaN compares False: not recovered
-    g = df.assign(ok=ok).groupby(list(by), sort=False)
+    g = df.assign(ok=ok).groupby(list(by), sort=False, dropna=False)
     out = g.agg(m=("m", "first"), trials=("ok", "size"), recovered=("ok", "sum"),
                 median_error=("error", "median")).reset_index()
     out["recovered"] = out["recovered"].astype(int)
@@ -110,7 +110,7 @@ def boundaries(table, d: int, by: tuple[str, ...] = ("method", "r")):
     from .grid import information_line, psd_dof_line
 
     rows = []
-    for keys, sub in table.groupby(list(by), sort=False):
+    for keys, sub in table.groupby(list(by), sort=False, dropna=False):
         row = dict(zip(by, keys, strict=True))
         r = int(row["r"])
         value, bound = crossing(sub["ratio"], sub["probability"])
