@@ -1,7 +1,9 @@
 """The init-scale study: the probability that small-init GD (X = UUᵀ, k = d, U₀ = αI) recovers a
-rank-r PSD matrix, over the initialization scale α (1 down to 1e-12) and the sample ratio m/(dr), on
-the phase-transition study's instances, with trace minimization's 50% boundary beside it and a
-budget check (2× the steps moves no boundary by more than one grid cell).
+rank-r PSD matrix over the initialization scale α (1 down to 1e-12) and m/(dr), with trace
+minimization's 50% boundary beside it.
+
+It runs on the phase-transition study's instances, and a budget check reruns every trial with
+2× the steps and reports how many grid cells each boundary moves (at most one: α-limited).
 
 ``overparam study init-scale [--quick] [--budget-check]`` or :func:`run`; docs/studies.md.
 
