@@ -99,10 +99,28 @@ def test_boundary_per_alpha_and_the_budget_check_on_known_tables():
     changed = isc.changed_outcomes(base, doubled, 1e-2).set_index("alpha")
     assert changed.loc[1e-2, "changed"] == changed.loc[1e-2, "gained"] == 3 + 4 + 2
     assert changed.loc[1e-12, "gained"] == 2 and changed.loc[1.0, "changed"] == 0
+    # trace minimization's boundary beside GD's (p = 0, 0, 1, 1, 1: at 1.75), and in the reading table
+    tm = pd.DataFrame([{"method": "nuclear_norm", "r": 1, "ratio": x, "m": int(10 * x), "trial": t, "replica": 0,
+                        "status": "optimal", "error": ok if x >= 2.0 else no} for x in RATIOS for t in range(4)])
+    tm_bounds = pt.boundaries(pt.recovery_table(tm, 1e-2), d=10)
+    both = isc.boundaries(table, d=10, trace_min=tm_bounds)
+    assert set(both["trace_min_ratio"]) == {1.75} and set(both["trace_min_bound"]) == {"interpolated"}
+    grid = isc.ScaleGrid(d=10, ranks=(1,), ratios=RATIOS, alphas=(1.0, 1e-2, 1e-12), trials=4)
+    matrix = isc.boundary_matrix(both, grid).set_index("")
+    assert matrix.loc["trace minimization", "r = 1"] == "1.75" and matrix.loc["GD, α = 1", "r = 1"] == "> 3"
+    assert matrix.loc["GD, α = 0.01", "r = 1"] == "2.50" and matrix.loc["PSD count dr − r(r−1)/2", "r = 1"] == "1.00"
+    # thresholds: the NaN α of trace minimization is kept as its own group
+    rows = pt.threshold_boundaries(pd.concat([base.assign(method="gd"), tm.assign(alpha=math.nan)]), d=10,
+                                   by=("method", "alpha", "r"))
+    nuc = rows[rows["method"] == "nuclear_norm"].set_index("threshold")
+    assert len(rows) == 3 * 4 and nuc.loc[1e-2, "boundary_ratio"] == nuc.loc[1e-3, "boundary_ratio"] == 1.75
+    assert nuc.loc[1e-5, "bound"] == "above"  # its errors (1e-4) are not below 1e-5
 
 
 def test_tiny_study_end_to_end_then_resumes_computing_nothing(tmp_path):
-    convex = pt.methods.convex_available() is None
+    """GD only (the solves are the phase-transition study's, tested there; their keys are tested
+    above and the trace-minimization columns on a known table below)."""
+    convex = False
     g = isc.ScaleGrid(d=6, ranks=(1,), ratios=(0.5, 4.0), alphas=(1.0, 1e-3, 1e-12), trials=1, steps=600,
                       convex=convex, label="test")
     store = Store(tmp_path / "store")
@@ -116,12 +134,11 @@ def test_tiny_study_end_to_end_then_resumes_computing_nothing(tmp_path):
     assert t.loc[(1.0, 1, 0.5), "probability"] == 0.0
     b = first.boundaries.set_index("alpha")
     assert b.loc[1e-12, "bound"] == "interpolated" and 0.5 < b.loc[1e-12, "boundary_ratio"] <= 4.0
-    if convex:
-        assert (first.trace_min["probability"].tolist() == [0.0, 1.0]) and "trace_min_ratio" in first.boundaries
+    assert first.trace_min is None and "trace_min_ratio" not in first.boundaries
     assert first.budget_ok is not None and len(first.budget_check) == 3
     tb = first.threshold_boundaries  # GD per α and trace minimization (α NaN), at 1e-2, 1e-3, 1e-5
     assert sorted(set(tb["threshold"])) == [1e-5, 1e-3, 1e-2]
-    assert len(tb) == 3 * (3 + (1 if convex else 0))
+    assert len(tb) == 3 * 3
     at = tb[(tb["method"] == "gd") & (tb["threshold"] == 1e-2)].set_index("alpha")["boundary_ratio"]
     assert at.loc[1e-12] == b.loc[1e-12, "boundary_ratio"]
     for name in ("png", "pdf", "table_csv", "boundaries_csv", "budget_check_csv", "thresholds_csv", "json"):
