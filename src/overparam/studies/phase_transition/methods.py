@@ -1,4 +1,4 @@
-"""The five methods of the phase-transition study, each as a builder of stored work for one trial.
+"""The six methods of the phase-transition study, each as a builder of stored work for one trial.
 
 Every method sees the same instance: symmetric PSD Gaussian sensing (problem ``matrix_sensing``,
 000 §1.1) with y_i = ⟨A_i, X⋆⟩, A_i = (Q_i + Q_iᵀ)/2, Q_i i.i.d. N(0, 1), loss
