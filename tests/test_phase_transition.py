@@ -41,6 +41,11 @@ def test_quick_grid_structure():
     by = {method: [item for meth, *_, item in work if meth == method] for method in g.methods}
     assert by["ipgd_plus"][0].recipe.name == "perturbed_then_plain" and by["ipgd_plus"][0].init.name == "zero"
     assert by["gd"][0].param.name == "symmetric" and by["gd"][0].param.params["k"] == g.d
+    # GD at α = 1e-12 is GD at α = 1e-6 with only the init scale changed
+    a, b = by["gd"][0], by["gd_tiny"][0]
+    assert (a.init.params["alpha"], b.init.params["alpha"]) == (1e-6, 1e-12)
+    assert (a.problem, a.algorithm, a.param, a.steps, a.data_seed) == (b.problem, b.algorithm, b.param, b.steps,
+                                                                      b.data_seed)
     assert by["projected_gd"][0].param.name == "direct"
     assert by["scaled_gd"][0].algorithm.name == "scaled_gd"
     # every method sees the same instance in a trial: same problem settings and data seed
@@ -91,6 +96,23 @@ def test_table_and_boundaries_on_a_synthetic_study():
     assert bounds.loc["a", "information_ratio"] == pytest.approx(1.8)
 
 
+def test_boundaries_at_three_thresholds_on_a_synthetic_study():
+    """Errors chosen so that each threshold gives a known boundary: at 1e-2 every error below 1e-2
+    counts, at 1e-3 only those below 1e-3, at 1e-5 only the 1e-6 ones."""
+    errors = {1.0: [0.3, 0.3, 0.3, 0.3], 2.0: [5e-3, 5e-3, 5e-3, 0.3], 3.0: [1e-4, 1e-4, 5e-3, 5e-3],
+              4.0: [1e-6, 1e-6, 1e-4, 1e-4]}
+    rows = [{"method": "gd", "r": 1, "ratio": x, "m": int(x * 10), "trial": t, "replica": 0, "status": "completed",
+             "error": e} for x, errs in errors.items() for t, e in enumerate(errs)]
+    tb = pt.threshold_boundaries(pd.DataFrame(rows), d=10)
+    assert pt.THRESHOLDS == (1e-2, 1e-3, 1e-5) and tb["threshold"].tolist() == [1e-2, 1e-3, 1e-5]
+    got = tb.set_index("threshold")
+    assert got.loc[1e-2, "boundary_ratio"] == pytest.approx(1.0 + 0.5 / 0.75)  # p = 0, .75, 1, 1
+    assert got.loc[1e-3, "boundary_ratio"] == pytest.approx(3.0)  # p = 0, 0, .5, 1
+    assert got.loc[1e-5, "boundary_ratio"] == pytest.approx(4.0) and got.loc[1e-5, "bound"] == "interpolated"
+    assert got.loc[1e-3, "boundary_m"] == pytest.approx(30.0)
+    assert list(got["boundary_ratio"]) == sorted(got["boundary_ratio"])  # stricter: never further left
+
+
 def test_bad_grids_name_the_field():
     with pytest.raises(SpecError, match="grid.ratios"):
         pt.Grid(d=10, ranks=(1,), ratios=(0.0, 1.0), trials=1)
@@ -122,10 +144,15 @@ def test_tiny_study_stores_then_resumes_computing_nothing(tmp_path):
     assert first.computations_computed == (n_runs if "nuclear_norm" in methods else 0)
     assert len(first.table) == len(methods) * 4
     assert set(first.table["trials"]) == {2}
-    for name in ("png", "pdf", "table_csv", "boundaries_csv", "json"):
+    for name in ("png", "pdf", "table_csv", "boundaries_csv", "thresholds_csv", "json"):
         assert first.files[name].is_file() and first.files[name].stat().st_size > 0
     payload = json.loads(first.files["json"].read_text())
     assert payload["threshold"] == 1e-2 and len(payload["boundaries"]) == len(methods) * 2
+    by_t = payload["boundaries_by_threshold"]
+    assert len(by_t) == 3 * len(methods) * 2 and {row["threshold"] for row in by_t} == set(pt.THRESHOLDS)
+    at_1e2 = first.threshold_boundaries[first.threshold_boundaries["threshold"] == 1e-2].reset_index(drop=True)
+    pd.testing.assert_frame_equal(at_1e2[["method", "r", "boundary_ratio", "bound"]],
+                                  first.boundaries[["method", "r", "boundary_ratio", "bound"]])
     # generous m recovers, m below the counting line does not (GD and the convex program)
     t = first.table.set_index(["method", "r", "ratio"])
     for method in methods:

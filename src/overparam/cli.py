@@ -338,9 +338,10 @@ app.add_typer(study_app, name="study")
 @study_app.command("phase-transition")
 def phase_transition_cmd(
     quick: Annotated[bool, typer.Option("--quick", help="d = 10, r = 1..3, 6 ratios, 4 trials (minutes)")] = False,
-    methods: Annotated[str | None, typer.Option("--methods", help="Comma-separated subset of gd, projected_gd, "
-                                                                  "nuclear_norm, scaled_gd, ipgd_plus [default: all; "
-                                                                  "nuclear_norm only with cvxpy]")] = None,
+    methods: Annotated[str | None, typer.Option("--methods", help="Comma-separated subset of gd, gd_tiny, "
+                                                                  "projected_gd, nuclear_norm, scaled_gd, ipgd_plus "
+                                                                  "[default: all; nuclear_norm only with cvxpy]")]
+    = None,
     threshold: Annotated[float | None, typer.Option("--threshold", help="Recovered: relative error below this "
                                                                         "[default: 1e-2]")] = None,
     store: StoreOpt = None,
@@ -353,8 +354,9 @@ def phase_transition_cmd(
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Probability of exact recovery over m/(dr) and r for five methods: heatmaps (PNG + PDF), the table
-    (CSV + JSON) and the 50% boundaries; stored runs are reused (see overparam.studies.phase_transition)."""
+    """Probability of exact recovery over m/(dr) and r for six methods: heatmaps (PNG + PDF), the table
+    (CSV + JSON) and the 50% boundaries at thresholds 1e-2, 1e-3, 1e-5; stored runs are reused (see
+    overparam.studies.phase_transition)."""
     from .studies.phase_transition import run as run_study
 
     n_workers, n_threads = workers_count(workers), _check_threads(positive_int("--threads", threads))
@@ -364,17 +366,90 @@ def phase_transition_cmd(
                     threads=n_threads, progress=progress(quiet or as_json), threshold=threshold)
     print_failures(res.failed, store_at(store))
     if as_json:
-        typer.echo(json.dumps({**res.as_dict(), "boundaries": json.loads(res.boundaries.to_json(orient="records"))},
-                              indent=1))
+        typer.echo(json.dumps({**res.as_dict(), "boundaries": json.loads(res.boundaries.to_json(orient="records")),
+                               "boundaries_by_threshold": json.loads(res.threshold_boundaries.to_json(
+                                   orient="records"))}, indent=1))
     elif not quiet:
         for name, why in res.skipped_methods.items():
             typer.echo(f"skipped {name}: {why}", err=True)
-        rows = [[b.method, str(b.r), "-" if b.bound == "above" else f"{b.boundary_ratio:.3g}", b.bound,
-                 f"{b.information_ratio:.3g}", f"{b.psd_dof_ratio:.3g}"] for b in res.boundaries.itertuples()]
-        table("50% recovery boundary, m/(dr)", ["method", "r", "boundary", "bound", "r(2d-r)/(dr)",
-                                                 "PSD dof/(dr)"], rows)
+        tb = res.threshold_boundaries.set_index(["threshold", "method", "r"])
+        ts = sorted(set(res.threshold_boundaries["threshold"]), reverse=True)
+
+        def at(t, b) -> str:
+            row = tb.loc[(t, b.method, b.r)]
+            return "-" if row["bound"] == "above" else f"{row['boundary_ratio']:.3g}" + (
+                " (≤)" if row["bound"] == "below" else "")
+
+        rows = [[b.method, str(b.r), *(at(t, b) for t in ts), f"{b.information_ratio:.3g}", f"{b.psd_dof_ratio:.3g}"]
+                for b in res.boundaries.itertuples()]
+        table("50% recovery boundary, m/(dr), at each recovery threshold (-: above the grid, ≤: below it)",
+              ["method", "r", *(f"< {t:g}" for t in ts), "r(2d-r)/(dr)", "PSD dof/(dr)"], rows)
         typer.echo(f"figures: {res.files['png']}, {res.files['pdf']}")
-        typer.echo(f"tables: {res.files['table_csv']}, {res.files['boundaries_csv']}, {res.files['json']}")
+        typer.echo(f"tables: {res.files['table_csv']}, {res.files['boundaries_csv']}, "
+                   f"{res.files['thresholds_csv']}, {res.files['json']}")
+        typer.echo(f"store: {store_at(store).root} ({res.runs_computed} of {res.runs_total} runs and "
+                   f"{res.computations_computed} of {res.computations_total} computations computed; "
+                   f"{res.wall_time:.1f}s)")
+    if res.failed:
+        raise typer.Exit(1)
+
+
+@study_app.command("init-scale")
+def init_scale_cmd(
+    quick: Annotated[bool, typer.Option("--quick", help="d = 10, r = 1..3, 11 ratios, 9 init scales, 4 trials "
+                                                        "(minutes)")] = False,
+    budget_check: Annotated[bool, typer.Option("--budget-check", help="Also rerun every trial with 2x the steps and "
+                                                                      "report how many grid cells each boundary "
+                                                                      "moves (at most 1 passes)")] = False,
+    threshold: Annotated[float | None, typer.Option("--threshold", help="Recovered: relative error below this "
+                                                                        "[default: 1e-2]")] = None,
+    store: StoreOpt = None,
+    out: Annotated[Path, typer.Option("--out", help="Directory for the tables and heatmaps")]
+    = DEFAULT_OUT / "init_scale",
+    workers: WorkersOpt = None,
+    dask: DaskOpt = None,
+    threads: ThreadsOpt = "1",
+    claim_timeout: ClaimTimeoutOpt = "600",
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Probability that small-init GD (UU^T, k = d, U_0 = alpha I) recovers X*, over the init scale alpha
+    and m/(dr), per rank r, beside trace minimization's boundary: heatmaps (PNG + PDF), the table and
+    the 50% boundary per alpha and r (CSV + JSON); stored runs are reused (see overparam.studies.init_scale)."""
+    from .studies.init_scale import boundary_matrix
+    from .studies.init_scale import run as run_study
+
+    n_workers, n_threads = workers_count(workers), _check_threads(positive_int("--threads", threads))
+    check_dask(dask)
+    res = run_study(quick=quick, store=store_at(store, claim_timeout), out=out, workers=n_workers, dask=dask,
+                    threads=n_threads, progress=progress(quiet or as_json), threshold=threshold,
+                    budget_check=budget_check)
+    print_failures(res.failed, store_at(store))
+    if as_json:
+        payload = {**res.as_dict(), "boundaries": json.loads(res.boundaries.to_json(orient="records"))}
+        if res.budget_check is not None:
+            payload["budget_check"] = json.loads(res.budget_check.to_json(orient="records"))
+        typer.echo(json.dumps(payload, indent=1))
+    elif not quiet:
+        for name, why in res.skipped.items():
+            typer.echo(f"skipped {name}: {why}", err=True)
+        m = boundary_matrix(res.boundaries, res.grid)
+        table("50% recovery boundary, m/(dr) (> x: above the grid, ≤ x: below it)", list(m.columns),
+              [list(map(str, row)) for row in m.itertuples(index=False)])
+        if res.budget_check is not None:
+            bc = res.budget_check
+            f = res.grid.check_factor
+            rows = [[f"{b.alpha:g}", str(b.r), "-" if b.bound == "above" else f"{b.boundary_ratio:.3g}",
+                     "-" if getattr(b, f"bound_x{f}") == "above" else f"{getattr(b, f'boundary_ratio_x{f}'):.3g}",
+                     f"{b.shift_cells:.2f}", str(b.changed), "ok" if b.ok else "MOVED"]
+                    for b in bc.itertuples(index=False)]
+            table(f"budget check: {res.grid.steps} vs {f * res.grid.steps} steps", ["alpha", "r", "boundary",
+                  f"boundary x{f}", "shift (cells)", "trials changed", ""], rows)
+            typer.echo("budget check: " + ("every boundary moved by at most one grid cell" if res.budget_ok else
+                                           f"{int((~bc['ok']).sum())} boundaries moved by more than one grid cell: "
+                                           "they are step-limited at this budget"))
+        typer.echo(f"figures: {res.files['png']}, {res.files['pdf']}")
+        typer.echo("tables: " + ", ".join(str(v) for k, v in res.files.items() if k.endswith(("csv", "json"))))
         typer.echo(f"store: {store_at(store).root} ({res.runs_computed} of {res.runs_total} runs and "
                    f"{res.computations_computed} of {res.computations_total} computations computed; "
                    f"{res.wall_time:.1f}s)")
@@ -474,7 +549,6 @@ def depth_cmd(
                    f"{res.wall_time:.1f}s)")
     if res.failed:
         raise typer.Exit(1)
-
 
 
 def _check_threads(n: int) -> int:

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from ...experiments.errors import SpecError
 
 #: The methods of the study, in panel order (see :mod:`.methods`).
-METHOD_NAMES = ("gd", "projected_gd", "nuclear_norm", "scaled_gd", "ipgd_plus")
+METHOD_NAMES = ("gd", "gd_tiny", "projected_gd", "nuclear_norm", "scaled_gd", "ipgd_plus")
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Budget:
     its relative training error ‖𝒜(X) − y‖/‖y‖ falls below ``target_train_error``; IPGD+ has its own
     termination rule and then ``ipgd_plain`` plain GD steps)."""
 
-    gd: int = 5000
+    gd: int = 5000  # both GD columns (α = 1e-6 and α = 1e-12)
     projected_gd: int = 3000
     scaled_gd: int = 1500
     ipgd: int = 2500

@@ -1,4 +1,4 @@
-"""The five methods of the phase-transition study, each as a builder of stored work for one trial.
+"""The six methods of the phase-transition study, each as a builder of stored work for one trial.
 
 Every method sees the same instance: symmetric PSD Gaussian sensing (problem ``matrix_sensing``,
 000 §1.1) with y_i = ⟨A_i, X⋆⟩, A_i = (Q_i + Q_iᵀ)/2, Q_i i.i.d. N(0, 1), loss
@@ -17,6 +17,8 @@ method             what runs (settings, and why)
                    boundary: at d = 30, r = 1, m = 45 it recovers 1/10 trials at 5,000 and at
                    20,000 steps, α = 1e-12 recovers 9/10 (the boundary is α-limited, not
                    budget-limited); GD's column is GD at α = 1e-6.
+``gd_tiny``        the same GD from α = 1e-12 (``TINY_ALPHA``), beside ``gd``: GD nearer its
+                   small-α limit (the runs of ``gd`` keep their keys; these are new runs).
 ``projected_gd``   X ← Π_PSD(X − η ∇L(X)) on θ = X (000 App. B's baseline), X₀ = 0, with the step
                    η = 1/(1 + √(D/m))², D = d(d+1)/2: the inverse of the largest eigenvalue of
                    𝒜*𝒜/m on symmetric matrices for a Gaussian 𝒜 (Marchenko–Pastur edge), so the
@@ -40,7 +42,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +55,7 @@ METRICS = ["train_error", "test_error"]
 LOG_POINTS = 20
 
 ALPHA = 1e-6  # small init scale (GD: U₀ = αI; ScaledGD(λ): ‖U₀‖_F = α)
+TINY_ALPHA = 1e-12  # the second GD column (``gd_tiny``)
 GD_ETA = 0.2
 SCALED_ETA, SCALED_LAM = 0.3, 0.1
 IPGD_ETA = 0.1  # 004's η = 0.2 on its 1/(4m) loss is η = 0.1 on our 1/(2m) loss (the same update)
@@ -69,27 +72,43 @@ def projected_gd_eta(d: int, m: int) -> float:
     return 1.0 / (1.0 + math.sqrt(d * (d + 1) / 2 / m)) ** 2
 
 
-def _tags(grid: Grid, method: str) -> dict[str, str]:
-    return {"study": STUDY, "method": method, "grid": grid.label}
+def _tags(grid: Grid, method: str, study: str = STUDY) -> dict[str, str]:
+    return {"study": study, "method": method, "grid": grid.label}
 
 
 def _run(grid: Grid, method: str, d: int, r: int, m: int, seed: int, *, param: dict, algorithm: dict, init: dict,
-         steps: int, replicas: dict | None = None) -> RunSpec:
+         steps: int, replicas: dict | None = None, study: str = STUDY) -> RunSpec:
     data: dict[str, Any] = {
         "problem": problem(d, r, m), "param": param, "algorithm": algorithm, "init": init, "steps": steps,
         "data_seed": seed, "metrics": METRICS, "log": {"points": LOG_POINTS},
-        "target_train_error": grid.budget.target_train_error, "tags": _tags(grid, method),
+        "target_train_error": grid.budget.target_train_error, "tags": _tags(grid, method, study),
     }
     if replicas:
         data["replicas"] = replicas
     return RunSpec.parse(data)
 
 
-def gd_spec(grid: Grid, r: int, m: int, seed: int) -> RunSpec:
+def small_init_gd_spec(grid: Grid, r: int, m: int, seed: int, *, alpha: float | Sequence[float] = ALPHA,
+                       steps: int | None = None, method: str = "gd", study: str = STUDY) -> RunSpec:
+    """Small-init GD on X = UUᵀ, k = d, U₀ = αI, η = 0.2 (module docstring), for ``steps`` steps
+    (default the grid's GD budget). A sequence of α runs one replica per α on the trial's one
+    operator (``replicas.init.alpha``, the base ``init.alpha`` is the first α); the tags (``study``,
+    ``method``) are not part of the run's identity."""
     d = grid.d
-    return _run(grid, "gd", d, r, m, seed, param={"name": "symmetric", "k": d},
+    alphas = [float(a) for a in alpha] if isinstance(alpha, Sequence) else None
+    return _run(grid, method, d, r, m, seed, param={"name": "symmetric", "k": d},
                 algorithm={"name": "gd", "eta": GD_ETA, "grad_scale": 0.5},
-                init={"name": "scaled_identity", "alpha": ALPHA}, steps=grid.budget.gd)
+                init={"name": "scaled_identity", "alpha": alphas[0] if alphas else alpha},
+                steps=grid.budget.gd if steps is None else steps,
+                replicas={"init.alpha": alphas} if alphas else None, study=study)
+
+
+def gd_spec(grid: Grid, r: int, m: int, seed: int) -> RunSpec:
+    return small_init_gd_spec(grid, r, m, seed)
+
+
+def gd_tiny_spec(grid: Grid, r: int, m: int, seed: int) -> RunSpec:
+    return small_init_gd_spec(grid, r, m, seed, alpha=TINY_ALPHA, method="gd_tiny")
 
 
 def projected_gd_spec(grid: Grid, r: int, m: int, seed: int) -> RunSpec:
@@ -186,7 +205,8 @@ class Method:
 
 
 METHODS: dict[str, Method] = {m.name: m for m in (
-    Method("gd", "small-init GD, UUᵀ (k = d)", gd_spec),
+    Method("gd", "small-init GD, α = 10⁻⁶", gd_spec),
+    Method("gd_tiny", "small-init GD, α = 10⁻¹²", gd_tiny_spec),
     Method("projected_gd", "PSD-projected GD on X", projected_gd_spec),
     Method("nuclear_norm", "trace minimization (convex)", nuclear_norm_spec),
     Method("scaled_gd", "ScaledGD(λ), UUᵀ (k = d)", scaled_gd_spec),
@@ -207,4 +227,5 @@ def convex_available() -> str | None:
     return None
 
 
-__all__ = ["METHODS", "Method", "convex_available", "nuclear_norm_trial", "problem", "projected_gd_eta"]
+__all__ = ["METHODS", "Method", "convex_available", "nuclear_norm_spec", "nuclear_norm_trial", "problem",
+           "projected_gd_eta", "small_init_gd_spec"]

@@ -13,7 +13,7 @@ from .grid import Grid, information_line, psd_dof_line
 from .methods import METHODS
 
 
-def _edges(centers: np.ndarray) -> np.ndarray:
+def cell_edges(centers: np.ndarray) -> np.ndarray:
     """Cell edges halfway between sorted centers (the outer ones mirrored)."""
     if len(centers) == 1:
         return np.array([centers[0] - 0.5, centers[0] + 0.5])
@@ -38,7 +38,7 @@ def _heatmaps(plt, figstyle, table, bounds, grid: Grid, out_dir: Path, name: str
     fig, axes = figstyle.figure(n, columns="two", height=2.3, sharey=True)
     xs = np.array(grid.ratios)
     ys = np.array(grid.ranks, dtype=float)
-    xe, ye = _edges(xs), _edges(ys)
+    xe, ye = cell_edges(xs), cell_edges(ys)
     mesh = None
     for ax, method in zip(axes[0], methods, strict=False):
         sub = table[table["method"] == method]
@@ -56,7 +56,7 @@ def _heatmaps(plt, figstyle, table, bounds, grid: Grid, out_dir: Path, name: str
             lambda v: isinstance(v, float) and math.isfinite(v))]
         if len(b):
             ax.plot(b["boundary_ratio"], b["r"], "o", color="white", mec="black", ms=5, label="50% recovery")
-        ax.set_title(figstyle.wrap(METHODS[method].label, 18))
+        ax.set_title(figstyle.wrap(METHODS[method].label, 18 if n <= 5 else 14))
         ax.set_xlabel("$m / (dr)$")
         ax.set_yticks(list(grid.ranks))
         ax.set_xlim(xe[0], xe[-1])
@@ -78,4 +78,4 @@ def _heatmaps(plt, figstyle, table, bounds, grid: Grid, out_dir: Path, name: str
     return [png, pdf]
 
 
-__all__ = ["heatmaps"]
+__all__ = ["cell_edges", "heatmaps"]

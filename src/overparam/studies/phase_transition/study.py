@@ -2,7 +2,9 @@
 the store lacks on any executor, read the outcomes back, and write the table, boundaries and heatmaps.
 
 ``run(quick=True)`` → :class:`StudyResult` with ``table`` (pandas: method, r, m/(dr), m, trials,
-recovered, probability, median error), ``boundaries`` (per method and r) and the written files.
+recovered, probability, median error), ``boundaries`` (per method and r), ``threshold_boundaries``
+(the boundaries at the recovery thresholds 1e-2, 1e-3 and 1e-5, read from the same runs) and the
+written files.
 Calling it again with the same store computes nothing (every run and computation is keyed by its
 settings); a stopped study resumes where it stopped.
 """
@@ -24,7 +26,7 @@ from ...experiments.store import Store
 from .grid import Grid, grid_for
 from .methods import METHODS, convex_available
 from .plot import heatmaps
-from .table import boundaries, outcomes, recovery_table
+from .table import THRESHOLDS, boundaries, outcomes, recovery_table, threshold_boundaries
 
 Work = tuple[str, int, float, int, int, RunSpec | Computation]
 
@@ -47,6 +49,7 @@ class StudyResult:
     outcomes: Any  # pandas DataFrame, one row per trial and replica
     files: dict[str, Path] = field(default_factory=dict)
     grid: Grid | None = None
+    threshold_boundaries: Any = None  # pandas DataFrame (table.threshold_boundaries)
     runs_total: int = 0
     runs_computed: int = 0
     computations_total: int = 0
@@ -62,7 +65,7 @@ class StudyResult:
                 "files": {k: str(v) for k, v in self.files.items()}}
 
 
-def _records(df) -> list[dict[str, Any]]:
+def json_records(df) -> list[dict[str, Any]]:
     out = []
     for row in df.to_dict("records"):
         out.append({k: (None if isinstance(v, float) and not math.isfinite(v) else
@@ -70,21 +73,27 @@ def _records(df) -> list[dict[str, Any]]:
     return out
 
 
-def write_tables(table, bounds, grid: Grid, out_dir: Path, extra: dict[str, Any] | None = None) -> dict[str, Path]:
-    """``phase_transition.csv`` (the recovery table), ``phase_transition_boundaries.csv`` and
-    ``phase_transition.json`` (grid, threshold, both tables) in ``out_dir``."""
+def write_tables(table, bounds, grid: Grid, out_dir: Path, extra: dict[str, Any] | None = None,
+                 by_threshold=None) -> dict[str, Path]:
+    """``phase_transition.csv`` (the recovery table), ``phase_transition_boundaries.csv``,
+    ``phase_transition_thresholds.csv`` (the boundaries at each threshold, when given) and
+    ``phase_transition.json`` (grid, threshold, the tables) in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {"table_csv": out_dir / "phase_transition.csv",
              "boundaries_csv": out_dir / "phase_transition_boundaries.csv",
              "json": out_dir / "phase_transition.json"}
     table.to_csv(files["table_csv"], index=False)
     bounds.to_csv(files["boundaries_csv"], index=False)
+    if by_threshold is not None:
+        files["thresholds_csv"] = out_dir / "phase_transition_thresholds.csv"
+        by_threshold.to_csv(files["thresholds_csv"], index=False)
+        extra = {**(extra or {}), "boundaries_by_threshold": json_records(by_threshold)}
     payload = {"grid": {"label": grid.label, "d": grid.d, "ranks": list(grid.ranks), "ratios": list(grid.ratios),
                         "trials": grid.trials, "replicas": grid.replicas, "methods": list(grid.methods),
                         "budget": grid.budget.__dict__},
                "threshold": grid.threshold,
                "recovered_if": "||X_hat - X_star||_F / ||X_star||_F < threshold",
-               "table": _records(table), "boundaries": _records(bounds), **(extra or {})}
+               "table": json_records(table), "boundaries": json_records(bounds), **(extra or {})}
     files["json"].write_text(json.dumps(payload, indent=1, allow_nan=False))
     return files
 
@@ -130,15 +139,17 @@ def run(*, quick: bool = False, grid: Grid | None = None, methods: list[str] | N
     df = outcomes(st, work)
     table = recovery_table(df, g.threshold)
     bounds = boundaries(table, g.d)
+    by_threshold = threshold_boundaries(df, g.d, tuple(sorted({*THRESHOLDS, g.threshold}, reverse=True)))
     out_dir = Path(out)
-    files = write_tables(table, bounds, g, out_dir, {"skipped_methods": skipped})
+    files = write_tables(table, bounds, g, out_dir, {"skipped_methods": skipped}, by_threshold)
     fig = heatmaps(table, bounds, g, out_dir)
     files.update({"png": fig[0], "pdf": fig[1]})
     return StudyResult(table=table, boundaries=bounds, outcomes=df, files=files, grid=g,
+                       threshold_boundaries=by_threshold,
                        runs_total=sweep.total, runs_computed=len(sweep.computed),
                        computations_total=creport.total, computations_computed=len(creport.computed),
                        failed=[*sweep.failed, *creport.failed], skipped_methods=skipped,
                        wall_time=time.perf_counter() - t0)
 
 
-__all__ = ["StudyResult", "plan", "run", "write_tables"]
+__all__ = ["StudyResult", "json_records", "plan", "run", "write_tables"]

@@ -11,6 +11,11 @@
   already at or above ½ the boundary is *below the grid* (``bound = "below"``, value = the first
   ratio, an upper bound); when the last point is below ½ it is *above the grid* (``bound =
   "above"``, value = NaN).
+* :func:`threshold_boundaries` repeats the boundary at several recovery thresholds (default
+  :data:`THRESHOLDS` = 1e-2, 1e-3, 1e-5), read from the same stored outcomes (no new runs).
+
+``recovery_table`` and ``boundaries`` group by (method, r, ratio) and (method, r) by default; ``by``
+names other grouping columns (the init-scale study groups by α instead of method).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from ...experiments.spec import RunSpec
 from ...experiments.store import Store
 
 FAILED_STATUSES = ("diverged",)
+#: The recovery thresholds at which :func:`threshold_boundaries` reports the boundary.
+THRESHOLDS = (1e-2, 1e-3, 1e-5)
 
 
 def outcomes(store: Store, work: list[tuple[str, int, float, int, int, RunSpec | Computation]]):
@@ -62,20 +69,20 @@ def outcomes(store: Store, work: list[tuple[str, int, float, int, int, RunSpec |
     return pd.DataFrame(rows, columns=cols)
 
 
-def recovery_table(df, threshold: float):
-    """Per (method, r, ratio): m, trials (outcomes), recovered, probability, median error."""
+def recovery_table(df, threshold: float, by: tuple[str, ...] = ("method", "r", "ratio")):
+    """Per ``by`` (default (method, r, ratio)): m, trials (outcomes), recovered, probability, median error."""
     import pandas as pd
 
+    cols = [*by, "m", "trials", "recovered", "probability", "median_error"]
     if df.empty:
-        return pd.DataFrame(columns=["method", "r", "ratio", "m", "trials", "recovered", "probability",
-                                     "median_error"])
+        return pd.DataFrame(columns=cols)
     ok = df["error"].lt(threshold)  # NaN compares False: not recovered
-    g = df.assign(ok=ok).groupby(["method", "r", "ratio"], sort=False)
+    g = df.assign(ok=ok).groupby(list(by), sort=False, dropna=False)
     out = g.agg(m=("m", "first"), trials=("ok", "size"), recovered=("ok", "sum"),
                 median_error=("error", "median")).reset_index()
     out["recovered"] = out["recovered"].astype(int)
     out["probability"] = out["recovered"] / out["trials"]
-    return out[["method", "r", "ratio", "m", "trials", "recovered", "probability", "median_error"]]
+    return out[cols]
 
 
 def crossing(ratios, probs, level: float = 0.5) -> tuple[float, str]:
@@ -95,21 +102,40 @@ def crossing(ratios, probs, level: float = 0.5) -> tuple[float, str]:
     return float(x0 + (level - p0) * (x1 - x0) / (p1 - p0)), "interpolated"
 
 
-def boundaries(table, d: int):
-    """Per (method, r): the 50% boundary m/(dr) (:func:`crossing`), its m, and the two reference
-    lines (:mod:`.grid`) in the same units."""
+def boundaries(table, d: int, by: tuple[str, ...] = ("method", "r")):
+    """Per ``by`` (default (method, r); it must contain ``r``): the 50% boundary m/(dr)
+    (:func:`crossing`), its m, and the two reference lines (:mod:`.grid`) in the same units."""
     import pandas as pd
 
     from .grid import information_line, psd_dof_line
 
     rows = []
-    for (method, r), sub in table.groupby(["method", "r"], sort=False):
+    for keys, sub in table.groupby(list(by), sort=False, dropna=False):
+        row = dict(zip(by, keys, strict=True))
+        r = int(row["r"])
         value, bound = crossing(sub["ratio"], sub["probability"])
-        rows.append({"method": method, "r": int(r), "boundary_ratio": value, "bound": bound,
-                     "boundary_m": value * d * int(r) if math.isfinite(value) else math.nan,
-                     "information_ratio": information_line(d, int(r)), "psd_dof_ratio": psd_dof_line(d, int(r))})
-    return pd.DataFrame(rows, columns=["method", "r", "boundary_ratio", "bound", "boundary_m", "information_ratio",
+        rows.append({**row, "r": r, "boundary_ratio": value, "bound": bound,
+                     "boundary_m": value * d * r if math.isfinite(value) else math.nan,
+                     "information_ratio": information_line(d, r), "psd_dof_ratio": psd_dof_line(d, r)})
+    return pd.DataFrame(rows, columns=[*by, "boundary_ratio", "bound", "boundary_m", "information_ratio",
                                        "psd_dof_ratio"])
 
 
-__all__ = ["boundaries", "crossing", "outcomes", "recovery_table"]
+def threshold_boundaries(df, d: int, thresholds: tuple[float, ...] = THRESHOLDS,
+                         by: tuple[str, ...] = ("method", "r")):
+    """The 50% boundary per ``by`` at each recovery threshold, from the outcomes ``df``
+    (:func:`outcomes`): one row per (threshold, *by) with ``boundary_ratio``, ``bound`` and
+    ``boundary_m``. A stricter threshold recovers no more outcomes, so its boundary is never
+    further left (given the conservative reading of :func:`crossing`)."""
+    import pandas as pd
+
+    parts = []
+    for t in thresholds:
+        b = boundaries(recovery_table(df, t, by=(*by, "ratio")), d, by=by)
+        parts.append(b.assign(threshold=float(t))[["threshold", *by, "boundary_ratio", "bound", "boundary_m"]])
+    if not parts:
+        return pd.DataFrame(columns=["threshold", *by, "boundary_ratio", "bound", "boundary_m"])
+    return pd.concat(parts, ignore_index=True)
+
+
+__all__ = ["THRESHOLDS", "boundaries", "crossing", "outcomes", "recovery_table", "threshold_boundaries"]
