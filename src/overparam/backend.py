@@ -136,7 +136,7 @@ def _numba_threads(n: int | None) -> int | None:
 
 #: At most this many threads per usable CPU for one run (torch, BLAS, numba): like the worker cap
 #: (``executors.max_workers``); more only oversubscribes the cores, and a huge count exhausts the
-#: machine's threads (``--threads 100000`` segfaulted, issue 23.3).
+#: machine's threads (``--threads 100000`` segfaulted).
 THREADS_PER_CPU = 4
 
 
@@ -221,7 +221,7 @@ def preserved_threads() -> Iterator[None]:
 
     A run may start numba's OpenMP pool (a parallel kernel), which resets OpenMP's thread count —
     torch's intra-op count with it — to numba's default (all cores): without this, a process at one
-    thread runs every later computation on all cores after its first run (issue 23.6)."""
+    thread runs every later computation on all cores after its first run."""
     torch_n = torch.get_num_threads()
     numba_n = None
     if _numba_pool_running():

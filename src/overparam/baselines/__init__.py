@@ -1,4 +1,4 @@
-"""Baselines the field compares implicit regularization against (issue 17).
+"""Baselines the field compares implicit regularization against.
 
 * :mod:`.convex` — nuclear-norm minimization (trace minimization with X ⪰ 0 for PSD problems) via
   cvxpy, equality-constrained or noise-aware; the optional extra ``overparam[convex]``.

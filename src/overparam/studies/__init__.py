@@ -2,7 +2,7 @@
 command (``overparam study …``) on the sweep machinery (stored, resumable, on every executor).
 
 * :mod:`overparam.studies.phase_transition` — the probability of exact recovery over a grid of
-  m/(dr) and r for six methods, with boundaries at three recovery thresholds (issue 17, item 6).
+  m/(dr) and r for six methods, with boundaries at three recovery thresholds.
 * :mod:`overparam.studies.init_scale` — the probability that small-init GD recovers, over the
   init scale α and m/(dr), beside trace minimization's boundary, with a budget check.
 * :mod:`overparam.studies.glrl` — small-init GD against greedy low-rank learning (Li, Luo, Lyu 2021) and

@@ -41,7 +41,7 @@ from .settings import (
 ETA_STABLE = 1e-9
 #: Metrics of every Example 1.1 run beyond the two errors: claim 5 reads them.
 RANK_METRICS = ("eftekhari2021_numerical_rank", "eftekhari2021_row_leakage")
-#: "No implicit bias" (claims 2, 3): a final test error ‖U_KU_Kᵀ − X♮‖_F² ≥ 10⁻² (issue 15; ‖X♮‖_F² ≈ 0.53).
+#: "No implicit bias" (claims 2, 3): a final test error ‖U_KU_Kᵀ − X♮‖_F² ≥ 10⁻² (‖X♮‖_F² ≈ 0.53).
 NO_BIAS = 1e-2
 #: "Recovers X♮" (claim 2): final test error ≤ 10⁻⁸ (≈ 1.4e-4 relative in Frobenius norm).
 RECOVERED = 1e-8

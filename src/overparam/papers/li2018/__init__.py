@@ -8,7 +8,7 @@ quadratic-activation networks. Settings from ``shared/papers/notes-000.md`` §5 
 * :mod:`.baselines` — Fig. 4 and claim 4 (projected GD on the PSD cone versus factorized GD);
 * :mod:`.network` — Fig. 5 and claims 5, 9 (the quadratic network, Algorithm 1);
 * :mod:`.lemma_a1` — claim 8 (Lemma A.1 at finite m, a stored computation);
-* :mod:`.convex` — claim 10 (the small-α limit of GD and the minimum-trace solution, issue 17);
+* :mod:`.convex` — claim 10 (the small-α limit of GD and the minimum-trace solution);
 * :mod:`.metrics`, :mod:`.theory`, :mod:`.diagnostics`, :mod:`.computations` — the paper's own metrics,
   formulas, numerical checks and stored computations.
 

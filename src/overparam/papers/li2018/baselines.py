@@ -18,7 +18,7 @@ Choices where the paper is silent (module constants):
 * **y-axis** — the relative test error ‖X̂ − X⋆‖_F/‖X⋆‖_F at the stopping point (the text keeps no axis
   label; the claim is about recovery).
 * **"Recovers"** — mean relative test error ≤ ``RECOVERY_TOL = 0.05``.
-* **The convex program** (000's other baseline, issue 17) — min tr X s.t. 𝒜(X) = y, X ⪰ 0 on the same data
+* **The convex program** (000's other baseline) — min tr X s.t. 𝒜(X) = y, X ⪰ 0 on the same data
   (a stored computation ``li2018.nuclear_norm`` per (d, m, trial)), drawn beside PGD; not part of claim 4;
   left out when cvxpy is not installed (``pip install 'overparam[convex]'``).
   SCS (≈ 1e-4 relative accuracy, far below the 0.05 recovery threshold): quick mode 18 solves at

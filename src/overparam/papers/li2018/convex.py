@@ -1,4 +1,4 @@
-"""Claim 10: the small-α limit of factorized GD is the minimum-trace solution (issue 17; 000 §1).
+"""Claim 10: the small-α limit of factorized GD is the minimum-trace solution (000 §1).
 
 Gunasekar et al. (2017) conjectured that GD on X = UUᵀ from U₀ → 0 converges to the minimum-nuclear-norm
 (for PSD X: minimum-trace) solution of 𝒜(X) = y; Li, Ma, Zhang prove it in their RIP setting, where both

@@ -14,7 +14,7 @@ with a leading replica axis where stated) and the problem's true rank or sparsit
 * ``hadamard`` with ``kind = "uv"`` (x = u⊙v, 004 Example 2): the balanced k-sparse region
   M̃ = {(u, v) : |u| = |v| entrywise, ‖u‖₀ ≤ k}. Exact projection: keep the k coordinates with the
   largest |u_i| + |v_i| and set |u_i| = |v_i| = (|u_i| + |v_i|)/2 with the signs kept; zero the rest.
-* ``hadamard`` with ``kind = "uu-vv"`` (x = u⊙u − v⊙v, the issue's sparse problem; Vaškevičius et
+* ``hadamard`` with ``kind = "uu-vv"`` (x = u⊙u − v⊙v, the sparse problem u⊙u − v⊙v; Vaškevičius et
   al. 2019): the "non-redundant" k-sparse region M = {(u, v) : u_i v_i = 0 ∀i, |supp u ∪ supp v| ≤ k}
   [our choice: the paper's Example 2 region is for u⊙v; this one is the analogue for u⊙u − v⊙v]. It
   is closed under GD (u⁺ = (1 − 2ηg)⊙u, v⁺ = (1 + 2ηg)⊙v keep every zero) and its image is every

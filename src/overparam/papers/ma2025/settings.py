@@ -107,7 +107,7 @@ def low_rank(quick: bool) -> list[Instance]:
 
 
 def sparse(quick: bool) -> list[Instance]:
-    """Fig. 5: sparse recovery under u⊙u − v⊙v (the issue's) and u⊙v (the paper's Example 2), in both
+    """Fig. 5: sparse recovery under u⊙u − v⊙v and u⊙v (the paper's Example 2), in both
     modes (one perturbation seed in quick mode: the dense 400 × 400 Hessian every GAMMA_EVERY steps
     dominates the quick budget)."""
     n, d = 100, 200  # quick mode too: n = 50, d = 80 leaves a residual ~0.05 (failed recovery)

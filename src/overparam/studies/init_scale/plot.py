@@ -1,7 +1,7 @@
 """Heatmaps of the init-scale study: one panel per rank r, x = m/(dr), y = the initialization scale
 α (one row of equal height per α, largest at the top), colour = GD's probability of recovery. Each panel marks GD's 50%
 boundary per α (white dots), trace minimization's 50% boundary (solid black), the symmetric-PSD
-degrees of freedom m = dr − r(r−1)/2 (dashed) and the issue's line m = r(2d − r) (solid red)."""
+degrees of freedom m = dr − r(r−1)/2 (dashed) and the information-theoretic line m = r(2d − r) (solid red)."""
 
 from __future__ import annotations
 

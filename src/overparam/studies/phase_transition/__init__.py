@@ -1,4 +1,4 @@
-"""The phase-transition study (issue 17, item 6): the probability of exact recovery over a grid of
+"""The phase-transition study: the probability of exact recovery over a grid of
 m/(dr) and r for small-init over-parameterized GD (α = 1e-6 and α = 1e-12), PSD-projected GD, trace
 minimization, ScaledGD(λ) and IPGD+, drawn as heatmaps with the information-theoretic line
 m = r(2d − r); the boundaries at recovery thresholds 1e-2, 1e-3 and 1e-5.

@@ -20,7 +20,7 @@ recomputes nothing.
 
 Reference lines, in units of m/(dr):
 
-* the issue's information-theoretic count m = r(2d − r), the dimension of the manifold of d × d
+* the information-theoretic count m = r(2d − r), the dimension of the manifold of d × d
   rank-r matrices: m/(dr) = (2d − r)/d;
 * the degrees of freedom of a *symmetric PSD* rank-r matrix, dr − r(r − 1)/2 (the manifold of
   U⋆U⋆ᵀ), which is what this study's problem actually has: m/(dr) = (2d − r + 1)/(2d). No method
@@ -98,7 +98,7 @@ class Grid:
 
 
 def information_line(d: int, r: int) -> float:
-    """m/(dr) on the issue's line m = r(2d − r): (2d − r)/d."""
+    """m/(dr) on the information-theoretic line m = r(2d − r): (2d − r)/d."""
     return (2 * d - r) / d
 
 

@@ -1,5 +1,5 @@
 """Heatmaps of the phase-transition study: one panel per method, x = m/(dr), y = r, colour = the
-probability of recovery; the issue's line m = r(2d − r) (solid), the symmetric-PSD degrees of
+probability of recovery; the information-theoretic line m = r(2d − r) (solid), the symmetric-PSD degrees of
 freedom m = dr − r(r−1)/2 (dashed), and each row's 50% boundary (white dots)."""
 
 from __future__ import annotations
