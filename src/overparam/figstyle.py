@@ -227,3 +227,20 @@ def wrap(text: str, chars: int) -> str:
     if cur:
         lines.append(cur)
     return "\n".join(lines)
+
+
+def save(fig, out_dir, name: str) -> list:
+    """Save ``fig`` as ``<out_dir>/<name>.png`` (at :data:`DPI`) and ``.pdf``, both cropped to the drawn
+    area with a 0.03 in margin, create ``out_dir`` if needed and close the figure; returns
+    ``[png, pdf]``."""
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    png, pdf = out_dir / f"{name}.png", out_dir / f"{name}.pdf"
+    fig.savefig(png, dpi=DPI, bbox_inches="tight", pad_inches=0.03)
+    fig.savefig(pdf, bbox_inches="tight", pad_inches=0.03)
+    plt.close(fig)
+    return [png, pdf]

@@ -224,21 +224,10 @@ def log_bands(runs: list, name: str, *, how: str = "geomean", floor: float = 1e-
     return steps, c, lo, hi
 
 
-def figure_paths(out_dir: Path, fig_id: str) -> tuple[Path, Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return out_dir / f"{fig_id}.png", out_dir / f"{fig_id}.pdf"
-
-
 def save(fig, out_dir: Path, fig_id: str) -> list[Path]:
     """Save a matplotlib figure as PNG and PDF; returns both paths."""
-    import matplotlib.pyplot as plt
-
-    png, pdf = figure_paths(Path(out_dir), fig_id)
     with figstyle.rc_context():
-        fig.savefig(png, dpi=figstyle.DPI, bbox_inches="tight", pad_inches=0.03)
-        fig.savefig(pdf, bbox_inches="tight", pad_inches=0.03)
-    plt.close(fig)
-    return [png, pdf]
+        return figstyle.save(fig, out_dir, fig_id)
 
 
 def _chars(width_in: float, pt: float) -> int:

@@ -76,12 +76,7 @@ def _curves(plt, figstyle, summ, grid: Grid, out_dir: Path, name: str) -> list[P
     n = int(summ["trials"].max()) if len(summ) else 0
     fig.suptitle(f"Deep matrix factorization on completion, $d = {grid.d}$, $r = {grid.r}$, "
                  rf"$\|X_0\|_F = {grid.scale:g}$, plain GD: median of {n} trials, band min–max")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    png, pdf = out_dir / f"{name}.png", out_dir / f"{name}.pdf"
-    fig.savefig(png, dpi=figstyle.DPI, bbox_inches="tight", pad_inches=0.03)
-    fig.savefig(pdf, bbox_inches="tight", pad_inches=0.03)
-    plt.close(fig)
-    return [png, pdf]
+    return figstyle.save(fig, out_dir, name)
 
 
 __all__ = ["curves"]

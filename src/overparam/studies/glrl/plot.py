@@ -18,19 +18,6 @@ from typing import Any
 import numpy as np
 
 
-def _save(fig, out_dir: Path, name: str) -> list[Path]:
-    import matplotlib.pyplot as plt
-
-    from ... import figstyle
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    png, pdf = out_dir / f"{name}.png", out_dir / f"{name}.pdf"
-    fig.savefig(png, dpi=figstyle.DPI, bbox_inches="tight", pad_inches=0.03)
-    fig.savefig(pdf, bbox_inches="tight", pad_inches=0.03)
-    plt.close(fig)
-    return [png, pdf]
-
-
 def follow_figure(result: dict[str, Any], setting: str, out_dir: Path, name: str = "glrl_follow") -> list[Path]:
     """Draw one ``glrl_study.follow`` result (module docstring)."""
     from ... import figstyle
@@ -55,7 +42,7 @@ def follow_figure(result: dict[str, Any], setting: str, out_dir: Path, name: str
         handles, labels = axes[0][0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), frameon=False)
         fig.suptitle(figstyle.wrap(f"Does small-init GD pass GLRL's rank-k iterates in turn? {setting}", 110))
-        return _save(fig, out_dir, name)
+        return figstyle.save(fig, out_dir, name)
 
 
 def min_trace_figure(rows: list[dict[str, Any]], ratios: tuple[float, float], setting: str, out_dir: Path,
@@ -97,7 +84,7 @@ def min_trace_figure(rows: list[dict[str, Any]], ratios: tuple[float, float], se
         fig.legend(handles, labels, loc="outside lower center", ncol=3, frameon=False)
         fig.suptitle(figstyle.wrap(f"Small-init GD against the minimum-trace solution: {setting}; "
                                    f"{figstyle.SEED_BAND_LABEL}", 110))
-        return _save(fig, out_dir, name)
+        return figstyle.save(fig, out_dir, name)
 
 
 __all__ = ["follow_figure", "min_trace_figure"]

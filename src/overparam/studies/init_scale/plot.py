@@ -82,12 +82,7 @@ def _heatmaps(plt, figstyle, table, bounds, grid: ScaleGrid, out_dir: Path, name
                  f"≤ {grid.steps} steps\n"
                  rf"recovered: $\|\hat X - X_\star\|_F / \|X_\star\|_F < {grid.threshold:g}$; "
                  f"{lo if lo == hi else f'{lo}–{hi}'} trials per cell")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    png, pdf = out_dir / f"{name}.png", out_dir / f"{name}.pdf"
-    fig.savefig(png, dpi=figstyle.DPI, bbox_inches="tight", pad_inches=0.03)
-    fig.savefig(pdf, bbox_inches="tight", pad_inches=0.03)
-    plt.close(fig)
-    return [png, pdf]
+    return figstyle.save(fig, out_dir, name)
 
 
 __all__ = ["heatmaps"]

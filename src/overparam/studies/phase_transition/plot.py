@@ -70,12 +70,7 @@ def _heatmaps(plt, figstyle, table, bounds, grid: Grid, out_dir: Path, name: str
     fig.suptitle(f"Phase transition of exact recovery: symmetric PSD Gaussian sensing, $d = {grid.d}$\n"
                  rf"recovered: $\|\hat X - X_\star\|_F / \|X_\star\|_F < {grid.threshold:g}$; "
                  f"{lo if lo == hi else f'{lo}–{hi}'} outcomes per cell")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    png, pdf = out_dir / f"{name}.png", out_dir / f"{name}.pdf"
-    fig.savefig(png, dpi=figstyle.DPI, bbox_inches="tight", pad_inches=0.03)
-    fig.savefig(pdf, bbox_inches="tight", pad_inches=0.03)
-    plt.close(fig)
-    return [png, pdf]
+    return figstyle.save(fig, out_dir, name)
 
 
 __all__ = ["cell_edges", "heatmaps"]
