@@ -68,9 +68,7 @@ CHANGED = {
     "li2018-claim6": "reads li2018-fig1's runs over five trials (data seeds 0-4) (quick only)",
     "li2018-claim2": "reads li2018-fig2's runs over five trials (data seeds 0-4) (quick only)",
     "li2018-claim3": "reads li2018-fig3's runs over five trials (data seeds 0-4) (quick only)",
-    "li2018-claim5": "reads li2018-fig5's runs over five trials (data seeds 0-4) (quick only)",
     "li2018-claim7": "five trials (data seeds 0-4) (quick only)",
-    "li2018-claim9": "five trials (data seeds 0-4) (quick only)",
 }
 #: Figures and claims added after bd2f461.
 ADDED = {"li2018-claim11", "eftekhari2021-claim7"}
