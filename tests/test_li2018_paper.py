@@ -157,7 +157,7 @@ def test_quick_reproduction_end_to_end(tmp_path, capsys):
         assert (tmp_path / "o" / f"li2018-fig{i}.pdf").exists()
     data = json.loads((tmp_path / "o" / "claims.json").read_text())
     claims = {c["id"]: c for c in data["claims"]}
-    assert set(claims) == {f"li2018-claim{i}" for i in range(1, 11)}
+    assert set(claims) == {f"li2018-claim{i}" for i in range(1, 12)}  # claim 11: the extension
     for c in claims.values():
         assert c["verdict"] in VERDICTS
         assert c["measured"] and c["paper_value"] and c["note"] and c["criterion"]
