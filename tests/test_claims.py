@@ -229,6 +229,34 @@ def test_seed_filter_restricts_every_spec_read(tmp_path):
     assert [s.data_seed for s in ctx.for_seed(1).for_seed(None).specs(fn)] == [0, 1, 2]
 
 
+
+def test_a_claim_over_computations_is_judged_per_seed_too(tmp_path):
+    """Seeds inside stored computations (``data_seed``, else ``seed``) count and are judged alone, as runs."""
+    from overparam.experiments.claimcheck import computation_seed
+    from overparam.experiments.computations import Computation, save_result
+
+    ctx = _ctx(tmp_path)
+    comps = [Computation(fn="p.mc", module="tests", version=1, settings={"seed": s, "n": 4}) for s in (0, 1)]
+    shared = Computation(fn="p.const", module="tests", version=1, settings={"n": 4})  # no seed: every view
+    for comp, err in ((comps[0], 1e-9), (comps[1], 1e-6), (shared, 0.0)):
+        save_result(comp, ctx.store, {"error": err}, 0.0)
+    assert [computation_seed(c) for c in (*comps, shared)] == [0, 1, None]
+    assert ctx.for_seed(1).computations(lambda q: [*comps, shared]) == [comps[1], shared]
+
+    @claim(id="p-claim5", paper="p", statement="s", paper_value="v", criterion="error ≤ 1e-8", source=SOURCE,
+           kind="theorem", computations=lambda q: [*comps, shared],
+           thresholds={"recovered": Threshold(1e-8, low=1e-8, high=1e-8, reason="fixed")})
+    def check(ctx: Context) -> Outcome:
+        errs = [ctx.result(c)["error"] for c in ctx.computations(check.computations)]
+        ok = all(e <= ctx.threshold("recovered") for e in errs)
+        return Outcome(measured={"errors": errs}, verdict="reproduced" if ok else "not reproduced")
+
+    out = check.check(ctx)
+    st = out.stability
+    assert st["seeds"] == 2 and out.verdict == "inconclusive" and not st["stable"]
+    assert st["verdicts"] == {"nominal": "not reproduced", "seed 0": "reproduced", "seed 1": "not reproduced",
+                              "recovered=1e-08": "not reproduced"}
+
 # -- every numeric threshold is declared ---------------------------------------------------------------------
 
 #: A comparison with a number in a criterion's text: "≤ 1e-8", "≥ 0.9", "within ±15 %", "> 10^-0.5".

@@ -8,8 +8,9 @@ paper's value, the criterion (written before the full-mode run) with its numeric
 reads (or ``None``), the runs it needs (``specs``) and the stored computations it needs
 (``computations``). The check receives a :class:`Context`, reads each threshold with
 ``ctx.threshold(name)`` and returns an :class:`Outcome`; :meth:`ClaimCheck.check` evaluates it at
-the nominal thresholds, at both ends of each range and on each data seed alone (``ctx.for_seed``)
-and turns that into a :class:`~overparam.experiments.claims.Claim` record with its ``stability``.
+the nominal thresholds, at both ends of each range and on each data seed alone (``ctx.for_seed``:
+the runs and the stored computations of that seed) and turns that into a
+:class:`~overparam.experiments.claims.Claim` record with its ``stability``.
 A paper package (``papers/<id>``) and a study (``studies/<name>``, whose ``paper`` field is the
 study's name) declare claims the same way; both import this module, neither imports the other.
 """
@@ -39,6 +40,18 @@ def no_computations(quick: bool) -> list[Computation]:
     return []
 
 
+def computation_seed(comp: Computation) -> int | None:
+    """The data seed of a stored computation: its ``data_seed`` setting (a computation on the data
+    of a run, e.g. the convex solution of a run's problem), else its ``seed`` setting (a computation
+    that draws its own data, e.g. a Monte Carlo), else ``None`` (no data seed: it belongs to every
+    seed's view)."""
+    for name in ("data_seed", "seed"):
+        value = comp.settings.get(name)
+        if value is not None:
+            return int(value)
+    return None
+
+
 @dataclass(frozen=True)
 class Context:
     """Where a reproduction reads its runs: the store, quick or full mode, and the device the runs
@@ -47,7 +60,9 @@ class Context:
     Two views a claim's stability check sets (:meth:`ClaimCheck.check`): ``thresholds`` (the
     value of each declared threshold this evaluation uses; a check reads them with
     :meth:`threshold`) and ``seed`` (when set, :meth:`specs` returns only the specs of that data
-    seed, so every store read through them sees one seed alone)."""
+    seed and :meth:`computations` only the computations of that data seed
+    (:func:`computation_seed`; a computation without a seed is kept), so every store read through
+    them sees one seed alone)."""
 
     store: Store
     quick: bool
@@ -62,7 +77,7 @@ class Context:
                 if self.seed is None or s.data_seed == self.seed]
 
     def for_seed(self, seed: int | None) -> Context:
-        """This context restricted to the runs of one data seed (``None``: all seeds)."""
+        """This context restricted to the runs and stored computations of one data seed (``None``: all seeds)."""
         return replace(self, seed=seed)
 
     def with_thresholds(self, values: Mapping[str, float]) -> Context:
@@ -78,8 +93,10 @@ class Context:
                            f"{sorted(self.thresholds)}); add it to @claim(thresholds=...)") from None
 
     def computations(self, fn: ComputationsFn) -> list[Computation]:
-        """``fn(quick)`` with the device applied (a setting of each computation that has one)."""
-        return [c.on_device(self.device) for c in fn(self.quick)]
+        """``fn(quick)`` with the device applied (a setting of each computation that has one); only
+        those of data seed :attr:`seed` (and those without a seed) when it is set."""
+        return [c.on_device(self.device) for c in fn(self.quick)
+                if self.seed is None or computation_seed(c) in (None, self.seed)]
 
     def result(self, comp: Computation) -> dict[str, Any]:
         """The stored result of a computation (see :mod:`overparam.experiments.computations`)."""
@@ -131,8 +148,12 @@ class ClaimCheck:
                 raise TypeError(f"claim {self.id}: threshold {name!r} must be a Threshold, got {type(t).__name__}")
 
     def data_seeds(self, ctx: Context) -> list[int]:
-        """The data seeds the claim's runs span (sorted)."""
-        return sorted({s.data_seed for s in ctx.for_seed(None).specs(self.specs)})
+        """The data seeds the claim's runs and stored computations span (sorted; a computation's
+        seed is :func:`computation_seed`)."""
+        everything = ctx.for_seed(None)
+        seeds = {s.data_seed for s in everything.specs(self.specs)}
+        seeds |= {seed for c in everything.computations(self.computations) if (seed := computation_seed(c)) is not None}
+        return sorted(seeds)
 
     def check(self, ctx: Context) -> Claim:
         """Evaluate the check at the nominal thresholds on all runs (the measurements reported), then
@@ -198,4 +219,5 @@ def claim(*, id: str, paper: str, statement: str, paper_value: str, criterion: s
 
 
 
-__all__ = ["ClaimCheck", "ComputationsFn", "Context", "Outcome", "SpecsFn", "claim", "no_computations", "no_specs"]
+__all__ = ["ClaimCheck", "ComputationsFn", "Context", "Outcome", "SpecsFn", "claim", "computation_seed", "no_computations",
+           "no_specs"]

@@ -32,7 +32,7 @@ def sweep_ranks(quick: bool) -> tuple[int, ...]:
 
 
 #: Claim 6's data seeds (X♮ and 𝒜 drawn anew; seed 0 is the capture figure's).
-CLAIM6_SEEDS = (0, 1, 2)
+CLAIM6_SEEDS = (0, 1, 2, 3, 4)
 
 
 def capture_specs(quick: bool, data_seed: int = DATA_SEED) -> list[RunSpec]:
@@ -123,7 +123,7 @@ def capture_plot(ctx: Context, out_dir: Path) -> list[Path]:
               "reproduced when rank 2 (≤ c) fails. The LICQ check at U♮ (Jacobian rank vs m, σ_m) is reported. The "
               "'recovered' line has no value in the paper: the verdict is evaluated over its range [1e-10, 1e-4] "
               "and on each data seed, and r_max is reported at both ends (inconclusive when they disagree).",
-    criterion_revised="before: one data seed, the 'recovered' line 1e-8 alone / after: 3 data seeds, r_max and the "
+    criterion_revised="before: one data seed, the 'recovered' line 1e-8 alone / after: 5 data seeds, r_max and the "
                       "verdict reported over the line's range [1e-10, 1e-4]. Why: the verdict depends on the line "
                       "(at 1e-4 rank 3 counts as recovered and r_max grows), so a single value hid the spread.",
     thresholds={"recovered": Threshold(RECOVERED, low=1e-10, high=1e-4, reason="'implicitly biased towards X♮': a "
@@ -138,28 +138,35 @@ def claim6(ctx: Context) -> Outcome:
     lo, hi = claim6.thresholds["recovered"].low, claim6.thresholds["recovered"].high
     r_max_range = {f"{x:g}": recovery_limit(sweep_table(ctx, x, claim6_specs)) for x in (lo, RECOVERED, hi)}
     seeds = sorted({sp.data_seed for sp in ctx.specs(claim6_specs)})
-    lic = ctx.result(ctx.computations(licq_computations)[0])
     measured = {
         "m/(d ln d)": c,
         "r_max (largest recovering init rank)": r_max,
         "r_max at 'recovered' line 1e-10 / 1e-8 / 1e-4": list(r_max_range.values()),
         f"final test error per init rank (mean of {3 * len(seeds)})": {
             int(r): float(f"{v:.3g}") for r, v in zip(tab["rank"], tab["mean"], strict=True)},
-        "LICQ at U♮: Jacobian rank / m / bound 2d−1": [lic["planted"]["rank"], lic["planted"]["m"],
-                                                         lic["planted"]["bound"]],
-        "LICQ at U♮: σ_m(Dg(U♮))": lic["planted"]["sigma_m"],
-        "LICQ at random rank 8 / 30: Jacobian rank": [lic["random_rank_8"]["rank"], lic["random_rank_30"]["rank"]],
-        "‖𝒜‖ (m × d² spectral norm)": lic["operator_norm"],
     }
+    lics = ctx.computations(licq_computations)  # reported, on one data seed: absent from another seed's view alone
+    lic = ctx.result(lics[0]) if lics else None
+    if lic is not None:
+        measured.update({
+            "LICQ at U♮: Jacobian rank / m / bound 2d−1": [lic["planted"]["rank"], lic["planted"]["m"],
+                                                             lic["planted"]["bound"]],
+            "LICQ at U♮: σ_m(Dg(U♮))": lic["planted"]["sigma_m"],
+            "LICQ at random rank 8 / 30: Jacobian rank": [lic["random_rank_8"]["rank"],
+                                                          lic["random_rank_30"]["rank"]],
+            "‖𝒜‖ (m × d² spectral norm)": lic["operator_norm"],
+        })
     if r_max is None:
         verdict = "not reproduced"
     elif r_max <= ctx.threshold("factor") * c:
         verdict = "reproduced"
     else:
         verdict = "partly reproduced"
-    note = (f"The theorem's hypotheses are not met literally on Example 1.1: Dg has rank {lic['planted']['rank']} < m = "
-            f"{lic['planted']['m']} at U♮ (σ_m ≈ {lic['planted']['sigma_m']:.1e}), so σ_m(ℳ_b) = 0 and the capture "
-            "radius (6) is zero unless X♮ is infinitesimally perturbed (Remark 3.4). The comparison is of the rank "
+    licq_text = ("" if lic is None else
+                 f"The theorem's hypotheses are not met literally on Example 1.1: Dg has rank {lic['planted']['rank']} "
+                 f"< m = {lic['planted']['m']} at U♮ (σ_m ≈ {lic['planted']['sigma_m']:.1e}), so σ_m(ℳ_b) = 0 and the "
+                 "capture radius (6) is zero unless X♮ is infinitesimally perturbed (Remark 3.4). ")
+    note = (f"{licq_text}The comparison is of the rank "
             "scale only. Test error grows continuously with r₀; 'recovered' is the line "
             f"{RECOVERED:g}. A rank-1 init (< rank X♮, outside the theorem) can still end at X♮: floating-point "
             "round-off outside row(U₀) is amplified until U_t has rank ≥ 2 (claim 7; in exact arithmetic it stays rank 1 "

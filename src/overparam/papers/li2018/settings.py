@@ -24,6 +24,17 @@ ERROR_BAR = "std"
 #: data_seed = trial.
 TRIALS = 3
 TRUTH_SEED = 0
+#: Trials (data seeds) of the claims that read a figure's runs: in full mode the figure's three (a full
+#: run costs minutes); in quick mode five — the figure's three and two more — because a quick run costs
+#: seconds and a verdict must hold on ≥ 5 data seeds where it is that cheap. The figures keep the
+#: paper's three trials.
+CLAIM_TRIALS = {True: 5, False: TRIALS}
+
+
+def claim_specs_of(fn):
+    """The claims' specs of figure spec builder ``fn(quick, trials)``: its runs over
+    :data:`CLAIM_TRIALS` trials (the first :data:`TRIALS` are the figure's own runs, same keys)."""
+    return lambda quick: fn(quick, trials=CLAIM_TRIALS[quick])
 
 
 #: How every title states the step: "step size 0.0025" applied to Eq. 5.
