@@ -6,7 +6,7 @@ import torch
 
 from overparam.experiments import Store, run_sweep
 from overparam.experiments.execute import execute
-from overparam.experiments.grouping import group_key, plan, run_group
+from overparam.experiments.grouping import estimated_cost, group_key, longest_first, plan, run_group
 from overparam.experiments.spec import RunSpec
 from overparam.run import run
 
@@ -42,6 +42,15 @@ def test_specs_that_share_data_are_grouped_and_others_are_not():
     assert [len(t) for t in tasks] == [6, 1, 1, 1, 1, 1]
     assert group_key(spec(**{"problem.m": 10**6})) is None  # a large operator: the generic path
     assert group_key(spec(**{"algorithm.name": "sgd"})) is None
+
+
+def test_a_pool_gets_the_longest_tasks_first():
+    small, long_, wide, big = [spec()], [spec(steps=3000)], [spec(replicas={"init_seed": list(range(9))})], \
+        [spec(**{"problem.d": 40, "problem.m": 400})]
+    # steps x operator bytes x lanes: d = 40 reads 820 packed columns x 400 rows, 40x the d = 10 operator
+    assert estimated_cost(long_) == 20 * estimated_cost(small) and estimated_cost(wide) == 3 * estimated_cost(small)
+    assert estimated_cost(big) > estimated_cost(long_)
+    assert longest_first([small, long_, wide, big, [spec(data_seed=3)]]) == [big, long_, wide, small, [spec(data_seed=3)]]
 
 
 def test_a_group_gives_each_spec_the_bits_of_its_lone_run():

@@ -53,7 +53,7 @@ def site(tmp_path_factory) -> Path:
               versus={"test error": {"paper": "≈ 1e-1", "ours": 6.1}}, kind="experiment",
               source={"quote": "the gap between the training and test error narrows down", "section": "App. B"},
               stability={"seeds": 3, "thresholds": {"tau": [0.4, 0.8]}, "stable": True, "spread": "",
-                         "verdicts": {"nominal": "reproduced"}}),
+                         "verdicts": {"nominal": "reproduced"}}, sizes="d = 40, r = 1, m = 200"),
         Claim(id="li2018-claim2", paper="li2018", statement=NASTY, setting="tiny", measured={"x": 1.0},
               paper_value="1", verdict="partly reproduced", criterion="x = 1", criterion_revised="was x = 2",
               note=NASTY, kind="extension", source={"quote": NASTY, "section": "§9"}),
@@ -91,6 +91,10 @@ def test_site_counts_paper_claims_apart_from_extensions_and_shows_provenance(sit
     assert "“the gap between the training and test error narrows down” <span class='muted small'>(App. B)" in page
     assert "criterion revised after the first run: was x = 2" in page
     assert "stable over 3 data seeds and tau ∈ [0.4, 0.8]" in page
+    for text in (index, page):  # each verdict says the mode and the sizes it was measured at
+        assert "reproduced</span><div class='small muted at'>quick · d = 40, r = 1, m = 200</div>" in text
+        assert "partly reproduced</span><div class='small muted at'>quick</div>" in text
+    assert "reproduced<br>quick mode: d = 40, r = 1, m = 200 |" in (site / "claims.md").read_text()
 
 
 def test_planned_papers_are_listed_as_planned(site, monkeypatch, tmp_path):

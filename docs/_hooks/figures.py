@@ -20,18 +20,25 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parents[1]
 OUT = DOCS / "figures" / "quick"
+FULL = DOCS / "results" / "full"  # the published full-mode run (docs/_hooks/publish.py)
 START = "<!-- figures:start (written by docs/_hooks/figures.py from a quick run; do not edit) -->"
 END = "<!-- figures:end -->"
 
 
 def section(paper) -> str:
-    """The Markdown of a paper page's figure section."""
-    lines = [START, "## Figures (quick mode)", "",
+    """The Markdown of a paper page's figure section: each figure in quick mode and, where the
+    full-mode run is published (``docs/results/full/``, :mod:`publish`), at the paper's size below it."""
+    full = [f for f in paper.figures if (FULL / f"{f.id}.png").is_file()]
+    title = "## Figures (quick mode" + (", and full mode below each)" if full else ")")
+    lines = [START, title, "",
              f"Drawn from `overparam reproduce {paper.id} --quick` (smaller settings than the paper's; each "
              "figure's full-mode settings are in its *Setting*). `overparam reproduce "
-             f"{paper.id}` draws them at full size.", ""]
+             f"{paper.id}` draws them at full size" + (", as shown under each quick figure (the published full-mode "
+                                                      "run, `results/full/`)." if full else "."), ""]
     for f in paper.figures:
         lines += [f"### {f.title}", "", f"![{f.id}: {f.title}](figures/quick/{f.id}.png)", ""]
+        if f in full:
+            lines += ["*Full mode (the paper's sizes):*", "", f"![{f.id} (full mode): {f.title}](results/full/{f.id}.png)", ""]
         if f.setting:
             lines += [f"**Setting** ({f.id}). {f.setting}", ""]
         if f.paper_reports:
@@ -57,9 +64,16 @@ def write_section(page: Path, text: str) -> None:
     page.write_text("\n".join(lines[:i] + ["", text] + lines[i:]))
 
 
-def draw(paper, store, quick: bool = True) -> list[Path]:
+def palette_png(src: Path, dest: Path) -> Path:
+    """``src`` saved as ``dest`` reduced to a 256-colour palette (a third of the size, no visible change)."""
     from PIL import Image
 
+    with Image.open(src) as im:
+        im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(dest, optimize=True)
+    return dest
+
+
+def draw(paper, store, quick: bool = True) -> list[Path]:
     from overparam.experiments.computations import run_computations
     from overparam.experiments.executors import run_sweep
     from overparam.papers.base import Context
@@ -76,10 +90,7 @@ def draw(paper, store, quick: bool = True) -> list[Path]:
     with tempfile.TemporaryDirectory() as tmp:
         for f in paper.figures:
             png = next(p for p in f.plot(ctx, Path(tmp)) if str(p).endswith(".png"))
-            dest = OUT / f"{f.id}.png"
-            with Image.open(png) as im:
-                im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(dest, optimize=True)
-            written.append(dest)
+            written.append(palette_png(png, OUT / f"{f.id}.png"))
     return written
 
 

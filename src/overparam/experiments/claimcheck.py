@@ -25,6 +25,7 @@ from typing import Any
 
 from .claims import VERDICTS, Claim, Threshold, check_provenance, stable_verdict
 from .computations import Computation
+from .sizes import claim_sizes
 from .spec import RunSpec
 from .store import Store
 
@@ -193,7 +194,8 @@ class ClaimCheck:
                      measured=out.measured, paper_value=self.paper_value, verdict=verdict, note=note.strip(),
                      figure=self.figure, criterion=self.criterion, versus=out.versus,
                      criterion_revised=self.criterion_revised, source=dict(self.source), kind=self.kind,
-                     stability=stability, decisive=out.decisive)
+                     stability=stability, decisive=out.decisive,
+                     sizes=claim_sizes(base.specs(self.specs), base.computations(self.computations)))
 
 
 def claim(*, id: str, paper: str, statement: str, paper_value: str, criterion: str, source: dict[str, str],

@@ -129,6 +129,8 @@ class Claim:
         decisive: empty, or the name (a key of ``versus``, else of ``measured``) of the measurement
             that decided a verdict other than ``reproduced`` — the half of the claim that failed;
             :func:`headline` shows it instead of the first pair.
+        sizes: the sizes the runs and computations were measured at, in one line
+            (:func:`overparam.experiments.sizes.claim_sizes`; the mode is claims.json's).
     """
 
     id: str
@@ -148,6 +150,7 @@ class Claim:
     kind: str = ""
     stability: dict[str, Any] = field(default_factory=dict)
     decisive: str = ""
+    sizes: str = ""
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
@@ -328,6 +331,7 @@ def write_claims(claims: list[Claim], out_dir: Path, *, quick: bool, device: str
             ours = "<br>".join(f"{k} = {fmt(v)}" for k, v in list(c.measured.items())[:4])
         spread = c.stability.get("spread", "") if c.stability else ""
         verdict = c.verdict + (f" ({spread})" if spread and not c.stability.get("stable", True) else "")
+        verdict += f"<br>{data['mode']} mode" + (f": {c.sizes}" if c.sizes else "")
         lines.append(f"| **{c.id}**: {c.statement} | {c.kind or '?'} | {verdict} | {paper} | {ours} | {c.criterion} |")
     lines += ["", "## Sources, settings, measurements and notes", ""]
     for c in claims:

@@ -490,9 +490,11 @@ def run_sweep(
     store.clean_tmp()
     todo = [s for k, s in unique.items() if not store.has(k)]
     report = SweepReport(total=len(unique), skipped=len(unique) - len(todo))
-    from .grouping import plan
+    from .grouping import longest_first, plan
 
     tasks = plan(todo) if group else [[s] for s in todo]
+    if workers > 1 or dask is not None:  # several at once: start the longest first (order changes no number)
+        tasks = longest_first(tasks)
     t0 = time.perf_counter()
     if todo and dask is not None:
         report.executor = "dask"

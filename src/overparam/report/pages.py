@@ -170,7 +170,7 @@ def index_html(site: SiteView) -> str:
                 f"computations of these papers stored, {allp.wall_time / 60:.1f} min of compute</p></div>")
     for v in site.papers:
         glance = "".join(f"<tr><td class='id'><a href='{href(v.page)}#{esc(c['id'])}'>{esc(c['id'])}</a></td>"
-                         f"<td class='v'>{verdict_badge(c['verdict'])}{_spread(c)}</td><td>"
+                         f"<td class='v'>{verdict_badge(c['verdict'])}{measured_at(c, site.mode)}{_spread(c)}</td><td>"
                          f"{kind_badge(c.get('kind', '')) + ' ' if not is_paper_claim(c) else ''}"
                          f"{esc(c.get('statement', ''))}"
                          f"<div class='num'>{_number(c)}</div></td></tr>" for c in v.claims)
@@ -209,7 +209,13 @@ def _spread(c: dict[str, Any]) -> str:
     return f"<div class='small muted'>{esc(st['spread'])}</div>"
 
 
-def _claim_rows(c: dict[str, Any]) -> str:
+def measured_at(c: dict[str, Any], mode: str) -> str:
+    """Under a verdict: the mode and the sizes it was measured at (``quick · d = 40, r = 1, m = 200``)."""
+    sizes = c.get("sizes") or ""
+    return f"<div class='small muted at'>{esc(mode)}{' · ' + esc(sizes) if sizes else ''}</div>"
+
+
+def _claim_rows(c: dict[str, Any], mode: str) -> str:
     """Two rows per claim: id, statement, verdict, the paper's value and ours; then (full width) the
     criterion, the revised criterion, the note, and the setting with every measurement."""
     paper_says, ours = versus_text(c.get("versus") or {}, "\n")
@@ -243,7 +249,8 @@ def _claim_rows(c: dict[str, Any]) -> str:
                 f"<ul>{measured}</ul></details>")
     return (f"<tbody id='{esc(c['id'])}'><tr class='head'><td><b>{esc(c['id'])}</b> {kind_badge(c.get('kind', ''))}"
             f"<br>{esc(c.get('statement', ''))}"
-            f"</td><td class='v'>{verdict_badge(c['verdict'])}{_spread(c)}</td><td>{lines(paper_says)}</td>"
+            f"</td><td class='v'>{verdict_badge(c['verdict'])}{measured_at(c, mode)}{_spread(c)}</td>"
+            f"<td>{lines(paper_says)}</td>"
             f"<td>{lines(ours)}</td></tr><tr class='more'><td colspan='4'>{''.join(more)}</td></tr></tbody>")
 
 
@@ -298,7 +305,7 @@ def paper_html(v: PaperView, site: SiteView) -> str:
         body.append("<h3>Claims</h3><table class='claims'><colgroup><col style='width:36%'><col style='width:12%'>"
                     "<col style='width:26%'><col style='width:26%'></colgroup><thead><tr><th>claim</th><th>verdict</th>"
                     "<th>the paper's value</th><th>our value</th></tr></thead>"
-                    + "".join(_claim_rows(c) for c in v.claims) + "</table>")
+                    + "".join(_claim_rows(c, site.mode) for c in v.claims) + "</table>")
     body.append(f"<h3>Provenance</h3><div class='card'>{_provenance_html(v, site)}</div>")
     footer = "<a href='index.html'>All papers</a> · <a href='../claims.md'>claims.md</a>"
     return _page(f"{v.paper.id} — {site.title}", header, "".join(body), footer)
