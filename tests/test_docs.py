@@ -2,11 +2,7 @@
 links, docstrings griffe cannot parse, a missing snippet), and its key pages exist."""
 
 import importlib.util
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,13 +14,8 @@ def _load_hook():
     return mod
 
 
-def test_mkdocs_build_strict(tmp_path):
-    site = tmp_path / "site"
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    mkdocs = shutil.which("mkdocs", path=str(Path(sys.executable).parent)) or shutil.which("mkdocs")
-    cmd = [mkdocs] if mkdocs else [sys.executable, "-m", "mkdocs"]
-    proc = subprocess.run([*cmd, "build", "--strict", "-f", str(ROOT / "mkdocs.yml"), "-d", str(site)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+def test_mkdocs_build_strict(docs_build):
+    proc, site = docs_build  # conftest.py: the session's one `mkdocs build --strict`
     assert proc.returncode == 0, proc.stderr[-4000:]
     for page in ["index.html", "getting-started/index.html", "concepts/index.html", "li2018/index.html",
                  "ma2025/index.html", "howto/add-metric/index.html", "howto/add-paper/index.html",

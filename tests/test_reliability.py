@@ -253,7 +253,8 @@ def test_two_sweeps_into_one_store_compute_each_run_once(tmp_path):
 
     root = tmp_path / "s"
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    root_dir = Path(__file__).resolve().parents[1]  # tests.tiny, and this checkout's overparam before any installed one
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root_dir / "src"), str(root_dir)])}
     procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT_SCRIPT, str(root), str(log), order], env=env)
              for log, order in zip(logs, ("1", "-1"), strict=True)]
     assert [p.wait(timeout=300) for p in procs] == [0, 0]

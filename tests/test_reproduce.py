@@ -16,13 +16,24 @@ TARGETS = ["li2018-fig1", "li2018-claim8"]
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory):
-    """The same quick targets through Python (first, computing) and through the CLI (reusing the store)."""
+    """The same quick targets through Python (first, computing) and through the CLI (reusing the store).
+
+    Fig. 1's runs are shrunk for this module (d ∈ {12, 16} instead of {20, 40}, 1,500 steps instead of
+    10⁴: the same 6 specs, each a fifth of the steps): what is tested here is the reproduction's
+    machinery (pool, store reuse, report, claims.json), which reads whatever the runs measured; the
+    quick-size numbers are checked in test_li2018_paper.py and drawn in test_figures.py (slow)."""
+    from overparam.papers.li2018 import fig1
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(fig1, "_dims", lambda quick: ((12, 16), 1))
+    mp.setattr(fig1, "FIG1_STEPS", 1500)
     root = tmp_path_factory.mktemp("reproduce")
     py = reproduce(TARGETS, quick=True, store=root / "store", out=root / "py", executor="pool", workers=2)
     with pytest.raises(SystemExit) as info:
         main(["reproduce", *TARGETS, "--quick", "--store", str(root / "store"), "--out", str(root / "cli"),
               "--workers", "2", "--quiet"])
-    return root, py, info.value.code
+    yield root, py, info.value.code  # the module's later reproduce() calls read the same (shrunk) specs
+    mp.undo()
 
 
 def test_python_and_cli_claims_json_are_identical(both):

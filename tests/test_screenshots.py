@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -49,13 +47,8 @@ def artifacts(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def docs_site(tmp_path_factory):
-    site = tmp_path_factory.mktemp("docs") / "site"
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    mkdocs = shutil.which("mkdocs", path=str(Path(sys.executable).parent)) or shutil.which("mkdocs")
-    cmd = [mkdocs] if mkdocs else [sys.executable, "-m", "mkdocs"]
-    proc = subprocess.run([*cmd, "build", "-f", str(ROOT / "mkdocs.yml"), "-d", str(site)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+def docs_site(docs_build):
+    proc, site = docs_build  # conftest.py: the session's one docs build (test_docs.py reads it too)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return site
 
