@@ -19,7 +19,7 @@ def both(tmp_path_factory):
     """The same quick targets through Python (first, computing) and through the CLI (reusing the store).
 
     Fig. 1's runs are shrunk for this module (d ∈ {12, 16} instead of {20, 40}, 1,500 steps instead of
-    10⁴: the same 6 specs, each a fifth of the steps): what is tested here is the reproduction's
+    10⁴: the same 10 specs — 2 dims × 5 claim trials — each a fifth of the steps): what is tested here is the reproduction's
     machinery (pool, store reuse, report, claims.json), which reads whatever the runs measured; the
     quick-size numbers are checked in test_li2018_paper.py and drawn in test_figures.py (slow)."""
     from overparam.papers.li2018 import fig1
@@ -48,11 +48,11 @@ def test_result_lists_figures_by_id_and_counts(both):
     assert set(py.figures) == {"li2018-fig1"}
     assert {p.suffix for p in py.figures["li2018-fig1"]} == {".png", ".pdf"}
     assert py.figures["li2018-fig1"][0].stat().st_size > 10_000
-    assert (py.runs_total, py.runs_computed, py.runs_skipped) == (6, 6, 0)
-    assert (py.computations_computed, py.computations_skipped) == (3, 0)  # claim 8's Lemma A.1 on three data seeds
+    assert (py.runs_total, py.runs_computed, py.runs_skipped) == (10, 10, 0)
+    assert (py.computations_computed, py.computations_skipped) == (5, 0)  # claim 8's Lemma A.1 on five data seeds
     again = reproduce(TARGETS, quick=True, store=root / "store", out=root / "again")
     assert (again.runs_computed, again.runs_skipped, again.computations_computed, again.computations_skipped) == \
-        (0, 6, 0, 3)  # a cache hit for the runs and the stored computations
+        (0, 10, 0, 5)  # a cache hit for the runs and the stored computations
     assert [c.as_dict() for c in again.claims] == [c.as_dict() for c in py.claims]
 
 
@@ -64,7 +64,7 @@ def test_report_pairs_figures_with_papers_by_id(both):
     assert "<img src='figures/li2018-fig1.png'" in page and "href='../li2018-fig1.pdf'" in page
     assert "<a href='#li2018-claim1'>li2018-claim1</a>" in page and "<tbody id='li2018-claim8'>" in page
     assert (site / "figures" / "li2018-fig1.png").read_bytes() == py.figures["li2018-fig1"][0].read_bytes()
-    assert "6 of 6 stored" in page and "3 of 3 stored" in page  # the runs and computations these targets read
+    assert "10 of 10 stored" in page and "5 of 5 stored" in page  # the runs and computations these targets read
     (root / "py" / "li2018-stray.png").write_bytes(py.figures["li2018-fig1"][0].read_bytes())
     from overparam.experiments.store import Store
     from overparam.report import write_report
