@@ -71,7 +71,7 @@ def publish(mode: str, src: Path) -> list[Path]:
     return written
 
 
-def _cell(c: dict | None, mode: str) -> str:
+def _cell(c: dict | None) -> str:
     if c is None:
         return "—"
     st = c.get("stability") or {}
@@ -99,8 +99,8 @@ def verdict_section(paper, quick: dict | None, full: dict | None) -> str:
     lines += ["| claim | kind | quick mode | full mode |", "|---|---|---|---|"]
     for check in paper.claims:
         statement = check.statement if len(check.statement) <= 110 else check.statement[:109].rstrip() + "…"
-        lines.append(f"| **{check.id}**: {statement} | {check.kind} | {_cell(q.get(check.id), 'quick')} | "
-                     f"{_cell(f.get(check.id), 'full')} |")
+        lines.append(f"| **{check.id}**: {statement} | {check.kind} | {_cell(q.get(check.id))} | "
+                     f"{_cell(f.get(check.id))} |")
     lines.append(END)
     return "\n".join(lines)
 

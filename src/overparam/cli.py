@@ -387,9 +387,7 @@ def phase_transition_cmd(
         typer.echo(f"figures: {res.files['png']}, {res.files['pdf']}")
         typer.echo(f"tables: {res.files['table_csv']}, {res.files['boundaries_csv']}, "
                    f"{res.files['thresholds_csv']}, {res.files['json']}")
-        typer.echo(f"store: {store_at(store).root} ({res.runs_computed} of {res.runs_total} runs and "
-                   f"{res.computations_computed} of {res.computations_total} computations computed; "
-                   f"{res.wall_time:.1f}s)")
+        _study_store_line(res, store)
     if res.failed:
         raise typer.Exit(1)
 
@@ -450,9 +448,7 @@ def init_scale_cmd(
                                            "they are step-limited at this budget"))
         typer.echo(f"figures: {res.files['png']}, {res.files['pdf']}")
         typer.echo("tables: " + ", ".join(str(v) for k, v in res.files.items() if k.endswith(("csv", "json"))))
-        typer.echo(f"store: {store_at(store).root} ({res.runs_computed} of {res.runs_total} runs and "
-                   f"{res.computations_computed} of {res.computations_total} computations computed; "
-                   f"{res.wall_time:.1f}s)")
+        _study_store_line(res, store)
     if res.failed:
         raise typer.Exit(1)
 
@@ -489,9 +485,7 @@ def glrl_cmd(
         typer.echo(f"claim {res.claim.id}: {res.claim.verdict}"
                    + (f" ({res.claim.stability.get('spread')})" if res.claim.stability.get("spread") else ""))
         typer.echo("files: " + ", ".join(str(p) for p in res.files.values()))
-        typer.echo(f"store: {store_at(store).root} ({res.runs_computed} of {res.runs_total} runs and "
-                   f"{res.computations_computed} of {res.computations_total} computations computed; "
-                   f"{res.wall_time:.1f}s)")
+        _study_store_line(res, store)
     if res.failed:
         raise typer.Exit(1)
 
@@ -544,11 +538,16 @@ def depth_cmd(
                        f"{v['max_change_numerical_rank']:.2g}")
         typer.echo(f"figures: {res.files['png']}, {res.files['pdf']}")
         typer.echo(f"tables: {res.files['summary_csv']}, {res.files['outcomes_csv']}, {res.files['json']}")
-        typer.echo(f"store: {store_at(store).root} ({res.runs_computed} of {res.runs_total} runs and "
-                   f"{res.computations_computed} of {res.computations_total} computations computed; "
-                   f"{res.wall_time:.1f}s)")
+        _study_store_line(res, store)
     if res.failed:
         raise typer.Exit(1)
+
+
+def _study_store_line(res, store: Path | None) -> None:
+    """A study's last line: the store, how many of its runs and computations were computed, the wall time."""
+    typer.echo(f"store: {store_at(store).root} ({res.runs_computed} of {res.runs_total} runs and "
+               f"{res.computations_computed} of {res.computations_total} computations computed; "
+               f"{res.wall_time:.1f}s)")
 
 
 def _check_threads(n: int) -> int:

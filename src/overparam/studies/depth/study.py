@@ -21,6 +21,7 @@ from ...experiments.computations import Computation, run_computations
 from ...experiments.executors import run_sweep
 from ...experiments.spec import RunSpec
 from ...experiments.store import Store
+from ..work import StudyWork, counts_from
 from .grid import Grid, grid_for
 from .plot import curves
 from .specs import convex_available, nuclear_norm_spec, run_spec
@@ -46,25 +47,15 @@ def plan(grid: Grid, *, nuclear: bool | None = None, further: bool = False) -> l
 
 
 @dataclass
-class StudyResult:
+class StudyResult(StudyWork):
     outcomes: Any  # pandas DataFrame (table.outcomes)
     summary: Any  # pandas DataFrame (table.summary)
     budget: Any  # pandas DataFrame (table.budget_changes) or None
-    files: dict[str, Path] = field(default_factory=dict)
     grid: Grid | None = None
-    runs_total: int = 0
-    runs_computed: int = 0
-    computations_total: int = 0
-    computations_computed: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
-    wall_time: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"runs_total": self.runs_total, "runs_computed": self.runs_computed,
-                "computations_total": self.computations_total, "computations_computed": self.computations_computed,
-                "failed": len(self.failed), "skipped": self.skipped, "wall_time": self.wall_time,
-                "files": {k: str(v) for k, v in self.files.items()}}
+        return {**self.work_dict(), "skipped": self.skipped}
 
 
 def _records(df) -> list[dict[str, Any]]:
@@ -150,10 +141,7 @@ def run(*, quick: bool = False, grid: Grid | None = None, store: Store | str | P
         fig = curves(summ, g, out_dir)
         files.update({"png": fig[0], "pdf": fig[1]})
     return StudyResult(outcomes=df, summary=summ, budget=budget, files=files, grid=g,
-                       runs_total=sweep.total, runs_computed=len(sweep.computed),
-                       computations_total=creport.total, computations_computed=len(creport.computed),
-                       failed=[*sweep.failed, *creport.failed], skipped=skipped,
-                       wall_time=time.perf_counter() - t0)
+                       **counts_from([sweep], [creport]), skipped=skipped, wall_time=time.perf_counter() - t0)
 
 
 __all__ = ["StudyResult", "budget_verdict", "plan", "run", "write_tables"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from ...experiments.computations import run_computations
 from ...experiments.executors import run_sweep
 from ...experiments.store import Store
 from ...recipes.glrl import phase_iterates
+from ..work import StudyWork, counts_from
 from .claim import claim1, claim_computations, measure
 from .plot import follow_figure, min_trace_figure
 from .settings import Settings, settings_for
@@ -32,26 +33,16 @@ from .work import follow_computation, gd_specs, glrl_specs
 
 
 @dataclass
-class StudyResult:
+class StudyResult(StudyWork):
     claim: Claim
     closest: list[dict[str, Any]]  # per seed and α: the closest approach to each GLRL iterate
     glrl: list[dict[str, Any]]  # per seed: GLRL's phases
     rows: list[dict[str, Any]]  # the min-trace part, one row per (ratio, seed) (claim.measure)
-    files: dict[str, Path] = field(default_factory=dict)
     settings: Settings | None = None
-    runs_total: int = 0
-    runs_computed: int = 0
-    computations_total: int = 0
-    computations_computed: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    wall_time: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"verdict": self.claim.verdict, "stable": self.claim.stability.get("stable"),
-                "runs_total": self.runs_total, "runs_computed": self.runs_computed,
-                "computations_total": self.computations_total, "computations_computed": self.computations_computed,
-                "failed": len(self.failed), "wall_time": self.wall_time, "closest": self.closest,
-                "files": {k: str(v) for k, v in self.files.items()}}
+        return {"verdict": self.claim.verdict, "stable": self.claim.stability.get("stable"), **self.work_dict(),
+                "closest": self.closest}
 
 
 def closest_approach(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -150,10 +141,7 @@ def run(*, quick: bool = False, store: Store | str | Path | None = None, out: st
     out_dir.mkdir(parents=True, exist_ok=True)
     files["json"].write_text(json.dumps(_clean(payload), indent=1, allow_nan=False, default=float))
     return StudyResult(claim=claim, closest=closest, glrl=glrl_info, rows=rows, files=files, settings=s,
-                       runs_total=sweep.total, runs_computed=len(sweep.computed),
-                       computations_total=c1.total + c2.total,
-                       computations_computed=len(c1.computed) + len(c2.computed),
-                       failed=[*sweep.failed, *c1.failed, *c2.failed], wall_time=time.perf_counter() - t0)
+                       **counts_from([sweep], [c1, c2]), wall_time=time.perf_counter() - t0)
 
 
 def _truth(spec) -> np.ndarray:

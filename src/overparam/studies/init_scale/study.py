@@ -28,6 +28,7 @@ from ...experiments.store import Store
 from ..phase_transition import table as pt_table
 from ..phase_transition.methods import convex_available
 from ..phase_transition.study import json_records
+from ..work import StudyWork, counts_from
 from .grid import ScaleGrid, grid_for
 from .methods import gd_alphas_spec, trace_min_spec
 from .plot import heatmaps
@@ -49,22 +50,15 @@ def plan(grid: ScaleGrid, steps: int | None = None, convex: bool = True) -> list
 
 
 @dataclass
-class InitScaleResult:
+class InitScaleResult(StudyWork):
     table: Any
     boundaries: Any
     outcomes: Any
     trace_min: Any = None
     budget_check: Any = None
     threshold_boundaries: Any = None  # per threshold (1e-2, 1e-3, 1e-5), α (NaN: trace minimization) and r
-    files: dict[str, Path] = field(default_factory=dict)
     grid: ScaleGrid | None = None
-    runs_total: int = 0
-    runs_computed: int = 0
-    computations_total: int = 0
-    computations_computed: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
-    wall_time: float = 0.0
 
     @property
     def budget_ok(self) -> bool | None:
@@ -72,10 +66,7 @@ class InitScaleResult:
         return None if self.budget_check is None else bool(self.budget_check["ok"].all())
 
     def as_dict(self) -> dict[str, Any]:
-        return {"runs_total": self.runs_total, "runs_computed": self.runs_computed,
-                "computations_total": self.computations_total, "computations_computed": self.computations_computed,
-                "failed": len(self.failed), "skipped": self.skipped, "wall_time": self.wall_time,
-                "budget_ok": self.budget_ok, "files": {k: str(v) for k, v in self.files.items()}}
+        return {**self.work_dict(), "skipped": self.skipped, "budget_ok": self.budget_ok}
 
 
 def boundary_matrix(bounds, grid: ScaleGrid):
@@ -206,11 +197,7 @@ def run(*, quick: bool = False, grid: ScaleGrid | None = None, store: Store | st
 
     res = InitScaleResult(table=table, boundaries=bounds, outcomes=df, trace_min=tm_table, budget_check=check,
                           threshold_boundaries=pd.concat(by_threshold, ignore_index=True),
-                          grid=g, runs_total=sweep.total + (checked.total if checked else 0),
-                          runs_computed=len(sweep.computed) + (len(checked.computed) if checked else 0),
-                          computations_total=creport.total, computations_computed=len(creport.computed),
-                          failed=[*sweep.failed, *creport.failed, *(checked.failed if checked else [])],
-                          skipped=skipped)
+                          grid=g, **counts_from([sweep, checked], [creport]), skipped=skipped)
     out_dir = Path(out)
     res.files = write_tables(res, g, out_dir)
     png, pdf = heatmaps(table, bounds, g, out_dir)

@@ -23,6 +23,7 @@ from ...experiments.errors import SpecError
 from ...experiments.executors import run_sweep
 from ...experiments.spec import RunSpec
 from ...experiments.store import Store
+from ..work import StudyWork, counts_from
 from .grid import Grid, grid_for
 from .methods import METHODS, convex_available
 from .plot import heatmaps
@@ -43,26 +44,16 @@ def plan(grid: Grid) -> list[Work]:
 
 
 @dataclass
-class StudyResult:
+class StudyResult(StudyWork):
     table: Any  # pandas DataFrame (recovery_table)
     boundaries: Any  # pandas DataFrame (boundaries)
     outcomes: Any  # pandas DataFrame, one row per trial and replica
-    files: dict[str, Path] = field(default_factory=dict)
     grid: Grid | None = None
     threshold_boundaries: Any = None  # pandas DataFrame (table.threshold_boundaries)
-    runs_total: int = 0
-    runs_computed: int = 0
-    computations_total: int = 0
-    computations_computed: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)
     skipped_methods: dict[str, str] = field(default_factory=dict)
-    wall_time: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"runs_total": self.runs_total, "runs_computed": self.runs_computed,
-                "computations_total": self.computations_total, "computations_computed": self.computations_computed,
-                "failed": len(self.failed), "skipped_methods": self.skipped_methods, "wall_time": self.wall_time,
-                "files": {k: str(v) for k, v in self.files.items()}}
+        return {**self.work_dict(), "skipped_methods": self.skipped_methods}
 
 
 def json_records(df) -> list[dict[str, Any]]:
@@ -145,10 +136,7 @@ def run(*, quick: bool = False, grid: Grid | None = None, methods: list[str] | N
     fig = heatmaps(table, bounds, g, out_dir)
     files.update({"png": fig[0], "pdf": fig[1]})
     return StudyResult(table=table, boundaries=bounds, outcomes=df, files=files, grid=g,
-                       threshold_boundaries=by_threshold,
-                       runs_total=sweep.total, runs_computed=len(sweep.computed),
-                       computations_total=creport.total, computations_computed=len(creport.computed),
-                       failed=[*sweep.failed, *creport.failed], skipped_methods=skipped,
+                       threshold_boundaries=by_threshold, **counts_from([sweep], [creport]), skipped_methods=skipped,
                        wall_time=time.perf_counter() - t0)
 
 
