@@ -61,7 +61,7 @@ CHANGED = {
     "eftekhari2021-claim1": "five data seeds",
     "eftekhari2021-claim2": "five data seeds",
     "eftekhari2021-claim3": "five data seeds",
-    "eftekhari2021-claim4": "three fresh data seeds",
+    "eftekhari2021-claim4": "fresh data seeds 1-5 (quick) / 1-3 (full)",
     "li2018-claim8": "data seeds 0-4 (quick) / 0-2 (full) and m = 51,200 added to the quick grid",
     "li2018-claim10": "data seeds 0-4",
     "li2018-claim1": "reads li2018-fig1's runs over five trials (data seeds 0-4) (quick only)",
@@ -69,6 +69,9 @@ CHANGED = {
     "li2018-claim2": "reads li2018-fig2's runs over five trials (data seeds 0-4) (quick only)",
     "li2018-claim3": "reads li2018-fig3's runs over five trials (data seeds 0-4) (quick only)",
     "li2018-claim7": "five trials (data seeds 0-4) (quick only)",
+    "li2018-claim4": "reads li2018-fig4's runs over five trials (data seeds 0-4) (quick only)",
+    "li2018-claim5": "reads li2018-fig5's runs over five trials (data seeds 0-4) (quick only)",
+    "li2018-claim9": "five trials (data seeds 0-4), each with its long control (quick only)",
 }
 #: Figures and claims added after bd2f461.
 ADDED = {"li2018-claim11", "eftekhari2021-claim7"}
