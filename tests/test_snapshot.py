@@ -1,0 +1,182 @@
+"""Snapshot and exact resume (overparam.snapshot, run(checkpoint=…, resume=…)): a run killed at a step
+boundary and resumed from its snapshot gives the bits of the run never interrupted, for the generic
+loop, both compiled engines, replica budgets, target stops, divergence, random perturbations, SGD,
+a regularizer, stop rules and diagnostics; taking snapshots changes no number; what cannot be
+stored exactly is refused; a snapshot of another run is not resumed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import overparam as op
+from overparam.engines.factorization import FactorizationEngine
+from overparam.engines.sym_packed import SymPackedEngine
+from overparam.schedule import LogSchedule, UnionSchedule
+from overparam.snapshot import RunSnapshot, SnapshotError, SnapshotMismatch, at_steps
+
+STEPS = 40
+
+
+def _sensing():
+    return op.problems.matrix_sensing(d=6, r=1, m=30, data_seed=0)
+
+
+def _factorization():
+    return op.problems.matrix_factorization(d1=6, d2=5, r=1, data_seed=0)
+
+
+def _ipgd():
+    return op.algorithms.ipgd(eta=0.02, radius=1e-3, g_thres=0.5, escape_time=4, f_thres=1e-12)
+
+
+#: name: (problem, param, algorithm, run kwargs, the engine the run must take (None: generic))
+CASES = {
+    "generic gd": (_sensing, op.params.Symmetric, lambda: op.algorithms.gd(eta=0.02),
+                   dict(lean=False, init_seed=[0, 1]), None),
+    "sym-packed engine, 1 replica": (_sensing, op.params.Symmetric, lambda: op.algorithms.gd(eta=0.02),
+                                     dict(log=LogSchedule(points=7)), SymPackedEngine),
+    "sym-packed engine, lanes, grad_norm": (_sensing, op.params.Symmetric, lambda: op.algorithms.gd(eta=0.02),
+                                            dict(init_seed=list(range(6)), metrics=["loss", "grad_norm"]),
+                                            SymPackedEngine),
+    "factorization engine": (_factorization, op.params.Asymmetric, lambda: op.algorithms.gd(eta=0.1),
+                             dict(init_seed=[0, 1]), FactorizationEngine),
+    "budgets, engine": (_sensing, op.params.Symmetric, lambda: op.algorithms.gd(eta=0.02),
+                        dict(init_seed=[0, 1, 2], budgets=[STEPS, 9, 27],
+                             log=UnionSchedule(((LogSchedule(points=5), STEPS), (LogSchedule(points=4), 9),
+                                                            (LogSchedule(points=6), 27)))), SymPackedEngine),
+    "budgets, generic": (_sensing, op.params.Symmetric, lambda: op.algorithms.gd(eta=0.02),
+                         dict(init_seed=[0, 1, 2], budgets=[STEPS, 9, 27], lean=False), None),
+    "target stop": (_sensing, op.params.Symmetric, lambda: op.algorithms.gd(eta=[0.05, 0.01]),
+                    dict(init_seed=[0, 1], target_train_error=0.6, init=op.init.gaussian(scale=0.3)), SymPackedEngine),
+    "diverges": (_sensing, op.params.Symmetric, lambda: op.algorithms.gd(eta=[0.02, 3.0]),
+                 dict(init_seed=[0, 1], lean=False, init=op.init.gaussian(scale=0.5)), None),
+    "diverges, engine": (_sensing, op.params.Symmetric, lambda: op.algorithms.gd(eta=[0.02, 3.0]),
+                         dict(init_seed=[0, 1], init=op.init.gaussian(scale=0.5)), SymPackedEngine),
+    "ipgd perturbations, deviation diagnostic": (
+        _sensing, op.params.Symmetric, _ipgd,
+        dict(algo_seed=[3, 4], init_seed=[0, 1], metrics=["loss", "ma2025.Gamma", "ma2025.r0"]), None),
+    "sgd": (_sensing, op.params.Symmetric, lambda: op.algorithms.sgd(eta=0.005, batch_size=5),
+            dict(algo_seed=[1, 2], init_seed=[0, 1]), None),
+    "regularizer, plateau stop": (
+        _sensing, op.params.Symmetric, lambda: op.algorithms.gd(eta=0.02),
+        dict(init_seed=[0, 1, 2], regularizer=op.regularizers.group_lasso(lam=[1e-3, 1e-2, 0.0], beta=1e-2),
+             stops=[op.stops.plateau(window=4, rtol=0.03)]), None),
+}
+
+
+def _run(name: str, **extra):
+    prob, param, algo, kwargs, _ = CASES[name]
+    kw = dict(init=op.init.gaussian(scale=0.1), steps=STEPS, metrics=["loss", "train_error", "test_error"])
+    kw.update(kwargs)
+    kw.update(extra)
+    return op.run(prob(), param(), algo(), **kw)
+
+
+def assert_same_bits(a, b):
+    assert a.status == b.status and a.stop_step == b.stop_step and a.events == b.events
+    assert a.replicas == b.replicas and a.info == b.info
+    ca, cb = a.trace.columns, b.trace.columns
+    assert set(ca) == set(cb)
+    for k in ca:
+        assert ca[k].dtype == cb[k].dtype and ca[k].shape == cb[k].shape, k
+        assert np.array_equal(ca[k], cb[k], equal_nan=True), k
+    for ta, tb in zip(a.theta_list, b.theta_list, strict=True):
+        assert all(torch.equal(x, y) for x, y in zip(ta, tb, strict=True))
+    assert repr(a.carry) == repr(b.carry)
+
+
+class _Kill(Exception):
+    pass
+
+
+def _killed_at(name: str, t: int) -> RunSnapshot:
+    """The snapshot a run writes at step ``t`` just before it is killed (as bytes, read back)."""
+    saved = []
+
+    def save(snap):
+        saved.append(snap.to_bytes())
+        raise _Kill
+
+    with pytest.raises(_Kill):
+        _run(name, checkpoint=at_steps([t], save))
+    return RunSnapshot.from_bytes(saved[0])
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_killed_run_resumes_with_the_same_bits(name):
+    whole = _run(name)
+    engine = CASES[name][4]
+    assert whole.info["engine"] == (engine.name if engine is not None else "generic")
+    for t in (1, 13, 30):
+        snap = _killed_at(name, t)
+        assert snap.t == t
+        assert_same_bits(whole, _run(name, resume=snap))
+    # snapshots every few steps (segment boundaries for an engine) change no number
+    taken = []
+    assert_same_bits(whole, _run(name, checkpoint=at_steps(range(3, STEPS, 5), taken.append)))
+    assert taken and [s.t for s in taken] == [t for t in range(3, STEPS, 5)][:len(taken)]
+
+
+def test_the_table_exercises_what_it_claims():
+    """Each case reaches the situation it names (otherwise a resume there proves nothing)."""
+    assert _run("target stop").stop_step == [22, STEPS]  # converged between two snapshot points
+    assert "diverged" in _run("diverges").status and "diverged" in _run("diverges, engine").status
+    b = _run("budgets, engine")
+    assert b.stop_step == [STEPS, 9, 27]
+    ip = _run("ipgd perturbations, deviation diagnostic")
+    steps = sorted({e["step"] for e in ip.events if e["kind"] == "perturbation"})
+    assert steps and steps[0] < 13 < steps[-1], steps
+    reg = _run("regularizer, plateau stop")
+    assert any(s.startswith("stopped:plateau") for s in reg.status) and "completed" in reg.status
+
+
+def test_a_snapshot_of_another_run_is_refused():
+    snap = _killed_at("generic gd", 5)
+    with pytest.raises(SnapshotMismatch, match="resume: .*theta0"):
+        _run("generic gd", resume=snap, init_seed=[0, 2])
+    with pytest.raises(SnapshotMismatch, match=r"its budgets is \[40, 40\], this run.s \[41, 41\]"):
+        _run("generic gd", resume=snap, steps=STEPS + 1)
+    with pytest.raises(op.errors.BackendError, match="resume: got"):
+        _run("generic gd", resume=b"not a snapshot")
+
+
+def test_state_that_cannot_be_stored_exactly_takes_no_snapshot_and_the_run_goes_on():
+    from overparam.algorithms.base import Composed
+    from overparam.algorithms.pieces import Descend, Gradient
+
+    class Opaque(Gradient):
+        def init(self, ctx, objective, theta):
+            return {"handle": object()}
+
+    algo = Composed("gd", [Opaque(), Descend(0.02)])
+    why, taken = [], []
+    whole = op.run(_sensing(), op.params.Symmetric(), op.algorithms.gd(eta=0.02), init=op.init.gaussian(scale=0.1),
+                   steps=STEPS, lean=False)
+    res = op.run(_sensing(), op.params.Symmetric(), algo, init=op.init.gaussian(scale=0.1), steps=STEPS,
+                 checkpoint=at_steps([5, 10], taken.append, why.append))
+    assert taken == [] and len(why) == 1 and "builtins.object" in why[0]
+    assert res.status == whole.status and torch.equal(res.theta_list[0][0], whole.theta_list[0][0])
+
+
+def test_the_snapshot_format_is_exact_and_never_unpickles():
+    strided = torch.arange(12.0, dtype=torch.float64).reshape(3, 4).mT  # a transposed view keeps its strides
+    tree = {"x": strided, "n": [1, 2.5, float("nan"), -0.0, None, "s", True], "t": (np.int64(3),),
+            "dev": torch.device("cpu"), "s": op.algorithms.Stream(7, "perturb", 2)}
+    snap = RunSnapshot.capture(3, {"a": 1}, tree, 1.5)
+    back = RunSnapshot.from_bytes(snap.to_bytes()).tree()
+    assert back["x"].stride() == strided.stride() and torch.equal(back["x"], strided)
+    assert back["n"][:2] == [1, 2.5] and np.isnan(back["n"][2]) and str(back["n"][3]) == "-0.0"
+    assert back["n"][4:] == [None, "s", True] and back["t"] == (3,) and type(back["t"][0]) is np.int64
+    assert back["s"].state() == (7, "perturb", 2) and back["dev"] == torch.device("cpu")
+    with pytest.raises(SnapshotError, match="expanded"):
+        RunSnapshot.capture(0, {}, {"e": torch.zeros(3).expand(2, 3)}, 0.0)
+    with pytest.raises(SnapshotError, match="not a readable snapshot"):
+        RunSnapshot.from_bytes(b"garbage")
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, __snapshot_json__=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(SnapshotError, match="not a readable snapshot"):
+        RunSnapshot.from_bytes(buf.getvalue())  # an object array would need pickle: refused
