@@ -180,3 +180,118 @@ def test_the_snapshot_format_is_exact_and_never_unpickles():
     np.savez(buf, __snapshot_json__=np.array([{"a": 1}], dtype=object))
     with pytest.raises(SnapshotError, match="not a readable snapshot"):
         RunSnapshot.from_bytes(buf.getvalue())  # an object array would need pickle: refused
+
+
+# -- the store's snapshots (partial/) and a sweep that resumes --------------------------------------------
+
+from tiny import tiny_spec  # noqa: E402
+
+from overparam.experiments import partial  # noqa: E402
+from overparam.experiments.executors import run_sweep  # noqa: E402
+from overparam.experiments.spec import RunSpec  # noqa: E402
+from overparam.experiments.store import Store  # noqa: E402
+
+
+def _tiny(steps=300):
+    return RunSpec.parse(tiny_spec(steps=steps, replicas=[{"init_seed": 0}, {"init_seed": 1}]))
+
+
+def test_the_store_keeps_one_snapshot_per_run_written_atomically_and_for_this_code_only(tmp_path, monkeypatch):
+    store, spec = Store(tmp_path), _tiny(60)
+    key = spec.key()
+    snaps = [_killed_at("generic gd", t) for t in (5, 9)]
+    store.save_partial(key, snaps[0])
+    assert store.load_partial(key)[0].t == 5 and list((tmp_path / "tmp").iterdir()) == []
+    assert store.load_partial(key)[0].records == {**partial.records(key), "engine": "generic", "step": 5}
+
+    def crash(*a):
+        raise OSError("killed while renaming")
+
+    monkeypatch.setattr(partial.os, "replace", crash)
+    with pytest.raises(OSError):
+        store.save_partial(key, snaps[1])
+    monkeypatch.undo()
+    assert store.load_partial(key)[0].t == 5  # the previous snapshot stands, whole
+    store.save_partial(key, snaps[1])
+    assert store.load_partial(key)[0].t == 9 and [p.name for p in (tmp_path / "partial" / key).iterdir()] == \
+        ["snapshot.npz"]
+    # another key's or another version's snapshot is not used
+    other = _tiny(61).key()
+    (tmp_path / "partial" / other).mkdir()
+    (tmp_path / "partial" / key / "snapshot.npz").rename(tmp_path / "partial" / other / "snapshot.npz")
+    assert store.load_partial(other) == (None, f"its key is {key!r}, this code's {other!r}")
+    monkeypatch.setattr(partial, "__version__", "0.0.0+other")
+    store.save_partial(key, snaps[1])
+    monkeypatch.undo()
+    snap, why = store.load_partial(key)
+    assert snap is None and why.startswith("its version is '0.0.0+other'")
+    (tmp_path / "partial" / key / "snapshot.npz").write_bytes(b"half a snapshot")
+    assert store.load_partial(key)[0] is None and "not a readable snapshot" in store.load_partial(key)[1]
+    rep = store.verify()["partial"]
+    assert [(p["key"], p["usable"]) for p in rep] == sorted([(key, False), (other, False)])
+    # a stored run's snapshot is removed when it is stored; verify/clean remove stale ones
+    run_sweep([spec], store, checkpoint_seconds=0)
+    assert not (tmp_path / "partial" / key).exists() and (tmp_path / "partial" / other).exists()
+    run_sweep([RunSpec.parse(tiny_spec(steps=61, replicas=[{"init_seed": 0}, {"init_seed": 1}]))], store)
+    assert store.verify()["partial"] == [] and not (tmp_path / "partial" / other).exists()
+
+
+class _Killed(BaseException):
+    """The process dies (nothing of the sweep's own error handling runs for it)."""
+
+
+def test_a_killed_sweep_resumes_its_run_from_the_snapshot_and_stores_the_same_bits(tmp_path, monkeypatch):
+    import json
+
+    import pyarrow.parquet as pq
+
+    spec = _tiny()
+    key = spec.key()
+    whole = Store(tmp_path / "whole")
+    assert run_sweep([spec], whole, checkpoint_seconds=0).computed == [key]
+    assert not (tmp_path / "whole" / "partial").exists()
+    ticks = iter(range(10**6))
+    monkeypatch.setattr("overparam.snapshot._clock", lambda: float(next(ticks)))  # one second per look
+    killed = Store(tmp_path / "killed", checkpoint_seconds=7)
+    writes = []
+    real = Store.save_partial
+
+    def save_then_die(self, k, snap):
+        real(self, k, snap)
+        writes.append(snap.t)
+        if len(writes) == 3:
+            raise _Killed
+
+    monkeypatch.setattr(Store, "save_partial", save_then_die)
+    with pytest.raises(_Killed):
+        run_sweep([spec], killed, checkpoint_seconds="store")
+    assert not killed.has(key) and killed.load_partial(key)[0].t == writes[-1] and 0 < writes[-1] < 300
+    rep = run_sweep([spec], Store(tmp_path / "killed"), checkpoint_seconds=1000)
+    assert rep.computed == [key] and not (tmp_path / "killed" / "partial" / key).exists()
+    a, b = whole.load(key), killed.load(key)
+    assert b.meta["resumed_from_step"] == writes[-1] and "resumed_from_step" not in a.meta
+    assert pq.read_table(a.path / "trace.parquet").equals(pq.read_table(b.path / "trace.parquet"))
+    for name in ("summary.json", "spec.json"):
+        assert json.loads((a.path / name).read_text()) == json.loads((b.path / name).read_text())
+    ta, tb = a.arrays(), b.arrays()
+    assert ta.keys() == tb.keys() and all(np.array_equal(ta[k], tb[k]) for k in ta)
+    assert {k: v for k, v in a.meta.items() if k not in ("wall_time", "finished")} == \
+        {k: v for k, v in b.meta.items() if k not in ("wall_time", "finished", "resumed_from_step")}
+
+
+def test_checkpoint_seconds_is_checked(tmp_path, capsys):
+    from tiny import tiny_toml
+
+    from overparam.cli import main
+
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(tiny_toml(steps=5))
+    for cmd in (["run", str(spec)], ["reproduce", "li2018", "--quick"]):
+        for bad in ("-1", "soon", "inf"):
+            with pytest.raises(SystemExit) as ex:
+                main([*cmd, "--store", str(tmp_path / "s"), "--checkpoint-seconds", bad])
+            err = capsys.readouterr().err
+            assert ex.value.code == 2 and f"--checkpoint-seconds: got {bad!r}; accepted: seconds >= 0" in err, err
+    assert not (tmp_path / "s").exists()
+    with pytest.raises(op.experiments.errors.SpecError, match="--checkpoint-seconds: got -2"):
+        run_sweep([_tiny(5)], Store(tmp_path), checkpoint_seconds=-2)

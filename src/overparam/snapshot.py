@@ -66,7 +66,7 @@ class SnapshotError(OverparamError):
     """The run's state holds something that cannot be stored exactly: no snapshot is taken."""
 
 
-class SnapshotMismatch(BackendError):
+class SnapshotMismatch(SnapshotError, BackendError):
     """``resume=`` got a snapshot of another run (another problem, θ₀, algorithm, schedule, …)."""
 
 
@@ -325,14 +325,21 @@ class AtSteps(Checkpoint):
         return next((s for s in self.steps if s > t), steps)
 
 
-class EverySeconds(Checkpoint):
-    """A snapshot every ``seconds`` of wall time (``clock``: seconds, monotonic), the first one
-    ``seconds`` after the run started: a run shorter than that never writes one."""
+def _clock() -> float:
+    """The wall clock of :class:`EverySeconds` (monotonic seconds; tests replace it)."""
+    return time.monotonic()
 
-    def __init__(self, seconds: float, save, refused=None, clock: Callable[[], float] = time.monotonic):
+
+class EverySeconds(Checkpoint):
+    """A snapshot every ``seconds`` of wall time (``clock``: seconds, monotonic; default
+    :func:`_clock`), the first one ``seconds`` after the run started: a run shorter than that never
+    writes one."""
+
+    def __init__(self, seconds: float, save, refused=None, clock: Callable[[], float] | None = None):
         super().__init__(save, refused)
-        self.seconds, self.clock = float(seconds), clock
-        self.last = clock()
+        self.seconds = float(seconds)
+        self.clock = clock if clock is not None else (lambda: _clock())
+        self.last = self.clock()
 
     def due(self, t: int) -> bool:
         now = self.clock()
@@ -348,7 +355,7 @@ def at_steps(steps: Iterable[int], save: Callable[[RunSnapshot], None], refused=
 
 
 def every_seconds(seconds: float, save: Callable[[RunSnapshot], None], refused=None,
-                  clock: Callable[[], float] = time.monotonic) -> EverySeconds:
+                  clock: Callable[[], float] | None = None) -> EverySeconds:
     """A :class:`Checkpoint` taking a snapshot every ``seconds`` of wall time."""
     return EverySeconds(seconds, save, refused, clock)
 
