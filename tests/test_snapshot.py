@@ -13,8 +13,13 @@ import torch
 import overparam as op
 from overparam.engines.factorization import FactorizationEngine
 from overparam.engines.sym_packed import SymPackedEngine
+from overparam.experiments import partial
+from overparam.experiments.executors import run_sweep
+from overparam.experiments.spec import RunSpec
+from overparam.experiments.store import Store
 from overparam.schedule import LogSchedule, UnionSchedule
 from overparam.snapshot import RunSnapshot, SnapshotError, SnapshotMismatch, at_steps
+from tiny import tiny_spec
 
 STEPS = 40
 
@@ -109,7 +114,7 @@ def test_a_killed_run_resumes_with_the_same_bits(name):
     whole = _run(name)
     engine = CASES[name][4]
     assert whole.info["engine"] == (engine.name if engine is not None else "generic")
-    for t in (1, 13, 30):
+    for t in (1, 9, 27):  # 9 and 27: where two lanes' budgets end
         snap = _killed_at(name, t)
         assert snap.t == t
         assert_same_bits(whole, _run(name, resume=snap))
@@ -121,13 +126,13 @@ def test_a_killed_run_resumes_with_the_same_bits(name):
 
 def test_the_table_exercises_what_it_claims():
     """Each case reaches the situation it names (otherwise a resume there proves nothing)."""
-    assert _run("target stop").stop_step == [22, STEPS]  # converged between two snapshot points
+    assert _run("target stop").stop_step == [22, STEPS]  # converged between two snapshot points (9, 27)
     assert "diverged" in _run("diverges").status and "diverged" in _run("diverges, engine").status
     b = _run("budgets, engine")
     assert b.stop_step == [STEPS, 9, 27]
     ip = _run("ipgd perturbations, deviation diagnostic")
     steps = sorted({e["step"] for e in ip.events if e["kind"] == "perturbation"})
-    assert steps and steps[0] < 13 < steps[-1], steps
+    assert steps and steps[0] < 9 and any(9 < s < 27 for s in steps) and steps[-1] > 27, steps
     reg = _run("regularizer, plateau stop")
     assert any(s.startswith("stopped:plateau") for s in reg.status) and "completed" in reg.status
 
@@ -183,14 +188,6 @@ def test_the_snapshot_format_is_exact_and_never_unpickles():
 
 
 # -- the store's snapshots (partial/) and a sweep that resumes --------------------------------------------
-
-from tiny import tiny_spec  # noqa: E402
-
-from overparam.experiments import partial  # noqa: E402
-from overparam.experiments.executors import run_sweep  # noqa: E402
-from overparam.experiments.spec import RunSpec  # noqa: E402
-from overparam.experiments.store import Store  # noqa: E402
-
 
 def _tiny(steps=300):
     return RunSpec.parse(tiny_spec(steps=steps, replicas=[{"init_seed": 0}, {"init_seed": 1}]))
@@ -280,9 +277,8 @@ def test_a_killed_sweep_resumes_its_run_from_the_snapshot_and_stores_the_same_bi
 
 
 def test_checkpoint_seconds_is_checked(tmp_path, capsys):
-    from tiny import tiny_toml
-
     from overparam.cli import main
+    from tiny import tiny_toml
 
     spec = tmp_path / "tiny.toml"
     spec.write_text(tiny_toml(steps=5))

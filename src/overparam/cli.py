@@ -265,6 +265,10 @@ def results_cmd(
                        + (f" ({n_old} stored without content hashes, checked by schema only)" if n_old else "")
                        + f", {len(report['damaged'])} damaged"
                        + (" (a sweep that contains them recomputes them)" if report["damaged"] else ""))
+            if report["partial"]:
+                usable = sum(p["usable"] for p in report["partial"])
+                typer.echo(f"{len(report['partial'])} unfinished runs have a snapshot in partial/ ({usable} usable by "
+                           "this version: a sweep that contains them resumes them)")
         if report["damaged"]:
             raise typer.Exit(1)
         return

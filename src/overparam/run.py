@@ -327,35 +327,45 @@ def run(
         replica_info[r].update(init_seed=init_seeds[r], algo_seed=algo_seeds[r])
     ctx = RunContext(R=R, algo_seeds=algo_seeds, device=dev, dtype=dt, steps=steps, blocks=param.blocks)
     t0 = time.perf_counter()
-    threads = torch.get_num_threads()
     with preserved_threads():  # a run leaves torch's, numba's and BLAS's thread counts as it found them
         loop = _Loop(objective, algorithm, theta, ctx, metric_objs, stops, step_offset, stop_carry,
                      _Health(R, diverge_factor, target_train_error, problem.y),
                      set((log or LogSchedule()).steps(steps).tolist()), progress, lean, budgets)
         if checkpoint is not None or resume is not None:
-            loop.checkpoint, loop.t0 = checkpoint, t0
-            loop.fingerprint = {
-                "problem": digest(problem.info, problem.y, problem.shape), "theta0": digest(*theta),
-                "param": param.describe(), "algorithm": algorithm.describe(),
-                "regularizer": regularizer.describe() if regularizer is not None else None,
-                "metrics": [m.name for m in metric_objs], "stops": [s.describe() for s in stops],
-                "schedule": digest(np.asarray(sorted(loop.schedule), dtype=np.int64)), "budgets": loop.budgets,
-                "steps": steps, "step_offset": step_offset, "R": R, "device": str(dev), "dtype": dtype_name(dt),
-                "threads": threads, "diverge_factor": float(diverge_factor), "target_train_error": target_train_error,
-                "engine": loop.lean.name if loop.lean is not None else "generic"}
-            if resume is not None:
-                loop.restore(resume)
+            loop.snapshots(checkpoint, resume, t0, _fingerprint(loop, problem, param, algorithm, regularizer, stops,
+                                                                theta, diverge_factor, target_train_error))
         with loop.lean.threads() if loop.lean is not None else contextlib.nullcontext():
             reps = loop.run()
-    info = {"problem": problem.info, "param": param.describe(), "algorithm": algorithm.describe(),
-            "init": init.describe() if init is not None else "theta0", "steps": steps, "device": str(dev),
-            "dtype": dtype_name(dt), "threads": torch.get_num_threads(),
-            "regularizer": regularizer.describe() if regularizer is not None else None,
-            "stops": [s.describe() for s in stops], "engine": loop.lean.name if loop.lean is not None else "generic"}
+    info = _info(problem, param, algorithm, init, steps, dev, dt, regularizer, stops, loop)
     return Result.from_replicas(trace=loop.recorder.trace(), theta=reps.final_theta, blocks=param.blocks,
                                 status=reps.status, stop_step=reps.stop_step, events=reps.events,
                                 replicas=replica_info, wall_time=loop.wall_before + time.perf_counter() - t0, info=info,
                                 carry=reps.carry)
+
+
+def _info(problem, param, algorithm, init, steps, dev, dt, regularizer, stops, loop) -> dict[str, Any]:
+    """The run's ``Result.info``: what ran, where, at which thread count, on which engine."""
+    return {"problem": problem.info, "param": param.describe(), "algorithm": algorithm.describe(),
+            "init": init.describe() if init is not None else "theta0", "steps": steps, "device": str(dev),
+            "dtype": dtype_name(dt), "threads": torch.get_num_threads(),
+            "regularizer": regularizer.describe() if regularizer is not None else None,
+            "stops": [s.describe() for s in stops], "engine": loop.lean.name if loop.lean is not None else "generic"}
+
+
+def _fingerprint(loop, problem, param, algorithm, regularizer, stops, theta, diverge_factor,
+                 target) -> dict[str, Any]:
+    """What a run resuming a snapshot must share with the run that took it (:meth:`RunSnapshot.check
+    <overparam.snapshot.RunSnapshot.check>`): the problem's data, θ₀, the parts, the schedule, the
+    budgets, the placement, the thread count and the engine."""
+    ctx = loop.ctx
+    return {"problem": digest(problem.info, problem.y, problem.shape), "theta0": digest(*theta),
+            "param": param.describe(), "algorithm": algorithm.describe(),
+            "regularizer": regularizer.describe() if regularizer is not None else None,
+            "metrics": [m.name for m in loop.recorder.metrics], "stops": [s.describe() for s in stops],
+            "schedule": digest(np.asarray(sorted(loop.schedule), dtype=np.int64)), "budgets": loop.budgets,
+            "steps": ctx.steps, "step_offset": loop.offset, "R": ctx.R, "device": str(ctx.device),
+            "dtype": dtype_name(ctx.dtype), "threads": torch.get_num_threads(), "diverge_factor": float(diverge_factor),
+            "target_train_error": target, "engine": loop.lean.name if loop.lean is not None else "generic"}
 
 
 class _Loop:
@@ -432,6 +442,14 @@ class _Loop:
         if self.progress is not None:
             self.progress(steps, steps)
         return self.reps
+
+    def snapshots(self, checkpoint: Checkpoint | None, resume: RunSnapshot | None, t0: float,
+                  fingerprint: dict[str, Any]) -> None:
+        """Take snapshots when ``checkpoint`` says (wall time counted from ``t0``) and/or start from
+        ``resume`` (:meth:`restore`); ``fingerprint``: what identifies this run (:func:`_fingerprint`)."""
+        self.checkpoint, self.t0, self.fingerprint = checkpoint, t0, fingerprint
+        if resume is not None:
+            self.restore(resume)
 
     def _snapshot(self, t: int) -> None:
         """Hand the snapshot at the top of step ``t`` to the checkpoint; a state that cannot be

@@ -72,13 +72,13 @@ def _fsync(p: Path, flags: int = os.O_RDONLY) -> None:
         os.close(fd)
 
 
-def write(root: Path, key: str, snap: RunSnapshot) -> Path:
-    """Store ``snap`` as run ``key``'s snapshot (replacing the previous one atomically)."""
-    from .store import _host_tag
-
+def write(root: Path, key: str, snap: RunSnapshot, host: str) -> Path:
+    """Store ``snap`` as run ``key``'s snapshot (replacing the previous one atomically), written
+    first into ``tmp/partial-<key>.<host>.<pid>.<nonce>/`` (whose leftovers the store's
+    ``clean_tmp`` removes like a half-written run's)."""
     snap.records = {**records(key), "engine": snap.engine, "step": snap.t}
     data = snap.to_bytes()
-    tmp_dir = root / "tmp" / f"partial-{key}.{_host_tag()}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    tmp_dir = root / "tmp" / f"partial-{key}.{host}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
     tmp_dir.mkdir(parents=True)
     try:
         tmp = tmp_dir / SNAPSHOT_FILE
@@ -118,12 +118,10 @@ def remove(root: Path, key: str) -> bool:
     return True
 
 
-def keys(root: Path) -> list[str]:
-    """The keys with a snapshot directory under ``partial/``."""
-    from .store import _KEY
-
+def keys(root: Path, is_key) -> list[str]:
+    """The names under ``partial/`` that ``is_key`` accepts (the store's key check)."""
     d = root / "partial"
-    return sorted(p.name for p in d.iterdir() if _KEY.match(p.name)) if d.is_dir() else []
+    return sorted(p.name for p in d.iterdir() if is_key(p.name)) if d.is_dir() else []
 
 
 def describe(root: Path, key: str) -> dict[str, Any]:

@@ -429,12 +429,12 @@ class Store:
             else:
                 damaged.append({"key": key, "reason": why})
         return {"ok": ok, "damaged": damaged, "schema_only": schema_only,
-                "partial": [partial.describe(self.root, k) for k in partial.keys(self.root)]}
+                "partial": [partial.describe(self.root, k) for k in partial.keys(self.root, _KEY.match)]}
 
     # -- snapshots of unfinished runs (partial/) -----------------------------------------------------
     def save_partial(self, key: str, snap) -> Path:
         """Store ``snap`` (:class:`~overparam.snapshot.RunSnapshot`) as run ``key``'s snapshot."""
-        return partial.write(self.root, check_key(key), snap)
+        return partial.write(self.root, check_key(key), snap, _host_tag())
 
     def load_partial(self, key: str):
         """``(snapshot, None)`` when run ``key`` has one this code can resume, else ``(None, why)``."""
@@ -446,7 +446,7 @@ class Store:
 
     def clean_partial(self) -> int:
         """Remove the snapshots of runs already stored; returns how many."""
-        return sum(self.drop_partial(k) for k in partial.keys(self.root) if self.has(k))
+        return sum(self.drop_partial(k) for k in partial.keys(self.root, _KEY.match) if self.has(k))
 
     def damaged(self) -> list[dict[str, str]]:
         return self.verify()["damaged"]
