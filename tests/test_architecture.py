@@ -40,7 +40,7 @@ LAYERS = {
               "overparam.regularizers", "overparam.objective", "overparam.spectral"),
     "algorithms": ("overparam.algorithms",),
     "loop": ("overparam.run", "overparam.metrics", "overparam.stops", "overparam.recording",
-             "overparam.engines"),
+             "overparam.engines", "overparam.snapshot"),
     "recipes": ("overparam.recipes",),
     "experiments": ("overparam.experiments",),
     "papers": ("overparam.papers", "overparam.studies", "overparam.baselines"),

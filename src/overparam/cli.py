@@ -61,6 +61,10 @@ ClaimTimeoutOpt = Annotated[str, typer.Option("--claim-timeout", metavar="SECOND
                                               help="How long to wait for a run another process holds (claims/ "
                                                    "in the store) before giving up on it; a wait is announced on "
                                                    "stderr, and runs still held then make the command exit 1")]
+CheckpointOpt = Annotated[str, typer.Option("--checkpoint-seconds", metavar="SECONDS",
+                                             help="A run still going after this many seconds writes a snapshot "
+                                                  "to the store (partial/) every SECONDS; a killed sweep resumes "
+                                                  "it from there with the same bits (0: no snapshots)")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars and no summary (for scripts)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout (see docs/cli.md)")]
 
@@ -104,6 +108,7 @@ def run_cmd(
     device: DeviceOpt = None,
     threads: ThreadsOpt = "1",
     claim_timeout: ClaimTimeoutOpt = "600",
+    checkpoint_seconds: CheckpointOpt = "600",
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -117,7 +122,7 @@ def run_cmd(
     if check_device(device) is not None:
         overrides["device"] = device
     specs = load_sweep(spec_file, overrides)
-    st = store_at(store, claim_timeout)
+    st = store_at(store, claim_timeout, checkpoint_seconds)
     report = run_sweep(specs, st, workers=n_workers, dask=dask, threads=n_threads,
                        progress=progress(quiet or as_json))
     if as_json:
@@ -154,6 +159,7 @@ def reproduce_cmd(
     device: DeviceOpt = None,
     threads: ThreadsOpt = "1",
     claim_timeout: ClaimTimeoutOpt = "600",
+    checkpoint_seconds: CheckpointOpt = "600",
     quiet: QuietOpt = False,
 ) -> None:
     """Reproduce paper figures and check their claims: runs into the store, figures (PNG + PDF),
@@ -167,7 +173,8 @@ def reproduce_cmd(
     n_workers, n_threads = workers_count(workers), _check_threads(positive_int("--threads", threads))
     check_dask(dask)
     executor = dask if dask is not None else "serial" if n_workers == 1 else "pool"
-    res = reproduce(targets, quick=quick, store=store_at(store, claim_timeout), out=out, executor=executor, workers=n_workers,
+    res = reproduce(targets, quick=quick, store=store_at(store, claim_timeout, checkpoint_seconds), out=out,
+                    executor=executor, workers=n_workers,
                     threads=n_threads, device=check_device(device) or "cpu", progress=progress(quiet))
     print_failures(res.runs_failed, store_at(store))
     print_failures(res.computations_failed, store_at(store), "computation")
@@ -258,6 +265,10 @@ def results_cmd(
                        + (f" ({n_old} stored without content hashes, checked by schema only)" if n_old else "")
                        + f", {len(report['damaged'])} damaged"
                        + (" (a sweep that contains them recomputes them)" if report["damaged"] else ""))
+            if report["partial"]:
+                usable = sum(p["usable"] for p in report["partial"])
+                typer.echo(f"{len(report['partial'])} unfinished runs have a snapshot in partial/ ({usable} usable by "
+                           "this version: a sweep that contains them resumes them)")
         if report["damaged"]:
             raise typer.Exit(1)
         return

@@ -18,20 +18,22 @@ from .registry import RegistryError
 
 MAX_FAILURE_LINES = 5
 
-def store_at(path: Path | None, claim_timeout: str | None = None):
-    """The store at ``path``; ``claim_timeout``: the ``--claim-timeout`` text (seconds >= 0)."""
-    from .experiments.executors import check_claim_timeout
+def store_at(path: Path | None, claim_timeout: str | None = None, checkpoint_seconds: str | None = None):
+    """The store at ``path``; ``claim_timeout``: the ``--claim-timeout`` text (seconds >= 0);
+    ``checkpoint_seconds``: the ``--checkpoint-seconds`` text (seconds >= 0, 0: no snapshots)."""
+    from .experiments.executors import check_checkpoint_seconds, check_claim_timeout
     from .experiments.store import Store
 
+    extra = {} if checkpoint_seconds is None else {"checkpoint_seconds": check_checkpoint_seconds(checkpoint_seconds)}
     if claim_timeout is None:
-        return Store(path)
+        return Store(path, **extra)
     try:
         seconds = float(claim_timeout)
     except ValueError:
         seconds = -1.0
     if seconds < 0 or not math.isfinite(seconds):
         raise SpecError(f"--claim-timeout: got {claim_timeout!r}; accepted: seconds >= 0 (a finite number)")
-    return Store(path, claim_timeout=check_claim_timeout(seconds))
+    return Store(path, claim_timeout=check_claim_timeout(seconds), **extra)
 
 
 def existing_store(path: Path | None):

@@ -102,6 +102,9 @@ class Diagnostic:
 
     name: str = "diagnostic"
     outputs: tuple[str, ...] = ()
+    #: keys of the state dict that ``init`` determines and the run never changes, the same for every
+    #: replica (objects a snapshot cannot store: :mod:`overparam.snapshot` takes them from ``init``)
+    snapshot_static: tuple[str, ...] = ()
 
     def init(self, objective: Objective, theta: Params, algorithm: Any) -> Any:  # pragma: no cover - interface
         raise NotImplementedError

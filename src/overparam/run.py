@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .algorithms.base import Algorithm, RunContext, StepOut
+from .algorithms.base import Algorithm, Composed, RunContext, StepOut
 from .backend import BackendError, dtype_name, preserved_threads, resolve_device, resolve_dtype
 from .engines import BATCH_METRICS, MAX_RECORDS, next_boundary, select_engine
 from .errors import OverparamError
@@ -50,6 +50,7 @@ from .recording import Diagnostics, Recorder, Replicas, Stops
 from .result import Result
 from .schedule import LogSchedule, UnionSchedule
 from .settings import per_replica, replica_count
+from .snapshot import Checkpoint, RunSnapshot, SnapshotError, digest, strip_static, with_static
 from .stops import StopRule
 
 
@@ -105,7 +106,8 @@ def _check_arguments(*, steps, step_offset, diverge_factor, target_train_error, 
             raise BackendError(f"{name}: got {v!r}; accepted: an integer >= 0 or a non-empty list of them")
 
 
-def _check_parts(*, problem, param, algorithm, init, stops, regularizer, theta0, metrics, progress) -> None:
+def _check_parts(*, problem, param, algorithm, init, stops, regularizer, theta0, metrics, progress,
+                 checkpoint=None, resume=None) -> None:
     """:func:`run`'s parts are of the kinds it takes (a one-line :class:`BackendError` naming the
     argument, instead of an AttributeError from deep inside the loop)."""
     kinds = (("problem", problem, Problem, "an overparam.problems problem"),
@@ -124,6 +126,11 @@ def _check_parts(*, problem, param, algorithm, init, stops, regularizer, theta0,
         raise BackendError(f"regularizer: got {regularizer!r}; accepted: an overparam.regularizers penalty or None")
     if progress is not None and not callable(progress):
         raise BackendError(f"progress: got {progress!r}; accepted: a function progress(t, steps) or None")
+    if checkpoint is not None and not isinstance(checkpoint, Checkpoint):
+        raise BackendError(f"checkpoint: got {checkpoint!r}; accepted: an overparam.snapshot.Checkpoint "
+                           "(every_seconds, at_steps) or None")
+    if resume is not None and not isinstance(resume, RunSnapshot):
+        raise BackendError(f"resume: got {type(resume).__name__}; accepted: an overparam.snapshot.RunSnapshot or None")
     if theta0 is not None and (not isinstance(theta0, (tuple, list)) or
                                not all(isinstance(p, torch.Tensor) and p.dim() >= 2 for p in theta0)):
         raise BackendError("theta0: accepted: a tuple of tensors, one per parameter block, each (R, ...) with the "
@@ -249,6 +256,8 @@ def run(
     stop_carry: dict[str, Any] | None = None,
     lean: bool = True,
     budgets: Sequence[int] | None = None,
+    checkpoint: Checkpoint | None = None,
+    resume: RunSnapshot | None = None,
 ) -> Result:
     """Run ``algorithm`` on ``problem`` under ``param`` from ``init`` (or ``theta0``) for ``steps`` steps.
 
@@ -277,12 +286,19 @@ def run(
             θ with status ``completed`` — the rest of the batch goes on. Every budget's step is
             logged. A sweep uses it to run specs that differ only in their step budgets as one pass
             (:mod:`overparam.experiments.grouping`).
+        checkpoint: when to hand a snapshot of the run's state to a callback
+            (:func:`overparam.snapshot.every_seconds`, :func:`~overparam.snapshot.at_steps`); taking
+            snapshots changes no number. A state that cannot be stored exactly takes none
+            (:mod:`overparam.snapshot`: what is captured, the exactness guarantee).
+        resume: a snapshot of this same run (same arguments; :class:`~overparam.snapshot.SnapshotMismatch`
+            otherwise): the run continues from it and gives the bits of the run that was never
+            interrupted (its wall time counts the time before the snapshot too).
 
     Returns:
         A :class:`~overparam.result.Result`.
     """
     _check_parts(problem=problem, param=param, algorithm=algorithm, init=init, stops=stops, regularizer=regularizer,
-                 theta0=theta0, metrics=metrics, progress=progress)
+                 theta0=theta0, metrics=metrics, progress=progress, checkpoint=checkpoint, resume=resume)
     _check_arguments(steps=steps, step_offset=step_offset, diverge_factor=diverge_factor,
                      target_train_error=target_train_error, log=log, init_seed=init_seed, algo_seed=algo_seed)
     if init is None and theta0 is None:
@@ -315,21 +331,48 @@ def run(
         loop = _Loop(objective, algorithm, theta, ctx, metric_objs, stops, step_offset, stop_carry,
                      _Health(R, diverge_factor, target_train_error, problem.y),
                      set((log or LogSchedule()).steps(steps).tolist()), progress, lean, budgets)
+        if checkpoint is not None or resume is not None:
+            loop.snapshots(checkpoint, resume, t0, _fingerprint(loop, problem, param, algorithm, regularizer, stops,
+                                                                theta, diverge_factor, target_train_error))
         with loop.lean.threads() if loop.lean is not None else contextlib.nullcontext():
             reps = loop.run()
-    info = {"problem": problem.info, "param": param.describe(), "algorithm": algorithm.describe(),
+    info = _info(problem, param, algorithm, init, steps, dev, dt, regularizer, stops, loop)
+    return Result.from_replicas(trace=loop.recorder.trace(), theta=reps.final_theta, blocks=param.blocks,
+                                status=reps.status, stop_step=reps.stop_step, events=reps.events,
+                                replicas=replica_info, wall_time=loop.wall_before + time.perf_counter() - t0, info=info,
+                                carry=reps.carry)
+
+
+def _info(problem, param, algorithm, init, steps, dev, dt, regularizer, stops, loop) -> dict[str, Any]:
+    """The run's ``Result.info``: what ran, where, at which thread count, on which engine."""
+    return {"problem": problem.info, "param": param.describe(), "algorithm": algorithm.describe(),
             "init": init.describe() if init is not None else "theta0", "steps": steps, "device": str(dev),
             "dtype": dtype_name(dt), "threads": torch.get_num_threads(),
             "regularizer": regularizer.describe() if regularizer is not None else None,
             "stops": [s.describe() for s in stops], "engine": loop.lean.name if loop.lean is not None else "generic"}
-    return Result.from_replicas(trace=loop.recorder.trace(), theta=reps.final_theta, blocks=param.blocks,
-                                status=reps.status, stop_step=reps.stop_step, events=reps.events,
-                                replicas=replica_info, wall_time=time.perf_counter() - t0, info=info,
-                                carry=reps.carry)
+
+
+def _fingerprint(loop, problem, param, algorithm, regularizer, stops, theta, diverge_factor,
+                 target) -> dict[str, Any]:
+    """What a run resuming a snapshot must share with the run that took it (:meth:`RunSnapshot.check
+    <overparam.snapshot.RunSnapshot.check>`): the problem's data, θ₀, the parts, the schedule, the
+    budgets, the placement, the thread count and the engine."""
+    ctx = loop.ctx
+    return {"problem": digest(problem.info, problem.y, problem.shape), "theta0": digest(*theta),
+            "param": param.describe(), "algorithm": algorithm.describe(),
+            "regularizer": regularizer.describe() if regularizer is not None else None,
+            "metrics": [m.name for m in loop.recorder.metrics], "stops": [s.describe() for s in stops],
+            "schedule": digest(np.asarray(sorted(loop.schedule), dtype=np.int64)), "budgets": loop.budgets,
+            "steps": ctx.steps, "step_offset": loop.offset, "R": ctx.R, "device": str(ctx.device),
+            "dtype": dtype_name(ctx.dtype), "threads": torch.get_num_threads(), "diverge_factor": float(diverge_factor),
+            "target_train_error": target, "engine": loop.lean.name if loop.lean is not None else "generic"}
 
 
 class _Loop:
-    """The loop of :func:`run`: step, health, stops, recording, diagnostics, dropping replicas."""
+    """The loop of :func:`run`: step, health, stops, recording, diagnostics, dropping replicas.
+
+    With a ``checkpoint`` it hands a snapshot (:meth:`capture`) to it at the top of a step where it
+    is due; :meth:`restore` puts a snapshot back, and :meth:`run` then starts at its step."""
 
     def __init__(self, objective, algorithm, theta, ctx, metrics, stops, offset, carry, health, schedule, progress,
                  use_lean: bool = True, budgets: list[int] | None = None):
@@ -345,19 +388,27 @@ class _Loop:
         self.diags = Diagnostics(metrics, objective, theta, algorithm)
         self.stops = Stops(stops, ctx, offset, carry)
         self.logged_step = -1  # the last global step at which every active replica was recorded
+        self.start = 0  # the step the loop starts at (a resumed run: the snapshot's)
+        self.checkpoint: Checkpoint | None = None
+        self.fingerprint: dict[str, Any] = {}
+        self.t0 = time.perf_counter()
+        self.wall_before = 0.0  # wall time of the run before its snapshot (a resumed run)
         engine = select_engine(objective.problem, objective.param, algorithm, metrics=metrics, stops=self.stops.rules,
                                regularizer=objective.regularizer, device=ctx.device) if use_lean else None
         self.lean = engine(objective) if engine is not None else None
 
     def run(self) -> Replicas:
         steps, every = self.ctx.steps, max(1, self.ctx.steps // 100)
-        self.prev = self.theta
+        if self.start == 0:
+            self.prev = self.theta
         lean = self.lean
         marks = sorted(self.schedule) if lean is not None else []
         batch = lean is not None and lean.records and all(m.name in BATCH_METRICS for m in self.recorder.metrics)
         ends = set(self.ends)
-        t = 0
+        t = self.start
         while t <= steps:
+            if self.checkpoint is not None and t != self.start and t < steps and self.checkpoint.due(t):
+                self._snapshot(t)
             if t in ends:  # replicas whose budget is t end here, as their own runs end
                 self._finish_budgets(t)
             if self.reps.active.numel() == 0:
@@ -370,10 +421,13 @@ class _Loop:
                     end = min(end, next_boundary(self.ends, t + 1, steps))  # no segment crosses a budget's end
                     if self.progress is not None:
                         end = min(end, (t // every + 1) * every)
+                    cut = self.checkpoint.next_boundary(t, steps) if self.checkpoint is not None else None
+                    if cut is not None:  # a boundary where a snapshot may be due (lengths change no bit)
+                        end = min(end, cut)
                     t = self._lean_segment(lean, t, end, marks if batch else None)
                     if self.progress is not None and t % every == 0:
                         self.progress(t, steps)
-                    if t == steps or (t == end and (batch or t in ends)):
+                    if t == steps or (t == end and (batch or t in ends or t == cut)):
                         continue
                 out = lean.step(self.theta, self._step_size())
             elif t < steps:
@@ -388,6 +442,74 @@ class _Loop:
         if self.progress is not None:
             self.progress(steps, steps)
         return self.reps
+
+    def snapshots(self, checkpoint: Checkpoint | None, resume: RunSnapshot | None, t0: float,
+                  fingerprint: dict[str, Any]) -> None:
+        """Take snapshots when ``checkpoint`` says (wall time counted from ``t0``) and/or start from
+        ``resume`` (:meth:`restore`); ``fingerprint``: what identifies this run (:func:`_fingerprint`)."""
+        self.checkpoint, self.t0, self.fingerprint = checkpoint, t0, fingerprint
+        if resume is not None:
+            self.restore(resume)
+
+    def _snapshot(self, t: int) -> None:
+        """Hand the snapshot at the top of step ``t`` to the checkpoint; a state that cannot be
+        stored exactly is reported once (``refused``) and no snapshot is taken again."""
+        try:
+            snap = self.capture(t)
+        except SnapshotError as exc:
+            self.checkpoint.refused(str(exc))
+            self.checkpoint = None
+            return
+        self.checkpoint.save(snap)
+
+    def capture(self, t: int) -> RunSnapshot:
+        """The snapshot at the top of step ``t`` (:mod:`overparam.snapshot`: what it holds)."""
+        rec, reps = self.recorder, self.reps
+        try:
+            recorded = {"steps": _joined(rec.steps), "replicas": _joined(rec.replicas),
+                        "values": {k: _joined(v) for k, v in rec.values.items()}}
+        except ValueError as exc:
+            raise SnapshotError(f"recorded rows of different shapes ({exc})") from None
+        tree = {"theta": self.theta, "prev": self.prev, "algorithm": self._algorithm_state(),
+                "health_ref": self.health.ref, "stops": self.stops.states,
+                "diagnostics": {n: strip_static(self.diags.diags[n], s) for n, s in self.diags.states.items()},
+                "recorded": recorded, "active": reps.active, "status": reps.status, "stop_step": reps.stop_step,
+                "final_theta": reps.final_theta, "carry": reps.carry, "events": reps.events,
+                "logged_step": self.logged_step}
+        return RunSnapshot.capture(t, self.fingerprint, tree, self.wall_before + time.perf_counter() - self.t0)
+
+    def _algorithm_state(self):
+        alg = self.algorithm
+        if isinstance(alg, Composed):
+            return [strip_static(p, s) for p, s in zip(alg.pieces, self.state, strict=True)]
+        return self.state
+
+    def restore(self, snap: RunSnapshot) -> None:
+        """Put the state of ``snap`` back (after checking it is a snapshot of this run); :meth:`run`
+        then starts at its step. Static state entries come from this run's own ``init``."""
+        snap.check(self.fingerprint)
+        tree = snap.tree()
+        alg = self.algorithm
+        if isinstance(alg, Composed):
+            self.state = [with_static(p, s, f) for p, s, f in zip(alg.pieces, tree["algorithm"], self.state, strict=True)]
+        else:
+            self.state = tree["algorithm"]
+        self.theta, self.prev = tree["theta"], tree["prev"]
+        self.health.ref = tree["health_ref"]
+        self.stops.states = tree["stops"]
+        self.diags.states = {n: with_static(self.diags.diags[n], s, self.diags.states[n])
+                             for n, s in tree["diagnostics"].items()}
+        r = tree["recorded"]
+        self.recorder.steps = [r["steps"]] if r["steps"] is not None else []
+        self.recorder.replicas = [r["replicas"]] if r["replicas"] is not None else []
+        self.recorder.values = {k: ([v] if v is not None else []) for k, v in r["values"].items()}
+        reps = self.reps
+        reps.active, reps.status, reps.stop_step = tree["active"], tree["status"], tree["stop_step"]
+        reps.final_theta, reps.carry, reps.events = tree["final_theta"], tree["carry"], tree["events"]
+        self.logged_step = tree["logged_step"]
+        if reps.active.numel() != self.ctx.R:  # rows were dropped: the objective follows them (per-replica λ)
+            self.objective = self.objective.select(reps.active.to(self.theta[0].device))
+        self.start, self.wall_before = snap.t, snap.wall_time
 
     def _finish_budgets(self, t: int) -> None:
         """End the active replicas whose budget is ``t`` (< T) exactly as a run of ``t`` steps ends at
@@ -536,6 +658,11 @@ class _Loop:
         self.diags.select(kd)
         self.stops.select(kd)
         self.reps.active = self.reps.active[keep]
+
+
+def _joined(chunks: list[np.ndarray]) -> np.ndarray | None:
+    """The recorder's chunks as one array (the trace concatenates them the same way), None if none."""
+    return np.concatenate(chunks) if chunks else None
 
 
 def _replace(theta: Params, rows: dict[int, Params]) -> Params:

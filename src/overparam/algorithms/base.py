@@ -119,6 +119,9 @@ class Piece:
     settings: tuple[str, ...] = ()
     #: whether this piece's state is the step η·s per block (:meth:`Composed.step_sizes`)
     holds_step_size = False
+    #: keys of the state dict that ``init`` determines and the run never changes, the same for every
+    #: replica (a snapshot leaves them out and takes them from ``init``: :mod:`overparam.snapshot`)
+    snapshot_static: tuple[str, ...] = ()
 
     def init(self, ctx: RunContext, objective: Objective, theta: Params) -> Any:
         return None

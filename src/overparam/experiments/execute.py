@@ -102,9 +102,12 @@ def execute_recipe(spec: RunSpec, *, progress=None) -> Result:
     return ctx.result(t0)
 
 
-def execute(spec: RunSpec, *, progress=None) -> Result:
-    """Run ``spec`` (all its replicas, every stage of its recipe) and return the result."""
+def execute(spec: RunSpec, *, progress=None, checkpoint=None, resume=None) -> Result:
+    """Run ``spec`` (all its replicas, every stage of its recipe) and return the result.
+    ``checkpoint`` / ``resume``: :func:`~overparam.run`'s snapshots (a spec without a recipe; a
+    recipe's stages are separate runs and take none)."""
     if spec.recipe is not None:
         return execute_recipe(spec, progress=progress)
     b = build(spec)
-    return run(b.problem, b.param, b.algorithm, progress=progress, **b.run_kwargs)
+    return run(b.problem, b.param, b.algorithm, progress=progress, checkpoint=checkpoint, resume=resume,
+               **b.run_kwargs)

@@ -24,6 +24,14 @@ events. No manager process and no feeder thread: a worker writes each update wit
 non-blocking write (under ``PIPE_BUF`` bytes, so atomic) and drops it if the pipe is full, so no
 helper that dies or lags can leave a worker waiting.
 
+Snapshots: a run of a sweep that lasts longer than ``checkpoint_seconds`` (default 600 s; 0: never)
+writes a snapshot of its state to the store every ``checkpoint_seconds`` of wall time
+(:mod:`overparam.experiments.partial`), and a task that finds a usable snapshot of its spec resumes
+from it with the bits of a run never interrupted (:mod:`overparam.snapshot`): a killed sweep loses at
+most ``checkpoint_seconds`` of each long run. Single-spec tasks only (:func:`work`): a grouped task
+(:func:`work_group`) batches small problems whose runs last seconds to minutes, and a recipe's stages
+are separate runs; both start over.
+
 Claims: a run another process holds (:meth:`Store.claim`) is waited on for at most
 ``claim_timeout`` seconds (:func:`claim_or_wait`); the wait is announced on stderr within
 :data:`CLAIM_REPORT_S` seconds (which run, which host and process hold it, since when); runs still
@@ -58,7 +66,7 @@ from urllib.parse import urlsplit
 from ..errors import SweepError
 from .errors import SpecError
 from .spec import RunSpec
-from .store import CLAIM_TIMEOUT_S, Store
+from .store import CHECKPOINT_S, CLAIM_TIMEOUT_S, Store
 
 PROGRESS_INTERVAL_S = 0.25
 DASK_TIMEOUT_S = 5.0
@@ -73,6 +81,8 @@ PARENT_POLL_S = 0.25
 DEFAULT_CLAIM_TIMEOUT_S = CLAIM_TIMEOUT_S
 #: A wait for another process's claim is announced on stderr after this many seconds.
 CLAIM_REPORT_S = 1.0
+#: Seconds of wall time between a long run's snapshots (``--checkpoint-seconds``; 0: none).
+DEFAULT_CHECKPOINT_S = CHECKPOINT_S
 
 
 
@@ -174,11 +184,14 @@ Outcome = tuple[str, str, "str | None"]
 
 
 def work(spec_json: str, store_root: str, threads: int, sink: Any = None,
-         kernel_threads: int | None = None, claim_timeout: float | None = DEFAULT_CLAIM_TIMEOUT_S) -> Outcome:
+         kernel_threads: int | None = None, claim_timeout: float | None = DEFAULT_CLAIM_TIMEOUT_S,
+         checkpoint_seconds: float = 0.0) -> Outcome:
     """Run one spec and save it; returns its :data:`Outcome`. Used by every executor. The run is
     claimed in the store first (:meth:`Store.claim`, waiting at most ``claim_timeout`` seconds for
     another holder: :func:`claim_or_wait`), so two sweeps or many workers writing one store compute
-    it once. ``kernel_threads``: numba's threads (bit-neutral; see :func:`kernel_threads_for`)."""
+    it once. ``kernel_threads``: numba's threads (bit-neutral; see :func:`kernel_threads_for`).
+    ``checkpoint_seconds`` > 0: the run resumes from its snapshot in the store if it has a usable one,
+    and writes one every ``checkpoint_seconds`` of wall time (:func:`_compute`)."""
     spec = RunSpec.model_validate_json(spec_json)
     key = spec.key()
     store = Store(store_root)
@@ -190,7 +203,7 @@ def work(spec_json: str, store_root: str, threads: int, sink: Any = None,
     except ClaimTimeout as exc:
         return key, "claimed", str(exc)
     try:
-        return _compute(spec, key, store, threads, sink, kernel_threads)
+        return _compute(spec, key, store, threads, sink, kernel_threads, checkpoint_seconds)
     finally:
         store.release(key)
 
@@ -238,9 +251,14 @@ def claim_or_wait(store: Store, key: str, poll_s: float = 0.1, *, timeout: float
         time.sleep(poll_s if timeout is None else max(0.0, min(poll_s, timeout - waited)))
 
 
-def _compute(spec: RunSpec, key: str, store: Store, threads: int, sink: Any, kernel_threads: int | None
-             ) -> Outcome:
+def _compute(spec: RunSpec, key: str, store: Store, threads: int, sink: Any, kernel_threads: int | None,
+             checkpoint_seconds: float = 0.0) -> Outcome:
+    """Run ``spec`` and store it (or record its failure). With ``checkpoint_seconds`` > 0 and no
+    recipe: resume from the store's usable snapshot of ``key`` if any (meta records
+    ``resumed_from_step``; a snapshot the run refuses, of another engine or thread count, is removed
+    and the run starts over), and hand the store a snapshot every ``checkpoint_seconds``."""
     from ..backend import threads as thread_ctx
+    from ..snapshot import SnapshotError, every_seconds
     from .execute import execute
 
     label = label_of(spec)
@@ -256,10 +274,35 @@ def _compute(spec: RunSpec, key: str, store: Store, threads: int, sink: Any, ker
                 if start_failure(exc) is not None:  # ... but a thread that cannot start ends the sweep
                     raise
 
+    resume = checkpoint = None
+    if checkpoint_seconds > 0 and spec.recipe is None:
+        resume, why = store.load_partial(key)
+        if why is not None:
+            _notify(f"run {key}: its snapshot is not used ({why}); computing it from step 0")
+
+        def save(snap) -> None:
+            try:
+                store.save_partial(key, snap)
+            except OSError as exc:  # a full disk costs the snapshot, never the run
+                _notify(f"run {key}: snapshot at step {snap.t} not written ({exc.strerror or exc})")
+
+        checkpoint = every_seconds(checkpoint_seconds, save,
+                                   lambda why: _notify(f"run {key}: takes no snapshots ({why})"))
     try:
         with thread_ctx(threads, kernels=kernel_threads):  # numba first, then torch and BLAS (backend.threads)
-            result = execute(spec, progress=progress if sink is not None else None)
-        store.save(spec, result)
+            try:
+                result = execute(spec, progress=progress if sink is not None else None, checkpoint=checkpoint,
+                                 resume=resume)
+            except SnapshotError as exc:  # not this run's snapshot after all: start over
+                _notify(f"run {key}: its snapshot is not used ({exc}); computing it from step 0")
+                store.drop_partial(key)
+                resume = None
+                result = execute(spec, progress=progress if sink is not None else None, checkpoint=checkpoint)
+            except Exception:
+                if resume is not None:  # never resume into the same failure twice: the next sweep starts over
+                    store.drop_partial(key)
+                raise
+        store.save(spec, result, meta={"resumed_from_step": resume.t} if resume is not None else None)
         return key, "computed", None
     except Exception as exc:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
         if start_failure(exc) is not None:  # not the run's fault: the sweep cannot go on
@@ -281,8 +324,8 @@ def kernel_threads_for(threads: int, concurrent: int) -> int:
 
 
 def work_group(spec_jsons: list[str], store_root: str, threads: int, sink: Any = None,
-               kernel_threads: int | None = None, claim_timeout: float | None = DEFAULT_CLAIM_TIMEOUT_S
-               ) -> list[Outcome]:
+               kernel_threads: int | None = None, claim_timeout: float | None = DEFAULT_CLAIM_TIMEOUT_S,
+               checkpoint_seconds: float = 0.0) -> list[Outcome]:
     """Run specs that :func:`overparam.experiments.grouping.plan` grouped as one batched run and
     save each (bit-identical to running them one by one); one by one when that is not possible.
 
@@ -326,16 +369,16 @@ def work_group(spec_jsons: list[str], store_root: str, threads: int, sink: Any =
             if results is not None or store.has(spec.key()):
                 out.append((spec.key(), "computed", None))
             else:
-                out.append(_compute(spec, spec.key(), store, threads, sink, kernel_threads))
+                out.append(_compute(spec, spec.key(), store, threads, sink, kernel_threads, checkpoint_seconds))
     finally:
         for spec in mine:
             store.release(spec.key())
-    return out + [work(spec.model_dump_json(), store_root, threads, sink, kernel_threads, claim_timeout)
-                  for spec in theirs]
+    return out + [work(spec.model_dump_json(), store_root, threads, sink, kernel_threads, claim_timeout,
+                       checkpoint_seconds) for spec in theirs]
 
 
 def _task(fn_args: list[str], root: str, threads: int, sink: Any, kt: int | None,
-          claim_timeout: float | None = DEFAULT_CLAIM_TIMEOUT_S) -> list[Outcome]:
+          claim_timeout: float | None = DEFAULT_CLAIM_TIMEOUT_S, checkpoint_seconds: float = 0.0) -> list[Outcome]:
     """A task of the pool or Dask: one spec (``work``) or a group (``work_group``). In a pool worker,
     a failed start-up (:func:`_init_worker`) is raised here, as a :class:`SweepError`."""
     if _WORKER_INIT_ERROR:
@@ -343,8 +386,8 @@ def _task(fn_args: list[str], root: str, threads: int, sink: Any, kt: int | None
     if sink is None:
         sink = _WORKER_SINK[0] if _WORKER_SINK else None
     if len(fn_args) == 1:
-        return [work(fn_args[0], root, threads, sink, kt, claim_timeout)]
-    return work_group(fn_args, root, threads, sink, kt, claim_timeout)
+        return [work(fn_args[0], root, threads, sink, kt, claim_timeout, checkpoint_seconds)]
+    return work_group(fn_args, root, threads, sink, kt, claim_timeout, checkpoint_seconds)
 
 
 #: In a pool worker: the progress queue it inherited, and the error its start-up raised (if any).
@@ -449,6 +492,7 @@ def run_sweep(
     dask_timeout: float = DASK_TIMEOUT_S,
     group: bool = True,
     claim_timeout: float | None | str = "store",
+    checkpoint_seconds: float | str = "store",
 ) -> SweepReport:
     """Compute every spec missing from ``store``; see the module docstring for executors.
 
@@ -466,6 +510,9 @@ def run_sweep(
             the store's ``claim_timeout``, 600 s unless set); see
             :func:`claim_or_wait`. Runs still claimed then are failures of this sweep (not recorded
             under ``failures/``) and listed in :attr:`SweepReport.claimed`.
+        checkpoint_seconds: seconds of wall time between a long run's snapshots in the store (0: none;
+            default: the store's ``checkpoint_seconds``, 600 s unless set); a run with a usable
+            snapshot resumes from it (module docstring).
 
     Raises:
         SweepError: a thread or process of the sweep could not be started (here, in a pool worker
@@ -473,6 +520,7 @@ def run_sweep(
     """
     check_workers(workers, dask)
     claim_timeout = check_claim_timeout(store.claim_timeout if claim_timeout == "store" else claim_timeout)
+    ckpt = check_checkpoint_seconds(store.checkpoint_seconds if checkpoint_seconds == "store" else checkpoint_seconds)
     if threads < 1:
         raise SpecError(f"--threads: got {threads}; accepted: integers >= 1")
     if dask is not None:
@@ -488,6 +536,7 @@ def run_sweep(
     except OSError as exc:
         raise SpecError(f"--store {str(store.root)!r}: cannot create it ({exc.strerror or exc})") from None
     store.clean_tmp()
+    store.clean_partial()
     todo = [s for k, s in unique.items() if not store.has(k)]
     report = SweepReport(total=len(unique), skipped=len(unique) - len(todo))
     from .grouping import longest_first, plan
@@ -504,7 +553,7 @@ def run_sweep(
                 progress.start(len(unique), report.skipped)
             kt = kernel_threads_for(threads, workers) if dask == "local" else None  # remote: unknown cores
             with _starting("the Dask sweep"):
-                _run_dask(client, tasks, store, threads, progress, report, kt, claim_timeout)
+                _run_dask(client, tasks, store, threads, progress, report, kt, claim_timeout, ckpt)
         finally:
             with contextlib.suppress(Exception):
                 progress.close()
@@ -517,10 +566,10 @@ def run_sweep(
                 pass
             elif workers == 1 or len(tasks) == 1:
                 with _starting("the sweep"):
-                    _run_serial(tasks, store, threads, progress, report, claim_timeout)
+                    _run_serial(tasks, store, threads, progress, report, claim_timeout, ckpt)
             else:
                 report.executor = "pool"
-                _run_pool(tasks, store, min(workers, len(tasks)), threads, progress, report, claim_timeout)
+                _run_pool(tasks, store, min(workers, len(tasks)), threads, progress, report, claim_timeout, ckpt)
         finally:
             with contextlib.suppress(Exception):
                 progress.close()
@@ -537,6 +586,19 @@ def check_devices(specs) -> None:
         if not torch.cuda.is_available():
             raise SpecError("device = 'cuda': no CUDA device is available on this machine; accepted: 'cpu' "
                             "(or run where a GPU is, e.g. on a Dask scheduler's workers)")
+
+
+def check_checkpoint_seconds(value: Any) -> float:
+    """``value`` as seconds between snapshots (a finite number >= 0; 0: none), else a one-line
+    :class:`SpecError` naming ``--checkpoint-seconds``."""
+    try:
+        ok = not isinstance(value, bool) and 0 <= float(value) < float("inf")
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise SpecError(f"--checkpoint-seconds: got {value!r}; accepted: seconds >= 0 (a finite number; 0: no "
+                        "snapshots)")
+    return float(value)
 
 
 def check_claim_timeout(value: float | None) -> float | None:
@@ -584,11 +646,13 @@ class _DirectSink:
         self.progress.run_update(*item)
 
 
-def _run_serial(tasks, store, threads, progress, report, claim_timeout=DEFAULT_CLAIM_TIMEOUT_S) -> None:
+def _run_serial(tasks, store, threads, progress, report, claim_timeout=DEFAULT_CLAIM_TIMEOUT_S,
+                checkpoint_seconds=0.0) -> None:
     sink = _DirectSink(progress)
     kt = kernel_threads_for(threads, 1)
     for task in tasks:
-        for outcome in _task([s.model_dump_json() for s in task], str(store.root), threads, sink, kt, claim_timeout):
+        for outcome in _task([s.model_dump_json() for s in task], str(store.root), threads, sink, kt, claim_timeout,
+                             checkpoint_seconds):
             _finish(report, progress, *outcome)
 
 
@@ -603,7 +667,8 @@ def _drain(reader, progress: Progress) -> None:
         return
 
 
-def _run_pool(tasks, store, workers, threads, progress, report, claim_timeout=DEFAULT_CLAIM_TIMEOUT_S) -> None:
+def _run_pool(tasks, store, workers, threads, progress, report, claim_timeout=DEFAULT_CLAIM_TIMEOUT_S,
+              checkpoint_seconds=0.0) -> None:
     import multiprocessing as mp
     from concurrent.futures.process import BrokenProcessPool
 
@@ -617,7 +682,8 @@ def _run_pool(tasks, store, workers, threads, progress, report, claim_timeout=DE
             pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                                        initargs=(threads, os.getpid(), writer))
             kt = kernel_threads_for(threads, workers)
-            pending = {pool.submit(_task, [s.model_dump_json() for s in task], root, threads, None, kt, claim_timeout):
+            pending = {pool.submit(_task, [s.model_dump_json() for s in task], root, threads, None, kt, claim_timeout,
+                                   checkpoint_seconds):
                        [s.key() for s in task] for task in tasks}
         while pending:
             done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
@@ -787,7 +853,7 @@ class _DaskSink:
 
 
 def _run_dask(client, tasks, store, threads, progress, report, kernel_threads=None,
-              claim_timeout=DEFAULT_CLAIM_TIMEOUT_S) -> None:
+              claim_timeout=DEFAULT_CLAIM_TIMEOUT_S, checkpoint_seconds=0.0) -> None:
     from dask.distributed import as_completed
 
     root = str(Path(store.root).resolve())
@@ -807,7 +873,8 @@ def _run_dask(client, tasks, store, threads, progress, report, kernel_threads=No
         sink = None
     by_key = {s.key(): s for task in tasks for s in task}
     futures = {client.submit(_task, [s.model_dump_json() for s in task], root, threads, sink, kernel_threads,
-                             claim_timeout, pure=False, key=f"overparam-{'-'.join(s.key() for s in task)[:200]}"):
+                             claim_timeout, checkpoint_seconds, pure=False,
+                             key=f"overparam-{'-'.join(s.key() for s in task)[:200]}"):
                [s.key() for s in task] for task in tasks}
     try:
         for fut in as_completed(list(futures)):

@@ -15,6 +15,9 @@
     <root>/failures/<key>.json                  runs that raised (retried on the next sweep)
     <root>/claims/<key>                         a run being computed: host, pid, start time (Claim)
     <root>/damaged/<key>.<nonce>/               damaged runs moved aside when recomputed
+    <root>/partial/<key>/snapshot.npz           the last snapshot of a long run not finished yet
+                                                (:mod:`overparam.experiments.partial`): a sweep
+                                                resumes it; removed when the run is stored
 
 A run is written into ``tmp/`` (every file fsynced) and renamed into place in one ``os.rename``, so
 a run directory that exists is complete: a crash (even SIGKILL) never leaves a run that looks
@@ -74,6 +77,7 @@ import numpy as np
 
 from .._version import __version__
 from ..result import Result
+from . import partial
 from .errors import SpecError
 from .spec import RunSpec, flatten
 
@@ -81,6 +85,8 @@ DEFAULT_STORE = "./overparam-results"
 STALE_FOREIGN_TMP_S = 24 * 3600.0
 #: Seconds a sweep waits for a run that another process holds (``--claim-timeout``; :class:`Store`).
 CLAIM_TIMEOUT_S = 600.0
+#: Seconds of wall time between a long run's snapshots (``--checkpoint-seconds``; 0: none; :class:`Store`).
+CHECKPOINT_S = 600.0
 RUN_FILES = ("spec.json", "trace.parquet", "final.npz", "summary.json", "meta.json")
 MANIFEST = "manifest.json"
 JSON_FILES = ("spec.json", "summary.json", "meta.json")
@@ -342,11 +348,15 @@ class StoredRun:
 class Store:
     """A results directory (see the module docstring). ``Store()`` uses ``$OVERPARAM_STORE`` or
     ``./overparam-results``. ``claim_timeout``: seconds a sweep into this store waits for a run
-    another process holds before giving up on it (None: no limit; ``--claim-timeout``)."""
+    another process holds before giving up on it (None: no limit; ``--claim-timeout``).
+    ``checkpoint_seconds``: seconds of wall time between the snapshots a sweep's run writes under
+    ``partial/`` (0: none; ``--checkpoint-seconds``)."""
 
-    def __init__(self, root: str | Path | None = None, *, claim_timeout: float | None = CLAIM_TIMEOUT_S):
+    def __init__(self, root: str | Path | None = None, *, claim_timeout: float | None = CLAIM_TIMEOUT_S,
+                 checkpoint_seconds: float = CHECKPOINT_S):
         self.root = Path(root) if root is not None else default_root()
         self.claim_timeout = claim_timeout
+        self.checkpoint_seconds = checkpoint_seconds
         self._intact: dict[str, tuple] = {}  # key -> file signatures when last found intact
         self.skipped: dict[str, str] = {}  # damaged runs that keys() (so table()) left out: key -> why
         if self.root.exists() and not self.root.is_dir():
@@ -405,7 +415,10 @@ class Store:
 
     def verify(self) -> dict[str, Any]:
         """Check every run directory (:meth:`damage`): ``{"ok": n, "damaged": [{"key", "reason"}, …],
-        "schema_only": [keys of intact runs without content hashes]}``."""
+        "schema_only": [keys of intact runs without content hashes], "partial": [{"key", "step",
+        "usable", "reason"}, …]}`` (the snapshots of unfinished runs under ``partial/``; a stored run's
+        stale one is removed here)."""
+        self.clean_partial()
         damaged, ok, schema_only = [], 0, []
         for key in self._all_keys():
             why = self.damage(key)
@@ -415,7 +428,25 @@ class Store:
                     schema_only.append(key)
             else:
                 damaged.append({"key": key, "reason": why})
-        return {"ok": ok, "damaged": damaged, "schema_only": schema_only}
+        return {"ok": ok, "damaged": damaged, "schema_only": schema_only,
+                "partial": [partial.describe(self.root, k) for k in partial.keys(self.root, _KEY.match)]}
+
+    # -- snapshots of unfinished runs (partial/) -----------------------------------------------------
+    def save_partial(self, key: str, snap) -> Path:
+        """Store ``snap`` (:class:`~overparam.snapshot.RunSnapshot`) as run ``key``'s snapshot."""
+        return partial.write(self.root, check_key(key), snap, _host_tag())
+
+    def load_partial(self, key: str):
+        """``(snapshot, None)`` when run ``key`` has one this code can resume, else ``(None, why)``."""
+        return partial.read(self.root, check_key(key))
+
+    def drop_partial(self, key: str) -> bool:
+        """Remove run ``key``'s snapshot (True if there was one)."""
+        return partial.remove(self.root, check_key(key))
+
+    def clean_partial(self) -> int:
+        """Remove the snapshots of runs already stored; returns how many."""
+        return sum(self.drop_partial(k) for k in partial.keys(self.root, _KEY.match) if self.has(k))
 
     def damaged(self) -> list[dict[str, str]]:
         return self.verify()["damaged"]
@@ -509,17 +540,19 @@ class Store:
             removed.append((c, why))
         return removed, kept
 
-    def save(self, spec: RunSpec, result: Result) -> Path:
-        """Write a finished run atomically; if another writer got there first, keep theirs."""
+    def save(self, spec: RunSpec, result: Result, *, meta: dict[str, Any] | None = None) -> Path:
+        """Write a finished run atomically; if another writer got there first, keep theirs. ``meta``:
+        provenance added to ``meta.json`` (a resumed run's ``resumed_from_step``). Its snapshot under
+        ``partial/`` is removed."""
 
         key = spec.key()
         try:
-            return self._save(key, spec, result)
+            return self._save(key, spec, result, meta)
         except PermissionError as exc:
             raise SpecError(f"--store {str(self.root)!r}: not writable ({exc.strerror or exc}); accepted: a directory "
                             "this user can write") from None
 
-    def _save(self, key: str, spec: RunSpec, result: Result) -> Path:
+    def _save(self, key: str, spec: RunSpec, result: Result, extra: dict[str, Any] | None = None) -> Path:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -547,6 +580,7 @@ class Store:
             _write_json(tmp / "summary.json", summary)
             meta = provenance(result)
             meta["events"] = capped_events(result.events)
+            meta.update(extra or {})
             _write_json(tmp / "meta.json", meta)
             _write_json(tmp / MANIFEST, manifest(tmp))  # last: hashes of the files as written
             _fsync_dir(tmp)
@@ -564,6 +598,7 @@ class Store:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         self.clear_failure(key)
+        self.drop_partial(key)
         return final
 
     def _move_aside_if_damaged(self, key: str) -> None:

@@ -76,6 +76,9 @@ class DeviationTracker(Diagnostic):
 
     name = "ma2025_deviation"
     outputs = ("ma2025_Gamma", "ma2025_Gamma1", "ma2025_rsum", "ma2025_gamma", "ma2025_r0")
+    #: state entries ``init`` determines and the run never changes (a snapshot leaves them out:
+    #: :mod:`overparam.snapshot`)
+    snapshot_static = ("obj",)
 
     def __init__(self, every: int = GAMMA_EVERY, weights: tuple[float, float] = GAMMA_WEIGHTS):
         self.every, self.weights = int(every), weights
