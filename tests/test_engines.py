@@ -296,12 +296,14 @@ tiny = {"steps": 50, "metrics": ["loss", "test_error"], "problem": {"name": "mat
         "param": {"name": "symmetric"}, "algorithm": {"name": "gd", "eta": 0.05}, "init": {"name": "gaussian", "scale": 0.01}}
 big = {**tiny, "steps": 300, "problem": {"name": "matrix_sensing", "d": 30, "r": 2, "m": 400},
        "replicas": {"init_seed": list(range(16))}}  # above the segment's parallel threshold
-if n == 0:  # a notebook: no pinning; every execute() leaves the settings as it found them
+if n == 0:  # a notebook: no pinning; every execute() and problem leaves the settings as it found them
     before = settings()
     execute(RunSpec.parse(tiny))
     first = settings()
+    op.problems.matrix_completion(d1=7, d2=6, r=2, p=0.5, data_seed=4)  # y = A(X*): numba's pool starts here
+    built = settings()
     execute(RunSpec.parse(big))
-    print(json.dumps({"before": before, "after_tiny": first, "after_parallel": settings()}))
+    print(json.dumps({"before": before, "after_tiny": first, "after_problem": built, "after_parallel": settings()}))
 else:  # a pool worker pinned to n threads
     pin_process_threads(n)
     import numba
@@ -326,11 +328,13 @@ def _probe(arg: int, **env):
 
 
 def test_a_run_leaves_the_process_thread_settings_as_it_found_them():
-    """Issue 23.6: at OMP_NUM_THREADS=1 torch went from 1 to 2 threads after the first execute()
-    (numba's OpenMP pool, started by asking numba for its count, reset OpenMP's count)."""
+    """At OMP_NUM_THREADS=1 torch went from 1 to 2 threads after the first execute(), and after building
+    a completion problem (numba's OpenMP pool, started by its first parallel kernel, reset OpenMP's count:
+    a test session at one torch thread ran on both cores from its collection on)."""
     got = _probe(0, OMP_NUM_THREADS="1")
     assert got["before"]["torch"] == 1
-    for after in ("after_tiny", "after_parallel"):
+    assert got["after_problem"]["numba"] is not None  # the problem started numba's pool
+    for after in ("after_tiny", "after_problem", "after_parallel"):
         assert got[after]["torch"] == got["before"]["torch"], got
         assert got[after]["interop"] == got["before"]["interop"], got
         before_blas = dict(map(tuple, got["before"]["blas"]))

@@ -244,6 +244,25 @@ def preserved_threads() -> Iterator[None]:
             torch.set_num_threads(torch_n)
 
 
+def start_numba_pool() -> None:
+    """Launch numba's threading layer now, leaving the process's thread settings as they were.
+
+    The first parallel kernel a process calls (or loads from numba's disk cache) launches numba's
+    OpenMP pool, and the launch resets OpenMP's thread count, torch's intra-op count with it, to
+    numba's default (every core). Building a problem computes y = 𝒜(X⋆) through such a kernel, so
+    without this a process at one torch thread ran on every core after its first
+    ``op.problems.matrix_completion(...)``, outside any :func:`overparam.run` (which keeps its own
+    settings, :func:`preserved_threads`). The modules that define parallel kernels call this when
+    they are imported, i.e. when a kernel is first needed; a pool or Dask worker has pinned its
+    count by then (:func:`pin_process_threads`), so the pool starts with that count."""
+    if _numba_pool_running():
+        return
+    with preserved_threads(), contextlib.suppress(ImportError):
+        import numba
+
+        numba.get_num_threads()  # launches the threading layer
+
+
 def usable_cpus() -> int:
     """The CPUs this process may run on."""
     try:

@@ -17,6 +17,10 @@ import torch
 def _sum_kernel():
     import numba as nb
 
+    from ..backend import start_numba_pool
+
+    start_numba_pool()
+
     @nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)
     def rowsum(a):  # pragma: no cover - compiled
         n = a.shape[0]

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ..algorithms.base import StepOut
-from ..backend import BackendError
+from ..backend import BackendError, start_numba_pool
 from ..operators.base import DenseGrad, KnownProducts
 from .base import LANES_FROM, PARALLEL_WORK, Engine
 
@@ -86,8 +86,12 @@ only at its step, into arrays of one row per record; steps past n are never reac
     def _threads(self, R: int, n: int, groups: int) -> int:
         import numba
 
-        # a serial call never asks numba for its count: asking starts numba's OpenMP pool (threads)
-        return 1 if n * R * self.work < PARALLEL_WORK or groups < 2 else max(1, min(numba.get_num_threads(), groups))
+        # a serial call never asks numba for its count: asking starts numba's OpenMP pool (threads); a
+        # parallel one starts it keeping torch's and BLAS's counts (backend.start_numba_pool)
+        if n * R * self.work < PARALLEL_WORK or groups < 2:
+            return 1
+        start_numba_pool()
+        return max(1, min(numba.get_num_threads(), groups))
 
     def _call(self, U0, step, n, check, ref, factor, target, ynsq, rec=None):
         """Run the kernel (one replica at a time for R < ``LANES_FROM``, replica lanes from there) and

@@ -13,8 +13,12 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ..backend import start_numba_pool
 from ._atomic import fetch_add, wait_until
 from ._simd import fma, hsum, hsum_tree, load, mul, prefetch, splat, store, sub, zero
+
+# launched here, before any kernel, so that the launch leaves torch's and BLAS's counts as they were
+start_numba_pool()
 
 
 @nb.njit(cache=True, nogil=True, boundscheck=False, inline="always")
