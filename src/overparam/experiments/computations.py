@@ -119,11 +119,15 @@ class Computation:
         return (self.path(store) / "result.json").is_file()
 
     def load(self, store: Store) -> dict[str, Any]:
+        return json.loads(self.load_text(store))
+
+    def load_text(self, store: Store) -> str:
+        """The stored result as its JSON text (:meth:`load` parses it)."""
         p = self.path(store) / "result.json"
         if not p.is_file():
             raise SpecError(f"computation {self.label} ({self.key()[:12]}) is not in the store; run "
                             "`overparam reproduce` for this target first")
-        return json.loads(p.read_text())
+        return p.read_text()
 
     def to_json(self) -> str:
         return canonical({**self.identity(), "module": self.module, "label": self.label})

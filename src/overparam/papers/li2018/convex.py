@@ -127,7 +127,7 @@ def claim10(ctx: Context) -> Outcome:
     for spec in specs:
         sol = ctx.result(_claim10_nuc(spec))
         X_nuc = np.asarray(sol["X"], dtype=float)
-        U = np.asarray(ctx.store.load(spec.key()).arrays()["U"], dtype=float)  # (R, d, k)
+        U = np.asarray(ctx.load(spec).arrays()["U"], dtype=float)  # (R, d, k)
         X_gd = U @ np.swapaxes(U, -1, -2)
         reps = replica_traces(ctx, spec)
         alphas = [float(rep["init.alpha"]) for rep, _ in reps]
@@ -227,7 +227,7 @@ def claim11(ctx: Context) -> Outcome:
     gap, d_nuc, d_gd, train = [], [], [], []
     for spec in specs:
         X_nuc = np.asarray(ctx.result(_nuc_spec(spec))["X"], dtype=float)
-        U = np.asarray(ctx.store.load(spec.key()).arrays()["U"], dtype=float)[0]
+        U = np.asarray(ctx.load(spec).arrays()["U"], dtype=float)[0]
         X_gd = U @ U.T
         prob = registry.get("problem", spec.problem.name)(**spec.problem.params, data_seed=spec.data_seed)
         X_star = prob.truth().numpy()

@@ -61,7 +61,7 @@ def fig1_table(ctx: Context, specs=fig1_specs):
     """Final train/test error per (d, α): mean and error bars over the trials (of ``specs``)."""
     import pandas as pd
 
-    df = summaries(ctx.store, ctx.specs(specs))
+    df = summaries(ctx, ctx.specs(specs))
     rows = []
     for (d, alpha), g in df.groupby(["problem.d", "init.alpha"]):
         row = {"d": int(d), "alpha": float(alpha), "trials": len(g), "m": int(g["problem.m"].iloc[0]),

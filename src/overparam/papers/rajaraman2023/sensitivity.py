@@ -95,7 +95,7 @@ def table(ctx: Context, specs=sensitivity_specs):
     rows = []
     for spec in ctx.specs(specs):
         pr = events(ctx, spec, "prune")
-        summ = summaries(ctx.store, [spec]).sort_values("replica")
+        summ = summaries(ctx, [spec]).sort_values("replica")
         for i, e in sorted(pr.items()):
             s = settings_of(spec, i)
             rows.append({"seed": spec.data_seed, "lam": s["lam"], "beta": s["beta"], "alpha": s["alpha"],
