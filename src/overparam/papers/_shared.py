@@ -127,7 +127,11 @@ def truth_of(spec: RunSpec) -> torch.Tensor:
     return X.cpu()
 
 
-def truth_stats(spec: RunSpec) -> TruthStats:
+def truth_stats(spec: RunSpec, ctx: Context | None = None) -> TruthStats:
+    """The spectral facts of ``spec``'s X⋆; with ``ctx``, computed once per context and its views
+    (:meth:`Context.memo`)."""
+    if ctx is not None:
+        return ctx.memo(("truth_stats", spec.key()), lambda: truth_stats(spec))
     X = truth_of(spec)
     r = int(spec.problem.params.get("r", X.shape[-1]))
     ev = torch.linalg.eigvalsh(0.5 * (X + X.T)).flip(0)[:r].numpy()
