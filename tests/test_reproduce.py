@@ -130,3 +130,16 @@ def test_targets_reproduced_one_at_a_time_build_one_report(both, tmp_path):
     again = reproduce(["li2018-claim8"], quick=True, store=root / "store", out=out)
     assert [c["id"] for c in json.loads((out / "claims.json").read_text())["claims"]] == ["li2018-claim8"]
     assert again.figures == {} and "li2018-fig1.png" not in (out / "site" / "li2018.html").read_text()
+
+
+def test_figures_and_claims_reading_a_run_in_common_go_to_one_worker_in_the_serial_order():
+    from types import SimpleNamespace
+
+    from overparam.drawcheck import groups
+
+    a, b, c, d = (SimpleNamespace(id=i) for i in "abcd")
+    tasks = [("figure", a), ("figure", b), ("claim", c), ("claim", d)]
+    keys = {"a": ["run1"], "b": ["run2"], "c": ["run3", "run1"], "d": []}
+    assert [[item.id for _, item in g] for g in groups(tasks, keys)] == [["a", "c"], ["b"], ["d"]]
+    keys["d"] = ["run2", "run3"]  # d reads b's run and c's: one group, still in the serial order
+    assert [[item.id for _, item in g] for g in groups(tasks, keys)] == [["a", "b", "c", "d"]]

@@ -5,15 +5,15 @@ Serially (``workers == 1``), each figure is drawn and then each claim checked in
 their order, on the reproduction's :class:`~overparam.papers.base.Context`.
 
 On a pool (``workers > 1``, or the pool ``reproduce`` already started for its stored computations:
-:func:`worker_pool`), the figures and claims are tasks passed by id: a figure together with the
-claims declared on it (they read the same runs), every other claim alone (:func:`groups`). A worker
+:func:`worker_pool`), the figures and claims are tasks passed by id, in groups of those that read a stored run or
+computation in common (a figure with the claims that read its runs, :func:`groups`). A worker
 resolves each id with :func:`overparam.papers.resolve_targets` and draws or checks it on its own
 context over the same store (one per worker process, kept for the pool's life, so that a worker's
 tasks share what it read: :class:`~overparam.experiments.memo.Memo`). Groups are submitted biggest
 first (:func:`cost`), so the longest do not start last; the results are kept in the serial order, so
 ``claims.json`` and the problems list come out the same whichever way they were made. A worker
 first checks that each id resolves to the same runs and computations as in this process (their
-keys, :func:`reads`); where it does not (this process changed a paper's settings at run time, as
+keys, :func:`read_keys`); where it does not (this process changed a paper's settings at run time, as
 tests do), this process draws or checks that item itself, as it does the items of a worker that
 died. A figure or claim that raises :class:`~overparam.experiments.errors.SpecError` (a run not in
 the store) lands in ``problems`` exactly as serially; any other error ends the phase, as serially.
@@ -46,17 +46,20 @@ class Drawn:
     problems: list[str] = field(default_factory=list)
 
 
-def reads(ctx, item) -> str:
-    """A digest of the keys of the runs and stored computations ``item`` (a figure or a claim) reads
-    in ``ctx``: equal in two processes when both resolve the item to the same data."""
-    keys = [s.key() for s in ctx.specs(item.specs)] + [c.key() for c in ctx.computations(item.computations)]
+def read_keys(ctx, item) -> list[str]:
+    """The keys of the runs and stored computations ``item`` (a figure or a claim) reads in ``ctx``."""
+    return [s.key() for s in ctx.specs(item.specs)] + [c.key() for c in ctx.computations(item.computations)]
+
+
+def digest(keys: list[str]) -> str:
+    """A digest of :func:`read_keys`: equal in two processes when both resolve an item to the same data."""
     return hashlib.sha256("\n".join(keys).encode()).hexdigest()
 
 
-def cost(ctx, kind: str, item) -> int:
-    """The order in which tasks start (bigger first; any order gives the same results): the stored
+def cost(ctx, kind: str, item, keys: list[str]) -> int:
+    """The order in which groups start (bigger first; any order gives the same results): the stored
     runs and computations the item reads, times the number of evaluations of a claim's check."""
-    n = len(ctx.specs(item.specs)) + len(ctx.computations(item.computations))
+    n = len(keys)
     if kind == "claim":
         n *= 2 + 2 * len(item.thresholds) + len({s.data_seed for s in ctx.specs(item.specs)})
     return n
@@ -94,24 +97,33 @@ def _task(items: list[tuple[str, str, str]], root: str, quick: bool, device: str
     for kind, item_id, expected in items:
         figures, checks, _ = resolve_targets([item_id])
         item = next(x for x in (figures if kind == "figure" else checks) if x.id == item_id)
-        done.append(("elsewhere", None) if reads(ctx, item) != expected else _one(kind, item, ctx, Path(out)))
+        same = digest(read_keys(ctx, item)) == expected
+        done.append(_one(kind, item, ctx, Path(out)) if same else ("elsewhere", None))
     return done
 
 
-def groups(tasks: list[tuple[str, Any]]) -> list[list[tuple[str, Any]]]:
-    """``tasks`` ((kind, item)) in groups that one worker takes together, so that they share its reads: a
-    figure with the claims declared on it (``figure=<its id>``), every other claim alone."""
-    by_figure: dict[str, list[tuple[str, Any]]] = {item.id: [] for kind, item in tasks if kind == "figure"}
-    out: list[list[tuple[str, Any]]] = []
-    for kind, item in tasks:
-        if kind == "figure":
-            by_figure[item.id].append((kind, item))
-            out.append(by_figure[item.id])
-        elif item.figure in by_figure:
-            by_figure[item.figure].append((kind, item))
-        else:
-            out.append([(kind, item)])
-    return out
+def groups(tasks: list[tuple[str, Any]], keys: dict[str, list[str]]) -> list[list[tuple[str, Any]]]:
+    """``tasks`` ((kind, item)) in groups that one worker takes together, so that they share its reads:
+    two items are in one group when they read a stored run or computation in common (``keys``: by
+    item id, :func:`read_keys`), directly or through others. Each group keeps the serial order (a
+    figure before the claims that read its runs); groups come in the order of their first item."""
+    root = list(range(len(tasks)))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
+    first: dict[str, int] = {}
+    for i, (_, item) in enumerate(tasks):
+        for key in keys[item.id]:
+            j = first.setdefault(key, i)
+            root[find(i)] = find(j)
+    out: dict[int, list[tuple[str, Any]]] = {}
+    for i, task in enumerate(tasks):
+        out.setdefault(find(i), []).append(task)
+    return list(out.values())
 
 
 @contextlib.contextmanager
@@ -147,14 +159,15 @@ def _pool_results(tasks: list[tuple[str, Any]], ctx, out: Path, pool: ProcessPoo
     from .experiments.executors import _sigint_blocked, _starting
 
     root = str(Path(ctx.store.root).resolve())
-    order = sorted(groups(tasks), key=lambda g: -sum(cost(ctx, *t) for t in g))  # stable: ties keep the serial order
+    keys = {item.id: read_keys(ctx, item) for _, item in tasks}
+    order = sorted(groups(tasks, keys), key=lambda g: -sum(cost(ctx, kind, item, keys[item.id]) for kind, item in g))
     done: dict[str, tuple] = {}
     futs = {}
     try:
         with _starting("the figure and claim pool"), _sigint_blocked():  # workers start on the first submits
             for g in order:
-                futs[pool.submit(_task, [(kind, item.id, reads(ctx, item)) for kind, item in g], root, ctx.quick,
-                                 ctx.device, str(out))] = [item.id for _, item in g]
+                futs[pool.submit(_task, [(kind, item.id, digest(keys[item.id])) for kind, item in g], root,
+                                 ctx.quick, ctx.device, str(out))] = [item.id for _, item in g]
     except BrokenProcessPool:  # a worker died before (a stored computation): this process does the rest
         pass
     for fut, ids in futs.items():
@@ -190,4 +203,4 @@ def draw_and_check(figures: list, checks: list, ctx, out: Path, *, workers: int 
     return result
 
 
-__all__ = ["Drawn", "cost", "draw_and_check", "groups", "reads", "worker_pool"]
+__all__ = ["Drawn", "cost", "digest", "draw_and_check", "groups", "read_keys", "worker_pool"]
