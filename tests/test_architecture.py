@@ -26,7 +26,7 @@ PKG = "overparam"
 
 #: Modules (or packages, with everything below them) above the core: they may import papers/studies.
 TOP = ("overparam.papers", "overparam.studies", "overparam.cli", "overparam.cli_support", "overparam.catalog",
-       "overparam.report", "overparam.reproduce", "overparam.bench", "overparam.__main__")
+       "overparam.report", "overparam.reproduce", "overparam.drawcheck", "overparam.bench", "overparam.__main__")
 #: Modules of the paper layer that may import papers/studies besides the top ones — none: a study does
 #: not import a paper and a paper does not import a study (both import the core only).
 PAPER_LAYER = ("overparam.papers", "overparam.studies")
@@ -45,7 +45,7 @@ LAYERS = {
     "experiments": ("overparam.experiments",),
     "papers": ("overparam.papers", "overparam.studies", "overparam.baselines"),
     "top": ("overparam", "overparam.cli", "overparam.cli_support", "overparam.catalog", "overparam.report",
-            "overparam.reproduce", "overparam.bench", "overparam.__main__"),
+            "overparam.reproduce", "overparam.drawcheck", "overparam.bench", "overparam.__main__"),
 }
 #: Arrows up the layers allowed for now, as (importing module prefix, imported module prefix).
 KNOWN_UPWARD: list[tuple[str, str]] = []

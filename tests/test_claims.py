@@ -200,7 +200,7 @@ def test_a_check_that_cannot_run_on_one_seed_alone_is_named_not_hidden(tmp_path)
         return Outcome(measured={}, verdict="reproduced")
 
     out = check.check(_ctx(tmp_path))
-    assert out.verdict == "reproduced" and out.stability["stable"]
+    assert out.verdict == "reproduced" and out.stability["stable"], out.stability
     assert out.stability["verdicts"]["seed 0"].startswith("not evaluable")
     assert "not evaluable on one seed alone: seed 0, seed 1" in out.stability["spread"]
 
@@ -300,6 +300,67 @@ def test_store_reads_honour_the_seed_filter(tmp_path):
     one = ctx.for_seed(1)
     assert [len(replica_traces(one, s)) for s in specs] == [0, 1]
     assert summaries(ctx.store, one.specs(lambda q: specs))["data_seed"].tolist() == [1]
+
+
+# -- reads shared by a check's evaluations ------------------------------------------------------------------
+
+
+def test_a_checks_evaluations_share_one_read_and_a_callers_mutation_stays_its_own(tmp_path, monkeypatch):
+    """Every view of one check (nominal, both threshold ends, each seed alone: 5 evaluations here) reads
+    each stored run once and derives a ctx.memo value once; what one evaluation mutates (a trace column,
+    a summary table, a memo value, a vector metric's array) is not what the next one sees."""
+    from overparam.experiments import run_sweep
+    from overparam.experiments.store import StoredRun
+    from overparam.papers._shared import replica_traces, summaries
+
+    ctx = _ctx(tmp_path)
+    specs = [RunSpec.parse(tiny_spec(steps=3, data_seed=s)) for s in (0, 1)]
+    run_sweep(specs, ctx.store)
+    reads, derived, pristine = [], [], []
+    real_trace = StoredRun.trace
+    monkeypatch.setattr(StoredRun, "trace", lambda self: reads.append(self.key) or real_trace(self))
+
+    @claim(id="p-claim6", paper="p", statement="s", paper_value="v", criterion="loss ≤ line", source=SOURCE,
+           kind="experiment", specs=lambda q: specs,
+           thresholds={"line": Threshold(10.0, low=5.0, high=20.0, reason="any line above the tiny run's error")})
+    def check(ctx: Context) -> Outcome:
+        views = [spec for spec in ctx.specs(check.specs)]
+        rows = [replica_traces(ctx, spec)[0][1] for spec in views]
+        table = summaries(ctx, views)
+        extra = ctx.memo(("p.extra", tuple(s.key() for s in views)), lambda: derived.append(1) or [1.0])
+        pristine.append("mutated" not in rows[0] and "mutated" not in table and extra == [1.0]
+                        and rows[0]["loss"].iloc[-1] > 0)
+        for r in rows:  # a careless caller: every change stays in its own copy
+            r["mutated"] = 1
+            r.loc[:, "loss"] = -1.0
+        table["mutated"] = 1
+        extra.append(2.0)
+        with pytest.raises(ValueError):  # a vector metric's array is shared by the copies: read-only
+            rows[0]["singular_values"].iloc[0][0] = 0.0
+        ok = all(float(r["train_error"].iloc[-1]) <= ctx.threshold("line") for r in rows)
+        return Outcome(measured={}, verdict="reproduced" if ok else "not reproduced")
+
+    out = check.check(ctx)
+    assert len(pristine) == 5 and all(pristine)
+    assert sorted(reads) == sorted(s.key() for s in specs)  # each run's trace read once for all 5 views
+    assert len(derived) == 3  # the memo value once per set of runs: both seeds, seed 0, seed 1
+    assert out.verdict == "reproduced" and out.stability["stable"], out.stability
+
+
+def test_the_memo_is_bounded_and_drops_the_least_recently_used():
+    import numpy as np
+
+    from overparam.experiments.memo import Memo
+
+    memo = Memo(max_bytes=3 * 8_200)
+    for i in range(3):
+        memo.get(i, lambda: np.zeros(1000))
+    memo.get(0, lambda: None)  # a hit: 0 is now the most recent
+    memo.get(3, lambda: np.zeros(1000))
+    assert 1 not in memo and {0, 2, 3} <= {k for k in range(4) if k in memo}
+    assert memo.nbytes <= memo.max_bytes and (memo.hits, memo.misses) == (1, 4)
+    memo.get("big", lambda: np.zeros(10_000))  # larger than the whole memo: handed out, not held
+    assert "big" not in memo and len(memo) == 3
 
 
 # -- headline: a verdict other than reproduced shows the measurement that failed ---------------------------

@@ -11,17 +11,20 @@ from overparam.cli import main
 from overparam.experiments.claims import VERDICTS, Claim
 from overparam.reproduce import reproduce
 
-TARGETS = ["li2018-fig1", "li2018-claim8"]
+TARGETS = ["li2018-fig1", "li2018-claim8", "eftekhari2021-fig4"]
 
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory):
-    """The same quick targets through Python (first, computing) and through the CLI (reusing the store).
+    """The same quick targets through Python (first, computing, on a pool of two workers) and through the
+    CLI (reusing the store, serially).
 
     Fig. 1's runs are shrunk for this module (d ∈ {12, 16} instead of {20, 40}, 1,500 steps instead of
     10⁴: the same 10 specs — 2 dims × 5 claim trials — each a fifth of the steps): what is tested here is the reproduction's
     machinery (pool, store reuse, report, claims.json), which reads whatever the runs measured; the
-    quick-size numbers are checked in test_li2018_paper.py and drawn in test_figures.py (slow)."""
+    quick-size numbers are checked in test_li2018_paper.py and drawn in test_figures.py (slow). On the
+    pool, claim 8 and the toy Fig. 4 of eftekhari2021 (no runs) are checked and drawn by the workers;
+    Fig. 1 and its claims, whose settings this process changed, by this process."""
     from overparam.papers.li2018 import fig1
 
     mp = pytest.MonkeyPatch()
@@ -31,21 +34,24 @@ def both(tmp_path_factory):
     py = reproduce(TARGETS, quick=True, store=root / "store", out=root / "py", executor="pool", workers=2)
     with pytest.raises(SystemExit) as info:
         main(["reproduce", *TARGETS, "--quick", "--store", str(root / "store"), "--out", str(root / "cli"),
-              "--workers", "2", "--quiet"])
+              "--workers", "1", "--quiet"])
     yield root, py, info.value.code  # the module's later reproduce() calls read the same (shrunk) specs
     mp.undo()
 
 
 def test_python_and_cli_claims_json_are_identical(both):
+    """... and the pool's claims.json and figures are the serial ones, byte for byte."""
     root, py, code = both
     assert code in (0, None) and py.ok
     assert (root / "py" / "claims.json").read_bytes() == (root / "cli" / "claims.json").read_bytes()
+    for fig in ("li2018-fig1", "eftekhari2021-fig4"):
+        assert (root / "py" / f"{fig}.png").read_bytes() == (root / "cli" / f"{fig}.png").read_bytes()
     assert [c.id for c in py.claims] == ["li2018-claim1", "li2018-claim6", "li2018-claim8"]
 
 
 def test_result_lists_figures_by_id_and_counts(both):
     root, py, _ = both
-    assert set(py.figures) == {"li2018-fig1"}
+    assert set(py.figures) == {"li2018-fig1", "eftekhari2021-fig4"}
     assert {p.suffix for p in py.figures["li2018-fig1"]} == {".png", ".pdf"}
     assert py.figures["li2018-fig1"][0].stat().st_size > 10_000
     assert (py.runs_total, py.runs_computed, py.runs_skipped) == (10, 10, 0)
@@ -70,7 +76,8 @@ def test_report_pairs_figures_with_papers_by_id(both):
     from overparam.report import write_report
 
     rebuilt = write_report(root / "py", Store(root / "store"))
-    assert rebuilt == py.report and sorted(p.name for p in (site / "figures").iterdir()) == ["li2018-fig1.png"]
+    assert rebuilt == py.report and sorted(p.name for p in (site / "figures").iterdir()) == [
+        "eftekhari2021-fig4.png", "li2018-fig1.png"]
     assert "li2018-stray" not in "".join(p.read_text() for p in site.glob("*.html"))
     assert "<img src='figures/li2018-fig1.png'" in (site / "li2018.html").read_text()
 
@@ -123,3 +130,16 @@ def test_targets_reproduced_one_at_a_time_build_one_report(both, tmp_path):
     again = reproduce(["li2018-claim8"], quick=True, store=root / "store", out=out)
     assert [c["id"] for c in json.loads((out / "claims.json").read_text())["claims"]] == ["li2018-claim8"]
     assert again.figures == {} and "li2018-fig1.png" not in (out / "site" / "li2018.html").read_text()
+
+
+def test_figures_and_claims_reading_a_run_in_common_go_to_one_worker_in_the_serial_order():
+    from types import SimpleNamespace
+
+    from overparam.drawcheck import groups
+
+    a, b, c, d = (SimpleNamespace(id=i) for i in "abcd")
+    tasks = [("figure", a), ("figure", b), ("claim", c), ("claim", d)]
+    keys = {"a": ["run1"], "b": ["run2"], "c": ["run3", "run1"], "d": []}
+    assert [[item.id for _, item in g] for g in groups(tasks, keys)] == [["a", "c"], ["b"], ["d"]]
+    keys["d"] = ["run2", "run3"]  # d reads b's run and c's: one group, still in the serial order
+    assert [[item.id for _, item in g] for g in groups(tasks, keys)] == [["a", "b", "c", "d"]]

@@ -7,7 +7,8 @@
     res.claims_json, res.report       # res.report: <out>/site/index.html
 
 It collects the runs (specs) and stored computations of every target, computes what the store lacks
-with the chosen executor, then draws the figures and checks the claims from the store alone, and
+with the chosen executor, then draws the figures and checks the claims from the store alone (on a
+process pool too with ``executor="pool"`` and ``workers > 1``: :mod:`overparam.drawcheck`), and
 writes ``claims.json``, ``claims.md`` and the report site (``site/index.html``, one page per
 paper; ``report.html`` forwards to it, see :mod:`overparam.report`) into ``out``. ``overparam
 reproduce`` calls it and only prints.
@@ -22,6 +23,7 @@ import types
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from .drawcheck import draw_and_check, worker_pool
 from .experiments.claims import Claim, write_claims
 from .experiments.computations import run_computations
 from .experiments.errors import SpecError
@@ -125,7 +127,9 @@ def reproduce(targets: list[str] | str | None = None, *, quick: bool = False, st
             of the same mode left there for other targets are kept, so papers reproduced one at a
             time into one directory make one report; the other mode's are replaced.
         executor: ``"serial"``, ``"pool"`` (``workers`` processes), ``"dask"`` (a LocalCluster of
-            ``workers``) or a Dask scheduler address; runs and computations use the same choice.
+            ``workers``) or a Dask scheduler address; runs and computations use the same choice, and
+            with ``"pool"`` the figures and claims are drawn and checked on a pool of ``workers``
+            processes too (the same results, in the same order, as serially).
         threads: BLAS threads per run.
         device: ``"cpu"`` or ``"cuda"`` for every run and computation (part of their identity).
         progress (Progress | None): an :class:`overparam.experiments.executors.Progress` for the runs
@@ -150,21 +154,11 @@ def reproduce(targets: list[str] | str | None = None, *, quick: bool = False, st
         specs += ctx.specs(item.specs)
         comps += ctx.computations(item.computations)
     sweep = run_sweep(specs, st, workers=n_workers, dask=dask, threads=threads, progress=progress)
-    creport = run_computations(comps, st, workers=n_workers, dask=dask, threads=threads)
     out.mkdir(parents=True, exist_ok=True)
-    problems: list[str] = []
-    drawn: dict[str, list[Path]] = {}
-    for f in figures:
-        try:
-            drawn[f.id] = f.plot(ctx, out)
-        except SpecError as exc:
-            problems.append(f"figure {f.id} not drawn: {exc}")
-    claims: list[Claim] = []
-    for c in checks:
-        try:
-            claims.append(c.check(ctx))
-        except SpecError as exc:
-            problems.append(f"claim {c.id} not checked: {exc}")
+    with worker_pool(n_workers if dask is None else 1, threads) as pool:  # one start-up for both phases
+        creport = run_computations(comps, st, workers=n_workers, dask=dask, threads=threads, pool=pool)
+        phase = draw_and_check(figures, checks, ctx, out, pool=pool)
+    drawn, claims, problems = phase.figures, phase.claims, phase.problems
     notes: list[str] = []
     kept, earlier = _earlier_output(out, quick, claims, drawn, notes)
     written = sorted(kept + claims, key=lambda c: c.paper)  # stable: each paper's claims in their order

@@ -17,14 +17,16 @@ study's name) declare claims the same way; both import this module, neither impo
 
 from __future__ import annotations
 
+import json
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
 from .claims import VERDICTS, Claim, Threshold, check_provenance, stable_verdict
 from .computations import Computation
+from .memo import Memo, MemoRun
 from .sizes import claim_sizes
 from .spec import RunSpec
 from .store import Store
@@ -63,13 +65,42 @@ class Context:
     :meth:`threshold`) and ``seed`` (when set, :meth:`specs` returns only the specs of that data
     seed and :meth:`computations` only the computations of that data seed
     (:func:`computation_seed`; a computation without a seed is kept), so every store read through
-    them sees one seed alone)."""
+    them sees one seed alone).
+
+    Reads shared by every view: ``cache``, a bounded :class:`~overparam.experiments.memo.Memo`
+    that :meth:`for_seed` and :meth:`with_thresholds` pass on, holds what was read from the store
+    (:meth:`load`, :meth:`has`) and what a paper derives from it (:meth:`memo`), so the many
+    evaluations of one claim's check read and derive each value once. Every value handed out is
+    the caller's own copy. A new context (one per reproduction) starts an empty memo."""
 
     store: Store
     quick: bool
     device: str = "cpu"
     thresholds: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     seed: int | None = None
+    cache: Memo = field(default_factory=Memo, compare=False, repr=False)
+
+    def memo(self, key: Hashable, fn: Callable[[], Any]) -> Any:
+        """``fn()``, computed once per ``key`` for this context and all its views (a copy of the held
+        value each time: :meth:`Memo.get`). ``key`` must name everything the value depends on
+        (e.g. ``("rajaraman2023.final_train_loss", spec.key(), replica)``), never the view's seed or
+        thresholds unless it depends on them."""
+        return self.cache.get(("memo", str(self.store.root), key), fn)
+
+    def has(self, spec: RunSpec | str) -> bool:
+        """Whether the run is stored intact (:meth:`Store.has`); a run found intact is not checked again
+        by this context (a stored run never changes)."""
+        key = spec if isinstance(spec, str) else spec.key()
+        if ("has", str(self.store.root), key) in self.cache:
+            return True
+        if not self.store.has(key):
+            return False
+        self.cache.get(("has", str(self.store.root), key), lambda: True)
+        return True
+
+    def load(self, spec: RunSpec | str) -> MemoRun:
+        """The stored run, each of its files read once for this context (:class:`MemoRun`)."""
+        return MemoRun(self.store, spec if isinstance(spec, str) else spec.key(), self.cache)
 
     def specs(self, fn: SpecsFn) -> list[RunSpec]:
         """``fn(quick)`` with the device applied, i.e. the exact specs that were run (only those of
@@ -100,8 +131,10 @@ class Context:
                 if self.seed is None or computation_seed(c) in (None, self.seed)]
 
     def result(self, comp: Computation) -> dict[str, Any]:
-        """The stored result of a computation (see :mod:`overparam.experiments.computations`)."""
-        return comp.load(self.store)
+        """The stored result of a computation (see :mod:`overparam.experiments.computations`), read
+        once for this context (its JSON text is held; each call parses its own copy)."""
+        return json.loads(self.cache.get(("computation", str(self.store.root), comp.key()),
+                                         lambda: comp.load_text(self.store)))
 
 
 @dataclass

@@ -34,7 +34,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,11 +119,15 @@ class Computation:
         return (self.path(store) / "result.json").is_file()
 
     def load(self, store: Store) -> dict[str, Any]:
+        return json.loads(self.load_text(store))
+
+    def load_text(self, store: Store) -> str:
+        """The stored result as its JSON text (:meth:`load` parses it)."""
         p = self.path(store) / "result.json"
         if not p.is_file():
             raise SpecError(f"computation {self.label} ({self.key()[:12]}) is not in the store; run "
                             "`overparam reproduce` for this target first")
-        return json.loads(p.read_text())
+        return p.read_text()
 
     def to_json(self) -> str:
         return canonical({**self.identity(), "module": self.module, "label": self.label})
@@ -188,9 +192,12 @@ class ComputationReport:
 
 
 def run_computations(comps: Sequence[Computation], store: Store, *, workers: int = 1, dask: str | None = None,
-                     threads: int = 1) -> ComputationReport:
+                     threads: int = 1, pool: Executor | None = None) -> ComputationReport:
     """Compute every computation missing from ``store`` (duplicates by key run once), serially,
-    on a spawned process pool (``workers > 1``) or on Dask (``dask``: ``"local"`` or an address)."""
+    on a spawned process pool (``workers > 1``) or on Dask (``dask``: ``"local"`` or an address).
+    ``pool``: a started pool whose workers were initialized as this module's would be (pinned to
+    ``threads``), used instead of starting one (``reproduce`` shares one pool between its stored
+    computations and its figures and claims)."""
     unique: dict[str, Computation] = {}
     for c in comps:
         unique.setdefault(c.key(), c)
@@ -219,8 +226,11 @@ def run_computations(comps: Sequence[Computation], store: Store, *, workers: int
 
         from .executors import _init_worker
 
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=mp.get_context("spawn"),
-                                 initializer=_init_worker, initargs=(threads,)) as pool:
+        with contextlib.ExitStack() as stack:
+            if pool is None:
+                pool = stack.enter_context(ProcessPoolExecutor(
+                    max_workers=min(workers, len(todo)), mp_context=mp.get_context("spawn"), initializer=_init_worker,
+                    initargs=(threads,)))
             futs = [pool.submit(work, c.to_json(), root, threads) for c in todo]
             for f in futs:
                 try:

@@ -335,14 +335,19 @@ class StoredRun:
     def theta(self) -> dict[str, np.ndarray] | list[dict[str, np.ndarray]]:
         """Final θ by block name, replica axis first; when the replicas' widths differ, one dict
         per replica. (Stores written before named blocks hold ``theta_0``, ``theta_1``, …)"""
-        arrays = self.arrays()
-        if not any(".r" in k for k in arrays):
-            return arrays
-        out: dict[int, dict[str, np.ndarray]] = {}
-        for k, v in arrays.items():
-            block, _, r = k.rpartition(".r")
-            out.setdefault(int(r), {})[block] = v
-        return [out[i] for i in sorted(out)]
+        return theta_of(self.arrays())
+
+
+def theta_of(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray] | list[dict[str, np.ndarray]]:
+    """Final θ from ``final.npz``'s arrays (:meth:`StoredRun.theta`): the arrays as they are, or one
+    dict per replica when they are stored per replica (``U.r0``, ``U.r1``, …)."""
+    if not any(".r" in k for k in arrays):
+        return arrays
+    out: dict[int, dict[str, np.ndarray]] = {}
+    for k, v in arrays.items():
+        block, _, r = k.rpartition(".r")
+        out.setdefault(int(r), {})[block] = v
+    return [out[i] for i in sorted(out)]
 
 
 class Store:

@@ -33,11 +33,22 @@ def _missing(spec: RunSpec) -> SpecError:
                      "run `overparam reproduce` for this target first")
 
 
-def summaries(store: Store, specs: list[RunSpec]):
+def summaries(source: Context | Store, specs: list[RunSpec]):
     """One row per (spec, replica): flattened spec fields + per-replica settings + final metrics.
 
     ``specs`` should come from ``ctx.specs(...)`` so that the device override matches the runs and a
-    context restricted to one data seed (``ctx.for_seed``) reads that seed's runs alone."""
+    context restricted to one data seed (``ctx.for_seed``) reads that seed's runs alone. ``source``:
+    a :class:`Context` (the table is built once per set of runs for the context and its views, and
+    each call gets its own copy) or a bare :class:`Store`."""
+    if isinstance(source, Context):
+        for spec in specs:
+            if not source.has(spec):
+                raise _missing(spec)
+        return source.memo(("summaries", tuple(s.key() for s in specs)), lambda: _summaries(source.store, specs))
+    return _summaries(source, specs)
+
+
+def _summaries(store: Store, specs: list[RunSpec]):
     import pandas as pd
 
     rows: list[dict[str, Any]] = []
@@ -54,12 +65,18 @@ def summaries(store: Store, specs: list[RunSpec]):
 def replica_traces(ctx: Context, spec: RunSpec) -> list[tuple[dict[str, Any], Any]]:
     """``[(replica settings + summary, trace rows of that replica sorted by step)]`` for one stored spec;
     empty when ``ctx`` is restricted to another data seed (``ctx.for_seed``: a claim's check evaluated
-    on one seed alone)."""
+    on one seed alone). Read once per context and its views (:meth:`Context.memo`); each call gets its
+    own copy."""
     if ctx.seed is not None and spec.data_seed != ctx.seed:
         return []
-    if not ctx.store.has(spec.key()):
+    key = spec.key()
+    if not ctx.has(key):
         raise _missing(spec)
-    run = ctx.store.load(spec.key())
+    return ctx.memo(("replica_traces", key), lambda: _replica_traces(ctx.store, key))
+
+
+def _replica_traces(store: Store, key: str) -> list[tuple[dict[str, Any], Any]]:
+    run = store.load(key)
     tr = run.trace()
     out = []
     for rep in run.summary:
@@ -110,7 +127,11 @@ def truth_of(spec: RunSpec) -> torch.Tensor:
     return X.cpu()
 
 
-def truth_stats(spec: RunSpec) -> TruthStats:
+def truth_stats(spec: RunSpec, ctx: Context | None = None) -> TruthStats:
+    """The spectral facts of ``spec``'s X⋆; with ``ctx``, computed once per context and its views
+    (:meth:`Context.memo`)."""
+    if ctx is not None:
+        return ctx.memo(("truth_stats", spec.key()), lambda: truth_stats(spec))
     X = truth_of(spec)
     r = int(spec.problem.params.get("r", X.shape[-1]))
     ev = torch.linalg.eigvalsh(0.5 * (X + X.T)).flip(0)[:r].numpy()

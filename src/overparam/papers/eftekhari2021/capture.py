@@ -54,7 +54,7 @@ def licq_computations(quick: bool) -> list[Computation]:
 def sweep_table(ctx: Context, recovered: float = RECOVERED, specs=capture_specs):
     """Per init rank: mean ± ½ std, min, max of the final test error over every trial of ``specs``
     (the figure's runs, or claim 6's on several data seeds), and whether every trial is ≤ ``recovered``."""
-    df = summaries(ctx.store, ctx.specs(specs)).rename(columns={"init.rank": "rank", "init_seed": "trial"})
+    df = summaries(ctx, ctx.specs(specs)).rename(columns={"init.rank": "rank", "init_seed": "trial"})
     rows = []
     for r, g in df.groupby("rank"):
         test = g["test_error_sq"].to_numpy(dtype=float)

@@ -99,7 +99,7 @@ def all_specs(quick: bool) -> list[RunSpec]:
 
 def finals(ctx: Context, specs: list[RunSpec]):
     """One row per replica: rank, trial, final train/test error, status, stop step, spec's η."""
-    df = summaries(ctx.store, ctx.specs(lambda q: specs))
+    df = summaries(ctx, ctx.specs(lambda q: specs))
     df = df.rename(columns={"init.rank": "rank", "init_seed": "trial"})
     return df
 

@@ -99,7 +99,7 @@ def _restart_events(ctx: Context, specs, variant: str) -> list[dict[str, Any]]:
 
 
 def restart_events(ctx: Context, spec: RunSpec) -> list[dict[str, Any]]:
-    meta = ctx.store.load(spec.key()).meta
+    meta = ctx.load(spec).meta
     return [e for e in meta.get("events", []) if e.get("kind") == "restart"]
 
 

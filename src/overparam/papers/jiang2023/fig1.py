@@ -133,7 +133,7 @@ def fig1_numbers(ctx: Context, specs=None) -> dict[int, dict]:
         for rule in RULES:
             (rs,) = [sp for sp in specs if sp.data_seed == spec.data_seed
                      and sp.tags["figure"] == f"jiang2023-fig1-rule-{rule}"]
-            row = summaries(ctx.store, [rs]).iloc[0]
+            row = summaries(ctx, [rs]).iloc[0]
             nums["rules"][rule] = {"step": int(row["stop_step"]), "test": float(row["test_error"]),
                                    "status": str(row["status"])}
         out[spec.data_seed] = nums

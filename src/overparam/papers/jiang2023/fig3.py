@@ -84,21 +84,12 @@ def fig3_specs(quick: bool) -> list[RunSpec]:
     return out
 
 
-#: fig3_rows per (store directory, the keys of the runs read): claims 4–8 read the same runs at every
-#: threshold end and on every seed alone (a stored run never changes: same spec, same bits).
-_ROWS: dict[tuple, object] = {}
-
-
 def fig3_rows(ctx: Context):
     """One row per (spec, replica): κ, δ, m, seed, ρ, ε, T₀, Thm 4.2's T and the operator error at T (read
-    once per store and set of runs, then served from memory)."""
+    once per context and set of runs, :meth:`Context.memo`: claims 4–8 read the same runs at every
+    threshold end and on every seed alone; each call gets its own copy)."""
     specs = ctx.specs(fig3_specs)
-    key = (str(Path(ctx.store.root).resolve()), tuple(s.key() for s in specs))
-    if key not in _ROWS:
-        if len(_ROWS) >= 64:
-            _ROWS.clear()
-        _ROWS[key] = _fig3_rows(ctx, specs)
-    return _ROWS[key].copy()
+    return ctx.memo(("jiang2023.fig3_rows", tuple(s.key() for s in specs)), lambda: _fig3_rows(ctx, specs))
 
 
 def _fig3_rows(ctx: Context, specs: list[RunSpec]):

@@ -100,9 +100,9 @@ def events(ctx, spec: RunSpec, kind: str = "early_stop") -> dict[int, dict[str, 
     """``{replica: event}`` of a stored run's ``kind`` events (the oracle's chosen step and value)."""
     from .._shared import _missing
 
-    if not ctx.store.has(spec.key()):
+    if not ctx.has(spec):
         raise _missing(spec)
-    meta = ctx.store.load(spec.key()).meta
+    meta = ctx.load(spec).meta
     return {int(e["replica"]): e for e in meta.get("events", []) if e.get("kind") == kind}
 
 

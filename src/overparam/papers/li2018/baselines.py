@@ -121,7 +121,7 @@ def fig4_table(ctx: Context, specs=fig4_specs):
     over the runs of ``specs`` (the figure's; claim 4 passes its own)."""
     import pandas as pd
 
-    df = summaries(ctx.store, ctx.specs(specs))
+    df = summaries(ctx, ctx.specs(specs))
     df["method"] = np.where(df["algorithm.name"] == "projected_gd", "pgd", "factorized")
     df["m_over_d"] = (df["problem.m"] / df["problem.d"]).round().astype(int)
     rows = []

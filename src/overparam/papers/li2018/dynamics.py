@@ -172,7 +172,7 @@ def claim2(ctx: Context) -> Outcome:
     train, test = float(c["train_error"][0][-1]), float(c["test_error"][0][-1])
     d, r = FIG2_D[ctx.quick], FIG2_R[ctx.quick]
     m = 5 * d * r
-    pred = large_init_test_error(d, m, truth_stats(specs[0]).X_star)
+    pred = large_init_test_error(d, m, truth_stats(specs[0], ctx).X_star)
     train_line, band = ctx.threshold("train"), ctx.threshold("test band (decades)")
     crossed = first_crossing(steps, c["train_error"][0], train_line)
     _, c_small, _ = curves[1e-3]
@@ -239,7 +239,7 @@ def fig3_plot(ctx: Context, out_dir: Path) -> list[Path]:
         r, m = spec.problem.params["r"], spec.problem.params["m"]
         figstyle.seed_band(ax, steps[sel], _stack(runs, "test_error")[:, sel], color=color,
                            label=f"test error, d = {d}, r = {r}, m = {m}")
-        kappa = truth_stats(spec).kappa
+        kappa = truth_stats(spec, ctx).kappa
         _, hi_t = thm11_horizon(FIG3_ALPHA, d, ETA, kappa)
         ax.axvline(hi_t, color=color, ls=":", lw=1,
                    label=rf"Thm 1.1 window end $1/(\eta\sqrt{{d}}\kappa\alpha)$, d = {d}")
@@ -278,7 +278,7 @@ def claim3(ctx: Context) -> Outcome:
     ok = True
     settings = []
     for d, ((steps, c, runs), spec) in _fig3_curves(ctx, claim3_specs).items():
-        kappa = truth_stats(spec).kappa
+        kappa = truth_stats(spec, ctx).kappa
         _, horizon = thm11_horizon(FIG3_ALPHA, d, ETA, kappa)
         worst_rise = 0.0
         for rows in runs:  # every trial on its own, not just the mean

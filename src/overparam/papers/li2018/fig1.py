@@ -61,7 +61,7 @@ def fig1_table(ctx: Context, specs=fig1_specs):
     """Final train/test error per (d, α): mean and error bars over the trials (of ``specs``)."""
     import pandas as pd
 
-    df = summaries(ctx.store, ctx.specs(specs))
+    df = summaries(ctx, ctx.specs(specs))
     rows = []
     for (d, alpha), g in df.groupby(["problem.d", "init.alpha"]):
         row = {"d": int(d), "alpha": float(alpha), "trials": len(g), "m": int(g["problem.m"].iloc[0]),
@@ -186,7 +186,7 @@ def claim6(ctx: Context) -> Outcome:
     for d, g in tab.groupby("d"):
         small = g[g["alpha"] <= CLAIM6_MAX_ALPHA * (1 + 1e-9)]
         alpha, test = small["alpha"].to_numpy(), small["test_error"].to_numpy()
-        stats = truth_stats(next(s for s in specs if s.problem.params["d"] == d))
+        stats = truth_stats(next(s for s in specs if s.problem.params["d"] == d), ctx)
         # the theorem bounds the squared absolute error ‖UUᵀ − X⋆‖_F² = (relative error · ‖X⋆‖_F)²
         C = (test * stats.frobenius) ** 2 / np.array([thm11_error_bound(a, d, stats.kappa) for a in alpha])
         i_min, i_max = np.argmin(alpha), np.argmax(alpha)

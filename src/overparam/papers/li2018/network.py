@@ -294,7 +294,7 @@ def claim9(ctx: Context) -> Outcome:
     specs = ctx.specs(claim9_specs)
     d, r = FIG5_D[ctx.quick], FIG5_R[ctx.quick]
     base = CLAIM9_STEPS[ctx.quick]
-    stats = truth_stats(specs[0])
+    stats = truth_stats(specs[0], ctx)
     if abs(stats.trace - r) > 1e-9:  # "known τ = r" relies on unit-norm columns: ‖U⋆‖_F² = tr X⋆ = r
         raise SpecError(f"claim 9: tr X⋆ = {stats.trace} ≠ r = {r}; the known-τ spec no longer matches the truth")
     groups: dict[str, list] = {}

@@ -56,13 +56,18 @@ def _at_or_before(rows, step: int, name: str) -> float:
 
 
 def summarize(ctx: Context, spec: RunSpec) -> list[ReplicaSummary]:
-    """One :class:`ReplicaSummary` per replica of a stored IPGD+ spec."""
+    """One :class:`ReplicaSummary` per replica of a stored IPGD+ spec (derived once per context and its
+    views, :meth:`Context.memo`; each call gets its own copy)."""
     from .._shared import _missing
 
     key = spec.key()
-    if not ctx.store.has(key):
+    if not ctx.has(key):
         raise _missing(spec)
-    run = ctx.store.load(key)
+    return ctx.memo(("ma2025.summarize", key), lambda: _summarize(ctx, spec))
+
+
+def _summarize(ctx: Context, spec: RunSpec) -> list[ReplicaSummary]:
+    run = ctx.store.load(spec.key())
     tr = run.trace()
     events = run.meta.get("events", []) if isinstance(run.meta, dict) else run.meta().get("events", [])
     radii = (spec.component_params("algorithm") or {}).get("radius")

@@ -13,9 +13,9 @@ from ..base import Context
 
 def events(ctx: Context, spec: RunSpec, kind: str) -> dict[int, dict[str, Any]]:
     """The ``kind`` events (``prune``, ``sosp``) of a stored recipe run, by replica."""
-    if not ctx.store.has(spec.key()):
+    if not ctx.has(spec):
         raise _missing(spec)
-    return {e["replica"]: e for e in ctx.store.load(spec.key()).meta.get("events", []) if e["kind"] == kind}
+    return {e["replica"]: e for e in ctx.load(spec).meta.get("events", []) if e["kind"] == kind}
 
 
 def frac_at_least(norms, x) -> np.ndarray:

@@ -124,7 +124,13 @@ def floors(ctx: Context, specs: list[RunSpec], *, train_loss: bool = False) -> l
 
 
 def final_train_loss(ctx: Context, spec: RunSpec, replica: int) -> float:
-    """The training loss (eq. 1, normalization 1/n) of a stored run's final U of one replica."""
+    """The training loss (eq. 1, normalization 1/n) of a stored run's final U of one replica (computed
+    once per context and its views: the problem is rebuilt and its operator drawn only then)."""
+    return ctx.memo(("rajaraman2023.final_train_loss", spec.key(), replica),
+                    lambda: _final_train_loss(ctx, spec, replica))
+
+
+def _final_train_loss(ctx: Context, spec: RunSpec, replica: int) -> float:
     import torch
 
     from ... import registry

@@ -82,6 +82,11 @@ def spectral_matrix_eigs(spec: RunSpec) -> np.ndarray:
     return ev.numpy()
 
 
+def growth_rates(ctx: Context, spec: RunSpec) -> np.ndarray:
+    """:func:`spectral_matrix_eigs` of a stored spec, computed once per context and its views."""
+    return ctx.memo(("rajaraman2023.spectral_matrix_eigs", spec.key()), lambda: spectral_matrix_eigs(spec))
+
+
 def lambda_c(mu_r: float, beta: float) -> float:
     """λ_c = 2 μ_r √β: above it the r-th direction does not grow from inside the quadratic zone."""
     return weight_decay_lambda(mu_r, beta)
@@ -95,7 +100,7 @@ def table(ctx: Context, specs=sensitivity_specs):
     rows = []
     for spec in ctx.specs(specs):
         pr = events(ctx, spec, "prune")
-        summ = summaries(ctx.store, [spec]).sort_values("replica")
+        summ = summaries(ctx, [spec]).sort_values("replica")
         for i, e in sorted(pr.items()):
             s = settings_of(spec, i)
             rows.append({"seed": spec.data_seed, "lam": s["lam"], "beta": s["beta"], "alpha": s["alpha"],
@@ -116,7 +121,7 @@ def boundary_verdict(lam, kept, lc: float, margin: float) -> tuple[bool, bool]:
 def sensitivity_plot(ctx: Context, out_dir: Path) -> list[Path]:
     tab = table(ctx)
     (spec,) = ctx.specs(sensitivity_specs)
-    mu = spectral_matrix_eigs(spec)
+    mu = growth_rates(ctx, spec)
     fig, (ax1, ax2) = new_figure(ncols=2)
     colors = {1e-3: "#0072B2", 1e-2: "#E69F00"}
     for (beta, alpha), g in tab.groupby(["beta", "alpha"]):
@@ -174,7 +179,7 @@ def claim6(ctx: Context) -> Outcome:
     lc0 = None
     for spec in ctx.specs(claim6_specs):
         seed = spec.data_seed
-        mu = spectral_matrix_eigs(spec)
+        mu = growth_rates(ctx, spec)
         measured[f"seed {seed}: mu (top r eigenvalues of M)"] = [float(x) for x in mu]
         full, direction = True, True
         for beta in BETAS:
