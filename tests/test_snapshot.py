@@ -291,3 +291,20 @@ def test_checkpoint_seconds_is_checked(tmp_path, capsys):
     assert not (tmp_path / "s").exists()
     with pytest.raises(op.experiments.errors.SpecError, match="--checkpoint-seconds: got -2"):
         run_sweep([_tiny(5)], Store(tmp_path), checkpoint_seconds=-2)
+
+
+def test_every_seconds_cuts_a_compiled_run_where_the_next_snapshot_falls_due():
+    """A first segment of a hundredth measures the rate; then segments run to the predicted due step:
+    a run shorter than the interval is two segments, a longer one is cut near each due step."""
+    from overparam.snapshot import every_seconds
+
+    now = [0.0]
+    ck = every_seconds(600, lambda snap: None, clock=lambda: now[0])
+    assert ck.next_boundary(0, 10_000) == 100
+    now[0] = 1.0  # 100 steps a second
+    assert ck.next_boundary(100, 10_000) == 10_000  # due after 60,000 steps: past the end
+    assert ck.next_boundary(100, 10**6) == 100 + 59_900
+    now[0] = 599.5
+    assert not ck.due(59_950) and ck.next_boundary(59_950, 10**6) == 59_950 + 50
+    now[0] = 600.0
+    assert ck.due(60_000) and ck.next_boundary(60_000, 10**6) == 60_000 + 60_000

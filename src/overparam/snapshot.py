@@ -340,6 +340,7 @@ class EverySeconds(Checkpoint):
         self.seconds = float(seconds)
         self.clock = clock if clock is not None else (lambda: _clock())
         self.last = self.clock()
+        self._rate_from: tuple[int, float] | None = None  # (step, clock) the rate is measured from
 
     def due(self, t: int) -> bool:
         now = self.clock()
@@ -347,6 +348,22 @@ class EverySeconds(Checkpoint):
             return False
         self.last = now
         return True
+
+    def next_boundary(self, t: int, steps: int) -> int:
+        """Where the step at which the next snapshot falls due is predicted from the rate so far: a
+        first segment of a hundredth of the run measures the rate, then each segment runs to about
+        the predicted step (a compiled engine's segments cost a call each: cutting every run at every
+        hundredth made the quick reproduction's compiled runs 40 % slower, and a run shorter than
+        ``seconds`` now runs in two segments)."""
+        now = self.clock()
+        if self._rate_from is None or t < self._rate_from[0]:
+            self._rate_from = (t, now)
+        t0, c0 = self._rate_from
+        if t <= t0 or now <= c0:
+            return min(steps, t + max(1, steps // 100))
+        rate = (t - t0) / (now - c0)  # steps per second
+        ahead = int(rate * max(0.0, self.seconds - (now - self.last)))
+        return min(steps, t + max(1, ahead))
 
 
 def at_steps(steps: Iterable[int], save: Callable[[RunSnapshot], None], refused=None) -> AtSteps:
