@@ -25,6 +25,7 @@ from typing import Any
 
 from .._version import __version__
 from ..snapshot import RunSnapshot, SnapshotError
+from .durable import fsync_dir
 
 SNAPSHOT_FILE = "snapshot.npz"
 
@@ -59,19 +60,6 @@ def path(root: Path, key: str) -> Path:
     return root / "partial" / key / SNAPSHOT_FILE
 
 
-def _fsync(p: Path, flags: int = os.O_RDONLY) -> None:
-    try:
-        fd = os.open(p, flags)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def write(root: Path, key: str, snap: RunSnapshot, host: str) -> Path:
     """Store ``snap`` as run ``key``'s snapshot (replacing the previous one atomically), written
     first into ``tmp/partial-<key>.<host>.<pid>.<nonce>/`` (whose leftovers the store's
@@ -89,7 +77,7 @@ def write(root: Path, key: str, snap: RunSnapshot, host: str) -> Path:
         final = path(root, key)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, final)
-        _fsync(final.parent)
+        fsync_dir(final.parent)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
     return final

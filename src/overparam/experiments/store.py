@@ -78,6 +78,7 @@ import numpy as np
 from .._version import __version__
 from ..result import Result
 from . import partial
+from .durable import fsync_dir
 from .errors import SpecError
 from .spec import RunSpec, flatten
 
@@ -153,20 +154,6 @@ def _write_json(path: Path, data: Any) -> None:
         json.dump(data, fh, indent=1, sort_keys=True, default=_json_default)
         fh.flush()
         os.fsync(fh.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a rename inside ``path`` durable (best effort: some filesystems refuse directory fsync)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _json_default(o: Any) -> Any:
@@ -588,7 +575,7 @@ class Store:
             meta.update(extra or {})
             _write_json(tmp / "meta.json", meta)
             _write_json(tmp / MANIFEST, manifest(tmp))  # last: hashes of the files as written
-            _fsync_dir(tmp)
+            fsync_dir(tmp)
             final.parent.mkdir(parents=True, exist_ok=True)
             self._move_aside_if_damaged(key)
             try:
@@ -598,7 +585,7 @@ class Store:
                     raise
                 shutil.rmtree(tmp, ignore_errors=True)  # a concurrent writer finished the same spec
             else:
-                _fsync_dir(final.parent)
+                fsync_dir(final.parent)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
