@@ -191,28 +191,8 @@ class Descend(Piece):
 
     def update(self, step: Step, state):
         step.step_size = state
-        theta, direction = step.theta, step.direction
-        shaped = self._shaped(state, theta)
-        if len(theta) == 1:  # one block (X = UUᵀ, θ = X): the same line without the tuple machinery
-            step.new_theta = (theta[0] - shaped[0] * direction[0],)
-        else:
-            step.new_theta = tuple(p - s * d for p, s, d in zip(theta, shaped, direction, strict=True))
+        step.new_theta = tuple(p - scale_like(s, p) * d for p, s, d in zip(step.theta, state, step.direction, strict=True))
         return state
-
-    def _shaped(self, state, theta) -> tuple[torch.Tensor, ...]:
-        """The step sizes reshaped to broadcast against θ's blocks (:func:`scale_like`), kept while
-        the state and the blocks' ranks stay the same (the state changes only when replicas are dropped)."""
-        ranks = tuple(p.ndim for p in theta)
-        c = self._cache
-        if c is None or c[0] is not state or c[1] != ranks:
-            c = (state, ranks, tuple(scale_like(s, p) for s, p in zip(state, theta, strict=True)))
-            self._cache = c
-        return c[2]
-
-    _cache: tuple | None = None
-
-    def __getstate__(self):  # the reshaped views are a cache of one run's state, not a setting
-        return {k: v for k, v in self.__dict__.items() if k != "_cache"}
 
     def select(self, state, keep):
         return tuple(s[keep] for s in state)
