@@ -55,12 +55,41 @@ from .stops import StopRule
 
 
 class _Health:
-    """Divergence and target checks on device: (non-finite, diverged, reached) masks."""
+    """Divergence and target checks on device: (non-finite, diverged, reached) masks.
+
+    A replica diverges at θ_t when not loss_t ≤ ``diverge_factor`` × ref (ref: its initial loss,
+    clamped to the smallest normal number; NaN compares False); it reaches the target when
+    √(fit_sq/‖y‖²) ≤ ``target``. The bound ``diverge_factor`` × ref of the active replicas is
+    computed once per active set (:meth:`bound`), and :meth:`quiet` answers the common step's
+    question (nothing diverged, nothing reached, no stop rule hit) with one host synchronization."""
 
     def __init__(self, R: int, diverge_factor: float, target: float | None, y: torch.Tensor):
         self.R, self.factor, self.target = R, diverge_factor, target
         self.y_norm_sq = (y * y).sum()
         self.ref: torch.Tensor | None = None
+        self._bound: tuple[torch.Tensor, torch.Tensor, torch.device, torch.Tensor] | None = None
+
+    def bound(self, active: torch.Tensor, device: torch.device) -> torch.Tensor:
+        """``diverge_factor`` × ref of the replicas ``active`` (on ``device``): the same product as
+        computed every step, kept while the active set and the reference stay the same objects."""
+        b = self._bound
+        if b is None or b[0] is not active or b[1] is not self.ref or b[2] != device:
+            b = (active, self.ref, device, self.factor * self.ref[active.to(device)])
+            self._bound = b
+        return b[3]
+
+    def quiet(self, ev: Evaluation, active: torch.Tensor, hits: torch.Tensor | None) -> bool:
+        """Whether no active replica diverged, reached the target or was hit by a stop rule at this
+        evaluation (the reference loss is set): ``all(loss ≤ bound ∧ ¬reached ∧ ¬hits)``, which is
+        ``not any(diverged | reached | hits)`` of :meth:`__call__`'s masks (reached ∧ ¬diverged
+        or'ed with diverged is reached's condition or'ed with diverged)."""
+        loss = ev.loss
+        ok = loss <= self.bound(active, loss.device)
+        if self.target is not None:
+            ok &= ~((ev.fit_sq / self.y_norm_sq).sqrt() <= self.target)
+        if hits is not None:
+            ok &= ~hits
+        return bool(ok.all())
 
     def __call__(self, ev: Evaluation | None, out: StepOut | None, active: torch.Tensor):
         if ev is None:  # SGD between logged steps: a non-finite θ_{t+1} means divergence at step t
@@ -74,7 +103,7 @@ class _Health:
             self.ref = torch.full((self.R,), float("nan"), dtype=loss.dtype, device=loss.device)
             self.ref[active.to(loss.device)] = loss.abs().clamp_min(torch.finfo(loss.dtype).tiny)
         nonfinite = ~torch.isfinite(loss)
-        diverged = ~(loss <= self.factor * self.ref[active.to(loss.device)])  # NaN compares False
+        diverged = ~(loss <= self.bound(active, loss.device))  # NaN compares False
         reached = None
         if self.target is not None:
             reached = ((ev.fit_sq / self.y_norm_sq).sqrt() <= self.target) & ~diverged
@@ -589,11 +618,23 @@ class _Loop:
         nothing stops) one host synchronization. ``final``: the evaluation at θ_T, when known."""
         ev, last, g = (out.evaluation if out else final), out is None, t + self.offset
         logged = last or t in self.schedule or bool(out.events)
+        rules = self.stops.rules
+        if (not logged and not rules and ev is not None and not out.stops and self.health.ref is not None
+                and self.health.quiet(ev, self.reps.active, None)):
+            # the common step without stop rules: no snapshot, one synchronization
+            self.diags.update(t, self.theta, out, self.objective)
+            self.prev, self.theta = self.theta, out.theta
+            return
         snap = Snapshot(g, self.theta, self.objective, ev, self.algorithm, self.diags.states)
         if ev is None and (logged or t == 0):
             ev = snap.evaluation  # SGD: the full loss only on logged steps
+        hits = None if last or not rules else self.stops.check(g, snap)
+        if (rules and not logged and ev is not None and not out.stops and self.health.ref is not None
+                and self.health.quiet(ev, self.reps.active, hits)):
+            self.diags.update(t, self.theta, out, self.objective)
+            self.prev, self.theta = self.theta, out.theta
+            return
         nonfinite, diverged, reached = self.health(ev, out, self.reps.active)
-        hits = None if last else self.stops.check(g, snap)
         flags = diverged if reached is None else diverged | reached
         if not logged and not out.stops and not bool((flags if hits is None else flags | hits).any()):
             self.diags.update(t, self.theta, out, self.objective)
@@ -624,8 +665,10 @@ class _Loop:
                                           self.algorithm, self.diags.states), reps.active, lost)
         if logged:
             self.logged_step = g
-        fixed = _replace(theta, {i: requests[i].theta for i in torch.nonzero(req).flatten().tolist()})
-        if bool(req.any()):  # an algorithm's own termination: record and keep its returned point
+        req_rows = torch.nonzero(req).flatten().tolist()
+        # θ with the terminated replicas' returned points (a copy only when some replica terminates)
+        fixed = _replace(theta, {i: requests[i].theta for i in req_rows}) if req_rows else theta
+        if req_rows:  # an algorithm's own termination: record and keep its returned point
             self.recorder.record(Snapshot(g, fixed, self.objective, None, self.algorithm, self.diags.states),
                                  reps.active, req)
         for i, kind, data in (out.events if out is not None else []):
@@ -633,7 +676,7 @@ class _Loop:
         reps.finish(torch.nonzero(diverged).flatten().tolist(), theta, self.prev, "diverged", g)
         for i in torch.nonzero(stop_now & ~diverged).flatten().tolist():
             reps.finish([i], theta, self.prev, reason[i], g)
-        for i in torch.nonzero(req).flatten().tolist():
+        for i in req_rows:
             reps.finish([i], fixed, self.prev, requests[i].reason, g)
         ended = diverged | stop_now | req if out is not None else torch.ones(n, dtype=torch.bool)
         if self.stops.rules:

@@ -62,11 +62,15 @@ def truncated_M(U: torch.Tensor, objective, R: float) -> tuple[torch.Tensor, obj
 
     M_t = (1/m) Σ_i (ŷ_i − y_i) 1{ŷ_i ≤ R} A_i with ŷ_i = ⟨A_i, UUᵀ⟩ (``M_t.mm(B)`` = M_t B)."""
     prob = objective.problem
-    z = objective.measure((U,))
+    op = prob.operator
+    if op.prefers_factored:  # ŷ from the factors (as Objective.measure), keeping x U for M_t U
+        z, gradient = op.forward_factored_gradient(U, U)
+    else:
+        z, gradient = objective.measure((U,)), op.gradient
     res = z - prob.y
     mask = z <= R
     w = torch.where(mask, res, torch.zeros_like(res)) / prob.m
-    return z, prob.operator.gradient(w), mask, res
+    return z, gradient(w), mask, res
 
 
 def truncated_loss(U: torch.Tensor, objective, R: float, *, c: float | None = None) -> torch.Tensor:

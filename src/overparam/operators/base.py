@@ -148,6 +148,14 @@ class LinearOperator:
         """G = 𝒜*(w) as a :class:`GradOperator`."""
         return DenseGrad(self.adjoint(w), symmetric=self.symmetric_domain)
 
+    def forward_factored_gradient(self, L: torch.Tensor, R: torch.Tensor
+                                  ) -> tuple[torch.Tensor, Callable[[torch.Tensor], GradOperator]]:
+        """z = 𝒜(L Rᵀ) (:meth:`forward_factored`) and a function w ↦ 𝒜*(w) (:meth:`gradient`) whose
+        products with L and R may reuse what the forward product computed (rank-one sensing keeps
+        x L): for a gradient whose weights are not the squared loss's residual (000's truncated
+        M_t). Default: the two methods as they are."""
+        return self.forward_factored(L, R), self.gradient
+
     # -- the squared-loss step in one pass (objective hook) ---------------------------------------
     #: ``forward_adjoint`` / ``forward_factored_adjoint`` are cheaper than a forward product followed
     #: by the gradient (they read the operator's data once, or reuse what the forward computed);

@@ -25,6 +25,8 @@ def xmm(x: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
     if x.ndim != 2 or B.ndim != 3:
         return x @ B
     R, d, k = B.shape
+    if R == 1 and B.is_contiguous():  # [B_1] is B_1 itself: the same product, without the view shuffling
+        return (x @ B[0]).unsqueeze(0)
     return (x @ B.transpose(0, 1).reshape(d, R * k)).reshape(x.shape[0], R, k).transpose(0, 1)
 
 
@@ -33,6 +35,8 @@ def xtmm(x: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     if x.ndim != 2 or W.ndim != 3:
         return x.mT @ W
     R, m, k = W.shape
+    if R == 1 and W.is_contiguous():  # one replica: xᵀ W_1, the same product without the view shuffling
+        return (x.T @ W[0]).unsqueeze(0)
     return (x.T @ W.transpose(0, 1).reshape(m, R * k)).reshape(x.shape[1], R, k).transpose(0, 1)
 
 
@@ -103,6 +107,13 @@ class RankOneSensing(LinearOperator):
         if R is L:
             return (xL * xL).sum(-1)
         return (xL * xmm(self.x, R)).sum(-1)
+
+    def forward_factored_gradient(self, L: torch.Tensor, R: torch.Tensor):
+        """z = rowsum((xL) ⊙ (xR)) and w ↦ 𝒜*(w) whose products with L and R reuse xL, xR."""
+        xL = xmm(self.x, L)
+        xR = xL if R is L else xmm(self.x, R)
+        known = ((L, xL),) if R is L else ((L, xL), (R, xR))
+        return (xL * xR).sum(-1), lambda w: RankOneGrad(self.x, w, known)
 
     fuses_forward_adjoint = True
 
