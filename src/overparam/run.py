@@ -619,28 +619,26 @@ class _Loop:
         ev, last, g = (out.evaluation if out else final), out is None, t + self.offset
         logged = last or t in self.schedule or bool(out.events)
         rules = self.stops.rules
-        if (not logged and not rules and ev is not None and not out.stops and self.health.ref is not None
-                and self.health.quiet(ev, self.reps.active, None)):
-            # the common step without stop rules: no snapshot, one synchronization
-            self.diags.update(t, self.theta, out, self.objective)
-            self.prev, self.theta = self.theta, out.theta
-            return
+        # a step that may be the common one: nothing logged or requested, the reference loss set
+        common = not logged and ev is not None and not out.stops and self.health.ref is not None
+        if common and not rules and self.health.quiet(ev, self.reps.active, None):
+            return self._advance(t, out)  # without stop rules: no snapshot, one synchronization
         snap = Snapshot(g, self.theta, self.objective, ev, self.algorithm, self.diags.states)
         if ev is None and (logged or t == 0):
             ev = snap.evaluation  # SGD: the full loss only on logged steps
         hits = None if last or not rules else self.stops.check(g, snap)
-        if (rules and not logged and ev is not None and not out.stops and self.health.ref is not None
-                and self.health.quiet(ev, self.reps.active, hits)):
-            self.diags.update(t, self.theta, out, self.objective)
-            self.prev, self.theta = self.theta, out.theta
-            return
+        if common and rules and self.health.quiet(ev, self.reps.active, hits):
+            return self._advance(t, out)
         nonfinite, diverged, reached = self.health(ev, out, self.reps.active)
         flags = diverged if reached is None else diverged | reached
         if not logged and not out.stops and not bool((flags if hits is None else flags | hits).any()):
-            self.diags.update(t, self.theta, out, self.objective)
-            self.prev, self.theta = self.theta, out.theta
-            return
+            return self._advance(t, out)
         self._handle(g, out, snap, nonfinite.cpu(), diverged.cpu(), reached, hits, logged)
+
+    def _advance(self, t: int, out: StepOut) -> None:
+        """Step ``t`` changed nothing but θ: update the diagnostics and move to θ_{t+1}."""
+        self.diags.update(t, self.theta, out, self.objective)
+        self.prev, self.theta = self.theta, out.theta
 
     def _handle(self, g, out, snap, nonfinite, diverged, reached, hits, logged) -> None:
         reps, n, theta = self.reps, self.reps.active.numel(), self.theta

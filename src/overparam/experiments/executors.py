@@ -66,7 +66,7 @@ from urllib.parse import urlsplit
 from ..errors import SweepError
 from .errors import SpecError
 from .spec import RunSpec
-from .store import CHECKPOINT_S, CLAIM_TIMEOUT_S, Store
+from .store import CLAIM_TIMEOUT_S, Store
 
 PROGRESS_INTERVAL_S = 0.25
 DASK_TIMEOUT_S = 5.0
@@ -81,8 +81,6 @@ PARENT_POLL_S = 0.25
 DEFAULT_CLAIM_TIMEOUT_S = CLAIM_TIMEOUT_S
 #: A wait for another process's claim is announced on stderr after this many seconds.
 CLAIM_REPORT_S = 1.0
-#: Seconds of wall time between a long run's snapshots (``--checkpoint-seconds``; 0: none).
-DEFAULT_CHECKPOINT_S = CHECKPOINT_S
 
 
 
@@ -288,16 +286,16 @@ def _compute(spec: RunSpec, key: str, store: Store, threads: int, sink: Any, ker
 
         checkpoint = every_seconds(checkpoint_seconds, save,
                                    lambda why: _notify(f"run {key}: takes no snapshots ({why})"))
+    report = progress if sink is not None else None
     try:
         with thread_ctx(threads, kernels=kernel_threads):  # numba first, then torch and BLAS (backend.threads)
             try:
-                result = execute(spec, progress=progress if sink is not None else None, checkpoint=checkpoint,
-                                 resume=resume)
+                result = execute(spec, progress=report, checkpoint=checkpoint, resume=resume)
             except SnapshotError as exc:  # not this run's snapshot after all: start over
                 _notify(f"run {key}: its snapshot is not used ({exc}); computing it from step 0")
                 store.drop_partial(key)
                 resume = None
-                result = execute(spec, progress=progress if sink is not None else None, checkpoint=checkpoint)
+                result = execute(spec, progress=report, checkpoint=checkpoint)
             except Exception:
                 if resume is not None:  # never resume into the same failure twice: the next sweep starts over
                     store.drop_partial(key)

@@ -120,12 +120,9 @@ class RankOneSensing(LinearOperator):
     def forward_factored_adjoint(self, L: torch.Tensor, R: torch.Tensor, y: torch.Tensor, scale: float
                                  ) -> ForwardAdjoint:
         """z = rowsum((xL) ⊙ (xR)), G = 𝒜*(scale (z − y)) whose products with L and R reuse xL, xR."""
-        xL = xmm(self.x, L)
-        xR = xL if R is L else xmm(self.x, R)
-        z = (xL * xR).sum(-1)
+        z, gradient = self.forward_factored_gradient(L, R)
         res = z - y
-        known = ((L, xL),) if R is L else ((L, xL), (R, xR))
-        return ForwardAdjoint(z, RankOneGrad(self.x, scale * res, known), (res * res).sum(-1))
+        return ForwardAdjoint(z, gradient(scale * res), (res * res).sum(-1))
 
     def adjoint(self, w: torch.Tensor) -> torch.Tensor:
         return RankOneGrad(self.x, w).dense()
