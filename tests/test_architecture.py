@@ -34,8 +34,9 @@ PAPER_LAYER = ("overparam.papers", "overparam.studies")
 #: The layers, bottom to top (DESIGN.md "Dependency rules"), as module prefixes; the longest prefix
 #: decides. A module imports only from its own layer or below.
 LAYERS = {
-    "base": ("overparam._types", "overparam._version", "overparam.errors", "overparam.backend", "overparam.registry",
-             "overparam.settings", "overparam.result", "overparam.schedule", "overparam.figstyle", "overparam.figcheck"),
+    "base": ("overparam._types", "overparam._version", "overparam.errors", "overparam.backend", "overparam.lanes",
+             "overparam.registry", "overparam.settings", "overparam.result", "overparam.schedule", "overparam.figstyle",
+             "overparam.figcheck"),
     "model": ("overparam.operators", "overparam.losses", "overparam.problems", "overparam.params", "overparam.init",
               "overparam.regularizers", "overparam.objective", "overparam.spectral"),
     "algorithms": ("overparam.algorithms",),

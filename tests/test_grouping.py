@@ -156,7 +156,7 @@ def test_grouping_asks_select_engine_and_restates_no_names(monkeypatch):
 
     sub = [spec(**{"algorithm.name": "gd_subspace"}, init_seed=s) for s in (0, 1)]
     assert group_key(sub[0]) is not None and group_key(sub[0]) == group_key(sub[1])
-    grouping._ENGINES.clear()
+    grouping._DECISIONS.clear()
     monkeypatch.setattr(grouping, "select_engine", lambda *a, **k: None)
     assert group_key(spec()) is None
-    grouping._ENGINES.clear()
+    grouping._DECISIONS.clear()

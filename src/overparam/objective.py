@@ -17,6 +17,7 @@ from typing import Protocol
 
 import torch
 
+from .lanes import in_replica_lanes
 from .operators import GradOperator
 from .params import Parameterization, Params
 from .problems import Problem
@@ -106,7 +107,10 @@ class Objective:
             loss = loss.rescaled(prob.m / rows.shape[-1])
         G = None
         s = loss.fused_scale
-        if grad and s is not None and op.fuses_forward_adjoint:
+        # a run in replica lanes evaluates through the operator's lane path, with a gradient or not,
+        # so that a replica's loss does not depend on its batch (:mod:`overparam.lanes`)
+        lanes = not grad and rows is None and in_replica_lanes() and op.max_lanes() > 0
+        if (grad or lanes) and s is not None and op.fuses_forward_adjoint:
             # one pass for z, the residual and G (a dense operator read once; entries visited once)
             fac = self.param.factors(theta) if op.prefers_factored else None
             if fac is not None:

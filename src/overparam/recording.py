@@ -15,7 +15,12 @@ from .stops import StopContext, StopRule
 
 
 class Replicas:
-    """Status, stop step, final θ and events per replica; ``active`` maps batch rows to replicas."""
+    """Status, stop step, final θ and events per replica; ``active`` maps batch rows to replicas.
+
+    ``pending``: the forks not yet ended, by the replica they follow (:func:`overparam.run`'s
+    ``forks``). Until its budget a fork is its replica: that replica's events and its end (stop
+    step, status, final θ, stop rules' state) are the fork's too. (A replica that has ended has no
+    more rows or events, so its entry may stay.)"""
 
     def __init__(self, R: int, last_step: int | list[int]):
         """``last_step``: the global step at which the replicas end unless they stop (one for all, or
@@ -26,22 +31,38 @@ class Replicas:
         self.final_theta: list[tuple[torch.Tensor, ...] | None] = [None] * R
         self.carry: list[dict[str, Any] | None] = [None] * R  # stop rules' states when each replica ended
         self.events: list[dict[str, Any]] = []
+        self.pending: dict[int, list[int]] = {}
+
+    def event(self, step: int, g: int, kind: str, **data: Any) -> None:
+        """Replica ``g``'s event (and its pending forks')."""
+        for h in (g, *self.pending.get(g, ())):
+            self.events.append({"step": step, "replica": h, "kind": kind, **data})
+
+    def set_carry(self, g: int, carry: dict[str, Any] | None) -> None:
+        """The stop rules' state at replica ``g``'s end (and its pending forks')."""
+        for h in (g, *self.pending.get(g, ())):
+            self.carry[h] = carry
 
     def finish(self, local: list[int], theta_now, theta_prev, why: str, step: int) -> None:
-        """Stop active rows ``local`` at ``step``, keeping θ if finite, else the previous θ."""
+        """Stop active rows ``local`` at ``step``, keeping θ if finite, else the previous θ (their
+        pending forks stop with them)."""
         for i in local:
             g = int(self.active[i])
-            self.status[g] = why
-            self.stop_step[g] = step
             keep = theta_now if all(bool(torch.isfinite(p[i]).all()) for p in theta_now) else theta_prev
-            self.final_theta[g] = tuple(p[i].detach().clone() for p in keep)
-            self.events.append({"step": step, "replica": g, "kind": why})
+            th = tuple(p[i].detach().clone() for p in keep)
+            for h in (g, *self.pending.get(g, ())):
+                self.status[h] = why
+                self.stop_step[h] = step
+                self.final_theta[h] = th
+            self.event(step, g, why)
 
     def complete(self, theta) -> None:
-        """The last step: every active replica not finished keeps θ_T."""
+        """The last step: every active replica not finished (and its pending forks) keeps θ_T."""
         for i, g in enumerate(self.active.tolist()):
             if self.final_theta[g] is None:
-                self.final_theta[g] = tuple(p[i].detach().clone() for p in theta)
+                th = tuple(p[i].detach().clone() for p in theta)
+                for h in (g, *self.pending.get(g, ())):
+                    self.final_theta[h] = th
 
 
 class Recorder:
@@ -52,22 +73,38 @@ class Recorder:
         self.steps: list[np.ndarray] = []
         self.replicas: list[np.ndarray] = []
         self.values: dict[str, list[np.ndarray]] = {m.name: [] for m in metrics}
+        #: pending forks by the replica they follow (:class:`Replicas`): its rows are theirs too
+        self.aliases: dict[int, list[int]] = {}
 
     def record(self, snap: Snapshot, active: torch.Tensor, want: torch.Tensor) -> None:
         sel = torch.nonzero(want).flatten()
-        self.steps.append(np.full(sel.numel(), snap.t, dtype=np.int64))
-        self.replicas.append(active[sel].numpy().astype(np.int64))
-        for m in self.metrics:
-            v = m(snap).detach()
-            self.values[m.name].append(v[sel.to(v.device)].cpu().numpy())
+        self._append(np.full(sel.numel(), snap.t, dtype=np.int64), active[sel].numpy().astype(np.int64),
+                     {m.name: m(snap).detach() for m in self.metrics}, sel)
 
     def record_batch(self, snap: Snapshot, steps: np.ndarray, replicas: np.ndarray) -> None:
         """Rows for a snapshot whose batch axis holds several (step, replica) pairs at once (the lean
         path's logged steps of one segment): metric values in batch order, one row each."""
+        self._append(steps, replicas, {m.name: m(snap).detach() for m in self.metrics}, None)
+
+    def _append(self, steps: np.ndarray, replicas: np.ndarray, values: dict[str, torch.Tensor],
+                sel: torch.Tensor | None) -> None:
+        """One chunk of rows (``values`` of the batch, its rows ``sel``), and the same rows again
+        under each pending fork of their replica."""
+        vals = {k: (v if sel is None else v[sel.to(v.device)]).cpu().numpy() for k, v in values.items()}
         self.steps.append(steps)
         self.replicas.append(replicas)
-        for m in self.metrics:
-            self.values[m.name].append(m(snap).detach().cpu().numpy())
+        for k, v in vals.items():
+            self.values[k].append(v)
+        if not any(self.aliases.values()):
+            return
+        src = [k for k, g in enumerate(replicas.tolist()) for _ in self.aliases.get(g, ())]
+        if not src:
+            return
+        self.steps.append(steps[src])
+        self.replicas.append(np.asarray([f for g in replicas.tolist() for f in self.aliases.get(g, ())],
+                                        dtype=np.int64))
+        for k, v in vals.items():
+            self.values[k].append(v[src])
 
     def trace(self) -> Trace:
         if not self.steps:

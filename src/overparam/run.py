@@ -42,6 +42,7 @@ from .backend import BackendError, dtype_name, preserved_threads, resolve_device
 from .engines import BATCH_METRICS, MAX_RECORDS, next_boundary, select_engine
 from .errors import OverparamError
 from .init import Init
+from .lanes import replica_lanes
 from .metrics import DEFAULT_METRICS, Metric, Snapshot, resolve
 from .objective import Evaluation, Objective
 from .params import Parameterization, Params
@@ -250,6 +251,48 @@ def _check_budgets(budgets, R: int, steps: int) -> list[int]:
     return [int(b) for b in vals]
 
 
+def _check_forks(forks, R: int, budgets: list[int]) -> list[int | None]:
+    """``forks`` as a list of R entries: ``None`` (a replica computed) or the index j of a computed
+    replica with a budget at least the replica's own (``None``: no forks)."""
+    if forks is None:
+        return [None] * R
+    vals = list(forks) if isinstance(forks, (list, tuple)) else None
+    ok = vals is not None and len(vals) == R
+    if ok:
+        for i, j in enumerate(vals):
+            if j is None:
+                continue
+            if not _is_int(j) or not 0 <= j < R or j == i or vals[j] is not None or budgets[j] < budgets[i]:
+                ok = False
+                break
+    if not ok:
+        raise BackendError(f"forks: got {forks!r}; accepted: a list of {R} entries, each None or the index of "
+                           "another replica that is not itself a fork and whose budget is at least this one's")
+    return [None if j is None else int(j) for j in vals]
+
+
+def _check_fork_starts(forks: list[int | None], theta: Params) -> None:
+    """A fork repeats its replica: their θ₀ must be equal."""
+    for i, j in enumerate(forks):
+        if j is not None and not all(torch.equal(p[i], p[j]) for p in theta):
+            raise BackendError(f"forks: replica {i} is given as a fork of replica {j}, but their θ₀ differ; a fork "
+                               "repeats a replica with the same settings")
+
+
+def _start(init, theta0, param, problem, R: int, init_seeds: list[int], algo_seeds: list[int], dev, dt
+           ) -> tuple[Params, list[dict[str, Any]]]:
+    """θ₀ (``theta0``, or drawn by ``init``) and each replica's settings as the result reports them."""
+    if theta0 is not None:
+        theta = tuple(p.to(device=dev, dtype=dt) for p in theta0)
+        replica_info: list[dict[str, Any]] = [{} for _ in range(R)]
+    else:
+        theta = init(param, problem.shape, seeds=init_seeds, device=dev, dtype=dt, problem=problem)
+        replica_info = [{f"init.{k}": v for k, v in s.items()} for s in init.replica_settings(R)]
+    for r in range(R):
+        replica_info[r].update(init_seed=init_seeds[r], algo_seed=algo_seeds[r])
+    return theta, replica_info
+
+
 def _replica_count(init, theta0, init_seed, algo_seed, algorithm, regularizer) -> int:
     counts = {"theta0": theta0[0].shape[0]} if theta0 is not None else {"init": init.replicas}
     counts["algorithm"] = algorithm.replicas
@@ -285,6 +328,7 @@ def run(
     stop_carry: dict[str, Any] | None = None,
     lean: bool = True,
     budgets: Sequence[int] | None = None,
+    forks: Sequence[int | None] | None = None,
     checkpoint: Checkpoint | None = None,
     resume: RunSnapshot | None = None,
 ) -> Result:
@@ -315,6 +359,14 @@ def run(
             θ with status ``completed`` — the rest of the batch goes on. Every budget's step is
             logged. A sweep uses it to run specs that differ only in their step budgets as one pass
             (:mod:`overparam.experiments.grouping`).
+        forks: per replica, ``None`` or the index j of a replica with the same settings (θ₀, η,
+            seeds) and a budget at least its own: replica i is then not stepped — its iterates are
+            replica j's — and its rows, events and end are replica j's up to step ``budgets[i]``,
+            where it ends as a run of that many steps ends (replica j goes on); if replica j stops
+            first, replica i stops with it. Replica i's numbers are those of its own run where the
+            engine computes each replica independently of the batch. A sweep uses it to run specs
+            whose replicas repeat a longer spec's as prefixes of one pass (li2018's Figs. 1–2).
+            θ₀ of i and j must be equal (checked).
         checkpoint: when to hand a snapshot of the run's state to a callback
             (:func:`overparam.snapshot.every_seconds`, :func:`~overparam.snapshot.at_steps`); taking
             snapshots changes no number. A state that cannot be stored exactly takes none
@@ -339,6 +391,7 @@ def run(
         _check_theta0(theta0, param, problem)
     problem = problem.to(dev, dt)
     R, budgets = _replicas_and_budgets(init, theta0, init_seed, algo_seed, algorithm, regularizer, budgets, steps)
+    forks = _check_forks(forks, R, budgets)
     bound = regularizer.bind(R, dev, dt, param) if regularizer is not None else None
     objective = Objective(problem, param, bound)
     metric_objs = resolve(metrics)
@@ -346,20 +399,15 @@ def run(
         mo.check(objective)
     init_seeds = [int(s) for s in per_replica(init_seed, R)]
     algo_seeds = [int(s) for s in per_replica(algo_seed, R)]
-    if theta0 is not None:
-        theta = tuple(p.to(device=dev, dtype=dt) for p in theta0)
-        replica_info: list[dict[str, Any]] = [{} for _ in range(R)]
-    else:
-        theta = init(param, problem.shape, seeds=init_seeds, device=dev, dtype=dt, problem=problem)
-        replica_info = [{f"init.{k}": v for k, v in s.items()} for s in init.replica_settings(R)]
-    for r in range(R):
-        replica_info[r].update(init_seed=init_seeds[r], algo_seed=algo_seeds[r])
+    theta, replica_info = _start(init, theta0, param, problem, R, init_seeds, algo_seeds, dev, dt)
+    _check_fork_starts(forks, theta)
     ctx = RunContext(R=R, algo_seeds=algo_seeds, device=dev, dtype=dt, steps=steps, blocks=param.blocks)
     t0 = time.perf_counter()
-    with preserved_threads():  # a run leaves torch's, numba's and BLAS's thread counts as it found them
+    # thread counts left as found; several replicas run as lanes to their end (:mod:`overparam.lanes`)
+    with preserved_threads(), replica_lanes(R >= 2):
         loop = _Loop(objective, algorithm, theta, ctx, metric_objs, stops, step_offset, stop_carry,
                      _Health(R, diverge_factor, target_train_error, problem.y),
-                     set((log or LogSchedule()).steps(steps).tolist()), progress, lean, budgets)
+                     set((log or LogSchedule()).steps(steps).tolist()), progress, lean, budgets, forks)
         if checkpoint is not None or resume is not None:
             loop.snapshots(checkpoint, resume, t0, _fingerprint(loop, problem, param, algorithm, regularizer, stops,
                                                                 theta, diverge_factor, target_train_error))
@@ -392,6 +440,7 @@ def _fingerprint(loop, problem, param, algorithm, regularizer, stops, theta, div
             "regularizer": regularizer.describe() if regularizer is not None else None,
             "metrics": [m.name for m in loop.recorder.metrics], "stops": [s.describe() for s in stops],
             "schedule": digest(np.asarray(sorted(loop.schedule), dtype=np.int64)), "budgets": loop.budgets,
+            "forks": loop.forks,
             "steps": ctx.steps, "step_offset": loop.offset, "R": ctx.R, "device": str(ctx.device),
             "dtype": dtype_name(ctx.dtype), "threads": torch.get_num_threads(), "diverge_factor": float(diverge_factor),
             "target_train_error": target, "engine": loop.lean.name if loop.lean is not None else "generic"}
@@ -404,7 +453,7 @@ class _Loop:
     is due; :meth:`restore` puts a snapshot back, and :meth:`run` then starts at its step."""
 
     def __init__(self, objective, algorithm, theta, ctx, metrics, stops, offset, carry, health, schedule, progress,
-                 use_lean: bool = True, budgets: list[int] | None = None):
+                 use_lean: bool = True, budgets: list[int] | None = None, forks: list[int | None] | None = None):
         self.objective, self.algorithm, self.theta, self.ctx = objective, algorithm, theta, ctx
         self.state = algorithm.init_state(objective, theta, ctx)
         self.health, self.progress, self.offset = health, progress, offset
@@ -414,6 +463,7 @@ class _Loop:
         #: the steps before T at which some replica's budget ends (:meth:`_finish_budgets`)
         self.ends = sorted({b for b in self.budgets if b < ctx.steps})
         self.reps = Replicas(ctx.R, [b + offset for b in self.budgets])
+        self.forks = forks if forks is not None else [None] * ctx.R
         self.diags = Diagnostics(metrics, objective, theta, algorithm)
         self.stops = Stops(stops, ctx, offset, carry)
         self.logged_step = -1  # the last global step at which every active replica was recorded
@@ -425,6 +475,20 @@ class _Loop:
         engine = select_engine(objective.problem, objective.param, algorithm, metrics=metrics, stops=self.stops.rules,
                                regularizer=objective.regularizer, device=ctx.device) if use_lean else None
         self.lean = engine(objective) if engine is not None else None
+        if any(j is not None for j in self.forks):  # forks are not stepped: they follow their replica
+            self.prev = self.theta
+            self._pending_forks()
+            self._drop(torch.tensor([i for i, j in enumerate(self.forks) if j is None], dtype=torch.long))
+
+    def _pending_forks(self) -> None:
+        """The forks not yet ended, by the replica they follow (rows, events and ends of that replica
+        are theirs too until their budget: :class:`~overparam.recording.Replicas`, ``Recorder``)."""
+        pending: dict[int, list[int]] = {}
+        for i, j in enumerate(self.forks):
+            if j is not None and self.reps.final_theta[i] is None:
+                pending.setdefault(j, []).append(i)
+        self.reps.pending = pending
+        self.recorder.aliases = pending
 
     def run(self) -> Replicas:
         steps, every = self.ctx.steps, max(1, self.ctx.steps // 100)
@@ -536,6 +600,8 @@ class _Loop:
         reps.active, reps.status, reps.stop_step = tree["active"], tree["status"], tree["stop_step"]
         reps.final_theta, reps.carry, reps.events = tree["final_theta"], tree["carry"], tree["events"]
         self.logged_step = tree["logged_step"]
+        if any(j is not None for j in self.forks):
+            self._pending_forks()
         if reps.active.numel() != self.ctx.R:  # rows were dropped: the objective follows them (per-replica λ)
             self.objective = self.objective.select(reps.active.to(self.theta[0].device))
         self.start, self.wall_before = snap.t, snap.wall_time
@@ -546,16 +612,25 @@ class _Loop:
         for the target), recorded, kept as the final θ; the other replicas go on from the same state."""
         active = self.reps.active.tolist()
         done = [i for i, g in enumerate(active) if self.budgets[g] == t]
-        if not done:
+        # forks ending here whose replica is still running: a copy of its state ends as their own run
+        forked = [(f, i) for i, g in enumerate(active) for f in self.reps.pending.get(g, ()) if self.budgets[f] == t]
+        if not done and not forked:
             return
         if self.health.ref is None:  # step 0: every replica's reference loss first, as each run sets its own
             snap = Snapshot(t + self.offset, self.theta, self.objective, self._evaluation_at(self.theta),
                             self.algorithm, self.diags.states)
             self.health(snap.evaluation, None, self.reps.active)
+        if forked:
+            ref = self.health.ref.clone()
+            for f, i in forked:
+                self.reps.pending[active[i]].remove(f)
+                ref[f] = ref[active[i]]
+            self.health.ref = ref
         keep = [i for i in range(len(active)) if i not in set(done)]
         saved = (self.theta, self.prev, self.state, self.objective, dict(self.diags.states), self.stops.states,
                  self.reps.active, self.logged_step)
-        self._drop(torch.tensor(done, dtype=torch.long))
+        self._drop(torch.tensor(done + [i for _, i in forked], dtype=torch.long))
+        self.reps.active = torch.tensor([active[i] for i in done] + [f for f, _ in forked], dtype=torch.long)
         self._check(t, None, self._evaluation_at(self.theta))
         (self.theta, self.prev, self.state, self.objective, states, self.stops.states, self.reps.active,
          self.logged_step) = saved
@@ -670,7 +745,7 @@ class _Loop:
             self.recorder.record(Snapshot(g, fixed, self.objective, None, self.algorithm, self.diags.states),
                                  reps.active, req)
         for i, kind, data in (out.events if out is not None else []):
-            reps.events.append({"step": g, "replica": int(reps.active[i]), "kind": kind, **data})
+            reps.event(g, int(reps.active[i]), kind, **data)
         reps.finish(torch.nonzero(diverged).flatten().tolist(), theta, self.prev, "diverged", g)
         for i in torch.nonzero(stop_now & ~diverged).flatten().tolist():
             reps.finish([i], theta, self.prev, reason[i], g)
@@ -679,7 +754,7 @@ class _Loop:
         ended = diverged | stop_now | req if out is not None else torch.ones(n, dtype=torch.bool)
         if self.stops.rules:
             for i in torch.nonzero(ended).flatten().tolist():
-                reps.carry[int(reps.active[i])] = self.stops.row(i)
+                reps.set_carry(int(reps.active[i]), self.stops.row(i))
         if out is None:
             reps.complete(theta)
             return

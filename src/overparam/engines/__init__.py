@@ -7,6 +7,7 @@ the thread count or the replica batch (``tests/test_engines.py``).
 """
 
 from .base import BATCH_METRICS, LANES_FROM, MAX_BYTES, MAX_RECORDS, Engine, next_boundary
-from .select import select_engine
+from .select import loop_lanes, select_engine
 
-__all__ = ["BATCH_METRICS", "LANES_FROM", "MAX_BYTES", "MAX_RECORDS", "Engine", "next_boundary", "select_engine"]
+__all__ = ["BATCH_METRICS", "LANES_FROM", "MAX_BYTES", "MAX_RECORDS", "Engine", "loop_lanes", "next_boundary",
+           "select_engine"]

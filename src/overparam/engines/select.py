@@ -74,3 +74,25 @@ def select_engine(problem, param, algorithm, *, metrics: Sequence[Any] = (), sto
 
         return FactorizationEngine
     return None
+
+
+def loop_lanes(problem, param, algorithm, *, metrics: Sequence[Any] = (), stops: Sequence[Any] = (),
+               regularizer: Any = None, device: torch.device | str | None = None) -> int:
+    """Up to how many replicas the *generic loop* computes each replica of this combination
+    independently of the batch (0: no such promise): where no engine runs it
+    (:func:`select_engine`) and it is what the engines need too — plain GD, no regularizer, no stop
+    rule, no stateful diagnostic, a squared loss, float64/float32 on the CPU, full-batch
+    observations — under a symmetric or asymmetric factorization, on an operator whose lane kernels
+    say so (``LinearOperator.max_lanes``; :mod:`overparam.lanes`). The batched products of the
+    factorization's chain rule are per replica."""
+    if select_engine(problem, param, algorithm, metrics=metrics, stops=stops, regularizer=regularizer,
+                     device=device) is not None:
+        return 0
+    dev = torch.device(device) if device is not None else problem.device
+    if dev.type != "cpu" or regularizer is not None or len(stops) or not _plain_gd(algorithm):
+        return 0
+    if type(problem.loss) is not SquaredLoss or problem.dtype not in (torch.float64, torch.float32):
+        return 0
+    if _has_diagnostic(metrics) or type(param) not in (Symmetric, Asymmetric) or problem.y.ndim != 1:
+        return 0
+    return problem.operator.max_lanes()

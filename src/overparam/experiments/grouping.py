@@ -8,13 +8,28 @@ with separate runs only to rounding (a matrix–matrix product sums in another o
 matrix–vector products), so grouping decided from the set of specs of one sweep would make a
 spec's bits depend on its neighbours.
 
-The rule here: specs are grouped only where the engine that runs them — as
-:func:`overparam.engines.select_engine` decides, the one rule — gives every replica the same
-arithmetic whatever the batch (``Engine.replica_invariant``): today the symmetric × packed-sensing
-kernels (:mod:`overparam.engines.sym_packed`), whose one-replica and replica-lane kernels compute
-each replica with identical operations, independent of R, of its lane and of the thread count.
+The rule here: specs are grouped only where what runs them gives every replica the same
+arithmetic whatever the batch. Two cases, both decided from the spec alone:
+
+* an engine (:func:`overparam.engines.select_engine`, the one rule) that says so
+  (``Engine.replica_invariant``): the symmetric × packed-sensing kernels
+  (:mod:`overparam.engines.sym_packed`), whose one-replica and replica-lane kernels compute each
+  replica with identical operations, independent of R, of its lane and of the thread count;
+* the generic loop's full-batch GD on an operator with lane kernels (``LinearOperator.max_lanes``:
+  dense Gaussian sensing from ``FUSED_MIN_BYTES``, li2018 at d = 100 and 200), for specs of ≥ 2
+  replicas each and at most ``max_lanes`` lanes in all. A run of several replicas computes each of
+  them as a lane to its end (:mod:`overparam.lanes`); a one-replica run keeps the one-replica
+  kernel, which sums in another order, so a one-replica spec is not grouped there.
+
 There a grouped spec's result (trace, status, stop step, events, final θ) is bit-identical to the
 spec run alone (``tests/test_grouping.py``). Everything else runs spec by spec, as before.
+
+**Forks: one trajectory, several budgets.** Lanes of a group with the same per-replica settings
+(init numbers, seeds, η) follow the same iterates; only their budgets differ (li2018: Fig. 1's
+α = 1, 10⁻², 10⁻³ at 10⁴ steps are the first half of Fig. 2's runs at 2·10⁴). The pass computes such
+a trajectory once, to the longest budget, and the shorter lanes are its forks (:func:`overparam.run`'s
+``forks``): each takes the rows, events and end of the trajectory up to its budget, where a copy of
+the iterate ends as that spec's own run ends.
 
 **Step budgets and log schedules.** Members may differ in ``steps`` and ``log`` too (li2018's
 Figs. 1–2 at one d: 10⁴ and 2·10⁴ steps of the same problem). The pass runs to the longest budget;
@@ -44,7 +59,7 @@ from typing import Any
 import numpy as np
 
 from .. import engines
-from ..engines import select_engine
+from ..engines import loop_lanes, select_engine
 from ..errors import OverparamError
 from ..problems.dims import problem_dims
 from ..schedule import LogSchedule, UnionSchedule
@@ -52,36 +67,49 @@ from .spec import RunSpec
 
 #: Replicas per merged run at most (a group of more specs is split into several merged runs).
 MAX_GROUP_REPLICAS = 64
+#: Operators up to this size are built to decide whether their specs group (li2018's d = 200 operator
+#: is 804 MB); larger ones run spec by spec.
+BUILD_MAX_BYTES = 2 * 2**30
 
 
 def _dtype_bytes(dtype: str) -> int:
     return 8 if dtype == "float64" else 4
 
 
-#: decisions of :func:`_engine_for` by group key (each distinct problem is built once per process)
-_ENGINES: dict[str, Any] = {}
+#: decisions of :func:`_lanes_for` by group key (each distinct problem is built once per process)
+_DECISIONS: dict[str, tuple[str, int, bool] | None] = {}
+
+#: the engine name a run on the generic loop reports (``Result.info["engine"]``)
+GENERIC = "generic"
 
 
-def _engine_for(key: str, spec: RunSpec):
-    """The engine :func:`overparam.engines.select_engine` picks for ``spec`` (its components built,
-    the problem's data too: only problems under the engines' size bound come here), cached by
-    ``key`` (the spec without its per-replica settings, which select no engine)."""
-    if key in _ENGINES:
-        return _ENGINES[key]
+def _lanes_for(key: str, spec: RunSpec) -> tuple[str, int, bool] | None:
+    """``(engine name, most lanes, one-replica specs too)`` where ``spec``'s runs compute every replica
+    independently of the batch (module docstring), else ``None``; cached by ``key`` (the spec
+    without its per-replica settings, which select no engine). Builds the spec's components, the
+    problem's data too (a cost paid once per problem and process)."""
+    if key in _DECISIONS:
+        return _DECISIONS[key]
     from .execute import build_component
 
     problem = spec.problem.build("problem", data_seed=spec.data_seed, dtype=spec.dtype, device=spec.device)
+    parts = dict(metrics=list(spec.metrics), stops=[c.build("stop") for c in spec.stops],
+                 regularizer=build_component(spec, "regularizer") if spec.regularizer is not None else None,
+                 device=spec.device)
+    param, algorithm = spec.param.build("param"), build_component(spec, "algorithm")
     try:
-        engine = select_engine(problem, spec.param.build("param"), build_component(spec, "algorithm"),
-                               metrics=list(spec.metrics), stops=[c.build("stop") for c in spec.stops],
-                               regularizer=build_component(spec, "regularizer") if spec.regularizer is not None
-                               else None, device=spec.device)
+        engine = select_engine(problem, param, algorithm, **parts)
+        lanes = min(loop_lanes(problem, param, algorithm, **parts), MAX_GROUP_REPLICAS) if engine is None else 0
     except KeyError:  # an unknown metric: the run reports it
-        engine = None
-    if len(_ENGINES) > 1024:
-        _ENGINES.clear()
-    _ENGINES[key] = engine
-    return engine
+        engine, lanes = None, 0
+    if engine is not None:
+        decision = (engine.name, MAX_GROUP_REPLICAS, True) if engine.replica_invariant else None
+    else:  # the generic loop: per-replica lanes from the operator's kernels, for runs of ≥ 2 replicas
+        decision = (GENERIC, lanes, False) if lanes >= 2 else None
+    if len(_DECISIONS) > 1024:
+        _DECISIONS.clear()
+    _DECISIONS[key] = decision
+    return decision
 
 
 def group_key(spec: RunSpec) -> str | None:
@@ -101,8 +129,10 @@ def group_key(spec: RunSpec) -> str | None:
         dims = problem_dims(spec.problem.name, spec.problem.params)
     except OverparamError:
         return None
-    # a cost guard, not an eligibility rule: an operator above the engines' size bound is never built here
-    if dims is None or dims.nbytes // 8 * _dtype_bytes(spec.dtype) > engines.MAX_BYTES:
+    # cost guards, not eligibility rules: the decision builds the problem's data (once per process and
+    # key), and a one-replica spec groups only on an engine, which takes operators up to engines.MAX_BYTES
+    nbytes = None if dims is None else dims.nbytes // 8 * _dtype_bytes(spec.dtype)
+    if nbytes is None or nbytes > BUILD_MAX_BYTES or (spec.n_replicas < 2 and nbytes > engines.MAX_BYTES):
         return None
     data = spec.canonical()
     for field in ("replicas", "init_seed", "algo_seed", "steps", "log"):  # per lane: settings, budget, schedule
@@ -112,8 +142,16 @@ def group_key(spec: RunSpec) -> str | None:
     data["init"] = {**data["init"], "params": {k: v for k, v in data["init"]["params"].items()
                                                if not _numeric(v)}}
     key = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    engine = _engine_for(key, spec)
-    return key if engine is not None and engine.replica_invariant else None
+    decision = _lanes_for(key, spec)
+    if decision is None or spec.n_replicas > decision[1] or (spec.n_replicas < 2 and not decision[2]):
+        return None
+    return key
+
+
+def _capacity(key: str) -> int:
+    """Lanes per merged run for the specs of ``key`` (a :func:`group_key`)."""
+    decision = _DECISIONS.get(key)
+    return decision[1] if decision is not None else MAX_GROUP_REPLICAS
 
 
 def _numeric(v: Any) -> bool:
@@ -122,7 +160,8 @@ def _numeric(v: Any) -> bool:
 
 def plan(specs: list[RunSpec]) -> list[list[RunSpec]]:
     """The specs as tasks: groups (≥ 2 specs sharing a :func:`group_key`, at most
-    ``MAX_GROUP_REPLICAS`` replicas each) and single specs, in the order of first appearance."""
+    ``MAX_GROUP_REPLICAS`` replicas each, fewer where the lanes are fewer) and single specs, in the
+    order of first appearance."""
     tasks: list[list[RunSpec]] = []
     open_group: dict[str, list[RunSpec]] = {}
     for s in specs:
@@ -131,7 +170,7 @@ def plan(specs: list[RunSpec]) -> list[list[RunSpec]]:
             tasks.append([s])
             continue
         g = open_group.get(k)
-        if g is None or sum(x.n_replicas for x in g) + s.n_replicas > MAX_GROUP_REPLICAS:
+        if g is None or sum(x.n_replicas for x in g) + s.n_replicas > _capacity(k):
             g = [s]
             open_group[k] = g
             tasks.append(g)
@@ -154,7 +193,7 @@ def estimated_cost(task: list[RunSpec]) -> float:
     queued behind an hour of short runs would end the sweep an hour later); it never changes a
     number, and an unknown problem counts as one byte per step."""
     steps = max(s.steps for s in task)
-    lanes = sum(s.n_replicas for s in task)
+    lanes = len({json.dumps(row, sort_keys=True) for x in task for row in _rows(x)})  # a fork is no lane
     s = task[0]
     try:
         dims = problem_dims(s.problem.name, s.problem.params)
@@ -207,6 +246,18 @@ def _schedule(spec: RunSpec) -> LogSchedule:
 def budgets(members: list[RunSpec]) -> list[int]:
     """Each lane's step budget: its member's ``steps``, lanes in :func:`merged_spec`'s order."""
     return [s.steps for s in members for _ in range(s.n_replicas)]
+
+
+def forks(members: list[RunSpec]) -> list[int | None]:
+    """Per lane of :func:`merged_spec`: ``None`` for a lane the pass computes, or the lane it is a
+    fork of — the first lane with the same per-replica settings and the longest budget among them."""
+    rows = [json.dumps(row, sort_keys=True) for s in members for row in _rows(s)]
+    steps = budgets(members)
+    lead: dict[str, int] = {}
+    for i, r in enumerate(rows):
+        if r not in lead or steps[i] > steps[lead[r]]:
+            lead[r] = i
+    return [None if lead[r] == i else lead[r] for i, r in enumerate(rows)]
 
 
 def union_schedule(members: list[RunSpec]) -> UnionSchedule:
@@ -274,13 +325,19 @@ def run_group(members: list[RunSpec], *, progress=None) -> list | None:
     kwargs = dict(b.run_kwargs)
     if any(s.steps != merged.steps or s.log != members[0].log for s in members):
         kwargs.update(log=union_schedule(members), budgets=budgets(members))
+    lanes = forks(members)
+    if any(j is not None for j in lanes):
+        kwargs.setdefault("budgets", budgets(members))
+        kwargs.update(forks=lanes)
+    key = group_key(members[0])
+    decision = _DECISIONS.get(key) if key is not None else None
+    if decision is None or sum(j is None for j in lanes) > decision[1]:
+        return None
     result = run(b.problem, b.param, b.algorithm, progress=progress, **kwargs)
-    key = group_key(merged)
-    engine = _engine_for(key, merged) if key is not None else None
-    if engine is None or result.info.get("engine") != engine.name:
+    if result.info.get("engine") != decision[0]:
         return None
     return split(result, members)
 
 
-__all__ = ["MAX_GROUP_REPLICAS", "budgets", "group_key", "merged_spec", "plan", "run_group", "split",
+__all__ = ["MAX_GROUP_REPLICAS", "budgets", "forks", "group_key", "merged_spec", "plan", "run_group", "split",
            "union_schedule"]

@@ -39,6 +39,16 @@ def sum_chunks(parts, out):  # pragma: no cover - compiled
         _sum_tile(parts, out, t * tile, min(N, t * tile + tile))
 
 
+@nb.njit(cache=True, nogil=True, boundscheck=False)
+def row_sumsq(res, out):  # pragma: no cover - compiled
+    """out[r] = Σ_i res[r, i]², one sequential sum per row (the same order whatever the rows)."""
+    for r in range(res.shape[0]):
+        acc = 0.0
+        for i in range(res.shape[1]):
+            acc += res[r, i] * res[r, i]
+        out[r] = acc
+
+
 @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
 def fused_rows(P, x, y, s, z, gp, CH, tag):  # pragma: no cover - compiled
     """One replica, SIMD along the row (L = len(tag) lanes): z = P x and the per-chunk partial

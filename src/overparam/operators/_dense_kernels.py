@@ -224,6 +224,18 @@ def _replicas(Pn, XT, yn, s, ZT, GP, CH, L):
         _compiled.fused_replicas(Pn, XT, yn, s, ZT, GP, CH, tag)
 
 
+def row_sumsq(res: torch.Tensor) -> torch.Tensor:
+    """‖res_r‖² per row of ``res (R, m)``, one sequential sum per row: the same bits for a row
+    whatever the number of rows (torch's ``(res * res).sum(-1)`` reduces one row in another order
+    than several), as a run in replica lanes needs (:mod:`overparam.lanes`)."""
+    from . import _compiled
+
+    r = res.detach().contiguous()
+    out = torch.empty(r.shape[0], dtype=r.dtype)
+    _compiled.row_sumsq(r.numpy(), out.numpy())
+    return out
+
+
 def fused_matrices(A: torch.Tensor, X: torch.Tensor, y: torch.Tensor, scale: float, embedding: Embedding
                    ) -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`fused_residual_adjoint` from and to matrices, for R ≥ 2 replicas: the embedding φ of

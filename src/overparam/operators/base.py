@@ -127,6 +127,13 @@ class LinearOperator:
     symmetric_domain: bool = False
     prefers_factored: bool = False
 
+    def max_lanes(self) -> int:
+        """Up to how many replicas this operator, inside :func:`overparam.lanes.replica_lanes`,
+        computes each replica with operations that do not depend on the batch (its size, the
+        replica's position, the thread count); 0: no such promise (the default, unless an operator
+        states it and its tests show it)."""
+        return 0
+
     # -- the linear map ------------------------------------------------------------------------
     def forward(self, X: torch.Tensor) -> torch.Tensor:  # pragma: no cover - interface
         raise NotImplementedError

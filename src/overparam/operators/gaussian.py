@@ -57,6 +57,7 @@ from typing import Literal
 import torch
 
 from ..backend import BackendError, generator
+from ..lanes import in_replica_lanes
 from . import _dense_kernels
 from .base import DenseGrad, EmbeddedRows, ForwardAdjoint, LinearOperator, SymmetricPacking
 
@@ -220,6 +221,12 @@ class GaussianSensing(EmbeddedRows, LinearOperator):
 
     # -- the map -----------------------------------------------------------------------------------
     def forward(self, X: torch.Tensor) -> torch.Tensor:
+        if in_replica_lanes() and self.A.ndim == 2:
+            R = math.prod(X.shape[:-2])
+            if self.fused_applies(R):  # z of the lane kernel (:mod:`overparam.lanes`)
+                z, _ = _dense_kernels.fused_matrices(self.A, X.reshape(R, *self.in_shape),
+                                                     self.A.new_zeros(self.m), 0.0, self._lane_embedding())
+                return z.reshape(*X.shape[:-2], self.m)
         x = self.embed(X)
         if self.A.ndim == 3:  # per-replica rows
             return torch.bmm(self.A, x.unsqueeze(-1)).squeeze(-1)
@@ -247,6 +254,24 @@ class GaussianSensing(EmbeddedRows, LinearOperator):
     fuses_forward_adjoint = True
     fused_min_bytes: int = FUSED_MIN_BYTES  # per instance, so tests can exercise the kernel on small A
 
+    def fused_applies(self, R: int) -> bool:
+        """The fused CPU kernels run for ``R`` replicas of a shared A: a 2-d C-contiguous float A of at
+        least ``fused_min_bytes`` on the CPU and R ≤ ``FUSED_MAX_REPLICAS`` (observations y 1-d)."""
+        return (self.A.ndim == 2 and self.nbytes >= self.fused_min_bytes and _dense_kernels.supports(self.A)
+                and R <= FUSED_MAX_REPLICAS[self.A.dtype])
+
+    def max_lanes(self) -> int:
+        """Inside :func:`overparam.lanes.replica_lanes`, every product of a run of up to
+        ``FUSED_MAX_REPLICAS`` replicas (forward, fused forward–adjoint) is the lane kernel's, whose
+        arithmetic for a replica does not depend on the batch: its size, the replica's lane, the
+        thread count (:mod:`._dense_kernels`). 0 where the fused kernels do not run."""
+        return FUSED_MAX_REPLICAS[self.A.dtype] if self.fused_applies(1) else 0
+
+    def _lane_embedding(self) -> _dense_kernels.Embedding:
+        if self._embedding is None:
+            self._embedding = _dense_kernels.Embedding(*self.in_shape, self._pack)
+        return self._embedding
+
     def forward_adjoint(self, X: torch.Tensor, y: torch.Tensor, scale: float) -> ForwardAdjoint:
         """z = 𝒜(X), G = 𝒜*(scale (z − y)) and ‖z − y‖², reading A once (see the module docstring).
 
@@ -256,12 +281,10 @@ class GaussianSensing(EmbeddedRows, LinearOperator):
         """
         lead = X.shape[:-2]
         R = math.prod(lead)
-        if (y.ndim == 1 and self.nbytes >= self.fused_min_bytes and _dense_kernels.supports(self.A)
-                and R <= FUSED_MAX_REPLICAS[self.A.dtype]):
-            if R > 1:  # φ and φ* fused into the kernel's replica-lane layout
-                if self._embedding is None:
-                    self._embedding = _dense_kernels.Embedding(*self.in_shape, self._pack)
-                z, G = _dense_kernels.fused_matrices(self.A, X.reshape(R, *self.in_shape), y, scale, self._embedding)
+        if y.ndim == 1 and self.fused_applies(R):
+            if R > 1 or in_replica_lanes():  # φ and φ* fused into the kernel's replica-lane layout
+                z, G = _dense_kernels.fused_matrices(self.A, X.reshape(R, *self.in_shape), y, scale,
+                                                     self._lane_embedding())
                 z, G = z.reshape(*lead, self.m), G.reshape(X.shape)
             else:
                 z, g = _dense_kernels.fused_residual_adjoint(self.A, self.embed(X).reshape(1, -1), y, scale)
@@ -270,7 +293,11 @@ class GaussianSensing(EmbeddedRows, LinearOperator):
             z = self.forward(X)
             G = self.unembed(self.adjoint_embedded(scale * (z - y)))
         res = z - y
-        return ForwardAdjoint(z, DenseGrad(G, symmetric=self.symmetric_domain), (res * res).sum(-1))
+        if in_replica_lanes() and y.ndim == 1 and self.fused_applies(R):  # a row's sum whatever the rows
+            fit = _dense_kernels.row_sumsq(res.reshape(R, self.m)).reshape(lead)
+        else:
+            fit = (res * res).sum(-1)
+        return ForwardAdjoint(z, DenseGrad(G, symmetric=self.symmetric_domain), fit)
 
     def select(self, idx: torch.Tensor) -> GaussianSensing:
         # the packing helper is shared, not rebuilt for every SGD step
