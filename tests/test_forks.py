@@ -171,3 +171,21 @@ def test_a_pass_with_forks_resumes_from_a_snapshot_with_the_same_bits():
             **kw)
         again = run(b.problem, b.param, b.algorithm, resume=RunSnapshot.from_bytes(saved[0]), **kw)
         _same_bits(whole, again)
+
+
+def test_a_run_without_forks_keeps_its_snapshot_fingerprint():
+    """Snapshots taken before forks existed (li2018's long runs in progress) still resume: a run
+    without forks has no 'forks' entry in its fingerprint; a run with forks does."""
+    b = build(fig(10, 200, 30, [1.0, 0.1]))
+    fps = []
+    for forks_ in (None, [None, None]):
+        saved = []
+        run(b.problem, b.param, b.algorithm, forks=forks_, **b.run_kwargs,
+            checkpoint=at_steps([10], lambda s, out=saved: out.append(s)))
+        fps.append(saved[0].fingerprint)
+    assert "forks" not in fps[0] and fps[0] == fps[1]
+    b = build(fig(10, 200, 30, [1.0, 1.0]))
+    saved = []
+    run(b.problem, b.param, b.algorithm, forks=[1, None], budgets=[20, 30],
+        **{k: v for k, v in b.run_kwargs.items() if k != "budgets"}, checkpoint=at_steps([10], saved.append))
+    assert saved[0].fingerprint["forks"] == [1, None]

@@ -435,15 +435,17 @@ def _fingerprint(loop, problem, param, algorithm, regularizer, stops, theta, div
     <overparam.snapshot.RunSnapshot.check>`): the problem's data, θ₀, the parts, the schedule, the
     budgets, the placement, the thread count and the engine."""
     ctx = loop.ctx
-    return {"problem": digest(problem.info, problem.y, problem.shape), "theta0": digest(*theta),
-            "param": param.describe(), "algorithm": algorithm.describe(),
-            "regularizer": regularizer.describe() if regularizer is not None else None,
-            "metrics": [m.name for m in loop.recorder.metrics], "stops": [s.describe() for s in stops],
-            "schedule": digest(np.asarray(sorted(loop.schedule), dtype=np.int64)), "budgets": loop.budgets,
-            "forks": loop.forks,
-            "steps": ctx.steps, "step_offset": loop.offset, "R": ctx.R, "device": str(ctx.device),
-            "dtype": dtype_name(ctx.dtype), "threads": torch.get_num_threads(), "diverge_factor": float(diverge_factor),
-            "target_train_error": target, "engine": loop.lean.name if loop.lean is not None else "generic"}
+    fp = {"problem": digest(problem.info, problem.y, problem.shape), "theta0": digest(*theta),
+          "param": param.describe(), "algorithm": algorithm.describe(),
+          "regularizer": regularizer.describe() if regularizer is not None else None,
+          "metrics": [m.name for m in loop.recorder.metrics], "stops": [s.describe() for s in stops],
+          "schedule": digest(np.asarray(sorted(loop.schedule), dtype=np.int64)), "budgets": loop.budgets,
+          "steps": ctx.steps, "step_offset": loop.offset, "R": ctx.R, "device": str(ctx.device),
+          "dtype": dtype_name(ctx.dtype), "threads": torch.get_num_threads(), "diverge_factor": float(diverge_factor),
+          "target_train_error": target, "engine": loop.lean.name if loop.lean is not None else "generic"}
+    if any(j is not None for j in loop.forks):  # only then: snapshots of runs without forks stay valid
+        fp["forks"] = loop.forks
+    return fp
 
 
 class _Loop:
