@@ -9,7 +9,7 @@ import torch
 import overparam.experiments.grouping as grouping
 from overparam.errors import OverparamError
 from overparam.experiments.execute import build, execute
-from overparam.experiments.grouping import forks, group_key, plan, run_group
+from overparam.experiments.grouping import PREFIX, forks, group_key, plan, run_group
 from overparam.experiments.spec import RunSpec
 from overparam.lanes import in_replica_lanes, replica_lanes
 from overparam.operators.gaussian import GaussianSensing
@@ -119,7 +119,7 @@ def test_the_generic_loop_groups_multi_replica_specs_with_lane_kernels(monkeypat
               replicas={"init.alpha": [0.1, 0.01, 1.0], "algorithm.eta": eta}, log={"points": 5}),
           fig(d, m, steps, [0.01, 1.0], log={"points": 0, "every": 7})]
     single = fig(d, m, steps, [0.01])
-    assert group_key(single) is None and group_key(ms[0]) is not None
+    assert group_key(single).startswith(PREFIX) and group_key(ms[0]) is not None  # one trajectory at most
     assert [len(t) for t in plan(ms + [single])] == [3, 1]
     grouped = run_group(ms)
     assert grouped is not None and grouped[0].info["engine"] == "generic"
@@ -189,3 +189,23 @@ def test_a_run_without_forks_keeps_its_snapshot_fingerprint():
     run(b.problem, b.param, b.algorithm, forks=[1, None], budgets=[20, 30],
         **{k: v for k, v in b.run_kwargs.items() if k != "budgets"}, checkpoint=at_steps([10], saved.append))
     assert saved[0].fingerprint["forks"] == [1, None]
+
+
+@pytest.mark.parametrize("algorithm", [{"name": "gd", "eta": 2.5e-3, "grad_scale": 1.0},
+                                       {"name": "sgd", "eta": 2.5e-3, "batch_size": 20}])
+def test_one_replica_specs_at_other_budgets_share_one_trajectory_on_any_path(monkeypatch, algorithm):
+    """A one-replica spec and the same spec run longer (li2018 claim 9's control and its 10× control):
+    one computed lane, the longest run's own, so they group even where lanes are not invariant —
+    here the generic loop's one-replica kernel, and SGD's sampled rows."""
+    monkeypatch.setattr("overparam.engines.base.MAX_BYTES", 0)
+    monkeypatch.setattr(grouping, "_DECISIONS", {})
+    monkeypatch.setattr(GaussianSensing, "fused_min_bytes", 0)
+    ms = [fig(10, 200, 40, [0.1], algorithm=algorithm), fig(10, 200, 150, [0.1], algorithm=algorithm,
+                                                              log={"points": 0, "every": 9}),
+          fig(10, 200, 40, [0.1], algorithm=algorithm, data_seed=1)]  # other data: alone
+    assert [len(t) for t in plan(ms)] == [2, 1]
+    assert forks(ms[:2]) == [1, None]
+    grouped = run_group(ms[:2])
+    assert grouped is not None and grouped[0].info["engine"] == "generic"
+    for s, g in zip(ms[:2], grouped, strict=True):
+        _same_bits(execute(s), g)

@@ -6,7 +6,7 @@ import torch
 
 from overparam.experiments import Store, run_sweep
 from overparam.experiments.execute import execute
-from overparam.experiments.grouping import estimated_cost, group_key, longest_first, plan, run_group
+from overparam.experiments.grouping import PREFIX, estimated_cost, group_key, longest_first, plan, run_group
 from overparam.experiments.spec import RunSpec
 from overparam.run import run
 
@@ -40,8 +40,12 @@ def test_specs_that_share_data_are_grouped_and_others_are_not():
     budgets = [spec(steps=100), spec(steps=400, log={"points": 0, "every": 7})]  # only budget / schedule differ
     tasks = plan(ms + other + budgets)
     assert [len(t) for t in tasks] == [6, 1, 1, 1, 1, 1]
-    assert group_key(spec(**{"problem.m": 10**6})) is None  # a large operator: the generic path
-    assert group_key(spec(**{"algorithm.name": "sgd"})) is None
+    # a large operator (the generic path) or SGD: no batch of several lanes; a one-replica spec only
+    # shares a pass with the same spec at other budgets (one trajectory)
+    for other in (spec(**{"problem.m": 10**6}), spec(**{"algorithm.name": "sgd"})):
+        assert group_key(other).startswith(PREFIX) and group_key(other) != group_key(ms[0])
+    assert group_key(RunSpec.parse({**spec(**{"algorithm.name": "sgd"}).model_dump(mode="python"),
+                                    "replicas": {"init_seed": [5, 6]}})) is None
 
 
 def test_a_pool_gets_the_longest_tasks_first():
@@ -158,5 +162,5 @@ def test_grouping_asks_select_engine_and_restates_no_names(monkeypatch):
     assert group_key(sub[0]) is not None and group_key(sub[0]) == group_key(sub[1])
     grouping._DECISIONS.clear()
     monkeypatch.setattr(grouping, "select_engine", lambda *a, **k: None)
-    assert group_key(spec()) is None
+    assert group_key(spec()).startswith(PREFIX)  # one trajectory at most
     grouping._DECISIONS.clear()

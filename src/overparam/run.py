@@ -404,7 +404,7 @@ def run(
     ctx = RunContext(R=R, algo_seeds=algo_seeds, device=dev, dtype=dt, steps=steps, blocks=param.blocks)
     t0 = time.perf_counter()
     # thread counts left as found; several replicas run as lanes to their end (:mod:`overparam.lanes`)
-    with preserved_threads(), replica_lanes(R >= 2):
+    with preserved_threads(), replica_lanes(sum(j is None for j in forks) >= 2):  # forks are not computed
         loop = _Loop(objective, algorithm, theta, ctx, metric_objs, stops, step_offset, stop_carry,
                      _Health(R, diverge_factor, target_train_error, problem.y),
                      set((log or LogSchedule()).steps(steps).tolist()), progress, lean, budgets, forks)

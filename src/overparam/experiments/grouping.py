@@ -29,7 +29,9 @@ spec run alone (``tests/test_grouping.py``). Everything else runs spec by spec, 
 α = 1, 10⁻², 10⁻³ at 10⁴ steps are the first half of Fig. 2's runs at 2·10⁴). The pass computes such
 a trajectory once, to the longest budget, and the shorter lanes are its forks (:func:`overparam.run`'s
 ``forks``): each takes the rows, events and end of the trajectory up to its budget, where a copy of
-the iterate ends as that spec's own run ends.
+the iterate ends as that spec's own run ends. One-replica specs that differ only in budget and log
+schedule group on any engine or loop (:func:`_prefix_key`): their pass computes one lane, the
+longest member's own run, so nothing about the batch changes.
 
 **Step budgets and log schedules.** Members may differ in ``steps`` and ``log`` too (li2018's
 Figs. 1–2 at one d: 10⁴ and 2·10⁴ steps of the same problem). The pass runs to the longest budget;
@@ -120,6 +122,7 @@ def group_key(spec: RunSpec) -> str | None:
     are init numbers, seeds or a per-replica η (not per block)."""
     if spec.recipe is not None:
         return None
+    prefix = _prefix_key(spec)
     for rep in spec.replicas:
         if any(not (k.startswith("init.") or k in ("init_seed", "algo_seed", "algorithm.eta")) for k in rep):
             return None
@@ -128,12 +131,12 @@ def group_key(spec: RunSpec) -> str | None:
     try:
         dims = problem_dims(spec.problem.name, spec.problem.params)
     except OverparamError:
-        return None
+        return prefix
     # cost guards, not eligibility rules: the decision builds the problem's data (once per process and
     # key), and a one-replica spec groups only on an engine, which takes operators up to engines.MAX_BYTES
     nbytes = None if dims is None else dims.nbytes // 8 * _dtype_bytes(spec.dtype)
     if nbytes is None or nbytes > BUILD_MAX_BYTES or (spec.n_replicas < 2 and nbytes > engines.MAX_BYTES):
-        return None
+        return prefix
     data = spec.canonical()
     for field in ("replicas", "init_seed", "algo_seed", "steps", "log"):  # per lane: settings, budget, schedule
         data.pop(field, None)
@@ -144,8 +147,25 @@ def group_key(spec: RunSpec) -> str | None:
     key = json.dumps(data, sort_keys=True, separators=(",", ":"))
     decision = _lanes_for(key, spec)
     if decision is None or spec.n_replicas > decision[1] or (spec.n_replicas < 2 and not decision[2]):
-        return None
+        return prefix
     return key
+
+
+#: the start of a key of one-trajectory groups (:func:`_prefix_key`)
+PREFIX = "one trajectory:"
+
+
+def _prefix_key(spec: RunSpec) -> str | None:
+    """For a one-replica spec, the key of the specs that differ from it only in their step budget and
+    log schedule: the same trajectory, cut at different steps. Such a group is its longest member's
+    own run (one lane, the same batch on any engine or loop) with the others as its forks, so it
+    needs no replica-invariant arithmetic (li2018 claim 9's control and its 10× longer control)."""
+    if spec.n_replicas != 1:
+        return None
+    data = spec.canonical()
+    for field in ("steps", "log"):
+        data.pop(field, None)
+    return PREFIX + json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
 def _capacity(key: str) -> int:
@@ -330,11 +350,14 @@ def run_group(members: list[RunSpec], *, progress=None) -> list | None:
         kwargs.setdefault("budgets", budgets(members))
         kwargs.update(forks=lanes)
     key = group_key(members[0])
-    decision = _DECISIONS.get(key) if key is not None else None
+    if key is not None and key.startswith(PREFIX):  # one computed lane: the longest member's own run
+        decision: tuple[str | None, int, bool] | None = (None, 1, True)
+    else:
+        decision = _DECISIONS.get(key) if key is not None else None
     if decision is None or sum(j is None for j in lanes) > decision[1]:
         return None
     result = run(b.problem, b.param, b.algorithm, progress=progress, **kwargs)
-    if result.info.get("engine") != decision[0]:
+    if decision[0] is not None and result.info.get("engine") != decision[0]:
         return None
     return split(result, members)
 
