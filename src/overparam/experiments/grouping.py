@@ -85,16 +85,17 @@ _DECISIONS: dict[str, tuple[str, int, bool] | None] = {}
 GENERIC = "generic"
 
 
-def _lanes_for(key: str, spec: RunSpec) -> tuple[str, int, bool] | None:
+def _lanes_for(key: str, spec: RunSpec, problem=None) -> tuple[str, int, bool] | None:
     """``(engine name, most lanes, one-replica specs too)`` where ``spec``'s runs compute every replica
     independently of the batch (module docstring), else ``None``; cached by ``key`` (the spec
     without its per-replica settings, which select no engine). Builds the spec's components, the
-    problem's data too (a cost paid once per problem and process)."""
+    problem's data too unless given (a cost paid once per problem and process)."""
     if key in _DECISIONS:
         return _DECISIONS[key]
     from .execute import build_component
 
-    problem = spec.problem.build("problem", data_seed=spec.data_seed, dtype=spec.dtype, device=spec.device)
+    if problem is None:
+        problem = spec.problem.build("problem", data_seed=spec.data_seed, dtype=spec.dtype, device=spec.device)
     parts = dict(metrics=list(spec.metrics), stops=[c.build("stop") for c in spec.stops],
                  regularizer=build_component(spec, "regularizer") if spec.regularizer is not None else None,
                  device=spec.device)
@@ -114,8 +115,9 @@ def _lanes_for(key: str, spec: RunSpec) -> tuple[str, int, bool] | None:
     return decision
 
 
-def group_key(spec: RunSpec) -> str | None:
-    """The key under which ``spec`` may share a batched run, or ``None`` when it must run alone.
+def group_key(spec: RunSpec, problem=None) -> str | None:
+    """The key under which ``spec`` may share a batched run, or ``None`` when it must run alone
+    (``problem``: the spec's problem if already built, so that the decision does not build it again).
 
     Which engine runs the spec is :func:`~overparam.engines.select_engine`'s decision alone; grouping
     adds only what merging needs: a replica-invariant engine, no recipe, per-replica settings that
@@ -145,7 +147,7 @@ def group_key(spec: RunSpec) -> str | None:
     data["init"] = {**data["init"], "params": {k: v for k, v in data["init"]["params"].items()
                                                if not _numeric(v)}}
     key = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    decision = _lanes_for(key, spec)
+    decision = _lanes_for(key, spec, problem)
     if decision is None or spec.n_replicas > decision[1] or (spec.n_replicas < 2 and not decision[2]):
         return prefix
     return key
@@ -349,7 +351,7 @@ def run_group(members: list[RunSpec], *, progress=None) -> list | None:
     if any(j is not None for j in lanes):
         kwargs.setdefault("budgets", budgets(members))
         kwargs.update(forks=lanes)
-    key = group_key(members[0])
+    key = group_key(members[0], b.problem)
     if key is not None and key.startswith(PREFIX):  # one computed lane: the longest member's own run
         decision: tuple[str | None, int, bool] | None = (None, 1, True)
     else:
