@@ -209,3 +209,45 @@ def test_one_replica_specs_at_other_budgets_share_one_trajectory_on_any_path(mon
     assert grouped is not None and grouped[0].info["engine"] == "generic"
     for s, g in zip(ms[:2], grouped, strict=True):
         _same_bits(execute(s), g)
+
+
+class _Killed(BaseException):
+    """The process dies (nothing of the sweep's own error handling runs for it)."""
+
+
+def test_a_killed_sweep_resumes_a_grouped_pass_from_its_snapshot(tmp_path, monkeypatch):
+    """A pass of several specs (li2018's Figs. 1-2 at d = 200 take more than an hour) takes snapshots
+    like a single run, under the merged spec's key, and a killed sweep resumes it: the same bits as
+    the uninterrupted pass, and no snapshot left behind."""
+    from overparam.experiments import Store, run_sweep
+    from overparam.experiments.grouping import merged_spec
+
+    ms = figs()
+    whole = Store(tmp_path / "whole")
+    assert sorted(run_sweep(ms, whole, checkpoint_seconds=0).computed) == sorted(s.key() for s in ms)
+    ticks = iter(range(10**6))
+    monkeypatch.setattr("overparam.snapshot._clock", lambda: float(next(ticks)))  # one second per look
+    writes = []
+    real = Store.save_partial
+
+    def save_then_die(self, k, snap):
+        real(self, k, snap)
+        writes.append(snap.t)
+        if len(writes) == 2:
+            raise _Killed
+
+    monkeypatch.setattr(Store, "save_partial", save_then_die)
+    killed = Store(tmp_path / "killed")
+    with pytest.raises(_Killed):
+        run_sweep(ms, killed, checkpoint_seconds=5)
+    pkey = merged_spec(ms).key()
+    assert not any(killed.has(s.key()) for s in ms) and killed.load_partial(pkey)[0].t == writes[-1] > 0
+    monkeypatch.setattr(Store, "save_partial", real)
+    assert sorted(run_sweep(ms, killed, checkpoint_seconds=1000).computed) == sorted(s.key() for s in ms)
+    assert not (tmp_path / "killed" / "partial" / pkey).exists()
+    for s in ms:
+        a, b = whole.load(s.key()), killed.load(s.key())
+        assert b.meta["resumed_from_step"] == writes[-1]
+        assert a.trace().equals(b.trace())
+        ta, tb = a.arrays(), b.arrays()
+        assert ta.keys() == tb.keys() and all(np.array_equal(ta[k], tb[k]) for k in ta)

@@ -249,6 +249,28 @@ def claim_or_wait(store: Store, key: str, poll_s: float = 0.1, *, timeout: float
         time.sleep(poll_s if timeout is None else max(0.0, min(poll_s, timeout - waited)))
 
 
+def _snapshots(store: Store, key: str, checkpoint_seconds: float, what: str):
+    """``(resume, checkpoint)`` for a run (or a group's pass) whose snapshots live under ``key``: the
+    store's usable snapshot of ``key`` if any, and a checkpoint handing the store a snapshot every
+    ``checkpoint_seconds`` (``(None, None)`` when that is 0)."""
+    from ..snapshot import every_seconds
+
+    if checkpoint_seconds <= 0:
+        return None, None
+    resume, why = store.load_partial(key)
+    if why is not None:
+        _notify(f"{what} {key}: its snapshot is not used ({why}); computing it from step 0")
+
+    def save(snap) -> None:
+        try:
+            store.save_partial(key, snap)
+        except OSError as exc:  # a full disk costs the snapshot, never the run
+            _notify(f"{what} {key}: snapshot at step {snap.t} not written ({exc.strerror or exc})")
+
+    return resume, every_seconds(checkpoint_seconds, save, lambda why: _notify(f"{what} {key}: takes no snapshots "
+                                                                                 f"({why})"))
+
+
 def _compute(spec: RunSpec, key: str, store: Store, threads: int, sink: Any, kernel_threads: int | None,
              checkpoint_seconds: float = 0.0) -> Outcome:
     """Run ``spec`` and store it (or record its failure). With ``checkpoint_seconds`` > 0 and no
@@ -256,7 +278,7 @@ def _compute(spec: RunSpec, key: str, store: Store, threads: int, sink: Any, ker
     ``resumed_from_step``; a snapshot the run refuses, of another engine or thread count, is removed
     and the run starts over), and hand the store a snapshot every ``checkpoint_seconds``."""
     from ..backend import threads as thread_ctx
-    from ..snapshot import SnapshotError, every_seconds
+    from ..snapshot import SnapshotError
     from .execute import execute
 
     label = label_of(spec)
@@ -272,20 +294,7 @@ def _compute(spec: RunSpec, key: str, store: Store, threads: int, sink: Any, ker
                 if start_failure(exc) is not None:  # ... but a thread that cannot start ends the sweep
                     raise
 
-    resume = checkpoint = None
-    if checkpoint_seconds > 0 and spec.recipe is None:
-        resume, why = store.load_partial(key)
-        if why is not None:
-            _notify(f"run {key}: its snapshot is not used ({why}); computing it from step 0")
-
-        def save(snap) -> None:
-            try:
-                store.save_partial(key, snap)
-            except OSError as exc:  # a full disk costs the snapshot, never the run
-                _notify(f"run {key}: snapshot at step {snap.t} not written ({exc.strerror or exc})")
-
-        checkpoint = every_seconds(checkpoint_seconds, save,
-                                   lambda why: _notify(f"run {key}: takes no snapshots ({why})"))
+    resume, checkpoint = _snapshots(store, key, checkpoint_seconds if spec.recipe is None else 0.0, "run")
     report = progress if sink is not None else None
     try:
         with thread_ctx(threads, kernels=kernel_threads):  # numba first, then torch and BLAS (backend.threads)
@@ -329,9 +338,12 @@ def work_group(spec_jsons: list[str], store_root: str, threads: int, sink: Any =
 
     Each member is claimed in the store first, like :func:`work`: the members this process claims
     run as the batch; those another process holds are left to it (waited for by :func:`work`
-    afterwards), so two sweeps that group the same specs still compute each once."""
+    afterwards), so two sweeps that group the same specs still compute each once. With
+    ``checkpoint_seconds`` the pass takes snapshots and resumes like a single run, under the key of
+    the merged spec (``grouping.merged_spec``: the same members give the same key)."""
     from ..backend import threads as thread_ctx
-    from .grouping import run_group
+    from ..snapshot import SnapshotError
+    from .grouping import merged_spec, run_group
 
     specs = [RunSpec.model_validate_json(j) for j in spec_jsons]
     store = Store(store_root)
@@ -352,12 +364,23 @@ def work_group(spec_jsons: list[str], store_root: str, threads: int, sink: Any =
                 mine.append(spec)
         results = None
         if len(mine) > 1:
+            pkey = merged_spec(mine).key()
+            resume, checkpoint = _snapshots(store, pkey, checkpoint_seconds, "pass")
             try:
                 with thread_ctx(threads, kernels=kernel_threads):
-                    results = run_group(mine)
+                    try:
+                        results = run_group(mine, checkpoint=checkpoint, resume=resume)
+                    except SnapshotError as exc:  # not this pass's snapshot after all: start over
+                        _notify(f"pass {pkey}: its snapshot is not used ({exc}); computing it from step 0")
+                        store.drop_partial(pkey)
+                        resume = None
+                        results = run_group(mine, checkpoint=checkpoint)
                 if results is not None:
+                    meta = {"resumed_from_step": resume.t} if resume is not None else None
                     for spec, res in zip(mine, results, strict=True):
-                        store.save(spec, res)
+                        store.save(spec, res, meta=meta)
+                if checkpoint is not None:
+                    store.drop_partial(pkey)
             except Exception as exc:  # noqa: BLE001 - run them one by one: each failure is recorded on its own
                 if start_failure(exc) is not None:
                     with _starting(f"runs {', '.join(s.key() for s in mine)} in process {os.getpid()}"):

@@ -336,9 +336,10 @@ def split(result, members: list[RunSpec]) -> list:
     return out
 
 
-def run_group(members: list[RunSpec], *, progress=None) -> list | None:
+def run_group(members: list[RunSpec], *, progress=None, checkpoint=None, resume=None) -> list | None:
     """The members' results from one merged run, or ``None`` when the merged run did not take a
-    replica-invariant engine (then the caller runs the members one by one)."""
+    replica-invariant engine (then the caller runs the members one by one). ``checkpoint`` /
+    ``resume``: the pass's snapshots (:func:`overparam.run`), as for a single run."""
     from ..run import run
     from .execute import build
 
@@ -358,7 +359,7 @@ def run_group(members: list[RunSpec], *, progress=None) -> list | None:
         decision = _DECISIONS.get(key) if key is not None else None
     if decision is None or sum(j is None for j in lanes) > decision[1]:
         return None
-    result = run(b.problem, b.param, b.algorithm, progress=progress, **kwargs)
+    result = run(b.problem, b.param, b.algorithm, progress=progress, checkpoint=checkpoint, resume=resume, **kwargs)
     if decision[0] is not None and result.info.get("engine") != decision[0]:
         return None
     return split(result, members)
