@@ -251,3 +251,20 @@ def test_a_killed_sweep_resumes_a_grouped_pass_from_its_snapshot(tmp_path, monke
         assert a.trace().equals(b.trace())
         ta, tb = a.arrays(), b.arrays()
         assert ta.keys() == tb.keys() and all(np.array_equal(ta[k], tb[k]) for k in ta)
+
+
+def test_a_grouped_pass_reports_its_progress_under_its_first_run(tmp_path, monkeypatch):
+    from overparam.experiments import Store, executors
+
+    monkeypatch.setattr(executors, "PROGRESS_INTERVAL_S", 0.0)
+    ms = figs()
+
+    class Sink(list):
+        put = list.append
+
+    sink = Sink()
+    out = executors.work_group([s.model_dump_json() for s in ms], str(tmp_path), 1, sink)
+    assert sorted(k for k, kind, _ in out if kind == "computed") == sorted(s.key() for s in ms)
+    assert sink and {k for k, *_ in sink} == {ms[0].key()} and sink[0][1].startswith("3 runs in one pass")
+    assert max(t for *_, t, _ in sink) <= 500 == sink[-1][3]
+    assert all(Store(tmp_path).has(s.key()) for s in ms)

@@ -249,6 +249,26 @@ def claim_or_wait(store: Store, key: str, poll_s: float = 0.1, *, timeout: float
         time.sleep(poll_s if timeout is None else max(0.0, min(poll_s, timeout - waited)))
 
 
+def _progress(sink: Any, key: str, label: str):
+    """A run's (or a pass's) progress callback ``(t, steps)`` that hands the sink at most one update
+    per ``PROGRESS_INTERVAL_S``; ``None`` without a sink."""
+    if sink is None:
+        return None
+    last = [time.monotonic()]
+
+    def progress(t: int, steps: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_INTERVAL_S:
+            last[0] = now
+            try:
+                sink.put((key, label, t, steps))
+            except Exception as exc:  # noqa: BLE001 - progress must never break a run ...
+                if start_failure(exc) is not None:  # ... but a thread that cannot start ends the sweep
+                    raise
+
+    return progress
+
+
 def _snapshots(store: Store, key: str, checkpoint_seconds: float, what: str):
     """``(resume, checkpoint)`` for a run (or a group's pass) whose snapshots live under ``key``: the
     store's usable snapshot of ``key`` if any, and a checkpoint handing the store a snapshot every
@@ -281,21 +301,9 @@ def _compute(spec: RunSpec, key: str, store: Store, threads: int, sink: Any, ker
     from ..snapshot import SnapshotError
     from .execute import execute
 
-    label = label_of(spec)
-    last = [time.monotonic()]
-
-    def progress(t: int, steps: int) -> None:
-        now = time.monotonic()
-        if now - last[0] >= PROGRESS_INTERVAL_S:
-            last[0] = now
-            try:
-                sink.put((key, label, t, steps))
-            except Exception as exc:  # noqa: BLE001 - progress must never break a run ...
-                if start_failure(exc) is not None:  # ... but a thread that cannot start ends the sweep
-                    raise
-
+    progress = _progress(sink, key, label_of(spec))
     resume, checkpoint = _snapshots(store, key, checkpoint_seconds if spec.recipe is None else 0.0, "run")
-    report = progress if sink is not None else None
+    report = progress
     try:
         with thread_ctx(threads, kernels=kernel_threads):  # numba first, then torch and BLAS (backend.threads)
             try:
@@ -366,15 +374,17 @@ def work_group(spec_jsons: list[str], store_root: str, threads: int, sink: Any =
         if len(mine) > 1:
             pkey = merged_spec(mine).key()
             resume, checkpoint = _snapshots(store, pkey, checkpoint_seconds, "pass")
+            # the bar under the first member's key: it goes when that run is reported stored
+            report = _progress(sink, mine[0].key(), f"{len(mine)} runs in one pass: {label_of(mine[0])} …")
             try:
                 with thread_ctx(threads, kernels=kernel_threads):
                     try:
-                        results = run_group(mine, checkpoint=checkpoint, resume=resume)
+                        results = run_group(mine, progress=report, checkpoint=checkpoint, resume=resume)
                     except SnapshotError as exc:  # not this pass's snapshot after all: start over
                         _notify(f"pass {pkey}: its snapshot is not used ({exc}); computing it from step 0")
                         store.drop_partial(pkey)
                         resume = None
-                        results = run_group(mine, checkpoint=checkpoint)
+                        results = run_group(mine, progress=report, checkpoint=checkpoint)
                 if results is not None:
                     meta = {"resumed_from_step": resume.t} if resume is not None else None
                     for spec, res in zip(mine, results, strict=True):
