@@ -22,7 +22,8 @@ arithmetic whatever the batch. Two cases, both decided from the spec alone:
   kernel, which sums in another order, so a one-replica spec is not grouped there.
 
 There a grouped spec's result (trace, status, stop step, events, final θ) is bit-identical to the
-spec run alone (``tests/test_grouping.py``). Everything else runs spec by spec, as before.
+spec run alone (``tests/test_grouping.py``, ``tests/test_forks.py``). Everything else runs spec by
+spec, as before.
 
 **Forks: one trajectory, several budgets.** Lanes of a group with the same per-replica settings
 (init numbers, seeds, η) follow the same iterates; only their budgets differ (li2018: Fig. 1's
@@ -50,7 +51,8 @@ target, …: everything except the per-replica settings ``init.*`` numbers, the 
 ``algorithm.eta``, the step budget and the log schedule); :func:`plan` groups the specs with equal
 keys; :func:`run_group` runs a group as one merged pass and splits the result. If at run time the
 merged run did not take the replica-invariant engine, the members are run one by one instead
-(nothing is lost but time).
+(nothing is lost but time). A pass takes snapshots and resumes like a single run, under the key of
+its merged spec (:func:`overparam.experiments.executors.work_group`).
 """
 
 from __future__ import annotations
