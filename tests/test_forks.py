@@ -129,13 +129,14 @@ def test_the_generic_loop_groups_multi_replica_specs_with_lane_kernels(monkeypat
         _same_bits(execute(s), g)
 
 
-def test_lanes_give_one_replica_the_bits_of_its_lane_in_a_batch():
-    op = GaussianSensing.sample(30, (6, 6), seed=1, packed=True)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_lanes_give_one_replica_the_bits_of_its_lane_in_a_batch(dtype):
+    op = GaussianSensing.sample(30, (6, 6), seed=1, packed=True, dtype=dtype)
     op.fused_min_bytes = 0
     g = torch.Generator().manual_seed(0)
-    U = torch.randn(3, 6, 2, generator=g, dtype=torch.float64)
+    U = torch.randn(3, 6, 2, generator=g, dtype=torch.float64).to(dtype)
     X = U @ U.mT
-    y = torch.randn(30, generator=g, dtype=torch.float64)
+    y = torch.randn(30, generator=g, dtype=torch.float64).to(dtype)
     assert not in_replica_lanes()
     with replica_lanes():
         assert in_replica_lanes()
@@ -147,6 +148,7 @@ def test_lanes_give_one_replica_the_bits_of_its_lane_in_a_batch():
             assert torch.equal(op.forward(X[i]), Z3[i])
     assert not in_replica_lanes()
     assert op.max_lanes() == 16 and GaussianSensing.sample(30, (6, 6), seed=1, packed=True).max_lanes() == 0
+    assert z3.dtype == f3.dtype == dtype
 
 
 def test_run_checks_its_forks():
