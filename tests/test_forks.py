@@ -15,6 +15,7 @@ from overparam.lanes import in_replica_lanes, replica_lanes
 from overparam.operators.gaussian import GaussianSensing
 from overparam.run import run
 from overparam.snapshot import RunSnapshot, at_steps
+from test_grouping import _same_bits
 
 
 def fig(d: int, m: int, steps: int, alphas, **changes) -> RunSpec:
@@ -28,16 +29,6 @@ def fig(d: int, m: int, steps: int, alphas, **changes) -> RunSpec:
             "log": {"points": 20}}
     data.update(changes)
     return RunSpec.parse(data)
-
-
-def _same_bits(alone, g):
-    assert alone.status == g.status and alone.stop_step == g.stop_step
-    assert alone.events == g.events and alone.replicas == g.replicas and alone.info == g.info
-    assert alone.trace.columns.keys() == g.trace.columns.keys()
-    for k in alone.trace.columns:
-        assert np.array_equal(alone.trace.columns[k], g.trace.columns[k]), k
-    for a, b in zip(alone.theta_list, g.theta_list, strict=True):
-        assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
 
 
 FIG1 = [1.0, 0.3, 0.1, 0.03, 0.01]

@@ -291,6 +291,19 @@ def _snapshots(store: Store, key: str, checkpoint_seconds: float, what: str):
                                                                                  f"({why})"))
 
 
+def _resuming(call, store: Store, key: str, resume, what: str):
+    """``(call(resume), resume)``; when the run refuses the snapshot (another run's after all), its
+    snapshot is dropped and ``(call(None), None)``: computed from step 0."""
+    from ..snapshot import SnapshotError
+
+    try:
+        return call(resume), resume
+    except SnapshotError as exc:
+        _notify(f"{what} {key}: its snapshot is not used ({exc}); computing it from step 0")
+        store.drop_partial(key)
+        return call(None), None
+
+
 def _compute(spec: RunSpec, key: str, store: Store, threads: int, sink: Any, kernel_threads: int | None,
              checkpoint_seconds: float = 0.0) -> Outcome:
     """Run ``spec`` and store it (or record its failure). With ``checkpoint_seconds`` > 0 and no
@@ -298,7 +311,6 @@ def _compute(spec: RunSpec, key: str, store: Store, threads: int, sink: Any, ker
     ``resumed_from_step``; a snapshot the run refuses, of another engine or thread count, is removed
     and the run starts over), and hand the store a snapshot every ``checkpoint_seconds``."""
     from ..backend import threads as thread_ctx
-    from ..snapshot import SnapshotError
     from .execute import execute
 
     progress = _progress(sink, key, label_of(spec))
@@ -307,12 +319,8 @@ def _compute(spec: RunSpec, key: str, store: Store, threads: int, sink: Any, ker
     try:
         with thread_ctx(threads, kernels=kernel_threads):  # numba first, then torch and BLAS (backend.threads)
             try:
-                result = execute(spec, progress=report, checkpoint=checkpoint, resume=resume)
-            except SnapshotError as exc:  # not this run's snapshot after all: start over
-                _notify(f"run {key}: its snapshot is not used ({exc}); computing it from step 0")
-                store.drop_partial(key)
-                resume = None
-                result = execute(spec, progress=report, checkpoint=checkpoint)
+                result, resume = _resuming(lambda r: execute(spec, progress=report, checkpoint=checkpoint, resume=r),
+                                           store, key, resume, "run")
             except Exception:
                 if resume is not None:  # never resume into the same failure twice: the next sweep starts over
                     store.drop_partial(key)
@@ -350,7 +358,6 @@ def work_group(spec_jsons: list[str], store_root: str, threads: int, sink: Any =
     ``checkpoint_seconds`` the pass takes snapshots and resumes like a single run, under the key of
     the merged spec (``grouping.merged_spec``: the same members give the same key)."""
     from ..backend import threads as thread_ctx
-    from ..snapshot import SnapshotError
     from .grouping import merged_spec, run_group
 
     specs = [RunSpec.model_validate_json(j) for j in spec_jsons]
@@ -378,13 +385,9 @@ def work_group(spec_jsons: list[str], store_root: str, threads: int, sink: Any =
             report = _progress(sink, mine[0].key(), f"{len(mine)} runs in one pass: {label_of(mine[0])} …")
             try:
                 with thread_ctx(threads, kernels=kernel_threads):
-                    try:
-                        results = run_group(mine, progress=report, checkpoint=checkpoint, resume=resume)
-                    except SnapshotError as exc:  # not this pass's snapshot after all: start over
-                        _notify(f"pass {pkey}: its snapshot is not used ({exc}); computing it from step 0")
-                        store.drop_partial(pkey)
-                        resume = None
-                        results = run_group(mine, progress=report, checkpoint=checkpoint)
+                    results, resume = _resuming(
+                        lambda r: run_group(mine, progress=report, checkpoint=checkpoint, resume=r),
+                        store, pkey, resume, "pass")
                 if results is not None:
                     meta = {"resumed_from_step": resume.t} if resume is not None else None
                     for spec, res in zip(mine, results, strict=True):
