@@ -3,6 +3,8 @@ without the layers around them. Chosen by :func:`overparam.engines.select_engine
 
 from __future__ import annotations
 
+import torch
+
 from ..algorithms.base import StepOut
 from ..operators.base import DenseGrad
 from .base import Engine
@@ -35,18 +37,26 @@ class FactorizationEngine(Engine):
         return F - sF.reshape(-1, 1, 1) * dF, G - sG.reshape(-1, 1, 1) * dG, W, (dF, dG)
 
     def segment(self, theta, step_size, n, ref, factor, target, y_norm_sq, rec=None):
+        """``n`` steps of :meth:`step`'s arithmetic with the temporaries reused in place: the residual
+        becomes W and each gradient its scaled update (the same operations on the same values, so the
+        same bits; a step's inputs F, G are never written, they stay the previous iterate)."""
         F, G = theta
         prev = theta
         lim = factor * ref
+        y, two_c, R = self.y, 2.0 * self.c, F.shape[0]
+        sF, sG = (s.reshape(-1, 1, 1) for s in step_size)
         for t in range(n):
-            _, res, fit = self._residual(F, G)
+            res = torch.matmul(F, G.mT).reshape(R, -1).sub_(y)
+            fit = (res * res).sum(-1)
             flag = ~(self.c * fit <= lim)
             if target is not None:
                 flag |= (fit / y_norm_sq).sqrt() <= target
             if bool(flag.any()):
                 return t, (F, G), prev, None
             prev = (F, G)
-            F, G, _, _ = self._update(F, G, res, step_size)
+            W = res.mul_(two_c).reshape(R, *self.shape)
+            dF, dG = torch.matmul(W, G), torch.matmul(W.mT, F)
+            F, G = torch.sub(F, dF.mul_(sF)), torch.sub(G, dG.mul_(sG))
         return n, (F, G), prev, None
 
     def step(self, theta, step_size):
