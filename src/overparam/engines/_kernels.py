@@ -26,7 +26,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..operators._simd import fma, fma1, load, mul, splat, store, sub, zero
+from ..operators._aligned import aligned_empty, aligned_zeros
+from ..operators._simd import empty_aligned, fma, fma1, load, mul, splat, store, sub, zero, zeros_aligned
 
 
 @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
@@ -54,19 +55,19 @@ def sym_packed_single(P, PT, PA, y, s, c, wpk, where, winv, U0, Ucur, Uprev, ste
     zero_ = s - s
     for r in nb.prange(R):
         # U with its columns padded to a multiple of L (U[b, a] at b·kp + a), Uᵀ padded likewise
-        cur = np.zeros(d * kp + 4 * L, dtype=U0.dtype)  # + 4L: the four-vector loop below reads past kp
-        nxt = np.zeros(d * kp + 4 * L, dtype=U0.dtype)
+        cur = zeros_aligned(d * kp + 4 * L, U0)  # + 4L: the four-vector loop below reads past kp
+        nxt = zeros_aligned(d * kp + 4 * L, U0)
         for j in range(d):
             for a in range(k):
                 cur[j * kp + a] = U0[r, j, a]
-        UT = np.zeros(k * dp + L, dtype=U0.dtype)
-        x = np.zeros(D, dtype=U0.dtype)
+        UT = zeros_aligned(k * dp + L, U0)
+        x = zeros_aligned(D, U0)
         Dq = PA.shape[1]
-        g = np.zeros(Dq, dtype=U0.dtype)
-        zb = np.zeros(nbk * L, dtype=U0.dtype)
-        w = np.zeros(m, dtype=U0.dtype)
-        Gj = np.zeros(d, dtype=U0.dtype)
-        xrow = np.zeros(dp, dtype=U0.dtype)
+        g = zeros_aligned(Dq, U0)
+        zb = zeros_aligned(nbk * L, U0)
+        w = zeros_aligned(m, U0)
+        Gj = zeros_aligned(d, U0)
+        xrow = zeros_aligned(dp, U0)
         eta = step[r]
         ev = splat(eta, tag)
         two = splat(s / s + s / s, tag)  # 2 in the data's dtype
@@ -234,11 +235,13 @@ def sym_packed_lanes(P, y, s, c, wpk, where, winv, U0, Ucur, Uprev, step, ref, n
     ng, d, k, L = U0.shape
     ss = splat(s, tag)
     for q in nb.prange(ng):
-        cur = U0[q].copy().reshape(-1)
-        nxt = U0[q].copy().reshape(-1)
-        x = np.empty(D * L, dtype=U0.dtype)
-        g = np.empty(D * L, dtype=U0.dtype)
-        fit = np.empty(L, dtype=U0.dtype)
+        cur = empty_aligned(U0[q].size, U0)
+        cur[:] = U0[q].reshape(-1)
+        nxt = empty_aligned(U0[q].size, U0)
+        nxt[:] = U0[q].reshape(-1)
+        x = empty_aligned(D * L, U0)
+        g = empty_aligned(D * L, U0)
+        fit = empty_aligned(L, U0)
         Zq = Z[q].reshape(-1)
         eta = load(step[q], 0, tag)
         made = n
@@ -431,7 +434,7 @@ class Entry:
 def padded_columns(P: np.ndarray, multiple: int) -> np.ndarray:
     """P (m, D) with zero columns appended up to a multiple of ``multiple``."""
     m, D = P.shape
-    out = np.zeros((m, -(-D // multiple) * multiple), dtype=P.dtype)
+    out = aligned_zeros((m, -(-D // multiple) * multiple), P.dtype)
     out[:, :D] = P
     return out
 
@@ -440,6 +443,8 @@ def blocked_transpose(P: np.ndarray, L: int) -> np.ndarray:
     """P (m, D) as (⌈m/L⌉, D, L) blocks of L rows, transposed (rows past m are zeros)."""
     m, D = P.shape
     nb_ = -(-m // L)
-    out = np.zeros((nb_ * L, D), dtype=P.dtype)
-    out[:m] = P
-    return np.ascontiguousarray(out.reshape(nb_, L, D).transpose(0, 2, 1))
+    out = aligned_empty((nb_, D, L), P.dtype)
+    full = np.zeros((nb_ * L, D), dtype=P.dtype)
+    full[:m] = P
+    out[...] = full.reshape(nb_, L, D).transpose(0, 2, 1)
+    return out

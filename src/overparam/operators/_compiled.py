@@ -11,11 +11,10 @@ stays cheap. The documentation of each kernel is in the module that uses it.
 from __future__ import annotations
 
 import numba as nb
-import numpy as np
 
 from ..backend import start_numba_pool
 from ._atomic import fetch_add, wait_until
-from ._simd import fma, hsum, hsum_tree, load, mul, prefetch, splat, store, sub, zero
+from ._simd import empty_aligned, fma, hsum, hsum_tree, load, mul, prefetch, splat, store, sub, zero, zeros_aligned
 
 # launched here, before any kernel, so that the launch leaves torch's and BLAS's counts as they were
 start_numba_pool()
@@ -249,7 +248,7 @@ def fused_rows_pairs(P, x, y, s, z, gp, CH, tag):  # pragma: no cover - compiled
             g[j] = 0.0
         nq = (i1 - i0 + 3) // 4
         nh = 2 * nq
-        tail = np.zeros(max(1, n - nv), dtype=P.dtype)
+        tail = zeros_aligned(max(1, n - nv), P)
         # half h: quad q = h // 2, rows i = i0 + 4q + 2(h%2) + {0,1}; pointer index min(k, na-1) within the quad
         # prologue: forward of half 0
         na = min(4, i1 - i0)
@@ -478,7 +477,7 @@ def fused_replicas_piped(P, XT, y, s, ZT, GP, CH, SB, CT, tag):  # pragma: no co
             G = GP[c, q].reshape(-1)
             for j in range(0, G.size, L):
                 store(G, j, zero(G, tag))
-        acc = np.empty((2, ng, SB * L), dtype=P.dtype)
+        acc = empty_aligned(2 * ng * SB * L, P).reshape((2, ng, SB * L))
         nb_ = (i1 - i0 + SB - 1) // SB
         # the forward of super-block 0
         b1 = min(i1, i0 + SB)

@@ -63,6 +63,8 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
+from ._aligned import aligned_empty
+
 LANES = {torch.float64: 8, torch.float32: 16}
 ROWS = 8  # rows per register block of the replica kernel
 #: From this row length (columns n of A; d = 128 packed) the long-row kernels run (module docstring):
@@ -188,7 +190,7 @@ def _fused(A, x, y, scale):
         CH = chunk_rows(m, 4)
         nch = -(-m // CH)
         z = torch.empty(1, m, dtype=dt)
-        parts = np.empty((nch, n), dtype=Pn.dtype)
+        parts = aligned_empty((nch, n), Pn.dtype)
         rows = _compiled.fused_rows_pairs if n >= LONG_ROW_COLUMNS else fused_rows
         rows(Pn, x[0].to(dt).contiguous().numpy(), yn, s, z[0].numpy(), parts, CH, (0.0,) * LANES[dt])
         g = torch.empty(1, n, dtype=dt)
@@ -201,10 +203,10 @@ def _fused(A, x, y, scale):
     XT = XT.reshape(ng, L, n).transpose(1, 2).contiguous()  # (ng, n, L)
     CH = chunk_rows(m)
     nch = -(-m // CH)
-    ZT = np.empty((ng, m, L), dtype=Pn.dtype)
-    GP = np.empty((nch, ng, n, L), dtype=Pn.dtype)
+    ZT = aligned_empty((ng, m, L), Pn.dtype)
+    GP = aligned_empty((nch, ng, n, L), Pn.dtype)
     _replicas(Pn, XT.numpy(), yn, s, ZT, GP, CH, L)
-    G = np.empty((ng, n, L), dtype=Pn.dtype)
+    G = aligned_empty((ng, n, L), Pn.dtype)
     sum_chunks(GP.reshape(nch, -1), G.reshape(-1))
     z = torch.from_numpy(ZT).transpose(1, 2).reshape(ng * L, m)[:R]
     g = torch.from_numpy(G).transpose(1, 2).reshape(ng * L, n)[:R]
@@ -255,15 +257,15 @@ def fused_matrices(A: torch.Tensor, X: torch.Tensor, y: torch.Tensor, scale: flo
         s = np.float64(scale) if dt == torch.float64 else np.float32(scale)
         L = lanes_for(R, dt)
         ng = -(-R // L)
-        XT = np.empty((ng, n, L), dtype=Pn.dtype)
+        XT = aligned_empty((ng, n, L), Pn.dtype)
         embed_lanes(X.reshape(R, E).to(dt).contiguous().numpy(), embedding.up, embedding.lo,
                     embedding.weight(Pn.dtype), XT)
         CH = chunk_rows(m)
         nch = -(-m // CH)
-        ZT = np.empty((ng, m, L), dtype=Pn.dtype)
-        GP = np.empty((nch, ng, n, L), dtype=Pn.dtype)
+        ZT = aligned_empty((ng, m, L), Pn.dtype)
+        GP = aligned_empty((nch, ng, n, L), Pn.dtype)
         _replicas(Pn, XT, yn, s, ZT, GP, CH, L)
-        G = np.empty((ng, n, L), dtype=Pn.dtype)
+        G = aligned_empty((ng, n, L), Pn.dtype)
         sum_chunks(GP.reshape(nch, -1), G.reshape(-1))
         out = torch.empty(R, E, dtype=dt)
         unembed_lanes(G, embedding.where, embedding.weight_inv(Pn.dtype), out.numpy())

@@ -14,7 +14,9 @@ a tuple argument (:func:`lane_tag`), so it is a compile-time constant and kernel
 * :func:`fma` (``a·b + c`` rounded once, ``llvm.fma``, exact on every CPU; :func:`fma1` for
   scalars), :func:`sub`, :func:`mul`;
 * :func:`hsum` / :func:`hsum_tree`: the sum of the lanes in lane order / as a tree;
-* :func:`prefetch`: a cache hint, to stream the next rows from memory while computing on these.
+* :func:`prefetch`: a cache hint, to stream the next rows from memory while computing on these;
+* :func:`empty_aligned` / :func:`zeros_aligned`: a kernel's own arrays on a 64-byte boundary
+  (:mod:`._aligned` says why; its helpers do the same for arrays made in Python).
 
 Every lane is an independent scalar computation, so a kernel written with these produces the
 bits of the same loop written lane by lane: no reassociation, no dependence on vector width.
@@ -22,9 +24,13 @@ bits of the same loop written lane by lane: no reassociation, no dependence on v
 
 from __future__ import annotations
 
+import numba as nb
+import numpy as np
 from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic, models, register_model
+
+from ._aligned import ALIGN
 
 
 class VecType(types.Type):
@@ -205,3 +211,22 @@ def mul(typingctx, a, b):
         return builder.fmul(args[0], args[1])
 
     return a(a, b), codegen
+
+
+
+@nb.njit(cache=True, nogil=True)
+def empty_aligned(n, like):  # pragma: no cover - compiled
+    """Inside a kernel: ``n`` uninitialized elements of ``like``'s dtype, starting on an
+    :data:`~._aligned.ALIGN`-byte boundary (1-d; reshape as needed)."""
+    per = ALIGN // like.itemsize
+    buf = np.empty(n + per, dtype=like.dtype)
+    off = ((ALIGN - buf.ctypes.data % ALIGN) % ALIGN) // like.itemsize
+    return buf[off:off + n]
+
+
+@nb.njit(cache=True, nogil=True)
+def zeros_aligned(n, like):  # pragma: no cover - compiled
+    """:func:`empty_aligned`, filled with zeros."""
+    out = empty_aligned(n, like)
+    out[:] = 0
+    return out
