@@ -248,6 +248,18 @@ def run_vs_loop_factorization(*, d1: int = 250, d2: int = 200, k: int = 200, r: 
                 agree=lambda o, b: max(_rel(o.theta[0][0].numpy(), b[0]), _rel(o.theta[1][0].numpy(), b[1])))
 
 
+def blas_product(*, m: int, k: int, n: int, name: str, what: str) -> Case:
+    """One float64 matrix product (m × k)(k × n), torch's BLAS (ours) against NumPy's BLAS on the
+    same memory: no target, it tells which BLAS a GEMM-bound case's ratio depends on."""
+    rng = np.random.default_rng(0)
+    A, B = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+    tA, tB = torch.from_numpy(A), torch.from_numpy(B)
+    return Case(name, f"BLAS alone: the {what} product, ({m}×{k})·({k}×{n}) float64, torch vs NumPy",
+                {"m": m, "k": k, "n": n}, ours=lambda: tA @ tB, baseline=lambda: A @ B,
+                baseline_kind="NumPy's BLAS, the same operands",
+                agree=lambda o, b: _rel(o.numpy(), b))
+
+
 #: The fused step's goal: the operator read once per step (plus the step's small work around it).
 READS_T = Target("per_read", "<=", 1.5, "≤ 1.5 reads of A per step")
 
@@ -302,6 +314,11 @@ def suite(quick: bool = False, *, scale: float = 1.0, cuda: bool | None = None) 
             d=_sz(20, s), r=3, m=_sz(100, s * s, 20), k=_sz(20, s), steps=T_small, eta=0.05, grad_scale=1.0,
             normalization="1/m", alpha=1e-2, name="fig2_001", label="001 Fig. 2", targets=[small_t])),
     ]
+    # the products behind replicas_32 (A · 32 columns) and rank_one (x U, 4000 × 100 · 100 × 100), BLAS alone
+    cases += [("blas_replicas_32", lambda: blas_product(m=m, k=d * (d + 1) // 2, n=32, name="blas_replicas_32",
+                                                        what="replicas_32 forward")),
+              ("blas_rank_one", lambda: blas_product(m=_sz(4000, s * s, 20), k=d, n=d, name="blas_rank_one",
+                                                     what="rank_one x·U"))]
     # reads of the operator per step at the paper's size (000 Figs. 1–3: d = 200, m = 5dr, A = 804 MB)
     d2, m2 = _sz(200, s), _sz(5000, s * s, 20)
     for R in (1, 8):
