@@ -20,6 +20,7 @@ from __future__ import annotations
 import torch
 
 from ...metrics import Diagnostic, Snapshot, diagnostic_metrics, metric
+from ...params import per_matrix
 
 #: Relative tolerance of the numerical rank: σ_i(U) counts when σ_i(U) > NUMRANK_RTOL · σ_1(U).
 NUMRANK_RTOL = 1e-10
@@ -34,20 +35,27 @@ def _factor(theta) -> torch.Tensor:
 
 def numerical_rank(U: torch.Tensor, rtol: float = NUMRANK_RTOL) -> torch.Tensor:
     """#{i : σ_i(U) > rtol·σ_1(U)} per replica (``U`` is ``(R, d, p)`` or ``(d, p)``)."""
-    s = torch.linalg.svdvals(U)
+    s = per_matrix(torch.linalg.svdvals, U)
     return (s > rtol * s[..., :1]).sum(-1)
 
 
 @metric("eftekhari2021.u_singular_values", vector=True, needs_matrix=True, legacy="eftekhari2021_u_singular_values")
 def u_singular_values(snap: Snapshot) -> torch.Tensor:
     """σ_i(U_t), decreasing (the factor's, not X's)."""
-    return torch.linalg.svdvals(_factor(snap.theta))
+    return per_matrix(torch.linalg.svdvals, _factor(snap.theta))
 
 
 @metric("eftekhari2021.numerical_rank", needs_matrix=True, legacy="eftekhari2021_numerical_rank")
 def numerical_rank_metric(snap: Snapshot) -> torch.Tensor:
     """#{i : σ_i(U_t) > 1e-10·σ_1(U_t)} (module docstring)."""
     return numerical_rank(_factor(snap.theta)).to(snap.theta[0].dtype)
+
+
+def _row_projector(U: torch.Tensor) -> torch.Tensor:
+    """P = V Vᵀ, V the right singular vectors of one U with σ_i > 1e-10·σ_1."""
+    _, s, Vh = torch.linalg.svd(U, full_matrices=False)
+    V = Vh.mT * (s > NUMRANK_RTOL * s[:1]).to(U.dtype)
+    return V @ V.mT
 
 
 class RowLeakage(Diagnostic):
@@ -58,10 +66,7 @@ class RowLeakage(Diagnostic):
 
     def init(self, objective, theta, algorithm):
         U = _factor(theta)
-        _, s, Vh = torch.linalg.svd(U, full_matrices=False)
-        keep = (s > NUMRANK_RTOL * s[..., :1]).to(U.dtype)  # (R, k)
-        V = Vh.mT * keep[:, None, :]
-        return {"P": V @ V.mT}
+        return {"P": per_matrix(_row_projector, U)}
 
     def update(self, state, t, theta, out, objective):
         return state

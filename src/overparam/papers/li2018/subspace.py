@@ -37,6 +37,7 @@ import torch
 
 from ...algorithms.base import scale_like
 from ...metrics import Diagnostic
+from ...params import per_matrix
 
 SUBSPACE_OUTPUTS = ("subspace_E_norm", "subspace_sin", "subspace_sigma_min", "subspace_Z_norm")
 
@@ -54,25 +55,32 @@ def orthonormal_truth_basis(problem) -> torch.Tensor:
     return Uo[:, :r].contiguous()
 
 
+def _spectral_norm(M: torch.Tensor) -> torch.Tensor:
+    return torch.linalg.matrix_norm(M, ord=2)
+
+
+def _q_factor(M: torch.Tensor) -> torch.Tensor:
+    return torch.linalg.qr(M)[0]
+
+
 def subspace_diagnostics(U: torch.Tensor, Q: torch.Tensor, U_star: torch.Tensor) -> dict[str, torch.Tensor]:
     """‖E_t‖, sin(S_t, U⋆), σ_min(U⋆ᵀZ_t), ‖Z_t‖ for U ``(R, d, k)``, Q ``(R, d, r)``, U⋆ ``(d, r)``."""
     W = Q.mT @ U  # (R, r, k): Z = Q W
     Z = Q @ W
     E = U - Z
     r = Q.shape[-1]
-    sv_E = torch.linalg.matrix_norm(E, ord=2)
+    sv_E = per_matrix(_spectral_norm, E)
     perp = Q - U_star @ (U_star.mT @ Q)
-    sin = torch.linalg.matrix_norm(perp, ord=2).clamp(max=1.0)
-    s_UZ = torch.linalg.svdvals(U_star.mT @ Z)  # (R, min(r, k))
+    sin = per_matrix(_spectral_norm, perp).clamp(max=1.0)
+    s_UZ = per_matrix(torch.linalg.svdvals, U_star.mT @ Z)  # (R, min(r, k))
     sigma_min = s_UZ[..., r - 1] if s_UZ.shape[-1] >= r else torch.zeros_like(sv_E)
-    Z_norm = torch.linalg.matrix_norm(W, ord=2)
+    Z_norm = per_matrix(_spectral_norm, W)
     return {"subspace_E_norm": sv_E, "subspace_sin": sin, "subspace_sigma_min": sigma_min, "subspace_Z_norm": Z_norm}
 
 
 def propagate_basis(Q: torch.Tensor, NQ: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
     """qr((I − η N) Q) from NQ = N Q; the factor's signs are irrelevant (only the span is used)."""
-    Qn, _ = torch.linalg.qr(Q - scale_like(step, Q) * NQ)
-    return Qn
+    return per_matrix(_q_factor, Q - scale_like(step, Q) * NQ)
 
 
 class SubspaceTracker(Diagnostic):
