@@ -36,6 +36,9 @@ CHANGED = {
     "jiang2023-claim2": "its own runs: Fig. 1's on data seeds 0-4 (quick) / 0-2 (full), seeds > 0 at 3,000 steps",
     "jiang2023-claim9": "its own runs: Fig. 1's and the rules' on data seeds 0-4 (quick) / 0-2 (full)",
     "jiang2023-claim1": "its own runs on data seeds 0-4 (the ordering judged on five seeds)",
+    "jiang2023-fig2a": "init scales written to 12 significant digits: sigma_1's last bits, and so the key, differed "
+                       "between an Intel Xeon and an AMD EPYC",
+    "jiang2023-fig2b": "init scales written to 12 significant digits (as Fig. 2a)",
     "jiang2023-claim3": "its own runs: Fig. 2b's on data seeds 0-4 (quick) / 0-2 (full)",
     "jiang2023-fig3": "5 X per point in quick mode (data seeds 0-4) (quick only)",
     "jiang2023-claim4": "reads jiang2023-fig3 (quick only)",
@@ -139,3 +142,14 @@ def test_jiang2023_stop_alias_keeps_the_key():
                        "stops": [{**stop, "name": "jiang2023.spectral_count"}]})
     assert a.key() == b.key()
     assert registry.legacy_name("stop", "jiang2023.spectral_count") == "jiang2023_spectral_count"
+
+
+def test_a_specs_init_scales_do_not_carry_the_cpus_last_bits():
+    """jiang2023's init scales come from σ_1 and ‖X‖_F of the data (BLAS, LAPACK): the spec holds them
+    to 12 significant digits, so that its key is the same on every CPU."""
+    from overparam.papers.jiang2023.settings import SCALE_DIGITS
+
+    p = papers()["jiang2023"]
+    scales = [x for quick in (True, False) for item in [*p.figures, *p.claims] for s in item.specs(quick)
+              for rep in (s.replicas or ()) for x in [rep.get("init.scale")] if x is not None]
+    assert scales and all(float(f"{x:.{SCALE_DIGITS}g}") == x for x in scales)

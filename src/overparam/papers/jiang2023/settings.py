@@ -45,13 +45,24 @@ def problem_facts(problem: dict[str, Any], data_seed: int) -> dict[str, Any]:
     return _problem_facts(json.dumps(problem, sort_keys=True), data_seed)
 
 
+#: Significant digits of an init scale computed from the data (σ_1, ‖X‖_F) as written into a spec.
+SCALE_DIGITS = 12
+
+
 def init_scale(rho: float, convention: InitConvention, *, facts: dict[str, Any], k: int) -> float:
     """The ``init.gaussian`` scale of init size ρ: entry std ρ√σ_1/(3√(m+n+k)) (``"theory"``) or the
-    factor's Frobenius norm ρ‖X‖_F (``"frobenius"``)."""
+    factor's Frobenius norm ρ‖X‖_F (``"frobenius"``), to :data:`SCALE_DIGITS` significant digits.
+
+    σ_1 and ‖X‖_F come out of BLAS and LAPACK, whose last bits differ from one CPU to another (an
+    Intel Xeon with AVX-512 and an AMD EPYC with AVX2 gave different ones): written in full, the
+    spec and its store key would depend on the machine that built it.
+    """
     m, n = facts["shape"]
     if convention == "theory":
-        return rho * math.sqrt(facts["sigma_1"]) / (3.0 * math.sqrt(m + n + k))
-    return rho * facts["x_fro"]
+        scale = rho * math.sqrt(facts["sigma_1"]) / (3.0 * math.sqrt(m + n + k))
+    else:
+        scale = rho * facts["x_fro"]
+    return float(f"{scale:.{SCALE_DIGITS}g}")
 
 
 def mf_spec(problem: dict[str, Any], *, k: int, eta: float, rhos: list[float], convention: InitConvention,
