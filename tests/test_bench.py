@@ -77,6 +77,8 @@ def test_every_run_names_the_cpu_and_the_load(tiny):
     assert m["cpu"] and len(m["load_average"]) == 3 and len(tiny["load_average_end"]) == 3
     line = bench.machine_line(tiny)
     assert m["cpu"] in line and "load average" in line
+    assert m["simd"] and m["simd"] in line  # the vector width: AVX2 and AVX-512 machines differ (RESULTS.md)
+    assert m["numpy_blas"]  # the BLAS the NumPy peers run on
     assert bench.to_markdown(tiny).startswith(line)
 
 

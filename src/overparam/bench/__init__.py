@@ -100,7 +100,9 @@ def machine() -> dict[str, Any]:
         "torch": torch.__version__,
         "numpy": np.__version__,
         "numba": numba.__version__,
+        "simd": torch.backends.cpu.get_cpu_capability(),  # the vector width torch's kernels use here
         "blas": "MKL" if torch.backends.mkl.is_available() else "other",
+        "numpy_blas": _numpy_blas(),
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "load_average": load_average(),
     }
@@ -110,6 +112,17 @@ def machine() -> dict[str, Any]:
     except (OSError, ValueError, IndexError):  # pragma: no cover
         pass
     return info
+
+
+def _numpy_blas() -> str | None:
+    """The BLAS NumPy loaded (the peers' products), e.g. ``openblas 0.3.31``."""
+    from threadpoolctl import threadpool_info
+
+    for lib in threadpool_info():
+        if lib.get("user_api") == "blas" and "numpy" in (lib.get("filepath") or "") + (lib.get("prefix") or ""):
+            return f"{lib.get('internal_api')} {lib.get('version')}"
+    return next((f"{lib.get('internal_api')} {lib.get('version')}" for lib in threadpool_info()
+                 if lib.get("user_api") == "blas"), None)
 
 
 def _synced(fn: Callable[[], Any], cuda: bool) -> Callable[[], Any]:
@@ -303,7 +316,8 @@ def _fmt_load(load: list[float] | None) -> str:
 def machine_line(result: dict[str, Any]) -> str:
     """CPU model, threads and the load average (1/5/15 min) before and after the suite."""
     m = result["machine"]
-    return (f"CPU: {m['cpu']} ({m['cpus_usable']} usable, {result['threads']} threads); load average before "
+    simd = f"{m['simd']}; " if m.get("simd") else ""
+    return (f"CPU: {m['cpu']} ({simd}{m['cpus_usable']} usable, {result['threads']} threads); load average before "
             f"{_fmt_load(m.get('load_average'))}, after {_fmt_load(result.get('load_average_end'))}")
 
 
