@@ -118,11 +118,9 @@ def _numpy_blas() -> str | None:
     """The BLAS NumPy loaded (the peers' products), e.g. ``openblas 0.3.31``."""
     from threadpoolctl import threadpool_info
 
-    for lib in threadpool_info():
-        if lib.get("user_api") == "blas" and "numpy" in (lib.get("filepath") or "") + (lib.get("prefix") or ""):
-            return f"{lib.get('internal_api')} {lib.get('version')}"
-    return next((f"{lib.get('internal_api')} {lib.get('version')}" for lib in threadpool_info()
-                 if lib.get("user_api") == "blas"), None)
+    blas = [lib for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    blas.sort(key=lambda lib: "numpy" not in (lib.get("filepath") or ""))  # NumPy's own first (stable)
+    return f"{blas[0].get('internal_api')} {blas[0].get('version')}" if blas else None
 
 
 def _synced(fn: Callable[[], Any], cuda: bool) -> Callable[[], Any]:
